@@ -1,0 +1,148 @@
+//! The one coordinator: CLI → locate → load → validate → command → output.
+//!
+//! Everything a command prints goes through here or `report`; the stages
+//! before it return data.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{CheckArgs, Cli, ColorChoice, Command, ListArgs};
+use crate::diagnostic::{self, Diagnostic, RenderOptions};
+use crate::error::Error;
+use crate::load::{self, Loaded};
+use crate::model::Model;
+use crate::report;
+use crate::validate::Options;
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let render = render_options(cli.color);
+    match run(&cli, render) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
+    let start = working_directory(cli)?;
+    let located = load::locate(&start, cli.file.as_deref())?;
+    let loaded = load::load(
+        located,
+        Options {
+            check_programs: true,
+        },
+    )?;
+    match &cli.command {
+        Command::Check(args) => check(&loaded, args, render),
+        Command::List(args) => list(&loaded, args, render),
+    }
+}
+
+/// `-C DIR` applies before anything else, like make and git.
+fn working_directory(cli: &Cli) -> Result<PathBuf, Error> {
+    let cwd = std::env::current_dir().map_err(|source| Error::Io {
+        action: "read the current directory",
+        path: PathBuf::from("."),
+        source,
+    })?;
+    match &cli.directory {
+        None => Ok(cwd),
+        Some(dir) => {
+            let dir = cwd.join(dir);
+            if dir.is_dir() {
+                Ok(dir)
+            } else {
+                Err(Error::Io {
+                    action: "change to directory",
+                    path: dir,
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+                })
+            }
+        }
+    }
+}
+
+/// Prints every diagnostic and returns the model when there are no errors.
+fn require_model(loaded: &Loaded, render: RenderOptions) -> Result<&Model, Error> {
+    print_diagnostics(loaded, render);
+    let (errors, warnings) = counts(&loaded.diagnostics);
+    match &loaded.model {
+        Some(model) if errors == 0 => Ok(model),
+        _ => Err(Error::Config {
+            errors: errors.max(1),
+            warnings,
+        }),
+    }
+}
+
+fn counts(diagnostics: &[Diagnostic]) -> (usize, usize) {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    (errors, diagnostics.len() - errors)
+}
+
+fn print_diagnostics(loaded: &Loaded, render: RenderOptions) {
+    if !loaded.diagnostics.is_empty() {
+        eprint!(
+            "{}",
+            diagnostic::render(&loaded.diagnostics, &loaded.source, render)
+        );
+    }
+}
+
+fn check(loaded: &Loaded, args: &CheckArgs, render: RenderOptions) -> Result<(), Error> {
+    let model = require_model(loaded, render)?;
+    let (_, warnings) = counts(&loaded.diagnostics);
+    if args.deny_warnings && warnings > 0 {
+        return Err(Error::DeniedWarnings { warnings });
+    }
+    let line = report::check_summary(&loaded.located.display, model, warnings);
+    write_stdout(&format!("{line}\n"))
+}
+
+fn list(loaded: &Loaded, args: &ListArgs, render: RenderOptions) -> Result<(), Error> {
+    let model = require_model(loaded, render)?;
+    let text = if args.json {
+        let value = report::list_json(&loaded.located.display, model);
+        format!("{value:#}\n")
+    } else {
+        report::list_text(model)
+    };
+    write_stdout(&text)
+}
+
+fn write_stdout(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)
+}
+
+/// `--color`, then `NO_COLOR` and `CLICOLOR_FORCE` under `auto`, then
+/// whether stderr (where diagnostics go) is a terminal.
+fn render_options(choice: ColorChoice) -> RenderOptions {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                false
+            } else {
+                set("CLICOLOR_FORCE") || std::io::stderr().is_terminal()
+            }
+        }
+    };
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(100);
+    RenderOptions { color, width }
+}

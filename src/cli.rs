@@ -1,0 +1,58 @@
+//! Command-line types (clap derive). No I/O and no logic here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "orchestra",
+    version,
+    about = "A declarative build tool: entities, milestones, pipelines and gates compiled into a task DAG",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The orchestra file [default: orchestra.kdl, searched upward from the current directory]
+    #[arg(short = 'f', long = "file", global = true, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// Change to DIR before doing anything
+    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// When to use colour [honours `NO_COLOR` and `CLICOLOR_FORCE` under `auto`]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate orchestra.kdl and report every problem in it
+    Check(CheckArgs),
+    /// List targets, milestones, entities, gates, tasks and pools
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Fail (exit 2) when there are warnings too
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print a JSON object instead of columns (schema in docs/cli.md)
+    #[arg(long)]
+    pub json: bool,
+}

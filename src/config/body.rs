@@ -1,0 +1,183 @@
+//! Task-like bodies: the settings shared by `task`, `phase`, `stage` and
+//! `step`. A scalar setting may be written as a property or as a child node
+//! (`timeout="15m"` or `timeout "15m"`); both mean the same.
+
+use std::collections::HashMap;
+
+use kdl::{KdlEntry, KdlNode};
+
+use super::values::{Ctx, head_span, parts};
+use crate::diagnostic::Diagnostic;
+use crate::model::{Body, Span, Spanned};
+
+/// Which settings a node kind accepts.
+pub(super) struct Spec {
+    pub(super) scalars: &'static [&'static str],
+    pub(super) lists: &'static [&'static str],
+}
+
+const COMMON: &[&str] = &[
+    "dir",
+    "timeout",
+    "retries",
+    "pool",
+    "confirm",
+    "description",
+    "gate",
+];
+
+pub(super) const TASK: Spec = Spec {
+    scalars: COMMON,
+    lists: &["run", "needs", "inputs", "outputs", "env"],
+};
+
+pub(super) const PHASE: Spec = Spec {
+    scalars: &[
+        "dir",
+        "timeout",
+        "retries",
+        "pool",
+        "confirm",
+        "description",
+        "gate",
+        "depends-on",
+    ],
+    lists: &["run", "inputs", "outputs", "env"],
+};
+
+/// Stages and steps take their command inline (`step "gen" "sh gen.sh"`) or
+/// as `run` children.
+pub(super) const STAGE: Spec = Spec {
+    scalars: COMMON,
+    lists: &["run", "inputs", "outputs", "env"],
+};
+
+pub(super) const STEP: Spec = Spec {
+    scalars: &[
+        "dir",
+        "timeout",
+        "retries",
+        "pool",
+        "confirm",
+        "description",
+    ],
+    lists: &["run", "inputs", "outputs", "env"],
+};
+
+/// The result of decoding a body: the body and, for phases, `depends-on`.
+pub(super) struct Decoded {
+    pub(super) body: Body,
+    pub(super) depends_on: Option<Vec<Spanned<String>>>,
+}
+
+/// Decodes the properties and children of `node` per `spec`. Arguments are
+/// the caller's: it knows whether a name or an inline command comes first.
+pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode, spec: &Spec) -> Decoded {
+    let mut out = Decoded {
+        body: Body::default(),
+        depends_on: None,
+    };
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let accepted: Vec<&'static str> = spec.scalars.iter().chain(spec.lists).copied().collect();
+    for (key, entry) in parts(node).props {
+        if spec.scalars.contains(&key) {
+            if first_time(ctx, &mut seen, key, entry.span()) {
+                set_scalar(ctx, &mut out, key, entry);
+            }
+        } else {
+            ctx.unknown_prop(node, key, entry, spec.scalars);
+        }
+    }
+    let Some(children) = node.children() else {
+        return out;
+    };
+    for child in children.nodes() {
+        let key = child.name().value();
+        if key == "depends-on" && spec.scalars.contains(&key) {
+            // The child form takes several names, or none at all.
+            if first_time(ctx, &mut seen, key, child.name().span()) {
+                let p = parts(child);
+                ctx.no_props(child, &p.props);
+                ctx.no_children(child);
+                out.depends_on = Some(
+                    p.args
+                        .iter()
+                        .filter_map(|e| ctx.name(e, "depends-on"))
+                        .collect(),
+                );
+            }
+        } else if spec.scalars.contains(&key) {
+            if first_time(ctx, &mut seen, key, child.name().span())
+                && let Some(entry) = ctx.single(child)
+            {
+                set_scalar(ctx, &mut out, key, entry);
+            }
+        } else if spec.lists.contains(&key) {
+            list(ctx, &mut out.body, child);
+        } else {
+            let parent = format!("`{}`", node.name().value());
+            ctx.unknown_node(child, &parent, &accepted);
+        }
+    }
+    out
+}
+
+/// Records that `key` was set; reports the second time.
+fn first_time<'a>(
+    ctx: &mut Ctx,
+    seen: &mut HashMap<&'a str, Span>,
+    key: &'a str,
+    span: Span,
+) -> bool {
+    if let Some(first) = seen.get(key) {
+        ctx.push(Diagnostic::RepeatedSetting {
+            setting: key.into(),
+            first: *first,
+            second: span,
+        });
+        false
+    } else {
+        seen.insert(key, span);
+        true
+    }
+}
+
+fn set_scalar(ctx: &mut Ctx, out: &mut Decoded, key: &str, entry: &KdlEntry) {
+    let body = &mut out.body;
+    match key {
+        "timeout" => body.timeout = ctx.duration(entry, key),
+        "retries" => body.retries = ctx.count(entry, key, 0),
+        "dir" => body.dir = ctx.string(entry, key, "dir=\"crates/api\""),
+        "pool" => body.pool = ctx.name(entry, key),
+        "gate" => body.gate = ctx.name(entry, key),
+        "confirm" => body.confirm = ctx.string(entry, key, "confirm=\"Deploy now?\""),
+        "description" => body.description = ctx.string(entry, key, "description=\"…\""),
+        "depends-on" => out.depends_on = ctx.name(entry, key).map(|n| vec![n]),
+        _ => unreachable!("spec lists only known scalar settings"),
+    }
+}
+
+fn list(ctx: &mut Ctx, body: &mut Body, child: &KdlNode) {
+    match child.name().value() {
+        "run" => {
+            let p = parts(child);
+            ctx.no_props(child, &p.props);
+            ctx.no_children(child);
+            if p.args.is_empty() {
+                ctx.push(Diagnostic::MissingArgument {
+                    node: "run".into(),
+                    what: "a command",
+                    span: child.name().span(),
+                    example: "run \"cargo test\"".into(),
+                });
+            }
+            body.run
+                .extend(ctx.command(child, &p.args, head_span(child)));
+        }
+        "needs" => body.needs.extend(ctx.strings(child, "an address")),
+        "inputs" => body.inputs.extend(ctx.strings(child, "a path or glob")),
+        "outputs" => body.outputs.extend(ctx.strings(child, "a path")),
+        "env" => ctx.env(child, &mut body.env),
+        _ => unreachable!("spec lists only known list settings"),
+    }
+}

@@ -1,0 +1,154 @@
+//! `pipeline "level" { stage …; phases; gate … }` and
+//! `milestone "name" complexity="level" { needs …; phase … }`.
+
+use kdl::KdlNode;
+
+use super::body::{self, PHASE, STAGE};
+use super::values::{Ctx, head_span, parts};
+use crate::diagnostic::Diagnostic;
+use crate::model::{Milestone, Phase, Pipeline, PipelineItem, Span, Stage};
+
+const PIPELINE_CHILDREN: &[&str] = &["stage", "phases", "gate"];
+const MILESTONE_PROPS: &[&str] = &["complexity", "description"];
+const MILESTONE_CHILDREN: &[&str] = &["needs", "phase", "complexity", "description"];
+
+pub(super) fn pipeline(ctx: &mut Ctx, node: &KdlNode) -> Option<Pipeline> {
+    let p = parts(node);
+    let name = ctx.node_name(node, &p);
+    ctx.extra_args(node, &p.args, 1, "list the stages in a children block");
+    ctx.no_props(node, &p.props);
+    let mut items = Vec::new();
+    let mut phases_at: Option<Span> = None;
+    for child in node
+        .children()
+        .map(kdl::KdlDocument::nodes)
+        .unwrap_or_default()
+    {
+        match child.name().value() {
+            "stage" => items.extend(stage(ctx, child).map(|s| PipelineItem::Stage(Box::new(s)))),
+            "phases" => {
+                let cp = parts(child);
+                ctx.extra_args(
+                    child,
+                    &cp.args,
+                    0,
+                    "`phases` stands alone: it marks where the milestone's phases go",
+                );
+                ctx.no_props(child, &cp.props);
+                ctx.no_children(child);
+                let span = child.name().span();
+                if let Some(first) = phases_at {
+                    ctx.push(Diagnostic::RepeatedSetting {
+                        setting: "phases".into(),
+                        first,
+                        second: span,
+                    });
+                } else {
+                    phases_at = Some(span);
+                    items.push(PipelineItem::Phases(span));
+                }
+            }
+            "gate" => {
+                if let Some(e) = ctx.single(child) {
+                    items.extend(ctx.name(e, "gate").map(PipelineItem::Gate));
+                }
+            }
+            _ => ctx.unknown_node(child, "`pipeline`", PIPELINE_CHILDREN),
+        }
+    }
+    Some(Pipeline {
+        name: name?,
+        items,
+        span: head_span(node),
+    })
+}
+
+fn stage(ctx: &mut Ctx, node: &KdlNode) -> Option<Stage> {
+    let p = parts(node);
+    let name = ctx.node_name(node, &p);
+    let mut decoded = body::decode(ctx, node, &STAGE);
+    if p.args.len() > 1 {
+        let inline = ctx.command(node, &p.args[1..], head_span(node));
+        decoded.body.run.splice(0..0, inline);
+    }
+    let name = name?;
+    if decoded.body.run.is_empty() && p.args.len() <= 1 {
+        ctx.push(Diagnostic::MissingArgument {
+            node: "stage".into(),
+            what: "a command",
+            span: head_span(node),
+            example: format!(
+                "stage \"{}\" \"sh scripts/{}.sh {{milestone}}\"",
+                name.value, name.value
+            ),
+        });
+    }
+    Some(Stage {
+        name,
+        body: decoded.body,
+        span: head_span(node),
+    })
+}
+
+pub(super) fn milestone(ctx: &mut Ctx, node: &KdlNode) -> Option<Milestone> {
+    let p = parts(node);
+    let name = ctx.node_name(node, &p);
+    ctx.extra_args(
+        node,
+        &p.args,
+        1,
+        "declare phases in a children block: milestone \"M1\" { phase … }",
+    );
+    let (mut complexity, mut description, mut needs, mut phases) =
+        (None, None, Vec::new(), Vec::new());
+    for (key, entry) in &p.props {
+        match *key {
+            "complexity" => complexity = ctx.name(entry, key),
+            "description" => description = ctx.string(entry, key, "description=\"…\""),
+            _ => ctx.unknown_prop(node, key, entry, MILESTONE_PROPS),
+        }
+    }
+    for child in node
+        .children()
+        .map(kdl::KdlDocument::nodes)
+        .unwrap_or_default()
+    {
+        match child.name().value() {
+            "needs" => needs.extend(ctx.strings(child, "an address")),
+            "phase" => phases.extend(phase(ctx, child)),
+            "complexity" => complexity = ctx.single(child).and_then(|e| ctx.name(e, "complexity")),
+            "description" => {
+                description = ctx
+                    .single(child)
+                    .and_then(|e| ctx.string(e, "description", "description \"…\""));
+            }
+            _ => ctx.unknown_node(child, "`milestone`", MILESTONE_CHILDREN),
+        }
+    }
+    Some(Milestone {
+        name: name?,
+        complexity,
+        description,
+        needs,
+        phases,
+        span: head_span(node),
+    })
+}
+
+fn phase(ctx: &mut Ctx, node: &KdlNode) -> Option<Phase> {
+    let p = parts(node);
+    let name = ctx.node_name(node, &p);
+    ctx.extra_args(
+        node,
+        &p.args,
+        1,
+        "put the command in a child: phase \"name\" { run \"…\" }",
+    );
+    let decoded = body::decode(ctx, node, &PHASE);
+    Some(Phase {
+        name: name?,
+        body: decoded.body,
+        depends_on: decoded.depends_on,
+        span: head_span(node),
+    })
+}

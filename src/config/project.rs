@@ -1,0 +1,79 @@
+//! `project "name" { default …; jobs …; complexity …; env …; lock-timeout …;
+//! secret …; shell … }`.
+
+use kdl::{KdlEntry, KdlNode};
+
+use super::values::{Ctx, parts};
+use crate::model::{Project, Spanned};
+
+const SCALARS: &[&str] = &["default", "jobs", "complexity", "lock-timeout", "shell"];
+const CHILDREN: &[&str] = &[
+    "default",
+    "jobs",
+    "complexity",
+    "env",
+    "lock-timeout",
+    "secret",
+    "shell",
+];
+
+pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode) -> Project {
+    let p = parts(node);
+    let mut project = Project {
+        name: p.args.first().and_then(|e| ctx.name(e, "project")),
+        span: Some(node.name().span()),
+        ..Project::default()
+    };
+    ctx.extra_args(node, &p.args, 1, "`project` takes one name");
+    for (key, entry) in p.props {
+        if SCALARS.contains(&key) {
+            scalar(ctx, &mut project, key, entry);
+        } else {
+            ctx.unknown_prop(node, key, entry, SCALARS);
+        }
+    }
+    for child in node
+        .children()
+        .map(kdl::KdlDocument::nodes)
+        .unwrap_or_default()
+    {
+        match child.name().value() {
+            "env" => ctx.env(child, &mut project.env),
+            "secret" => project
+                .secrets
+                .extend(ctx.strings(child, "a variable name")),
+            "shell" => {
+                let words = ctx.strings(child, "a program");
+                if let Some(first) = words.first() {
+                    let span = first.span;
+                    project.shell = Some(Spanned::new(
+                        words.into_iter().map(|w| w.value).collect(),
+                        span,
+                    ));
+                }
+            }
+            key if SCALARS.contains(&key) => {
+                if let Some(entry) = ctx.single(child) {
+                    scalar(ctx, &mut project, key, entry);
+                }
+            }
+            _ => ctx.unknown_node(child, "`project`", CHILDREN),
+        }
+    }
+    project
+}
+
+fn scalar(ctx: &mut Ctx, project: &mut Project, key: &str, entry: &KdlEntry) {
+    match key {
+        "default" => project.default = ctx.string(entry, key, "default \"ci\""),
+        "jobs" => project.jobs = ctx.count(entry, key, 0),
+        "complexity" => project.complexity = ctx.name(entry, key),
+        "lock-timeout" => project.lock_timeout = ctx.duration(entry, key),
+        "shell" => {
+            project.shell = ctx
+                .string(entry, key, "shell \"bash\" \"-c\"")
+                .map(|s| s.map(|v| vec![v]));
+        }
+        _ => unreachable!("SCALARS lists only known settings"),
+    }
+}

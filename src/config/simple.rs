@@ -1,0 +1,138 @@
+//! The small node kinds: `vars`, `pool`, `task`, `target`.
+
+use kdl::KdlNode;
+
+use super::body::{self, TASK};
+use super::values::{Ctx, head_span, parts};
+use crate::diagnostic::Diagnostic;
+use crate::model::{Pool, Spanned, Target, Task, Var};
+
+/// `vars { name "value" … }`.
+pub(super) fn vars(ctx: &mut Ctx, node: &KdlNode, into: &mut Vec<Var>) {
+    let p = parts(node);
+    ctx.no_props(node, &p.props);
+    ctx.extra_args(
+        node,
+        &p.args,
+        0,
+        "write each variable as a child: vars { crate \"shop\" }",
+    );
+    for child in node
+        .children()
+        .map(kdl::KdlDocument::nodes)
+        .unwrap_or_default()
+    {
+        let name = child.name().value();
+        if let Some(entry) = ctx.single(child)
+            && let Some(value) = ctx.text(entry, name)
+        {
+            into.push(Var {
+                name: Spanned::new(name.to_owned(), child.name().span()),
+                value,
+            });
+        }
+    }
+}
+
+/// `pool "name" depth=N`.
+pub(super) fn pool(ctx: &mut Ctx, node: &KdlNode) -> Option<Pool> {
+    let p = parts(node);
+    let name = ctx.node_name(node, &p);
+    ctx.extra_args(
+        node,
+        &p.args,
+        1,
+        "write the depth as a property: pool \"db\" depth=1",
+    );
+    ctx.no_children(node);
+    let mut depth = None;
+    let mut depth_seen = false;
+    for (key, entry) in &p.props {
+        if *key == "depth" {
+            depth_seen = true;
+            depth = ctx.count(entry, "depth", 1);
+        } else {
+            ctx.unknown_prop(node, key, entry, &["depth"]);
+        }
+    }
+    if !depth_seen {
+        ctx.push(Diagnostic::MissingArgument {
+            node: "pool".into(),
+            what: "a `depth=N` property",
+            span: head_span(node),
+            example: "pool \"database\" depth=1".into(),
+        });
+    }
+    Some(Pool {
+        name: name?,
+        depth: depth?,
+        span: head_span(node),
+    })
+}
+
+/// `task "name" { … }`.
+pub(super) fn task(ctx: &mut Ctx, node: &KdlNode) -> Option<Task> {
+    let p = parts(node);
+    let name = ctx.node_name(node, &p);
+    ctx.extra_args(
+        node,
+        &p.args,
+        1,
+        "put the command in a child: task \"name\" { run \"…\" }",
+    );
+    let decoded = body::decode(ctx, node, &TASK);
+    Some(Task {
+        name: name?,
+        body: decoded.body,
+        span: head_span(node),
+    })
+}
+
+const TARGET_CHILDREN: &[&str] = &["description", "needs", "gate"];
+
+/// `target "name" { description …; needs …; gate … }`.
+pub(super) fn target(ctx: &mut Ctx, node: &KdlNode) -> Option<Target> {
+    let p = parts(node);
+    let name = ctx.node_name(node, &p);
+    ctx.extra_args(
+        node,
+        &p.args,
+        1,
+        "list what it builds in a child: target \"ci\" { needs \"a\" }",
+    );
+    let (mut description, mut gate, mut needs) = (None, None, Vec::new());
+    for (key, entry) in &p.props {
+        match *key {
+            "description" => description = ctx.string(entry, key, "description=\"…\""),
+            "gate" => gate = ctx.name(entry, key),
+            _ => ctx.unknown_prop(node, key, entry, &["description", "gate"]),
+        }
+    }
+    for child in node
+        .children()
+        .map(kdl::KdlDocument::nodes)
+        .unwrap_or_default()
+    {
+        match child.name().value() {
+            "needs" => needs.extend(ctx.strings(child, "an address")),
+            "description" => {
+                if let Some(e) = ctx.single(child) {
+                    description = ctx.string(e, "description", "description \"…\"");
+                }
+            }
+            "gate" => {
+                if let Some(e) = ctx.single(child) {
+                    gate = ctx.name(e, "gate");
+                }
+            }
+            _ => ctx.unknown_node(child, "`target`", TARGET_CHILDREN),
+        }
+    }
+    Some(Target {
+        name: name?,
+        description,
+        needs,
+        gate,
+        span: head_span(node),
+    })
+}

@@ -1,0 +1,446 @@
+//! Configuration diagnostics: every mistake `orchestra.kdl` can hold, as data.
+//!
+//! Each variant knows its message, labels, help and severity; [`render`] turns
+//! a list of them into miette reports against the named source file. Messages
+//! are lowercase and put names in backticks.
+
+use std::fmt;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity, SourceCode,
+};
+
+use crate::model::Span;
+
+/// One edge of a dependency cycle, labelled at the span that declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleEdge {
+    pub from: String,
+    pub to: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Diagnostic {
+    /// A KDL syntax error, re-wrapped from kdl's own diagnostic.
+    Syntax {
+        message: String,
+        label: Option<String>,
+        help: Option<String>,
+        span: Span,
+    },
+    UnknownNode {
+        name: String,
+        parent: String,
+        span: Span,
+        suggestion: Option<String>,
+        expected: Vec<&'static str>,
+    },
+    UnknownProperty {
+        name: String,
+        node: String,
+        span: Span,
+        suggestion: Option<String>,
+        expected: Vec<&'static str>,
+    },
+    UnexpectedArgument {
+        node: String,
+        span: Span,
+        help: String,
+    },
+    UnexpectedChildren {
+        node: String,
+        span: Span,
+    },
+    MissingArgument {
+        node: String,
+        what: &'static str,
+        span: Span,
+        example: String,
+    },
+    WrongType {
+        setting: String,
+        expected: &'static str,
+        found: &'static str,
+        span: Span,
+        example: String,
+    },
+    InvalidValue {
+        setting: String,
+        message: String,
+        span: Span,
+        help: Option<String>,
+    },
+    RepeatedSetting {
+        setting: String,
+        first: Span,
+        second: Span,
+    },
+    InvalidName {
+        name: String,
+        reason: &'static str,
+        span: Span,
+    },
+    DuplicateName {
+        name: String,
+        kind: &'static str,
+        first_kind: &'static str,
+        first: Span,
+        second: Span,
+    },
+    UnknownReference {
+        /// What was expected: `gate`, `pool`, `pipeline`, `entity`, `phase`…
+        what: &'static str,
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+        /// Extra help when there is no near miss, e.g. the declared names.
+        hint: Option<String>,
+    },
+    WrongReferenceKind {
+        name: String,
+        expected: &'static str,
+        found: &'static str,
+        span: Span,
+    },
+    Cycle {
+        /// `needs`, `relation` or `depends-on`.
+        via: &'static str,
+        edges: Vec<CycleEdge>,
+    },
+    Template {
+        message: String,
+        span: Span,
+    },
+    UnknownTemplateVariable {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+        available: Vec<String>,
+    },
+    ProgramNotFound {
+        program: String,
+        span: Span,
+        optional: bool,
+    },
+}
+
+impl Diagnostic {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Self::ProgramNotFound { optional: true, .. } => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+
+    /// A stable code per class, shown in the report header.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Syntax { .. } => "orchestra::syntax",
+            Self::UnknownNode { .. } => "orchestra::unknown_node",
+            Self::UnknownProperty { .. } => "orchestra::unknown_property",
+            Self::UnexpectedArgument { .. } => "orchestra::unexpected_argument",
+            Self::UnexpectedChildren { .. } => "orchestra::unexpected_children",
+            Self::MissingArgument { .. } => "orchestra::missing_argument",
+            Self::WrongType { .. } => "orchestra::wrong_type",
+            Self::InvalidValue { .. } => "orchestra::invalid_value",
+            Self::RepeatedSetting { .. } => "orchestra::repeated_setting",
+            Self::InvalidName { .. } => "orchestra::invalid_name",
+            Self::DuplicateName { .. } => "orchestra::duplicate_name",
+            Self::UnknownReference { .. } => "orchestra::unknown_reference",
+            Self::WrongReferenceKind { .. } => "orchestra::wrong_reference_kind",
+            Self::Cycle { .. } => "orchestra::cycle",
+            Self::Template { .. } => "orchestra::template",
+            Self::UnknownTemplateVariable { .. } => "orchestra::unknown_variable",
+            Self::ProgramNotFound { .. } => "orchestra::program_not_found",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Self::Syntax { message, .. } => format!("syntax error: {message}"),
+            Self::UnknownNode { name, parent, .. } => {
+                format!("unknown node `{name}` in {parent}")
+            }
+            Self::UnknownProperty { name, node, .. } => {
+                format!("unknown property `{name}` on `{node}`")
+            }
+            Self::UnexpectedArgument { node, .. } => format!("too many arguments to `{node}`"),
+            Self::UnexpectedChildren { node, .. } => format!("`{node}` takes no children block"),
+            Self::MissingArgument { node, what, .. } => format!("`{node}` needs {what}"),
+            Self::WrongType {
+                setting,
+                expected,
+                found,
+                ..
+            } => format!("`{setting}` must be {expected}, found {found}"),
+            Self::InvalidValue {
+                setting, message, ..
+            } => format!("invalid `{setting}`: {message}"),
+            Self::RepeatedSetting { setting, .. } => format!("`{setting}` is set twice"),
+            Self::InvalidName { name, reason, .. } => format!("invalid name `{name}`: {reason}"),
+            Self::DuplicateName {
+                name,
+                kind,
+                first_kind,
+                ..
+            } => {
+                if kind == first_kind {
+                    format!("duplicate {kind} `{name}`")
+                } else {
+                    format!("{kind} `{name}` has the same name as a {first_kind}")
+                }
+            }
+            Self::UnknownReference { what, name, .. } => format!("unknown {what} `{name}`"),
+            Self::WrongReferenceKind {
+                name,
+                expected,
+                found,
+                ..
+            } => format!("`{name}` is a {found}, not a {expected}"),
+            Self::Cycle { via, edges } => {
+                let mut path: Vec<&str> = edges.iter().map(|e| e.from.as_str()).collect();
+                if let Some(first) = edges.first() {
+                    path.push(&first.from);
+                }
+                format!("`{via}` cycle: {}", path.join(" → "))
+            }
+            Self::Template { message, .. } => format!("bad template: {message}"),
+            Self::UnknownTemplateVariable { name, .. } => {
+                format!("unknown template variable `{{{name}}}`")
+            }
+            Self::ProgramNotFound { program, .. } => {
+                format!("program `{program}` not found on PATH")
+            }
+        }
+    }
+
+    pub fn labels(&self) -> Vec<LabeledSpan> {
+        let label = |text: &str, span: &Span| LabeledSpan::new_with_span(Some(text.into()), *span);
+        match self {
+            Self::Syntax { label: l, span, .. } => {
+                vec![label(l.as_deref().unwrap_or("here"), span)]
+            }
+            Self::UnknownNode { span, .. } => vec![label("not a known node here", span)],
+            Self::UnknownProperty { span, .. } => vec![label("not a known property", span)],
+            Self::UnexpectedArgument { span, .. } => vec![label("unexpected argument", span)],
+            Self::UnexpectedChildren { span, .. } => vec![label("remove this block", span)],
+            Self::MissingArgument { what, span, .. } => vec![label(&format!("needs {what}"), span)],
+            Self::WrongType { expected, span, .. } => {
+                vec![label(&format!("expected {expected}"), span)]
+            }
+            Self::InvalidValue { span, .. } => vec![label("this value", span)],
+            Self::RepeatedSetting { first, second, .. } => vec![
+                label("first set here", first),
+                label("set again here", second),
+            ],
+            Self::InvalidName { span, .. } => vec![label("this name", span)],
+            Self::DuplicateName { first, second, .. } => vec![
+                label("first declared here", first),
+                label("declared again here", second),
+            ],
+            Self::UnknownReference { what, span, .. } => {
+                vec![label(&format!("no {what} has this name"), span)]
+            }
+            Self::WrongReferenceKind { expected, span, .. } => {
+                vec![label(&format!("expected a {expected}"), span)]
+            }
+            Self::Cycle { via, edges } => edges
+                .iter()
+                .map(|e| label(&format!("`{}` {via} `{}`", e.from, e.to), &e.span))
+                .collect(),
+            Self::Template { span, .. } => vec![label("here", span)],
+            Self::UnknownTemplateVariable { span, .. } => vec![label("not defined", span)],
+            Self::ProgramNotFound { span, optional, .. } => vec![label(
+                if *optional {
+                    "this check will be skipped"
+                } else {
+                    "not on PATH"
+                },
+                span,
+            )],
+        }
+    }
+
+    pub fn help(&self) -> Option<String> {
+        let did_you_mean = |s: &Option<String>| s.as_ref().map(|s| format!("did you mean `{s}`?"));
+        match self {
+            Self::Syntax { help, .. } | Self::InvalidValue { help, .. } => help.clone(),
+            Self::UnknownNode {
+                suggestion,
+                expected,
+                ..
+            }
+            | Self::UnknownProperty {
+                suggestion,
+                expected,
+                ..
+            } => did_you_mean(suggestion).or_else(|| {
+                (!expected.is_empty()).then(|| format!("expected one of: {}", expected.join(", ")))
+            }),
+            Self::UnexpectedArgument { help, .. } => Some(help.clone()),
+            Self::UnexpectedChildren { node, .. } => {
+                Some(format!("write `{node}` on one line, without braces"))
+            }
+            Self::MissingArgument { example, .. } | Self::WrongType { example, .. } => {
+                Some(format!("for example: {example}"))
+            }
+            Self::RepeatedSetting { .. } => Some("keep one of them".into()),
+            Self::InvalidName { .. } => {
+                Some("names use letters, digits, `-`, `_` and `.`; `/` separates address parts".into())
+            }
+            Self::DuplicateName { .. } => Some(
+                "tasks, gates, milestones, targets and entity groups share one namespace: rename one"
+                    .into(),
+            ),
+            Self::UnknownReference {
+                suggestion, hint, ..
+            } => did_you_mean(suggestion).or_else(|| hint.clone()),
+            Self::WrongReferenceKind { expected, .. } => {
+                Some(format!("declare a {expected} with this name, or name an existing one"))
+            }
+            Self::Cycle { via, .. } => Some(format!("remove one `{via}` edge to break the loop")),
+            Self::Template { .. } => Some("write `{{` and `}}` for literal braces".into()),
+            Self::UnknownTemplateVariable {
+                suggestion,
+                available,
+                ..
+            } => did_you_mean(suggestion).or_else(|| {
+                Some(if available.is_empty() {
+                    "no template variables are available here; write `{{` for a literal brace"
+                        .into()
+                } else {
+                    format!("available here: {}", available.join(", "))
+                })
+            }),
+            Self::ProgramNotFound { optional, .. } => Some(if *optional {
+                "install it, or the check is skipped with a warning at run time".into()
+            } else {
+                "install it, fix the name, or mark a check `optional=#true`".into()
+            }),
+        }
+    }
+
+    /// The span the diagnostic is about (its first label), for sorting.
+    pub fn primary_offset(&self) -> usize {
+        self.labels().first().map_or(0, LabeledSpan::offset)
+    }
+}
+
+/// The near miss among `candidates` for `name`, the way clap finds one:
+/// the most similar by Jaro, above 0.7.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (strsim::jaro(name, c), c))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c.to_owned())
+}
+
+/// How to draw reports.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    pub color: bool,
+    pub width: usize,
+}
+
+/// One diagnostic bound to the file it points into, as miette wants it.
+struct Located<'a> {
+    diagnostic: &'a Diagnostic,
+    source: &'a NamedSource<String>,
+}
+
+impl fmt::Debug for Located<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.diagnostic.fmt(f)
+    }
+}
+
+impl fmt::Display for Located<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message())
+    }
+}
+
+impl std::error::Error for Located<'_> {}
+
+impl miette::Diagnostic for Located<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.code()))
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        Some(self.diagnostic.severity())
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic
+            .help()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.diagnostic.labels().into_iter()))
+    }
+}
+
+/// Renders each diagnostic as a miette report against `source`.
+pub fn render(
+    diagnostics: &[Diagnostic],
+    source: &NamedSource<String>,
+    options: RenderOptions,
+) -> String {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false);
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let located = Located { diagnostic, source };
+        // Writing into a String cannot fail.
+        let _ = handler.render_report(&mut out, &located);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_misses_only() {
+        let names = ["verify", "scaffold", "ci"];
+        assert_eq!(suggest("verfy", names), Some("verify".into()));
+        assert_eq!(suggest("scafold", names), Some("scaffold".into()));
+        assert_eq!(suggest("zzz", names), None);
+    }
+
+    #[test]
+    fn cycle_message_closes_the_loop() {
+        let edge = |a: &str, b: &str| CycleEdge {
+            from: a.into(),
+            to: b.into(),
+            span: (0, 1).into(),
+        };
+        let d = Diagnostic::Cycle {
+            via: "needs",
+            edges: vec![edge("a", "b"), edge("b", "a")],
+        };
+        assert_eq!(d.message(), "`needs` cycle: a → b → a");
+        assert_eq!(d.labels().len(), 2);
+    }
+}

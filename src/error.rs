@@ -1,0 +1,78 @@
+//! Errors that end a command, as data; the exit code is a method.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Why a command stopped short.
+#[derive(Debug)]
+pub enum Error {
+    /// No orchestra file was found searching upward from `start`.
+    FileNotFound { start: PathBuf },
+    /// A path given on the command line cannot be used.
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The configuration has errors; they were already printed.
+    Config { errors: usize, warnings: usize },
+    /// Warnings were found under `--deny-warnings`; already printed.
+    DeniedWarnings { warnings: usize },
+    /// Writing output failed (for example a closed pipe).
+    Output(std::io::Error),
+}
+
+impl Error {
+    /// 2 for everything about configuration or usage, per the README.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::FileNotFound { .. }
+            | Self::Io { .. }
+            | Self::Config { .. }
+            | Self::DeniedWarnings { .. } => 2,
+            Self::Output(_) => 1,
+        }
+    }
+}
+
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FileNotFound { start } => write!(
+                f,
+                "no `orchestra.kdl` found in `{}` or any parent directory (use `-f PATH` to name one)",
+                start.display()
+            ),
+            Self::Io {
+                action,
+                path,
+                source,
+            } => write!(f, "cannot {action} `{}`: {source}", path.display()),
+            Self::Config { errors, warnings } if *warnings > 0 => write!(
+                f,
+                "the configuration has {} and {}",
+                plural(*errors, "error"),
+                plural(*warnings, "warning")
+            ),
+            Self::Config { errors, .. } => {
+                write!(f, "the configuration has {}", plural(*errors, "error"))
+            }
+            Self::DeniedWarnings { warnings } => write!(
+                f,
+                "the configuration has {} (denied by --deny-warnings)",
+                plural(*warnings, "warning")
+            ),
+            Self::Output(e) => write!(f, "cannot write output: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

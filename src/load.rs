@@ -1,0 +1,118 @@
+//! Finding and loading `orchestra.kdl`: search upward like git and just do,
+//! read, parse, decode and validate, collecting every diagnostic.
+
+use std::path::{Path, PathBuf};
+
+use miette::NamedSource;
+
+use crate::diagnostic::Diagnostic;
+use crate::error::Error;
+use crate::model::Model;
+use crate::validate::{self, Options};
+
+pub const FILE_NAME: &str = "orchestra.kdl";
+
+/// Where the file is, and how to show its name in messages.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub path: PathBuf,
+    /// The project directory: the file's parent.
+    pub root: PathBuf,
+    /// Relative to the current directory when possible (`orchestra.kdl`,
+    /// `../orchestra.kdl`), so messages read like what the user typed.
+    pub display: String,
+}
+
+/// The explicit `-f PATH`, or `orchestra.kdl` in `start` or its nearest
+/// ancestor that has one.
+pub fn locate(start: &Path, explicit: Option<&Path>) -> Result<Located, Error> {
+    if let Some(path) = explicit {
+        let full = start.join(path);
+        if !full.is_file() {
+            return Err(Error::Io {
+                action: "read",
+                path: path.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        let root = full
+            .parent()
+            .map_or_else(|| start.to_path_buf(), Path::to_path_buf);
+        return Ok(Located {
+            path: full,
+            root,
+            display: path.display().to_string(),
+        });
+    }
+    for (depth, dir) in start.ancestors().enumerate() {
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return Ok(Located {
+                path: candidate,
+                root: dir.to_path_buf(),
+                display: format!("{}{FILE_NAME}", "../".repeat(depth)),
+            });
+        }
+    }
+    Err(Error::FileNotFound {
+        start: start.to_path_buf(),
+    })
+}
+
+/// A loaded file: the model if it is valid, and everything found.
+pub struct Loaded {
+    pub located: Located,
+    pub source: NamedSource<String>,
+    pub model: Option<Model>,
+    /// Sorted by position in the file; errors and warnings together.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads, parses, decodes and validates the located file.
+pub fn load(located: Located, options: Options) -> Result<Loaded, Error> {
+    let bytes = std::fs::read(&located.path).map_err(|source| Error::Io {
+        action: "read",
+        path: located.path.clone(),
+        source,
+    })?;
+    let (text, mut diagnostics) = match String::from_utf8(bytes) {
+        Ok(text) => (text, Vec::new()),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let diagnostic = Diagnostic::Syntax {
+                message: "the file is not valid UTF-8".into(),
+                label: Some("invalid byte here".into()),
+                help: Some("save orchestra.kdl as UTF-8".into()),
+                span: (at.min(text.len()), 0).into(),
+            };
+            (text, vec![diagnostic])
+        }
+    };
+    let mut model = None;
+    if diagnostics.is_empty() {
+        let (config, found) = crate::config::load(&text);
+        diagnostics = found;
+        if let Some(config) = config {
+            let fallback = located
+                .root
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "project".into());
+            let decode_failed = diagnostics.iter().any(Diagnostic::is_error);
+            let (valid, found) = validate::validate(config, &text, &fallback, options);
+            diagnostics.extend(found);
+            if !decode_failed {
+                model = valid;
+            }
+        }
+    }
+    diagnostics.sort_by_key(Diagnostic::primary_offset);
+    Ok(Loaded {
+        source: NamedSource::new(located.display.clone(), text),
+        located,
+        model,
+        diagnostics,
+    })
+}

@@ -1,0 +1,159 @@
+//! Addresses: `name`, `milestone/phase`, `group/entity`, `group/entity/step`.
+
+use super::{Item, Model};
+use crate::diagnostic::suggest;
+
+/// What an address names in the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Address {
+    Item(Item),
+    Phase {
+        milestone: usize,
+        phase: usize,
+    },
+    Entity {
+        group: usize,
+        entity: usize,
+    },
+    Step {
+        group: usize,
+        entity: usize,
+        step: usize,
+    },
+}
+
+impl Address {
+    /// The top-level item the address lies in.
+    pub fn item(self) -> Item {
+        match self {
+            Self::Item(item) => item,
+            Self::Phase { milestone, .. } => Item::Milestone(milestone),
+            Self::Entity { group, .. } | Self::Step { group, .. } => Item::Entities(group),
+        }
+    }
+}
+
+/// Why an address does not resolve; `what` and `name` name the failing part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressError {
+    pub what: &'static str,
+    pub name: String,
+    /// Byte offset of the failing part within the address.
+    pub offset: usize,
+    pub suggestion: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl Model {
+    /// Resolves an address against the model.
+    pub fn resolve(&self, address: &str) -> Result<Address, AddressError> {
+        let mut parts = address.split('/');
+        let head = parts.next().unwrap_or_default();
+        let Some(item) = self.item(head) else {
+            return Err(AddressError {
+                what: "address",
+                name: head.into(),
+                offset: 0,
+                suggestion: suggest(head, self.item_names()),
+                hint: None,
+            });
+        };
+        let Some(second) = parts.next() else {
+            return Ok(Address::Item(item));
+        };
+        let second_at = head.len() + 1;
+        let config = self.config();
+        let resolved = match item {
+            Item::Milestone(m) => {
+                let phases = &config.milestones[m].phases;
+                let phase = find(
+                    phases.iter().map(|p| p.name.as_str()),
+                    second,
+                    "phase",
+                    second_at,
+                    head,
+                )?;
+                Address::Phase {
+                    milestone: m,
+                    phase,
+                }
+            }
+            Item::Entities(g) => {
+                let group = &config.entity_groups[g];
+                let entity = find(
+                    group.entities.iter().map(|e| e.name.as_str()),
+                    second,
+                    "entity",
+                    second_at,
+                    head,
+                )?;
+                match parts.next() {
+                    None => Address::Entity { group: g, entity },
+                    Some(third) => {
+                        let at = second_at + second.len() + 1;
+                        let step = find(
+                            group.steps.iter().map(|s| s.name.as_str()),
+                            third,
+                            "step",
+                            at,
+                            head,
+                        )?;
+                        Address::Step {
+                            group: g,
+                            entity,
+                            step,
+                        }
+                    }
+                }
+            }
+            _ => {
+                return Err(AddressError {
+                    what: "part",
+                    name: second.into(),
+                    offset: second_at,
+                    suggestion: None,
+                    hint: Some(format!(
+                        "`{head}` is a {}: only milestones (`M1/phase`) and entity groups (`entities/product`) have parts",
+                        item.kind()
+                    )),
+                });
+            }
+        };
+        match parts.next() {
+            None => Ok(resolved),
+            Some(extra) => Err(AddressError {
+                what: "part",
+                name: extra.into(),
+                offset: address.len() - extra.len(),
+                suggestion: None,
+                hint: Some("this address has too many parts".into()),
+            }),
+        }
+    }
+}
+
+fn find<'a>(
+    names: impl Iterator<Item = &'a str> + Clone,
+    wanted: &str,
+    what: &'static str,
+    offset: usize,
+    parent: &str,
+) -> Result<usize, AddressError> {
+    names.clone().position(|n| n == wanted).ok_or_else(|| {
+        let suggestion = suggest(wanted, names.clone());
+        let declared: Vec<&str> = names.collect();
+        AddressError {
+            what,
+            name: wanted.into(),
+            offset,
+            hint: (suggestion.is_none()).then(|| {
+                if declared.is_empty() {
+                    format!("`{parent}` has no {what}s")
+                } else {
+                    format!("{what}s of `{parent}`: {}", declared.join(", "))
+                }
+            }),
+            suggestion,
+        }
+    })
+}

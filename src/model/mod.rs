@@ -1,0 +1,33 @@
+//! The domain model: what `orchestra.kdl` says, free of KDL.
+//!
+//! Two stages live here, each with its own type:
+//!
+//! - [`Config`] is what the decoder (`crate::config`) produced: every node kind
+//!   as a struct, every value [`Spanned`] so later stages can point back into
+//!   the file. Names in it are still plain strings and may not resolve.
+//! - [`Model`] is a [`Config`] that passed validation (`crate::validate`):
+//!   every reference resolves, there are no cycles, every template variable
+//!   exists. It can only be built by validation, so code that holds a `Model`
+//!   may index and look up without checking.
+//!
+//! Nothing in this module or below imports `kdl`.
+
+mod address;
+mod command;
+mod config;
+mod duration;
+mod namespace;
+mod spanned;
+pub mod template;
+mod waves;
+
+pub use address::{Address, AddressError};
+pub use command::{Command, CommandKind, shell_program};
+pub use config::{
+    Body, Check, Config, Entity, EntityGroup, EnvVar, Gate, Milestone, Phase, Pipeline,
+    PipelineItem, Pool, Project, Stage, Step, Target, Task, Var,
+};
+pub use duration::{format_duration, parse_duration};
+pub use namespace::{Item, Model, split_address};
+pub use spanned::{Span, Spanned};
+pub use waves::entity_waves;

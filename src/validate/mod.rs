@@ -1,0 +1,80 @@
+//! [`Config`] → [`Model`]: every rule that needs the whole file.
+//!
+//! Each concern has its own file and pushes diagnostics into one list, so a
+//! single run reports every mistake: duplicate names (`names.rs`), unknown
+//! references with suggestions (`references.rs`), dependency cycles
+//! (`cycles.rs`), template variables (`templates.rs`) and programs missing
+//! from PATH (`programs.rs`).
+
+mod cycles;
+mod names;
+mod programs;
+mod references;
+mod templates;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{Config, Model};
+
+/// What validation should look at beyond the file itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Look programs up on PATH (off for tests of pure rules).
+    pub check_programs: bool,
+}
+
+/// Validates `config`. `source` is the file text (for exact spans inside
+/// string literals); `fallback_name` names the project when it has no
+/// `project` node. The model is returned only when there are no errors;
+/// warnings come back either way.
+pub fn validate(
+    config: Config,
+    source: &str,
+    fallback_name: &str,
+    options: Options,
+) -> (Option<Model>, Vec<Diagnostic>) {
+    let name = config
+        .project
+        .name
+        .as_ref()
+        .map_or_else(|| fallback_name.to_owned(), |n| n.value.clone());
+    // Built before the checks so they can look names up; handed out only
+    // when nothing is wrong.
+    let model = Model::new(config, name);
+    let mut diagnostics = Vec::new();
+    names::check(&model, &mut diagnostics);
+    references::check(&model, &mut diagnostics);
+    cycles::check(&model, &mut diagnostics);
+    templates::check(&model, source, &mut diagnostics);
+    if options.check_programs {
+        programs::check(&model, source, &mut diagnostics);
+    }
+    let ok = !diagnostics.iter().any(Diagnostic::is_error);
+    (ok.then_some(model), diagnostics)
+}
+
+/// The span of a few characters inside a string literal whose whole span is
+/// `literal`: exact for plain quoted and bare strings, the whole literal for
+/// strings with escapes or raw and multi-line forms.
+pub(crate) fn inner_span(
+    source: &str,
+    literal: crate::model::Span,
+    offset: usize,
+    len: usize,
+) -> crate::model::Span {
+    let text = source
+        .get(literal.offset()..literal.offset() + literal.len())
+        .unwrap_or("");
+    let start = if text.starts_with("\"\"\"") || text.starts_with('#') || text.contains('\\') {
+        None
+    } else if text.starts_with('"') {
+        Some(1)
+    } else {
+        Some(0)
+    };
+    match start {
+        Some(start) if start + offset + len <= text.len() => {
+            (literal.offset() + start + offset, len).into()
+        }
+        _ => literal,
+    }
+}
