@@ -14,5 +14,6 @@ pub mod diagnostic;
 pub mod error;
 pub mod load;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod validate;
