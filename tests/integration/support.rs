@@ -1,0 +1,251 @@
+//! A small builder that runs the real `orchestra` binary in a temporary
+//! project and checks status, stdout and stderr together.
+//!
+//! ```ignore
+//! Test::new()
+//!     .kdl(r#"task "a" { run "true" }"#)
+//!     .args(["check"])
+//!     .status(0)
+//!     .stdout_contains("ok")
+//!     .run();
+//! ```
+
+#![allow(dead_code, unreachable_pub)] // Each test module uses a different part; `pub` is for sibling modules.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Path to the built binary under test.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_orchestra"))
+}
+
+/// The fixtures folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub struct Test {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    cwd: Option<PathBuf>,
+    stdin: Option<Vec<u8>>,
+    status: Option<i32>,
+    stdout: Vec<Check>,
+    stderr: Vec<Check>,
+}
+
+enum Check {
+    Equals(String),
+    Contains(String),
+    Lacks(String),
+}
+
+/// What a finished run produced, for assertions the builder does not cover.
+pub struct Ran {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Default for Test {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Test {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temporary directory"),
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+            stdin: None,
+            status: Some(0),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        }
+    }
+
+    /// The project directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `orchestra.kdl` in the project directory.
+    pub fn kdl(self, text: &str) -> Self {
+        self.write("orchestra.kdl", text)
+    }
+
+    /// Writes a file (parents created) relative to the project directory.
+    pub fn write(self, path: &str, contents: impl AsRef<[u8]>) -> Self {
+        let full = self.dir.path().join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).expect("create parent");
+        }
+        std::fs::write(full, contents).expect("write file");
+        self
+    }
+
+    /// Copies a fixture to `orchestra.kdl`.
+    pub fn fixture(self, relative: &str) -> Self {
+        let text = std::fs::read(fixtures().join(relative)).expect("read fixture");
+        self.write("orchestra.kdl", text)
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Runs from this directory (relative to the project) instead of its root.
+    pub fn current_dir(mut self, relative: &str) -> Self {
+        let dir = self.dir.path().join(relative);
+        std::fs::create_dir_all(&dir).expect("create cwd");
+        self.cwd = Some(dir);
+        self
+    }
+
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// The expected exit code (default 0).
+    pub fn status(mut self, code: i32) -> Self {
+        self.status = Some(code);
+        self
+    }
+
+    /// Accept any exit code (check it on the returned [`Ran`]).
+    pub fn any_status(mut self) -> Self {
+        self.status = None;
+        self
+    }
+
+    pub fn stdout(mut self, text: &str) -> Self {
+        self.stdout.push(Check::Equals(text.into()));
+        self
+    }
+
+    pub fn stdout_contains(mut self, text: &str) -> Self {
+        self.stdout.push(Check::Contains(text.into()));
+        self
+    }
+
+    pub fn stdout_lacks(mut self, text: &str) -> Self {
+        self.stdout.push(Check::Lacks(text.into()));
+        self
+    }
+
+    pub fn stderr(mut self, text: &str) -> Self {
+        self.stderr.push(Check::Equals(text.into()));
+        self
+    }
+
+    pub fn stderr_contains(mut self, text: &str) -> Self {
+        self.stderr.push(Check::Contains(text.into()));
+        self
+    }
+
+    pub fn stderr_lacks(mut self, text: &str) -> Self {
+        self.stderr.push(Check::Lacks(text.into()));
+        self
+    }
+
+    /// A command for the binary with a clean, deterministic environment:
+    /// no colour, no terminal width, no inherited orchestra variables.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(binary());
+        command
+            .args(&self.args)
+            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
+            .env_remove("COLUMNS")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("NO_COLOR")
+            .env("NO_COLOR", "1");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    /// Runs and checks every expectation, panicking with the whole output
+    /// when one fails.
+    pub fn run(self) -> Ran {
+        let mut command = self.command();
+        let output = if let Some(input) = &self.stdin {
+            use std::io::Write;
+            let mut child = command
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn orchestra");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input)
+                .expect("write stdin");
+            child.wait_with_output().expect("wait for orchestra")
+        } else {
+            command
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("run orchestra")
+        };
+        self.verify(&output)
+    }
+
+    fn verify(self, output: &Output) -> Ran {
+        let status = output.status.code().unwrap_or(-1);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let mut failures = Vec::new();
+        if let Some(expected) = self.status
+            && expected != status
+        {
+            failures.push(format!("exit status {status}, expected {expected}"));
+        }
+        for (name, checks, text) in [
+            ("stdout", &self.stdout, &stdout),
+            ("stderr", &self.stderr, &stderr),
+        ] {
+            for check in checks {
+                match check {
+                    Check::Equals(want) if want != text => {
+                        failures.push(format!("{name} differs; expected:\n{want}"));
+                    }
+                    Check::Contains(want) if !text.contains(want.as_str()) => {
+                        failures.push(format!("{name} lacks {want:?}"));
+                    }
+                    Check::Lacks(unwanted) if text.contains(unwanted.as_str()) => {
+                        failures.push(format!("{name} contains {unwanted:?}"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "orchestra {:?}\n{}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+            self.args,
+            failures.join("\n"),
+        );
+        Ran {
+            status,
+            stdout,
+            stderr,
+            dir: self.dir,
+        }
+    }
+}
