@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod compile;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
@@ -16,4 +17,5 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod report;
+pub mod timings;
 pub mod validate;
