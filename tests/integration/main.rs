@@ -3,6 +3,8 @@
 //! `support.rs` holds the builder; each other module covers one command or
 //! concern.
 
+mod json_schema;
+mod plan;
 mod support;
 
 use support::Test;
