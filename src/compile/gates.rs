@@ -10,21 +10,20 @@ use super::templates::{Origin, Scope};
 use crate::model::{Gate, Spanned};
 use crate::plan::{CheckSpec, GateSpec, Group, TaskKind};
 
-impl Lowering<'_> {
+impl<'m> Lowering<'m> {
     /// Pushes a gate task at `address` that needs `needs`; returns its index.
     pub(super) fn gate(
         &mut self,
-        address: &str,
-        gate: &Gate,
+        address: String,
+        gate: &'m Gate,
         kind: TaskKind,
         group: Option<Group>,
         needs: Vec<usize>,
     ) -> usize {
-        let scope = Scope::task(address);
-        let spec = self.gate_spec(gate, &scope);
+        let spec = self.gate_spec(gate, &Scope::task(&address));
         let mut task = self.vars.bare_task(Origin {
-            scope,
-            address: address.to_owned(),
+            scope: Scope::default(),
+            address,
             kind,
             group,
             declared: gate.span,
@@ -52,7 +51,7 @@ impl Lowering<'_> {
             "{}/{}",
             self.out.graph.drafts[owner].task.address, gate.name.value
         );
-        let index = self.gate(&address, gate, TaskKind::Gate, group, vec![owner]);
+        let index = self.gate(address, gate, TaskKind::Gate, group, vec![owner]);
         self.out.graph.drafts[index].owner = Some(owner);
         index
     }

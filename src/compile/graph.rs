@@ -5,22 +5,24 @@
 //! index in `needs` is lower than the task's own. The draft order is
 //! therefore a topological order, which lets selection, skipping and waves
 //! each run in one linear pass with no recursion.
+//!
+//! Lowering a 100k-task model is allocation-bound, so drafts borrow what
+//! they can from the model (`'m`) and nothing is indexed by address.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::plan::PlanTask;
 
 /// One lowered task and what the later passes need to know about it.
 #[derive(Debug, Clone)]
-pub(super) struct Draft {
+pub(super) struct Draft<'m> {
     /// Every plan field but `id`, `needs` and `wave`, which are set last.
     pub(super) task: PlanTask,
     /// Indices of the drafts this one needs (may hold duplicates).
     pub(super) needs: Vec<usize>,
     /// The name `--skip` matches besides the address: a stage, step or
     /// phase name, a gate's name, a task's or target's name.
-    pub(super) name: String,
+    pub(super) name: &'m str,
     /// For a gate attached to an owner: the owner, skipped along with it.
     pub(super) owner: Option<usize>,
     /// Byte offset of the top-level item it came from: ties in the plan's
@@ -39,36 +41,33 @@ pub(super) struct Part {
 }
 
 #[derive(Debug, Default)]
-pub(super) struct Graph {
-    pub(super) drafts: Vec<Draft>,
-    addresses: HashMap<String, usize>,
-    /// The first address pushed twice, if any.
+pub(super) struct Graph<'m> {
+    pub(super) drafts: Vec<Draft<'m>>,
+    /// An address that `--complexity` gave to two tasks, if any.
     pub(super) collision: Option<String>,
     /// Offset of the item being lowered, stamped on each pushed draft.
     pub(super) item_offset: usize,
 }
 
-impl Graph {
+impl<'m> Graph<'m> {
     /// Adds a task that needs `needs` (all already pushed) and returns its index.
-    pub(super) fn push(&mut self, task: PlanTask, name: &str, needs: Vec<usize>) -> usize {
+    pub(super) fn push(&mut self, task: PlanTask, name: &'m str, needs: Vec<usize>) -> usize {
         let index = self.drafts.len();
         debug_assert!(needs.iter().all(|&n| n < index), "needs must come first");
-        if self.addresses.insert(task.address.clone(), index).is_some() {
-            self.collision.get_or_insert_with(|| task.address.clone());
-        }
         self.drafts.push(Draft {
             task,
             needs,
-            name: name.to_owned(),
+            name,
             owner: None,
             item_offset: self.item_offset,
         });
         index
     }
 
-    /// The task with this address, if any.
+    /// The task with this address, if any (a scan: only selection by a
+    /// task address that the model does not know needs it).
     pub(super) fn find(&self, address: &str) -> Option<usize> {
-        self.addresses.get(address).copied()
+        self.drafts.iter().position(|d| d.task.address == address)
     }
 
     /// The index of the next task to be pushed.

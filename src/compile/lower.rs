@@ -20,8 +20,8 @@ use crate::plan::TaskKind;
 
 /// The whole model as drafts, and where each addressable part landed.
 #[derive(Debug, Default)]
-pub(super) struct Lowered {
-    pub(super) graph: Graph,
+pub(super) struct Lowered<'m> {
+    pub(super) graph: Graph<'m>,
     pub(super) items: HashMap<Item, Part>,
     /// `[milestone][phase]`, the phase and its own gate.
     pub(super) phases: Vec<Vec<Part>>,
@@ -35,7 +35,7 @@ pub(super) struct Lowering<'m> {
     pub(super) vars: &'m Vars<'m>,
     /// `--complexity`: replaces every milestone's pipeline.
     pub(super) pipeline: Option<&'m Pipeline>,
-    pub(super) out: Lowered,
+    pub(super) out: Lowered<'m>,
 }
 
 /// Lowers every item of `model`.
@@ -43,8 +43,9 @@ pub(super) fn lower<'m>(
     model: &'m Model,
     vars: &'m Vars<'m>,
     pipeline: Option<&'m Pipeline>,
-) -> Result<Lowered, SelectionError> {
+) -> Result<Lowered<'m>, SelectionError> {
     let c = model.config();
+    let order = item_order(model);
     let mut l = Lowering {
         model,
         vars,
@@ -52,17 +53,27 @@ pub(super) fn lower<'m>(
         out: Lowered {
             phases: vec![Vec::new(); c.milestones.len()],
             entities: vec![Vec::new(); c.entity_groups.len()],
+            items: HashMap::with_capacity(order.len()),
             ..Lowered::default()
         },
     };
-    for item in item_order(model) {
+    // Growing a vector of 100k drafts by doubling copies it again and again
+    // and churns the allocator; an upper bound up front avoids both.
+    l.out.graph.drafts.reserve(capacity(model, pipeline));
+    for item in order {
         let start = l.out.graph.next();
         l.out.graph.item_offset = item_offset(model, item);
         let ends = match item {
             Item::Task(i) => l.task(&c.tasks[i]),
             Item::Gate(i) => {
                 let gate = &c.gates[i];
-                vec![l.gate(&gate.name.value, gate, TaskKind::Gate, None, Vec::new())]
+                vec![l.gate(
+                    gate.name.value.clone(),
+                    gate,
+                    TaskKind::Gate,
+                    None,
+                    Vec::new(),
+                )]
             }
             Item::Milestone(i) => l.milestone(i),
             Item::Target(i) => l.target(i),
@@ -78,7 +89,7 @@ pub(super) fn lower<'m>(
     Ok(l.out)
 }
 
-impl Lowering<'_> {
+impl<'m> Lowering<'m> {
     /// The tasks a list of `needs` addresses waits for.
     pub(super) fn needs(&self, needs: &[Spanned<String>]) -> Vec<usize> {
         let mut out = Vec::new();
@@ -115,33 +126,33 @@ impl Lowering<'_> {
         }
     }
 
-    fn task(&mut self, task: &Task) -> Vec<usize> {
+    fn task(&mut self, task: &'m Task) -> Vec<usize> {
         let needs = self.needs(&task.body.needs);
-        let address = task.name.value.clone();
         let origin = Origin {
-            scope: Scope::task(&address),
-            address: address.clone(),
+            scope: Scope::default(),
+            address: task.name.value.clone(),
             kind: TaskKind::Task,
             group: None,
             declared: task.span,
         };
         let planned = self.vars.body_task(origin, &task.body);
-        let index = self.out.graph.push(planned, &address, needs);
+        let index = self.out.graph.push(planned, &task.name.value, needs);
         vec![self.owned_gate(index, task.body.gate.as_ref(), None)]
     }
 
     fn target(&mut self, i: usize) -> Vec<usize> {
-        let target = &self.model.config().targets[i];
+        let model = self.model;
+        let target = &model.config().targets[i];
         let mut needs = self.needs(&target.needs);
-        let address = target.name.value.clone();
+        let address = &target.name.value;
         // The target's gate runs after everything the target needs; the
         // target itself is done when the gate passes.
         let gate = target.gate.as_ref().and_then(|g| {
             let gate = self.model.gate(g)?;
             let at = format!("{address}/{}", gate.name.value);
-            Some(self.gate(&at, gate, TaskKind::Gate, None, std::mem::take(&mut needs)))
+            Some(self.gate(at, gate, TaskKind::Gate, None, std::mem::take(&mut needs)))
         });
-        let scope = Scope::task(&address);
+        let scope = Scope::task(address);
         let mut planned = self.vars.bare_task(Origin {
             scope,
             address: address.clone(),
@@ -156,12 +167,31 @@ impl Lowering<'_> {
         let index = self
             .out
             .graph
-            .push(planned, &address, gate.into_iter().chain(needs).collect());
+            .push(planned, address, gate.into_iter().chain(needs).collect());
         if let Some(g) = gate {
             self.out.graph.drafts[g].owner = Some(index);
         }
         vec![index]
     }
+}
+
+/// An upper bound on the number of drafts: every part with its own gate,
+/// one wave gate per entity.
+fn capacity(model: &Model, pipeline: Option<&Pipeline>) -> usize {
+    let c = model.config();
+    let longest = c.pipelines.iter().map(|p| p.items.len()).max().unwrap_or(0);
+    let items = pipeline.map_or(longest, |p| p.items.len());
+    let groups: usize = c
+        .entity_groups
+        .iter()
+        .map(|g| g.entities.len() * (g.steps.len() + 2))
+        .sum();
+    let milestones: usize = c
+        .milestones
+        .iter()
+        .map(|m| 2 * (m.phases.len() + items))
+        .sum();
+    2 * (c.tasks.len() + c.targets.len()) + c.gates.len() + groups + milestones
 }
 
 /// Items in an order where each comes after everything it needs; ties and

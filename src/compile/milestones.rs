@@ -16,28 +16,40 @@ use super::templates::{Origin, Scope};
 use crate::model::{Milestone, PipelineItem};
 use crate::plan::{Group, TaskKind};
 
-impl Lowering<'_> {
+impl<'m> Lowering<'m> {
     /// Lowers milestone `m`; returns its ends.
     pub(super) fn milestone(&mut self, m: usize) -> Vec<usize> {
         let model = self.model;
         let milestone = &model.config().milestones[m];
         let pipeline = self.pipeline.or_else(|| model.pipeline_of(milestone));
-        let bare = [PipelineItem::Phases(milestone.span)];
-        let items = pipeline.map_or(&bare[..], |p| &p.items);
         let cluster = Group::Milestone(milestone.name.value.clone());
         // What the next item waits for: first the milestone's needs.
         let mut entry = self.needs(&milestone.needs);
-        for item in items {
+        let Some(pipeline) = pipeline else {
+            return self.phases(m, milestone, &cluster, entry);
+        };
+        // Validation checked each milestone against its own pipeline; a
+        // `--complexity` pipeline may still name a stage or gate like a phase.
+        let clash = milestone.phases.iter().find(|p| {
+            pipeline
+                .items
+                .iter()
+                .any(|i| item_name(i) == Some(p.name.as_str()))
+        });
+        if let Some(phase) = clash {
+            let address = format!("{}/{}", milestone.name.value, phase.name.value);
+            self.out.graph.collision.get_or_insert(address);
+        }
+        for item in &pipeline.items {
             match item {
                 PipelineItem::Stage(stage) => {
                     let address = format!("{}/{}", milestone.name.value, stage.name.value);
                     let origin = Origin {
                         scope: Scope {
-                            task: &address,
                             milestone: Some(&milestone.name.value),
                             ..Scope::default()
                         },
-                        address: address.clone(),
+                        address,
                         kind: TaskKind::Stage,
                         group: Some(cluster.clone()),
                         declared: stage.span,
@@ -54,7 +66,7 @@ impl Lowering<'_> {
                     if let Some(gate) = model.gate(name) {
                         let address = format!("{}/{}", milestone.name.value, gate.name.value);
                         let group = Some(cluster.clone());
-                        entry = vec![self.gate(&address, gate, TaskKind::Gate, group, entry)];
+                        entry = vec![self.gate(address, gate, TaskKind::Gate, group, entry)];
                     }
                 }
                 PipelineItem::Phases(_) => entry = self.phases(m, milestone, &cluster, entry),
@@ -68,7 +80,7 @@ impl Lowering<'_> {
     fn phases(
         &mut self,
         m: usize,
-        milestone: &Milestone,
+        milestone: &'m Milestone,
         cluster: &Group,
         entry: Vec<usize>,
     ) -> Vec<usize> {
@@ -102,17 +114,19 @@ impl Lowering<'_> {
             let phase = &phases[p];
             let needs = match &waits[p] {
                 None => entry.clone(),
-                Some(list) => list.iter().flat_map(|&q| parts[q].ends.clone()).collect(),
+                Some(list) => list
+                    .iter()
+                    .flat_map(|&q| parts[q].ends.iter().copied())
+                    .collect(),
             };
             let address = format!("{}/{}", milestone.name.value, phase.name.value);
             let origin = Origin {
                 scope: Scope {
-                    task: &address,
                     milestone: Some(&milestone.name.value),
                     phase: Some(&phase.name.value),
                     ..Scope::default()
                 },
-                address: address.clone(),
+                address,
                 kind: TaskKind::Phase,
                 group: Some(cluster.clone()),
                 declared: phase.span,
@@ -134,10 +148,19 @@ impl Lowering<'_> {
             .for_each(|&q| awaited[q] = true);
         let ends = (0..phases.len())
             .filter(|&p| !awaited[p])
-            .flat_map(|p| parts[p].ends.clone())
+            .flat_map(|p| parts[p].ends.iter().copied())
             .collect();
         self.out.phases[m] = parts;
         ends
+    }
+}
+
+/// The name a pipeline item gives its task (`milestone/name`).
+fn item_name(item: &PipelineItem) -> Option<&str> {
+    match item {
+        PipelineItem::Stage(stage) => Some(stage.name.as_str()),
+        PipelineItem::Gate(gate) => Some(gate.as_str()),
+        PipelineItem::Phases(_) => None,
     }
 }
 

@@ -86,7 +86,7 @@ fn candidates<'a>(drafts: &'a [Draft], selected: &[bool]) -> Vec<&'a str> {
         .filter(|(_, s)| **s)
         .map(|(d, _)| d);
     for d in picked {
-        seen.insert(d.name.as_str());
+        seen.insert(d.name);
         seen.insert(d.task.address.as_str());
         for check in d.task.gate.iter().flat_map(|g| &g.checks) {
             seen.insert(check.name.as_str());

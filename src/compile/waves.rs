@@ -4,13 +4,13 @@
 //! lower wave; ids are positions in that list.
 
 use super::graph::Draft;
-use crate::model::Model;
-use crate::plan::{Plan, PlanTask, Skipped, TaskId};
+use crate::model::{Model, Span};
+use crate::plan::{Plan, PlanTask, Skipped, TaskId, TaskKind};
 
 /// Builds the plan from the selected drafts (whose needs are all selected).
 pub(super) fn finish(
     model: &Model,
-    drafts: Vec<Draft>,
+    mut drafts: Vec<Draft<'_>>,
     selected: &[bool],
     skipped: Vec<Skipped>,
 ) -> Plan {
@@ -21,25 +21,26 @@ pub(super) fn finish(
             waves[i] = 1 + draft.needs.iter().map(|&n| waves[n]).max().unwrap_or(0);
         }
     }
-    let mut order: Vec<usize> = (0..drafts.len()).filter(|&i| selected[i]).collect();
-    order.sort_unstable_by_key(|&i| (waves[i], drafts[i].item_offset, i));
+    // Sort compact keys rather than indices into the (large) drafts.
+    let mut order: Vec<(u32, usize, usize)> = (0..drafts.len())
+        .filter(|&i| selected[i])
+        .map(|i| (waves[i], drafts[i].item_offset, i))
+        .collect();
+    order.sort_unstable();
     let mut ids = vec![TaskId(u32::MAX); drafts.len()];
-    for (position, &i) in order.iter().enumerate() {
+    for (position, &(_, _, i)) in order.iter().enumerate() {
         ids[i] = TaskId(u32::try_from(position).expect("fewer than 2^32 tasks"));
     }
-    let mut placed: Vec<Option<PlanTask>> = vec![None; order.len()];
-    for (i, draft) in drafts.into_iter().enumerate() {
-        if !selected[i] {
-            continue;
-        }
-        let mut task = draft.task;
+    let mut tasks = Vec::with_capacity(order.len());
+    for &(wave, _, i) in &order {
+        let draft = &mut drafts[i];
+        let mut task = std::mem::replace(&mut draft.task, vacant());
         task.id = ids[i];
-        task.wave = waves[i];
+        task.wave = wave;
         task.needs = draft.needs.iter().map(|&n| ids[n]).collect();
         task.needs.sort_unstable();
         task.needs.dedup();
-        let at = task.id.index();
-        placed[at] = Some(task);
+        tasks.push(task);
     }
     let c = model.config();
     Plan {
@@ -54,8 +55,33 @@ pub(super) fn finish(
             .iter()
             .map(|p| (p.name.value.clone(), p.depth.value))
             .collect(),
-        tasks: placed.into_iter().flatten().collect(),
+        tasks,
         skipped,
+    }
+}
+
+/// What a draft holds once its task has moved into the plan: empty strings
+/// and vectors do not allocate.
+fn vacant() -> PlanTask {
+    PlanTask {
+        id: TaskId(0),
+        address: String::new(),
+        kind: TaskKind::Task,
+        group: None,
+        commands: Vec::new(),
+        gate: None,
+        needs: Vec::new(),
+        wave: 0,
+        inputs: Vec::new(),
+        outputs: Vec::new(),
+        env: Vec::new(),
+        dir: None,
+        timeout: None,
+        retries: 0,
+        pool: None,
+        confirm: None,
+        description: None,
+        declared: Span::from((0, 0)),
     }
 }
 
