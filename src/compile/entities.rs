@@ -11,12 +11,12 @@ use super::graph::Part;
 use super::lower::Lowering;
 use super::templates::{Origin, Scope};
 use crate::model::{EntityGroup, entity_waves};
-use crate::plan::{Group, TaskKind};
+use crate::plan::{Group, TaskId, TaskKind};
 
 impl<'m> Lowering<'m> {
     /// Lowers group `g`; returns its ends: the last wave gate, or the last
     /// tasks of the entities no other entity relates to.
-    pub(super) fn entity_group(&mut self, g: usize) -> Vec<usize> {
+    pub(super) fn entity_group(&mut self, g: usize) -> Vec<TaskId> {
         let model = self.model;
         let group = &model.config().entity_groups[g];
         let waves = entity_waves(group);
@@ -52,7 +52,7 @@ impl<'m> Lowering<'m> {
         }
         let group_needs = self.needs(&group.needs);
         let mut parts = vec![Part::default(); group.entities.len()];
-        let mut barrier: Option<usize> = None;
+        let mut barrier: Option<TaskId> = None;
         for (w, members) in by_wave.iter().enumerate() {
             for &e in members {
                 let mut start = group_needs.clone();
@@ -92,11 +92,11 @@ impl<'m> Lowering<'m> {
         group: &'m EntityGroup,
         e: usize,
         keys: &[&str],
-        start: Vec<usize>,
+        start: Vec<TaskId>,
     ) -> Part {
         let entity = &group.entities[e];
         let cluster = Group::Entity(group.name.value.clone(), entity.name.value.clone());
-        let first = self.out.graph.next();
+        let first = self.out.graph.len();
         let mut previous = start;
         for step in &group.steps {
             let address = format!(
@@ -122,13 +122,15 @@ impl<'m> Lowering<'m> {
                 "{}/{}/{}",
                 group.name.value, entity.name.value, gate.name.value
             );
-            let owner = previous.last().copied().filter(|&p| p >= first);
+            let owner = previous.last().copied().filter(|p| p.index() >= first);
             let index = self.gate(address, gate, TaskKind::Gate, Some(cluster), previous);
-            self.out.graph.drafts[index].owner = owner;
+            if let Some(owner) = owner {
+                self.out.graph.set_owner(index, owner);
+            }
             previous = vec![index];
         }
         Part {
-            tasks: first..self.out.graph.next(),
+            tasks: first..self.out.graph.len(),
             ends: previous,
         }
     }

@@ -8,7 +8,7 @@
 use super::lower::Lowering;
 use super::templates::{Origin, Scope};
 use crate::model::{Gate, Spanned};
-use crate::plan::{CheckSpec, GateSpec, Group, TaskKind};
+use crate::plan::{CheckSpec, GateSpec, Group, TaskId, TaskKind};
 
 impl<'m> Lowering<'m> {
     /// Pushes a gate task at `address` that needs `needs`; returns its index.
@@ -18,8 +18,8 @@ impl<'m> Lowering<'m> {
         gate: &'m Gate,
         kind: TaskKind,
         group: Option<Group>,
-        needs: Vec<usize>,
-    ) -> usize {
+        needs: Vec<TaskId>,
+    ) -> TaskId {
         let spec = self.gate_spec(gate, &Scope::task(&address));
         let mut task = self.vars.bare_task(Origin {
             scope: Scope::default(),
@@ -40,19 +40,20 @@ impl<'m> Lowering<'m> {
     /// owner itself when it has no gate.
     pub(super) fn owned_gate(
         &mut self,
-        owner: usize,
+        owner: TaskId,
         gate: Option<&Spanned<String>>,
         group: Option<Group>,
-    ) -> usize {
+    ) -> TaskId {
         let Some(gate) = gate.and_then(|g| self.model.gate(g)) else {
             return owner;
         };
         let address = format!(
             "{}/{}",
-            self.out.graph.drafts[owner].task.address, gate.name.value
+            self.out.graph.tasks[owner.index()].address,
+            gate.name.value
         );
         let index = self.gate(address, gate, TaskKind::Gate, group, vec![owner]);
-        self.out.graph.drafts[index].owner = Some(owner);
+        self.out.graph.set_owner(index, owner);
         index
     }
 

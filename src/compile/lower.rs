@@ -4,19 +4,18 @@
 //! their own files.
 //!
 //! Items are lowered in an order where everything an item needs comes
-//! first (validation rejected `needs` cycles), so an address always
-//! resolves to tasks that already exist.
+//! first (validation rejected `needs` cycles), ties in file order, so an
+//! address always resolves to tasks that already exist and the drafts come
+//! out in the plan's order.
 
-use std::collections::HashMap;
-
-use petgraph::algo::toposort;
-use petgraph::graph::{DiGraph, NodeIndex};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use super::SelectionError;
-use super::graph::{Graph, Part};
+use super::graph::{Graph, Part, id};
 use super::templates::{Origin, Scope, Vars};
 use crate::model::{Address, Item, Model, Pipeline, Spanned, Task};
-use crate::plan::TaskKind;
+use crate::plan::{TaskId, TaskKind};
 
 /// The whole model as drafts, and where each addressable part landed.
 #[derive(Debug, Default)]
@@ -59,10 +58,9 @@ pub(super) fn lower<'m>(
     };
     // Growing a vector of 100k drafts by doubling copies it again and again
     // and churns the allocator; an upper bound up front avoids both.
-    l.out.graph.drafts.reserve(capacity(model, pipeline));
+    l.out.graph.reserve(capacity(model, pipeline));
     for item in order {
-        let start = l.out.graph.next();
-        l.out.graph.item_offset = item_offset(model, item);
+        let start = l.out.graph.len();
         let ends = match item {
             Item::Task(i) => l.task(&c.tasks[i]),
             Item::Gate(i) => {
@@ -79,7 +77,7 @@ pub(super) fn lower<'m>(
             Item::Target(i) => l.target(i),
             Item::Entities(i) => l.entity_group(i),
         };
-        let tasks = start..l.out.graph.next();
+        let tasks = start..l.out.graph.len();
         l.out.items.insert(item, Part { tasks, ends });
     }
     if let Some(address) = l.out.graph.collision.take() {
@@ -91,7 +89,7 @@ pub(super) fn lower<'m>(
 
 impl<'m> Lowering<'m> {
     /// The tasks a list of `needs` addresses waits for.
-    pub(super) fn needs(&self, needs: &[Spanned<String>]) -> Vec<usize> {
+    pub(super) fn needs(&self, needs: &[Spanned<String>]) -> Vec<TaskId> {
         let mut out = Vec::new();
         for need in needs {
             // Validation resolved every address; a miss cannot happen.
@@ -103,7 +101,7 @@ impl<'m> Lowering<'m> {
     }
 
     /// Appends the sinks of an already lowered address to `out`.
-    fn ends(&self, address: Address, out: &mut Vec<usize>) {
+    fn ends(&self, address: Address, out: &mut Vec<TaskId>) {
         let o = &self.out;
         let part = match address {
             Address::Item(item) => o.items.get(&item),
@@ -116,7 +114,7 @@ impl<'m> Lowering<'m> {
             } => {
                 // An entity part holds its steps first, in order.
                 if let Some(part) = o.entities[group].get(entity) {
-                    out.push(part.tasks.start + step);
+                    out.push(id(part.tasks.start + step));
                 }
                 return;
             }
@@ -126,7 +124,7 @@ impl<'m> Lowering<'m> {
         }
     }
 
-    fn task(&mut self, task: &'m Task) -> Vec<usize> {
+    fn task(&mut self, task: &'m Task) -> Vec<TaskId> {
         let needs = self.needs(&task.body.needs);
         let origin = Origin {
             scope: Scope::default(),
@@ -140,7 +138,7 @@ impl<'m> Lowering<'m> {
         vec![self.owned_gate(index, task.body.gate.as_ref(), None)]
     }
 
-    fn target(&mut self, i: usize) -> Vec<usize> {
+    fn target(&mut self, i: usize) -> Vec<TaskId> {
         let model = self.model;
         let target = &model.config().targets[i];
         let mut needs = self.needs(&target.needs);
@@ -169,7 +167,7 @@ impl<'m> Lowering<'m> {
             .graph
             .push(planned, address, gate.into_iter().chain(needs).collect());
         if let Some(g) = gate {
-            self.out.graph.drafts[g].owner = Some(index);
+            self.out.graph.set_owner(g, index);
         }
         vec![index]
     }
@@ -194,8 +192,9 @@ fn capacity(model: &Model, pipeline: Option<&Pipeline>) -> usize {
     2 * (c.tasks.len() + c.targets.len()) + c.gates.len() + groups + milestones
 }
 
-/// Items in an order where each comes after everything it needs; ties and
-/// the impossible cycle fall back to file order.
+/// Items in an order where each comes after everything it needs, ties in
+/// file order: Kahn's algorithm with a min-heap on the file offset. Items
+/// on the impossible cycle (validation rejects them) are appended last.
 fn item_order(model: &Model) -> Vec<Item> {
     let c = model.config();
     let mut items: Vec<Item> = (0..c.tasks.len())
@@ -206,19 +205,35 @@ fn item_order(model: &Model) -> Vec<Item> {
         .chain((0..c.targets.len()).map(Item::Target))
         .collect();
     items.sort_by_key(|&item| item_offset(model, item));
-    let mut graph: DiGraph<Item, ()> = DiGraph::with_capacity(items.len(), 0);
-    let nodes: HashMap<Item, NodeIndex> = items.iter().map(|&i| (i, graph.add_node(i))).collect();
-    for &item in &items {
+    let position: HashMap<Item, usize> = items.iter().enumerate().map(|(i, &it)| (it, i)).collect();
+    let mut pending = vec![0usize; items.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); items.len()];
+    for (i, &item) in items.iter().enumerate() {
         for need in item_needs(model, item) {
             if let Ok(address) = model.resolve(need) {
-                graph.add_edge(nodes[&address.item()], nodes[&item], ());
+                pending[i] += 1;
+                dependents[position[&address.item()]].push(i);
             }
         }
     }
-    match toposort(&graph, None) {
-        Ok(order) => order.into_iter().map(|n| graph[n]).collect(),
-        Err(_) => items,
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..items.len())
+        .filter(|&i| pending[i] == 0)
+        .map(Reverse)
+        .collect();
+    let mut order = Vec::with_capacity(items.len());
+    let mut done = vec![false; items.len()];
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(items[i]);
+        done[i] = true;
+        for &d in &dependents[i] {
+            pending[d] -= 1;
+            if pending[d] == 0 {
+                ready.push(Reverse(d));
+            }
+        }
     }
+    order.extend((0..items.len()).filter(|&i| !done[i]).map(|i| items[i]));
+    order
 }
 
 fn item_needs(model: &Model, item: Item) -> &[Spanned<String>] {
@@ -233,7 +248,7 @@ fn item_needs(model: &Model, item: Item) -> &[Spanned<String>] {
 }
 
 /// Where the item is declared: ties in the plan's order follow the file.
-pub(super) fn item_offset(model: &Model, item: Item) -> usize {
+fn item_offset(model: &Model, item: Item) -> usize {
     let c = model.config();
     let span = match item {
         Item::Task(i) => c.tasks[i].span,

@@ -14,11 +14,11 @@ use super::graph::Part;
 use super::lower::Lowering;
 use super::templates::{Origin, Scope};
 use crate::model::{Milestone, PipelineItem};
-use crate::plan::{Group, TaskKind};
+use crate::plan::{Group, TaskId, TaskKind};
 
 impl<'m> Lowering<'m> {
     /// Lowers milestone `m`; returns its ends.
-    pub(super) fn milestone(&mut self, m: usize) -> Vec<usize> {
+    pub(super) fn milestone(&mut self, m: usize) -> Vec<TaskId> {
         let model = self.model;
         let milestone = &model.config().milestones[m];
         let pipeline = self.pipeline.or_else(|| model.pipeline_of(milestone));
@@ -82,8 +82,8 @@ impl<'m> Lowering<'m> {
         m: usize,
         milestone: &'m Milestone,
         cluster: &Group,
-        entry: Vec<usize>,
-    ) -> Vec<usize> {
+        entry: Vec<TaskId>,
+    ) -> Vec<TaskId> {
         let phases = &milestone.phases;
         if phases.is_empty() {
             return entry;
@@ -131,12 +131,12 @@ impl<'m> Lowering<'m> {
                 group: Some(cluster.clone()),
                 declared: phase.span,
             };
-            let first = self.out.graph.next();
+            let first = self.out.graph.len();
             let task = self.vars.body_task(origin, &phase.body);
             let index = self.out.graph.push(task, &phase.name.value, needs);
             let end = self.owned_gate(index, phase.body.gate.as_ref(), Some(cluster.clone()));
             parts[p] = Part {
-                tasks: first..self.out.graph.next(),
+                tasks: first..self.out.graph.len(),
                 ends: vec![end],
             };
         }
@@ -267,6 +267,6 @@ mod tests {
         // `d` names a later phase: lowered after it all the same.
         assert!(needs_of(&p, "M/e").is_empty());
         assert_eq!(needs_of(&p, "M/d"), ["M/e"]);
-        assert_eq!(addresses(&p), ["M/a", "M/c", "M/e", "M/b", "M/d"]);
+        assert_eq!(addresses(&p), ["M/a", "M/b", "M/c", "M/e", "M/d"]);
     }
 }

@@ -42,9 +42,8 @@ fn resolve(model: &Model, lowered: &Lowered, address: &str) -> Result<Vec<usize>
         Err(error) => {
             let graph = &lowered.graph;
             if let Some(task) = graph.find(address) {
-                let owned =
-                    (0..graph.drafts.len()).filter(|&i| graph.drafts[i].owner == Some(task));
-                return Ok(std::iter::once(task).chain(owned).collect());
+                let owned = (0..graph.len()).filter(|&i| graph.drafts[i].owner == Some(task));
+                return Ok(std::iter::once(task.index()).chain(owned).collect());
             }
             return Err(unknown(lowered, address, error));
         }
@@ -68,7 +67,7 @@ fn resolve(model: &Model, lowered: &Lowered, address: &str) -> Result<Vec<usize>
 /// The model's complaint, unless a task address is a nearer miss (the
 /// model knows nothing of stages and gate tasks).
 fn unknown(lowered: &Lowered, address: &str, error: AddressError) -> SelectionError {
-    let tasks = lowered.graph.drafts.iter().map(|d| d.task.address.as_str());
+    let tasks = lowered.graph.tasks.iter().map(|t| t.address.as_str());
     let error = match suggest(address, tasks) {
         Some(task) if error.suggestion.is_none() => AddressError {
             what: "address",
@@ -138,17 +137,17 @@ fn used_gates(model: &Model) -> HashSet<&str> {
 /// `roots` and everything they need, transitively. Needs point at lower
 /// indices, so one pass from the end marks the whole closure.
 fn closure(lowered: &Lowered, roots: Vec<usize>) -> Vec<bool> {
-    let drafts = &lowered.graph.drafts;
-    let mut selected = vec![false; drafts.len()];
+    let tasks = &lowered.graph.tasks;
+    let mut selected = vec![false; tasks.len()];
     for root in roots {
         if let Some(slot) = selected.get_mut(root) {
             *slot = true;
         }
     }
-    for i in (0..drafts.len()).rev() {
+    for i in (0..tasks.len()).rev() {
         if selected[i] {
-            for &n in &drafts[i].needs {
-                selected[n] = true;
+            for n in &tasks[i].needs {
+                selected[n.index()] = true;
             }
         }
     }
@@ -175,7 +174,7 @@ mod tests {
             addresses(&plan(KDL, &["M/one"])),
             ["a", "a/lint", "b", "M/one"]
         );
-        assert_eq!(addresses(&plan(KDL, &["c", "a"])), ["a", "c", "a/lint"]);
+        assert_eq!(addresses(&plan(KDL, &["c", "a"])), ["a", "a/lint", "c"]);
     }
 
     #[test]
