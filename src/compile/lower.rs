@@ -21,11 +21,38 @@ use crate::plan::{TaskId, TaskKind};
 #[derive(Debug, Default)]
 pub(super) struct Lowered<'m> {
     pub(super) graph: Graph<'m>,
-    pub(super) items: HashMap<Item, Part>,
+    /// Each top-level item's part, by kind and index (see [`Lowered::item`]).
+    pub(super) tasks: Vec<Part>,
+    pub(super) gates: Vec<Part>,
+    pub(super) milestones: Vec<Part>,
+    pub(super) targets: Vec<Part>,
+    pub(super) groups: Vec<Part>,
     /// `[milestone][phase]`, the phase and its own gate.
     pub(super) phases: Vec<Vec<Part>>,
     /// `[group][entity]`, the entity's steps then its `each` gate.
     pub(super) entities: Vec<Vec<Part>>,
+}
+
+impl Lowered<'_> {
+    pub(super) fn item(&self, item: Item) -> &Part {
+        match item {
+            Item::Task(i) => &self.tasks[i],
+            Item::Gate(i) => &self.gates[i],
+            Item::Milestone(i) => &self.milestones[i],
+            Item::Target(i) => &self.targets[i],
+            Item::Entities(i) => &self.groups[i],
+        }
+    }
+
+    fn item_mut(&mut self, item: Item) -> &mut Part {
+        match item {
+            Item::Task(i) => &mut self.tasks[i],
+            Item::Gate(i) => &mut self.gates[i],
+            Item::Milestone(i) => &mut self.milestones[i],
+            Item::Target(i) => &mut self.targets[i],
+            Item::Entities(i) => &mut self.groups[i],
+        }
+    }
 }
 
 /// The lowering in progress.
@@ -52,7 +79,11 @@ pub(super) fn lower<'m>(
         out: Lowered {
             phases: vec![Vec::new(); c.milestones.len()],
             entities: vec![Vec::new(); c.entity_groups.len()],
-            items: HashMap::with_capacity(order.len()),
+            tasks: vec![Part::default(); c.tasks.len()],
+            gates: vec![Part::default(); c.gates.len()],
+            milestones: vec![Part::default(); c.milestones.len()],
+            targets: vec![Part::default(); c.targets.len()],
+            groups: vec![Part::default(); c.entity_groups.len()],
             ..Lowered::default()
         },
     };
@@ -78,7 +109,7 @@ pub(super) fn lower<'m>(
             Item::Entities(i) => l.entity_group(i),
         };
         let tasks = start..l.out.graph.len();
-        l.out.items.insert(item, Part { tasks, ends });
+        *l.out.item_mut(item) = Part { tasks, ends };
     }
     if let Some(address) = l.out.graph.collision.take() {
         let level = pipeline.map(|p| p.name.value.clone()).unwrap_or_default();
@@ -104,7 +135,7 @@ impl<'m> Lowering<'m> {
     fn ends(&self, address: Address, out: &mut Vec<TaskId>) {
         let o = &self.out;
         let part = match address {
-            Address::Item(item) => o.items.get(&item),
+            Address::Item(item) => Some(o.item(item)),
             Address::Phase { milestone, phase } => o.phases[milestone].get(phase),
             Address::Entity { group, entity } => o.entities[group].get(entity),
             Address::Step {

@@ -8,7 +8,7 @@
 //! item after `phases` needs every phase that no other phase waits for.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 use super::graph::Part;
 use super::lower::Lowering;
@@ -88,33 +88,25 @@ impl<'m> Lowering<'m> {
         if phases.is_empty() {
             return entry;
         }
-        let index: HashMap<&str, usize> = phases
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.name.as_str(), i))
-            .collect();
-        // `None`: waits for `entry`. `Some(list)`: waits for those phases.
-        let waits: Vec<Option<Vec<usize>>> = phases
+        // Phases are few: a scan beats building a map per milestone.
+        let position = |name: &str| phases.iter().position(|p| p.name.as_str() == name);
+        let waits: Vec<Wait> = phases
             .iter()
             .enumerate()
             .map(|(i, phase)| match &phase.depends_on {
-                None if i == 0 => None,
-                None => Some(vec![i - 1]),
-                Some(names) if names.is_empty() => None,
-                Some(names) => Some(
-                    names
-                        .iter()
-                        .filter_map(|n| index.get(n.as_str()).copied())
-                        .collect(),
-                ),
+                None if i == 0 => Wait::Entry,
+                None => Wait::Phase(i - 1),
+                Some(names) if names.is_empty() => Wait::Entry,
+                Some(names) => Wait::Phases(names.iter().filter_map(|n| position(n)).collect()),
             })
             .collect();
         let mut parts = vec![Part::default(); phases.len()];
         for p in phase_order(&waits) {
             let phase = &phases[p];
             let needs = match &waits[p] {
-                None => entry.clone(),
-                Some(list) => list
+                Wait::Entry => entry.clone(),
+                Wait::Phase(q) => parts[*q].ends.clone(),
+                Wait::Phases(list) => list
                     .iter()
                     .flat_map(|&q| parts[q].ends.iter().copied())
                     .collect(),
@@ -143,8 +135,7 @@ impl<'m> Lowering<'m> {
         let mut awaited = vec![false; phases.len()];
         waits
             .iter()
-            .flatten()
-            .flatten()
+            .flat_map(Wait::phases)
             .for_each(|&q| awaited[q] = true);
         let ends = (0..phases.len())
             .filter(|&p| !awaited[p])
@@ -164,17 +155,41 @@ fn item_name(item: &PipelineItem) -> Option<&str> {
     }
 }
 
+/// What a phase waits for.
+enum Wait {
+    /// What the milestone's phases start after.
+    Entry,
+    /// The previous phase (no `depends-on`).
+    Phase(usize),
+    /// The phases its `depends-on` names.
+    Phases(Vec<usize>),
+}
+
+impl Wait {
+    fn phases(&self) -> &[usize] {
+        match self {
+            Self::Entry => &[],
+            Self::Phase(q) => std::slice::from_ref(q),
+            Self::Phases(list) => list,
+        }
+    }
+}
+
 /// Phases in an order where each comes after those it waits for, ties in
-/// declaration order (Kahn's algorithm with a min-heap). `depends-on` may
-/// name a later phase, so declaration order alone is not enough.
-fn phase_order(waits: &[Option<Vec<usize>>]) -> Vec<usize> {
-    let mut pending: Vec<usize> = waits
+/// declaration order. Usually that is declaration order itself; when a
+/// `depends-on` names a later phase, Kahn's algorithm with a min-heap.
+fn phase_order(waits: &[Wait]) -> Vec<usize> {
+    let backwards = waits
         .iter()
-        .map(|w| w.as_ref().map_or(0, Vec::len))
-        .collect();
+        .enumerate()
+        .all(|(p, w)| w.phases().iter().all(|&q| q < p));
+    if backwards {
+        return (0..waits.len()).collect();
+    }
+    let mut pending: Vec<usize> = waits.iter().map(|w| w.phases().len()).collect();
     let mut waiters: Vec<Vec<usize>> = vec![Vec::new(); waits.len()];
     for (p, w) in waits.iter().enumerate() {
-        for &q in w.iter().flatten() {
+        for &q in w.phases() {
             waiters[q].push(p);
         }
     }

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use super::SelectionError;
 use super::lower::Lowered;
 use crate::diagnostic::suggest;
-use crate::model::{Address, AddressError, Item, Model, PipelineItem};
+use crate::model::{Address, AddressError, Model, PipelineItem};
 
 /// Marks the selected drafts.
 pub(super) fn select(
@@ -49,7 +49,7 @@ fn resolve(model: &Model, lowered: &Lowered, address: &str) -> Result<Vec<usize>
         }
     };
     let part = match resolved {
-        Address::Item(item) => lowered.items.get(&item),
+        Address::Item(item) => Some(lowered.item(item)),
         Address::Phase { milestone, phase } => lowered.phases[milestone].get(phase),
         Address::Entity { group, entity } => lowered.entities[group].get(entity),
         Address::Step {
@@ -87,17 +87,16 @@ fn unknown(lowered: &Lowered, address: &str, error: AddressError) -> SelectionEr
 /// Every item's drafts, except gates some owner uses.
 fn everything(model: &Model, lowered: &Lowered) -> Vec<usize> {
     let used = used_gates(model);
-    let mut roots = Vec::new();
-    for (item, part) in &lowered.items {
-        let skip = match item {
-            Item::Gate(i) => used.contains(model.config().gates[*i].name.as_str()),
-            _ => false,
-        };
-        if !skip {
-            roots.extend(part.tasks.clone());
-        }
-    }
-    roots
+    let c = model.config();
+    let unused_gates = (0..c.gates.len()).filter(|&i| !used.contains(c.gates[i].name.as_str()));
+    let parts = lowered
+        .tasks
+        .iter()
+        .chain(&lowered.groups)
+        .chain(&lowered.milestones)
+        .chain(&lowered.targets)
+        .chain(unused_gates.map(|i| &lowered.gates[i]));
+    parts.flat_map(|p| p.tasks.clone()).collect()
 }
 
 /// Names of the gates an owner runs.
