@@ -42,7 +42,7 @@ pub fn validate(
     let model = Model::new(config, name);
     let mut diagnostics = Vec::new();
     names::check(&model, &mut diagnostics);
-    references::check(&model, &mut diagnostics);
+    references::check(&model, source, &mut diagnostics);
     cycles::check(&model, &mut diagnostics);
     templates::check(&model, source, &mut diagnostics);
     if options.check_programs {
