@@ -260,10 +260,18 @@ impl Diagnostic {
             Self::WrongReferenceKind { expected, span, .. } => {
                 vec![label(&format!("expected a {expected}"), span)]
             }
-            Self::Cycle { via, edges } => edges
-                .iter()
-                .map(|e| label(&format!("`{}` {via} `{}`", e.from, e.to), &e.span))
-                .collect(),
+            Self::Cycle { via, edges } => {
+                // Each label reads as a sentence: `a` needs `b`.
+                let verb = if *via == "relation" {
+                    "relates to"
+                } else {
+                    via
+                };
+                edges
+                    .iter()
+                    .map(|e| label(&format!("`{}` {verb} `{}`", e.from, e.to), &e.span))
+                    .collect()
+            }
             Self::Template { span, .. } => vec![label("here", span)],
             Self::UnknownTemplateVariable { span, .. } => vec![label("not defined", span)],
             Self::ProgramNotFound { span, optional, .. } => vec![label(

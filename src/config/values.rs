@@ -157,7 +157,9 @@ impl Ctx {
         match u32::try_from(*n) {
             Ok(v) if v >= min => Some(Spanned::new(v, value_span(entry))),
             _ => {
-                let message = if *n < i128::from(min) {
+                let message = if *n < 0 {
+                    format!("`{n}` is negative")
+                } else if *n < i128::from(min) {
                     format!("`{n}` is less than {min}")
                 } else {
                     format!("`{n}` is too large")
