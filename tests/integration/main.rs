@@ -3,5 +3,6 @@
 //! `support.rs` holds the builder; each other module covers one command or
 //! concern.
 
+mod cli;
 mod fixtures;
 mod support;
