@@ -5,4 +5,5 @@
 
 mod cli;
 mod fixtures;
+mod robustness;
 mod support;
