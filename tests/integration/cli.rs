@@ -200,6 +200,43 @@ fn list_json_follows_the_documented_schema() {
     insta::assert_snapshot!("list-json-language-example", ran.stdout);
 }
 
+/// Every key of `value`, at any depth, except those under `properties`
+/// (which are the user's).
+fn json_keys(value: &serde_json::Value, into: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                into.insert(key.clone());
+                if key != "properties" {
+                    json_keys(inner, into);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| json_keys(v, into)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_list_json_field_is_documented() {
+    let ran = Test::new().fixture(EXAMPLE).args(["list", "--json"]).run();
+    let json: serde_json::Value = serde_json::from_str(&ran.stdout).expect("stdout is JSON");
+    let mut keys = std::collections::BTreeSet::new();
+    json_keys(&json, &mut keys);
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md"),
+    )
+    .expect("read docs/cli.md");
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|key| !docs.contains(&format!("| `{key}` |")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/cli.md does not document {missing:?}"
+    );
+}
+
 #[test]
 fn list_json_uses_null_for_absent_values() {
     let ran = Test::new()

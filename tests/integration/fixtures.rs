@@ -197,3 +197,14 @@ fn no_snapshot_outlives_its_fixture() {
         "delete snapshots without a fixture: {orphans:?}"
     );
 }
+
+#[test]
+fn every_diagnostic_code_is_documented() {
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md"))
+        .expect("read docs/cli.md");
+    let missing: Vec<String> = declared_codes()
+        .into_iter()
+        .filter(|code| !docs.contains(&format!("`{code}`")))
+        .collect();
+    assert!(missing.is_empty(), "docs/cli.md lacks {missing:?}");
+}
