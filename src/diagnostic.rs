@@ -446,7 +446,10 @@ pub fn render(
         .with_width(options.width)
         .with_links(false);
     let mut out = String::new();
-    for diagnostic in diagnostics {
+    for (i, diagnostic) in diagnostics.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
         let located = Located { diagnostic, source };
         // Writing into a String cannot fail.
         let _ = handler.render_report(&mut out, &located);
