@@ -3,17 +3,9 @@
 //! `support.rs` holds the builder; each other module covers one command or
 //! concern.
 
+mod cli;
+mod fixtures;
 mod json_schema;
 mod plan;
+mod robustness;
 mod support;
-
-use support::Test;
-
-#[test]
-fn check_accepts_the_language_example() {
-    Test::new()
-        .fixture("valid/language-example.kdl")
-        .args(["check"])
-        .stdout("orchestra.kdl: ok — 4 entities, 2 milestones, 1 gate, 1 task, 1 target\n")
-        .run();
-}
