@@ -155,7 +155,7 @@ impl TaskRun {
 }
 
 /// The command a step runs.
-pub(crate) fn step_command(task: &PlanTask, step: Step) -> &Cmd {
+pub fn step_command(task: &PlanTask, step: Step) -> &Cmd {
     let check = |i: usize| &task.gate.as_ref().expect("checks belong to a gate").checks[i];
     match step {
         Step::Command(i) => &task.commands[i],

@@ -34,7 +34,7 @@ mod tests_gate;
 
 use std::path::{Path, PathBuf};
 
-pub use attempt::command_text;
+pub use attempt::{command_text, step_command};
 pub use decide::{Confirm, ConfirmPolicy, Decide, Decision};
 pub use dry_run::DryRunExecutor;
 pub use event::{
