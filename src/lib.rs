@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod compile;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
@@ -17,4 +18,5 @@ pub mod model;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod timings;
 pub mod validate;

@@ -32,12 +32,19 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         let names: Vec<&str> = milestone.phases.iter().map(|p| p.name.as_str()).collect();
         let edges = milestone.phases.iter().enumerate().flat_map(|(i, p)| {
             let names = &names;
-            p.depends_on.iter().flatten().filter_map(move |d| {
-                names
-                    .iter()
-                    .position(|n| *n == d.as_str())
-                    .map(|j| (i, j, d.span))
-            })
+            // A phase without `depends-on` follows the previous one: that
+            // edge can close a loop with a `depends-on` naming a later phase.
+            let follows = (i > 0 && p.depends_on.is_none()).then(|| (i, i - 1, p.name.span));
+            p.depends_on
+                .iter()
+                .flatten()
+                .filter_map(move |d| {
+                    names
+                        .iter()
+                        .position(|n| *n == d.as_str())
+                        .map(|j| (i, j, d.span))
+                })
+                .chain(follows)
         });
         report("depends-on", &names, edges, out);
     }
@@ -161,4 +168,33 @@ fn shortest_loop(
         }
     }
     Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::Diagnostic;
+    use crate::validate::{Options, validate};
+
+    #[test]
+    fn following_the_previous_phase_can_close_a_loop() {
+        let kdl = r#"milestone "m" {
+            phase "a" depends-on="b" { run "x"; }
+            phase "b" { run "y"; }
+        }"#;
+        let (config, _) = crate::config::load(kdl);
+        let options = Options {
+            check_programs: false,
+        };
+        let (model, found) = validate(config.unwrap(), kdl, "p", options);
+        assert!(model.is_none());
+        let Some(Diagnostic::Cycle { via, edges }) = found.first() else {
+            panic!("{found:?}");
+        };
+        assert_eq!(*via, "depends-on");
+        let path: Vec<(&str, &str)> = edges
+            .iter()
+            .map(|e| (e.from.as_str(), e.to.as_str()))
+            .collect();
+        assert_eq!(path, [("a", "b"), ("b", "a")]);
+    }
 }

@@ -1,0 +1,166 @@
+//! Why a selection cannot be compiled: usage errors on the command line
+//! (`ADDRESS`, `--complexity`, `--skip`, `--set`), each with a near miss
+//! when there is one. All of them exit with code 2.
+
+use std::fmt;
+
+use crate::model::AddressError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectionError {
+    /// An `ADDRESS` argument that names nothing.
+    UnknownAddress {
+        address: String,
+        error: AddressError,
+    },
+    /// `--set` without `=`.
+    MalformedSet { arg: String },
+    /// `--set NAME=…` where no `vars` entry is called NAME.
+    UnknownVar {
+        name: String,
+        suggestion: Option<String>,
+        declared: Vec<String>,
+    },
+    /// `--complexity LEVEL` where no pipeline is called LEVEL.
+    UnknownComplexity {
+        level: String,
+        suggestion: Option<String>,
+        declared: Vec<String>,
+    },
+    /// `--skip NAME` that matches no stage, step, phase, gate, check or task
+    /// of the selected plan.
+    UnknownSkip {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// `--complexity` put a stage or gate next to a phase of the same name,
+    /// so two tasks would share an address. (Validation reports this for
+    /// each milestone's own pipeline; only an override can get here.)
+    AddressCollision { address: String, level: String },
+}
+
+impl SelectionError {
+    /// Usage errors exit with 2, like configuration errors.
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+}
+
+/// ": did you mean `x`?" or ": declared: a, b" or nothing.
+fn hint(suggestion: Option<&String>, declared: &[String], none: &str) -> String {
+    match suggestion {
+        Some(s) => format!(": did you mean `{s}`?"),
+        None if declared.is_empty() => format!(" ({none})"),
+        None => format!(" (declared: {})", declared.join(", ")),
+    }
+}
+
+impl fmt::Display for SelectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownAddress { address, error } => {
+                if error.what == "address" {
+                    write!(f, "unknown address `{address}`")?;
+                } else {
+                    write!(
+                        f,
+                        "unknown {} `{}` in address `{address}`",
+                        error.what, error.name
+                    )?;
+                }
+                match (&error.suggestion, &error.hint) {
+                    (Some(s), _) if error.what == "address" => write!(f, ": did you mean `{s}`?"),
+                    (Some(s), _) => {
+                        let fixed = format!("{}{s}", &address[..error.offset]);
+                        write!(f, ": did you mean `{fixed}`?")
+                    }
+                    (None, Some(h)) => write!(f, " ({h})"),
+                    (None, None) => Ok(()),
+                }
+            }
+            Self::MalformedSet { arg } => {
+                write!(f, "`--set {arg}` must have the form NAME=VALUE")
+            }
+            Self::UnknownVar {
+                name,
+                suggestion,
+                declared,
+            } => write!(
+                f,
+                "`--set {name}=…` names no var{}",
+                hint(suggestion.as_ref(), declared, "no `vars` are declared")
+            ),
+            Self::UnknownComplexity {
+                level,
+                suggestion,
+                declared,
+            } => write!(
+                f,
+                "unknown complexity `{level}`{}",
+                hint(suggestion.as_ref(), declared, "no pipeline is declared")
+            ),
+            Self::UnknownSkip { name, suggestion } => {
+                write!(
+                    f,
+                    "`--skip {name}` matches no stage, step, phase, gate, check or task of the selected plan"
+                )?;
+                match suggestion {
+                    Some(s) => write!(f, ": did you mean `{s}`?"),
+                    None => Ok(()),
+                }
+            }
+            Self::AddressCollision { address, level } => write!(
+                f,
+                "with `--complexity {level}` two tasks would be called `{address}`: a phase has the name of a stage or gate of that pipeline"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SelectionError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_read_as_questions() {
+        let e = SelectionError::UnknownComplexity {
+            level: "ful".into(),
+            suggestion: Some("full".into()),
+            declared: vec!["full".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "unknown complexity `ful`: did you mean `full`?"
+        );
+        let e = SelectionError::UnknownVar {
+            name: "x".into(),
+            suggestion: None,
+            declared: vec![],
+        };
+        assert_eq!(
+            e.to_string(),
+            "`--set x=…` names no var (no `vars` are declared)"
+        );
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn inner_part_suggestion_repeats_the_prefix() {
+        let e = SelectionError::UnknownAddress {
+            address: "M1/shema".into(),
+            error: AddressError {
+                what: "phase",
+                name: "shema".into(),
+                offset: 3,
+                suggestion: Some("schema".into()),
+                hint: None,
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "unknown phase `shema` in address `M1/shema`: did you mean `M1/schema`?"
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Lowering a milestone through its pipeline: the pipeline named by
+//! `--complexity`, else the milestone's `complexity`, else the project's,
+//! else bare phases. Items run in order; `phases` expands to the milestone's
+//! phases; the milestone's `needs` apply to its first items.
+//!
+//! Phases follow the previous phase, or with `depends-on` only the phases
+//! named (a bare `depends-on`: none, they start with the milestone). The
+//! item after `phases` needs every phase that no other phase waits for.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use super::graph::Part;
+use super::lower::Lowering;
+use super::templates::{Origin, Scope};
+use crate::model::{Milestone, PipelineItem};
+use crate::plan::{Group, TaskKind};
+
+impl Lowering<'_> {
+    /// Lowers milestone `m`; returns its ends.
+    pub(super) fn milestone(&mut self, m: usize) -> Vec<usize> {
+        let model = self.model;
+        let milestone = &model.config().milestones[m];
+        let pipeline = self.pipeline.or_else(|| model.pipeline_of(milestone));
+        let bare = [PipelineItem::Phases(milestone.span)];
+        let items = pipeline.map_or(&bare[..], |p| &p.items);
+        let cluster = Group::Milestone(milestone.name.value.clone());
+        // What the next item waits for: first the milestone's needs.
+        let mut entry = self.needs(&milestone.needs);
+        for item in items {
+            match item {
+                PipelineItem::Stage(stage) => {
+                    let address = format!("{}/{}", milestone.name.value, stage.name.value);
+                    let origin = Origin {
+                        scope: Scope {
+                            task: &address,
+                            milestone: Some(&milestone.name.value),
+                            ..Scope::default()
+                        },
+                        address: address.clone(),
+                        kind: TaskKind::Stage,
+                        group: Some(cluster.clone()),
+                        declared: stage.span,
+                    };
+                    let task = self.vars.body_task(origin, &stage.body);
+                    let index = self.out.graph.push(task, &stage.name.value, entry);
+                    entry = vec![self.owned_gate(
+                        index,
+                        stage.body.gate.as_ref(),
+                        Some(cluster.clone()),
+                    )];
+                }
+                PipelineItem::Gate(name) => {
+                    if let Some(gate) = model.gate(name) {
+                        let address = format!("{}/{}", milestone.name.value, gate.name.value);
+                        let group = Some(cluster.clone());
+                        entry = vec![self.gate(&address, gate, TaskKind::Gate, group, entry)];
+                    }
+                }
+                PipelineItem::Phases(_) => entry = self.phases(m, milestone, &cluster, entry),
+            }
+        }
+        entry
+    }
+
+    /// The milestone's phases; returns the ends of those no phase waits for
+    /// (or `entry` itself when there are no phases).
+    fn phases(
+        &mut self,
+        m: usize,
+        milestone: &Milestone,
+        cluster: &Group,
+        entry: Vec<usize>,
+    ) -> Vec<usize> {
+        let phases = &milestone.phases;
+        if phases.is_empty() {
+            return entry;
+        }
+        let index: HashMap<&str, usize> = phases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.as_str(), i))
+            .collect();
+        // `None`: waits for `entry`. `Some(list)`: waits for those phases.
+        let waits: Vec<Option<Vec<usize>>> = phases
+            .iter()
+            .enumerate()
+            .map(|(i, phase)| match &phase.depends_on {
+                None if i == 0 => None,
+                None => Some(vec![i - 1]),
+                Some(names) if names.is_empty() => None,
+                Some(names) => Some(
+                    names
+                        .iter()
+                        .filter_map(|n| index.get(n.as_str()).copied())
+                        .collect(),
+                ),
+            })
+            .collect();
+        let mut parts = vec![Part::default(); phases.len()];
+        for p in phase_order(&waits) {
+            let phase = &phases[p];
+            let needs = match &waits[p] {
+                None => entry.clone(),
+                Some(list) => list.iter().flat_map(|&q| parts[q].ends.clone()).collect(),
+            };
+            let address = format!("{}/{}", milestone.name.value, phase.name.value);
+            let origin = Origin {
+                scope: Scope {
+                    task: &address,
+                    milestone: Some(&milestone.name.value),
+                    phase: Some(&phase.name.value),
+                    ..Scope::default()
+                },
+                address: address.clone(),
+                kind: TaskKind::Phase,
+                group: Some(cluster.clone()),
+                declared: phase.span,
+            };
+            let first = self.out.graph.next();
+            let task = self.vars.body_task(origin, &phase.body);
+            let index = self.out.graph.push(task, &phase.name.value, needs);
+            let end = self.owned_gate(index, phase.body.gate.as_ref(), Some(cluster.clone()));
+            parts[p] = Part {
+                tasks: first..self.out.graph.next(),
+                ends: vec![end],
+            };
+        }
+        let mut awaited = vec![false; phases.len()];
+        waits
+            .iter()
+            .flatten()
+            .flatten()
+            .for_each(|&q| awaited[q] = true);
+        let ends = (0..phases.len())
+            .filter(|&p| !awaited[p])
+            .flat_map(|p| parts[p].ends.clone())
+            .collect();
+        self.out.phases[m] = parts;
+        ends
+    }
+}
+
+/// Phases in an order where each comes after those it waits for, ties in
+/// declaration order (Kahn's algorithm with a min-heap). `depends-on` may
+/// name a later phase, so declaration order alone is not enough.
+fn phase_order(waits: &[Option<Vec<usize>>]) -> Vec<usize> {
+    let mut pending: Vec<usize> = waits
+        .iter()
+        .map(|w| w.as_ref().map_or(0, Vec::len))
+        .collect();
+    let mut waiters: Vec<Vec<usize>> = vec![Vec::new(); waits.len()];
+    for (p, w) in waits.iter().enumerate() {
+        for &q in w.iter().flatten() {
+            waiters[q].push(p);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..waits.len())
+        .filter(|&p| pending[p] == 0)
+        .map(Reverse)
+        .collect();
+    let mut order = Vec::with_capacity(waits.len());
+    while let Some(Reverse(q)) = ready.pop() {
+        order.push(q);
+        for &p in &waiters[q] {
+            pending[p] -= 1;
+            if pending[p] == 0 {
+                ready.push(Reverse(p));
+            }
+        }
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::testing::{addresses, needs_of, plan};
+
+    const PIPELINES: &str = r#"
+        project "p" { complexity "standard"; }
+        gate "verify" { check "t" "true" }
+        pipeline "quick" { phases; }
+        pipeline "standard" { phases; gate "verify"; }
+        pipeline "full" {
+            stage "design" "design {milestone}"
+            phases
+            gate "verify"
+            stage "review" "review {milestone}" { gate "verify"; }
+        }
+        task "setup" { run "true" }
+    "#;
+
+    #[test]
+    fn full_pipeline_wraps_the_phases() {
+        let p = plan(
+            &format!(
+                r#"{PIPELINES}
+                milestone "M" complexity="full" {{
+                    needs "setup"
+                    phase "schema" {{ run "schema {{phase}} in {{milestone}}"; }}
+                    phase "endpoints" depends-on="schema" {{ run "x"; }}
+                    phase "docs" depends-on="schema" {{ run "y"; }}
+                }}"#
+            ),
+            &["M"],
+        );
+        assert_eq!(needs_of(&p, "M/design"), ["setup"]);
+        assert_eq!(needs_of(&p, "M/schema"), ["M/design"]);
+        assert_eq!(needs_of(&p, "M/endpoints"), ["M/schema"]);
+        assert_eq!(needs_of(&p, "M/docs"), ["M/schema"]);
+        assert_eq!(needs_of(&p, "M/verify"), ["M/docs", "M/endpoints"]);
+        assert_eq!(needs_of(&p, "M/review"), ["M/verify"]);
+        assert_eq!(needs_of(&p, "M/review/verify"), ["M/review"]);
+        let schema = p.tasks.iter().find(|t| t.address == "M/schema").unwrap();
+        assert_eq!(
+            format!("{:?}", schema.commands),
+            r#"[Shell("schema schema in M")]"#
+        );
+    }
+
+    #[test]
+    fn project_default_pipeline_and_override() {
+        let kdl = format!(r#"{PIPELINES} milestone "M" {{ phase "a" {{ run "x"; }} }}"#);
+        assert_eq!(addresses(&plan(&kdl, &["M"])), ["M/a", "M/verify"]);
+        let quick = crate::compile::testing::plan_with(&kdl, &["M"], Some("quick"), &[]);
+        assert_eq!(addresses(&quick), ["M/a"]);
+    }
+
+    #[test]
+    fn no_pipeline_runs_bare_phases_in_order() {
+        let p = plan(
+            r#"milestone "M" {
+                phase "a" { run "x"; }
+                phase "b" { run "x"; }
+                phase "c" { run "x"; depends-on; }
+                phase "d" depends-on="e" { run "x"; }
+                phase "e" { run "x"; depends-on; }
+            }"#,
+            &["M"],
+        );
+        assert_eq!(needs_of(&p, "M/a"), Vec::<String>::new());
+        assert_eq!(needs_of(&p, "M/b"), ["M/a"]);
+        assert!(needs_of(&p, "M/c").is_empty());
+        // `d` names a later phase: lowered after it all the same.
+        assert!(needs_of(&p, "M/e").is_empty());
+        assert_eq!(needs_of(&p, "M/d"), ["M/e"]);
+        assert_eq!(addresses(&p), ["M/a", "M/c", "M/e", "M/b", "M/d"]);
+    }
+}

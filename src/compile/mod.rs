@@ -1,0 +1,144 @@
+//! [`Model`] → [`Plan`]: lowering the domain vocabulary (entities,
+//! milestones, pipelines, gates, targets) into one primitive, a DAG of tasks.
+//!
+//! One pass per file, in this order:
+//!
+//! 1. `templates.rs`: the project's variables, with `--set` applied;
+//! 2. `lower.rs` (with `entities.rs`, `milestones.rs`, `gates.rs`): every
+//!    item of the model into draft tasks with `{name}` expanded (`graph.rs`
+//!    holds the drafts);
+//! 3. `select.rs`: the addresses asked for and everything they need;
+//! 4. `skip.rs`: `--skip`, keeping the graph connected;
+//! 5. `waves.rs`: waves, order and ids.
+//!
+//! Lowering the whole model before selecting keeps each rule in one place
+//! and makes selection a plain graph closure. Nothing here imports `kdl`;
+//! the language is documented in `docs/plan.md`.
+
+mod entities;
+mod error;
+mod gates;
+mod graph;
+mod lower;
+mod milestones;
+mod select;
+mod skip;
+mod templates;
+mod waves;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use error::SelectionError;
+
+use crate::diagnostic::suggest;
+use crate::model::{Model, Pipeline};
+use crate::plan::Plan;
+use crate::timings::measure;
+
+/// What to compile: the command line's selection flags, parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Addresses to build; empty means the project's `default`, else all.
+    pub addresses: Vec<String>,
+    /// `--complexity LEVEL`: the pipeline for every selected milestone.
+    pub complexity: Option<String>,
+    /// `--skip NAME`, in order.
+    pub skip: Vec<String>,
+    /// `--set NAME=VALUE`, split at the first `=`.
+    pub set: Vec<(String, String)>,
+}
+
+/// Splits one `--set NAME=VALUE` argument at its first `=`.
+pub fn parse_set(arg: &str) -> Result<(String, String), SelectionError> {
+    match arg.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(SelectionError::MalformedSet {
+            arg: arg.to_owned(),
+        }),
+    }
+}
+
+/// Compiles the selection of `model` into a plan.
+pub fn compile(model: &Model, selection: &Selection) -> Result<Plan, SelectionError> {
+    let vars = templates::Vars::new(model, &selection.set)?;
+    let pipeline = complexity(model, selection.complexity.as_deref())?;
+    let mut lowered = measure("lower", || lower::lower(model, &vars, pipeline))?;
+    let mut selected = measure("select", || {
+        select::select(model, &lowered, &selection.addresses)
+    })?;
+    let skipped = measure("skip", || {
+        skip::apply(&mut lowered.graph.drafts, &mut selected, &selection.skip)
+    })?;
+    let drafts = std::mem::take(&mut lowered.graph.drafts);
+    Ok(measure("waves", || {
+        waves::finish(model, drafts, &selected, skipped)
+    }))
+}
+
+/// The pipeline `--complexity` names, if given.
+fn complexity<'m>(
+    model: &'m Model,
+    level: Option<&str>,
+) -> Result<Option<&'m Pipeline>, SelectionError> {
+    let Some(level) = level else {
+        return Ok(None);
+    };
+    model.pipeline(level).map(Some).ok_or_else(|| {
+        let declared: Vec<String> = model
+            .config()
+            .pipelines
+            .iter()
+            .map(|p| p.name.value.clone())
+            .collect();
+        SelectionError::UnknownComplexity {
+            level: level.to_owned(),
+            suggestion: suggest(level, declared.iter().map(String::as_str)),
+            declared,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::{addresses, try_plan};
+
+    #[test]
+    fn set_arguments_split_at_the_first_equals() {
+        assert_eq!(parse_set("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert_eq!(parse_set("a=").unwrap(), ("a".into(), String::new()));
+        assert!(matches!(
+            parse_set("a"),
+            Err(SelectionError::MalformedSet { .. })
+        ));
+        assert!(matches!(
+            parse_set("=a"),
+            Err(SelectionError::MalformedSet { .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_complexity_suggests_a_level() {
+        let kdl = r#"pipeline "full" { phases; }; milestone "M" { phase "a" { run "x"; } }"#;
+        let err = try_plan(kdl, &[], Some("ful"), &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown complexity `ful`: did you mean `full`?"
+        );
+        assert_eq!(
+            addresses(&try_plan(kdl, &[], Some("full"), &[]).unwrap()),
+            ["M/a"]
+        );
+    }
+
+    #[test]
+    fn an_override_that_makes_addresses_collide_is_an_error() {
+        let kdl = r#"pipeline "full" { phases; stage "a" "y"; }
+            milestone "M" { phase "a" { run "x"; } }"#;
+        let err = try_plan(kdl, &[], Some("full"), &[]).unwrap_err();
+        assert!(
+            matches!(err, SelectionError::AddressCollision { ref address, .. } if address == "M/a")
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! Template expansion for the compiler: which `{name}` a task sees and
+//! what it expands to, with `--set` overrides applied to `vars`.
+//!
+//! Lookup order: the built-ins (`project`, `task`, `entity`, `milestone`,
+//! `phase`), the entity's own properties, `vars`, and finally a property
+//! that another entity of the group declares, which expands to the empty
+//! string (so `{fields}` works for an entity that has none). Validation has
+//! already rejected every other name.
+
+use crate::compile::SelectionError;
+use crate::diagnostic::suggest;
+use crate::model::template::expand_with;
+use crate::model::{Body, Command, CommandKind, Entity, EnvVar, Model};
+use crate::plan::{Cmd, Group, PlanTask, TaskId, TaskKind};
+
+use crate::model::Span;
+
+/// The variables of the whole project, after `--set`.
+#[derive(Debug)]
+pub(super) struct Vars<'m> {
+    project: &'m str,
+    values: Vec<(&'m str, String)>,
+    env: &'m [EnvVar],
+}
+
+/// What one task's templates may refer to besides the project's variables.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Scope<'a> {
+    pub(super) task: &'a str,
+    pub(super) entity: Option<(&'a Entity, &'a [&'a str])>,
+    pub(super) milestone: Option<&'a str>,
+    pub(super) phase: Option<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    pub(super) fn task(task: &'a str) -> Self {
+        Self {
+            task,
+            ..Self::default()
+        }
+    }
+}
+
+/// Where a task came from, for the fields that are not templates.
+pub(super) struct Origin<'a> {
+    pub(super) address: String,
+    pub(super) kind: TaskKind,
+    pub(super) group: Option<Group>,
+    pub(super) declared: Span,
+    pub(super) scope: Scope<'a>,
+}
+
+impl<'m> Vars<'m> {
+    /// The project's variables with `set` (already split at `=`) applied.
+    pub(super) fn new(model: &'m Model, set: &[(String, String)]) -> Result<Self, SelectionError> {
+        let c = model.config();
+        let mut values: Vec<(&str, String)> = c
+            .vars
+            .iter()
+            .map(|v| (v.name.as_str(), v.value.value.clone()))
+            .collect();
+        for (name, value) in set {
+            let Some(slot) = values.iter_mut().find(|(n, _)| *n == name) else {
+                let declared: Vec<String> = c.vars.iter().map(|v| v.name.value.clone()).collect();
+                return Err(SelectionError::UnknownVar {
+                    name: name.clone(),
+                    suggestion: suggest(name, declared.iter().map(String::as_str)),
+                    declared,
+                });
+            };
+            slot.1.clone_from(value);
+        }
+        Ok(Self {
+            project: model.project_name(),
+            values,
+            env: &c.project.env,
+        })
+    }
+
+    fn lookup(&self, scope: &Scope<'_>, name: &str) -> Option<String> {
+        let builtin = match name {
+            "project" => Some(self.project),
+            "task" => Some(scope.task),
+            "entity" => scope.entity.map(|(e, _)| e.name.as_str()),
+            "milestone" => scope.milestone,
+            "phase" => scope.phase,
+            _ => None,
+        };
+        if let Some(value) = builtin {
+            return Some(value.to_owned());
+        }
+        if let Some((entity, _)) = scope.entity
+            && let Some((_, v)) = entity.properties.iter().find(|(k, _)| k.as_str() == name)
+        {
+            return Some(v.value.clone());
+        }
+        if let Some((_, v)) = self.values.iter().find(|(n, _)| *n == name) {
+            return Some(v.clone());
+        }
+        match scope.entity {
+            Some((_, group_keys)) if group_keys.contains(&name) => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    /// Expands `text`. Text without braces is copied as is (the common case,
+    /// and the fast one); a name validation missed is left as written rather
+    /// than dropped, so a bug shows in the plan instead of vanishing.
+    pub(super) fn text(&self, scope: &Scope<'_>, text: &str) -> String {
+        if !text.contains(['{', '}']) {
+            return text.to_owned();
+        }
+        expand_with(text, |name| self.lookup(scope, name)).unwrap_or_else(|_| text.to_owned())
+    }
+
+    pub(super) fn command(&self, scope: &Scope<'_>, command: &Command) -> Cmd {
+        match &command.kind {
+            CommandKind::Shell(line) => CommandKind::Shell(self.text(scope, line)),
+            CommandKind::Exec(argv) => {
+                CommandKind::Exec(argv.iter().map(|w| self.text(scope, w)).collect())
+            }
+        }
+    }
+
+    /// The project's env, then `own`, templated; a later entry replaces an
+    /// earlier one of the same name in place, so each key appears once.
+    pub(super) fn env(&self, scope: &Scope<'_>, own: &[EnvVar]) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::with_capacity(self.env.len() + own.len());
+        for e in self.env.iter().chain(own) {
+            let value = self.text(scope, &e.value);
+            match out.iter_mut().find(|(k, _)| *k == e.name.value) {
+                Some(slot) => slot.1 = value,
+                None => out.push((e.name.value.clone(), value)),
+            }
+        }
+        out
+    }
+
+    /// A plan task from a task-like body, every template expanded.
+    pub(super) fn body_task(&self, origin: Origin<'_>, body: &Body) -> PlanTask {
+        let s = &origin.scope;
+        let text = |t: &str| self.text(s, t);
+        PlanTask {
+            commands: body.run.iter().map(|c| self.command(s, c)).collect(),
+            inputs: body.inputs.iter().map(|p| text(p)).collect(),
+            outputs: body.outputs.iter().map(|p| text(p)).collect(),
+            env: self.env(s, &body.env),
+            dir: body.dir.as_ref().map(|d| text(d)),
+            timeout: body.timeout.as_ref().map(|t| t.value),
+            retries: body.retries.as_ref().map_or(0, |r| r.value),
+            pool: body.pool.as_ref().map(|p| p.value.clone()),
+            confirm: body.confirm.as_ref().map(|c| text(c)),
+            description: body.description.as_ref().map(|d| text(d)),
+            ..self.bare_task(origin)
+        }
+    }
+
+    /// A plan task with no commands or settings (targets, gates): only the
+    /// project env, which every command the runner starts gets.
+    pub(super) fn bare_task(&self, origin: Origin<'_>) -> PlanTask {
+        let env = self.env(&origin.scope, &[]);
+        PlanTask {
+            id: TaskId(0),
+            address: origin.address,
+            kind: origin.kind,
+            group: origin.group,
+            commands: Vec::new(),
+            gate: None,
+            needs: Vec::new(),
+            wave: 0,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            env,
+            dir: None,
+            timeout: None,
+            retries: 0,
+            pool: None,
+            confirm: None,
+            description: None,
+            declared: origin.declared,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::model;
+
+    #[test]
+    fn builtins_then_properties_then_vars_then_empty() {
+        let m = model(
+            r#"project "p"
+            vars { fields "from-vars"; who "var" }
+            entities {
+                each { step "s" "x {entity} {fields} {label}" }
+                entity "a" fields="own" label="L"
+                entity "b"
+            }"#,
+        );
+        let vars = Vars::new(&m, &[]).unwrap();
+        let group = &m.config().entity_groups[0];
+        let keys = ["fields", "label"];
+        let scope = |i: usize| Scope {
+            task: "t",
+            entity: Some((&group.entities[i], &keys[..])),
+            ..Scope::default()
+        };
+        assert_eq!(vars.text(&scope(0), "{entity} {fields} {label}"), "a own L");
+        assert_eq!(
+            vars.text(&scope(1), "{entity} {fields} {label}"),
+            "b from-vars "
+        );
+        assert_eq!(vars.text(&scope(1), "{project}/{task} {{x}}"), "p/t {x}");
+    }
+
+    #[test]
+    fn set_overrides_a_var_and_rejects_unknown_names() {
+        let m = model(r#"vars { crate "shop" }"#);
+        let set = [("crate".to_owned(), "store".to_owned())];
+        let vars = Vars::new(&m, &set).unwrap();
+        assert_eq!(
+            vars.text(&Scope::task("t"), "cargo -p {crate}"),
+            "cargo -p store"
+        );
+        let bad = [("crat".to_owned(), "x".to_owned())];
+        let err = Vars::new(&m, &bad).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`--set crat=…` names no var: did you mean `crate`?"
+        );
+    }
+
+    #[test]
+    fn later_env_entries_replace_earlier_ones() {
+        let m = model(
+            r#"project "p" { env A="1" B="{task}" }
+            task "t" { run "true"; env A="2" C="3" }"#,
+        );
+        let vars = Vars::new(&m, &[]).unwrap();
+        let own = &m.config().tasks[0].body.env;
+        let env = vars.env(&Scope::task("t"), own);
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(pairs, [("A", "2"), ("B", "t"), ("C", "3")]);
+    }
+}
