@@ -9,19 +9,27 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{CheckArgs, Cli, ColorChoice, Command, ListArgs};
+use crate::cli::{
+    CheckArgs, Cli, ColorChoice, Command, ListArgs, PlanArgs, PlanFormat, SelectArgs,
+};
+use crate::compile::{self, Selection};
 use crate::diagnostic::{self, Diagnostic, RenderOptions};
 use crate::error::Error;
 use crate::load::{self, Loaded};
 use crate::model::Model;
 use crate::report;
 use crate::validate::Options;
+use crate::{plan, timings};
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let render = render_options(cli.color);
-    match run(&cli, render) {
+    let outcome = run(&cli, render);
+    if timings::enabled() {
+        eprint!("{}", timings::format(&timings::take()));
+    }
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -42,6 +50,7 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     match &cli.command {
         Command::Check(args) => check(&loaded, args, render),
         Command::List(args) => list(&loaded, args, render),
+        Command::Plan(args) => plan(&loaded, args, render),
     }
 }
 
@@ -114,6 +123,34 @@ fn list(loaded: &Loaded, args: &ListArgs, render: RenderOptions) -> Result<(), E
     } else {
         report::list_text(model)
     };
+    write_stdout(&text)
+}
+
+/// The command line's selection flags as the compiler takes them.
+fn selection(args: &SelectArgs) -> Result<Selection, Error> {
+    Ok(Selection {
+        addresses: args.addresses.clone(),
+        complexity: args.complexity.clone(),
+        skip: args.skip.clone(),
+        set: args
+            .set
+            .iter()
+            .map(|s| compile::parse_set(s))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+fn plan(loaded: &Loaded, args: &PlanArgs, render: RenderOptions) -> Result<(), Error> {
+    let model = require_model(loaded, render)?;
+    let selection = selection(&args.select)?;
+    let plan = compile::compile(model, &selection)?;
+    let text = timings::measure("render", || match args.format {
+        PlanFormat::Text => plan::text::render(&plan),
+        PlanFormat::Json => {
+            plan::json::render(&plan, &loaded.located.display, loaded.source.inner())
+        }
+        PlanFormat::Dot => plan::dot::render(&plan),
+    });
     write_stdout(&text)
 }
 

@@ -41,6 +41,8 @@ pub enum Command {
     Check(CheckArgs),
     /// List targets, milestones, entities, gates, tasks and pools
     List(ListArgs),
+    /// Show the compiled plan (the task DAG in waves) without running it
+    Plan(PlanArgs),
 }
 
 #[derive(Debug, Args)]
@@ -55,4 +57,47 @@ pub struct ListArgs {
     /// Print a JSON object instead of columns (schema in docs/cli.md)
     #[arg(long)]
     pub json: bool,
+}
+
+/// What to build: shared by every command that compiles a plan.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Addresses to build with everything they need: a target, task, gate,
+    /// milestone, `M1/phase`, `entities`, `entities/product` or
+    /// `entities/product/generate` [default: the project's `default`, else everything]
+    #[arg(value_name = "ADDRESS")]
+    pub addresses: Vec<String>,
+
+    /// Use this pipeline for every selected milestone
+    #[arg(long, value_name = "LEVEL")]
+    pub complexity: Option<String>,
+
+    /// Leave out stages, steps, phases, gates, checks or tasks with this name
+    /// or address (repeatable); what needed them needs what they needed
+    #[arg(long = "skip", value_name = "NAME")]
+    pub skip: Vec<String>,
+
+    /// Override a `vars` entry (repeatable)
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Output format (JSON schema in docs/plan-json.md)
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text, value_name = "FORMAT")]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Waves in order, one task per entry
+    Text,
+    /// A versioned JSON document
+    Json,
+    /// A graphviz digraph: `orchestra plan --format dot | dot -Tsvg > plan.svg`
+    Dot,
 }

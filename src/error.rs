@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::compile::SelectionError;
+
 /// Why a command stopped short.
 #[derive(Debug)]
 pub enum Error {
@@ -18,6 +20,8 @@ pub enum Error {
     Config { errors: usize, warnings: usize },
     /// Warnings were found under `--deny-warnings`; already printed.
     DeniedWarnings { warnings: usize },
+    /// The command line's selection does not fit the model.
+    Selection(SelectionError),
     /// Writing output failed (for example a closed pipe).
     Output(std::io::Error),
 }
@@ -30,6 +34,7 @@ impl Error {
             | Self::Io { .. }
             | Self::Config { .. }
             | Self::DeniedWarnings { .. } => 2,
+            Self::Selection(e) => e.exit_code(),
             Self::Output(_) => 1,
         }
     }
@@ -70,9 +75,16 @@ impl fmt::Display for Error {
                 "the configuration has {} (denied by --deny-warnings)",
                 plural(*warnings, "warning")
             ),
+            Self::Selection(e) => e.fmt(f),
             Self::Output(e) => write!(f, "cannot write output: {e}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl From<SelectionError> for Error {
+    fn from(error: SelectionError) -> Self {
+        Self::Selection(error)
+    }
+}

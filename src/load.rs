@@ -8,6 +8,7 @@ use miette::NamedSource;
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::model::Model;
+use crate::timings::measure;
 use crate::validate::{self, Options};
 
 pub const FILE_NAME: &str = "orchestra.kdl";
@@ -91,7 +92,7 @@ pub fn load(located: Located, options: Options) -> Result<Loaded, Error> {
     };
     let mut model = None;
     if diagnostics.is_empty() {
-        let (config, found) = crate::config::load(&text);
+        let (config, found) = measure("parse", || crate::config::load(&text));
         diagnostics = found;
         if let Some(config) = config {
             let fallback = located
@@ -101,7 +102,9 @@ pub fn load(located: Located, options: Options) -> Result<Loaded, Error> {
                 .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
                 .unwrap_or_else(|| "project".into());
             let decode_failed = diagnostics.iter().any(Diagnostic::is_error);
-            let (valid, found) = validate::validate(config, &text, &fallback, options);
+            let (valid, found) = measure("validate", || {
+                validate::validate(config, &text, &fallback, options)
+            });
             diagnostics.extend(found);
             if !decode_failed {
                 model = valid;

@@ -4,6 +4,16 @@
 //! [`Plan`]; `crate::run` executes one. Everything here is plain data after
 //! templating: no `{name}` is left, every default is applied, every
 //! dependency is a [`TaskId`]. Nothing here imports `kdl`.
+//!
+//! The renderings live beside it, each a pure function of the plan:
+//! `text.rs` (waves for people), `json.rs` (the versioned schema in
+//! `docs/plan-json.md`) and `dot.rs` (graphviz).
+
+pub mod describe;
+pub mod dot;
+pub mod json;
+pub mod source;
+pub mod text;
 
 use std::time::Duration;
 
@@ -135,5 +145,23 @@ impl Plan {
     /// The highest wave (0 for an empty plan).
     pub fn wave_count(&self) -> u32 {
         self.tasks.iter().map(|t| t.wave).max().unwrap_or(0)
+    }
+
+    /// A longest chain of dependencies, first task first: it bounds how
+    /// fast the plan can run however many jobs run at once. Its length is
+    /// the wave count; among equals, the first task of the last wave and
+    /// each time the first need one wave lower.
+    pub fn critical_path(&self) -> Vec<TaskId> {
+        let last = self.wave_count();
+        let Some(mut at) = self.tasks.iter().find(|t| t.wave == last) else {
+            return Vec::new();
+        };
+        let mut path = vec![at.id];
+        while let Some(&need) = at.needs.iter().find(|&&n| self.task(n).wave + 1 == at.wave) {
+            at = self.task(need);
+            path.push(need);
+        }
+        path.reverse();
+        path
     }
 }

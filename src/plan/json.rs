@@ -1,0 +1,241 @@
+//! `orchestra plan --format json`: the plan as a versioned JSON document.
+//!
+//! The schema is documented in `docs/plan-json.md` and shipped as JSON
+//! Schema in `docs/plan.schema.json`; a test validates output against it.
+//! Bump [`VERSION`] on any change that could break a reader (renaming or
+//! removing a field, changing a type or a meaning); adding a field does not.
+//! Environment values are left out on purpose: they may hold secrets.
+//!
+//! The document is a tree of borrowed structs rather than a `serde_json`
+//! value, so fields keep the documented order and a 100k-task plan is
+//! written without building a second copy of it.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::describe::kind_name;
+use super::source::Lines;
+use super::{Cmd, Group, Plan};
+use crate::model::CommandKind;
+
+/// The schema version, the document's `"version"`.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Document<'a> {
+    pub version: u32,
+    pub project: &'a str,
+    pub file: &'a str,
+    pub shell: &'a [String],
+    pub pools: Vec<Pool<'a>>,
+    pub waves: u32,
+    pub critical_path: Vec<&'a str>,
+    pub tasks: Vec<Task<'a>>,
+    pub skipped: Vec<Skipped<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Pool<'a> {
+    pub name: &'a str,
+    pub depth: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Task<'a> {
+    pub id: u32,
+    pub address: &'a str,
+    pub kind: &'static str,
+    pub group: Option<GroupRef<'a>>,
+    pub description: Option<&'a str>,
+    pub commands: Vec<Command<'a>>,
+    pub gate: Option<Gate<'a>>,
+    pub needs: Vec<&'a str>,
+    pub wave: u32,
+    pub inputs: &'a [String],
+    pub outputs: &'a [String],
+    pub env: Vec<&'a str>,
+    pub dir: Option<&'a str>,
+    pub pool: Option<&'a str>,
+    pub timeout_ms: Option<u64>,
+    pub retries: u32,
+    pub confirm: Option<&'a str>,
+    pub declared: Declared<'a>,
+}
+
+/// `{"milestone": "M1"}` or `{"entities": "entities", "entity": "product"}`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum GroupRef<'a> {
+    Milestone { milestone: &'a str },
+    Entity { entities: &'a str, entity: &'a str },
+}
+
+/// `{"shell": "line"}` or `{"exec": ["prog", "arg"]}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Command<'a> {
+    Shell(&'a str),
+    Exec(&'a [String]),
+}
+
+#[derive(Debug, Serialize)]
+pub struct Gate<'a> {
+    pub name: &'a str,
+    pub retries: u32,
+    pub checks: Vec<Check<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Check<'a> {
+    pub name: &'a str,
+    pub command: Command<'a>,
+    pub fix: Option<Command<'a>>,
+    pub optional: bool,
+    pub timeout_ms: Option<u64>,
+    pub retries: u32,
+    pub dir: Option<&'a str>,
+    pub env: Vec<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Declared<'a> {
+    pub file: &'a str,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Skipped<'a> {
+    pub address: &'a str,
+    pub by: &'a str,
+}
+
+/// The plan as pretty-printed JSON with a final newline; `file` names the
+/// orchestra file and `source` is its text, for where each task was declared.
+pub fn render(plan: &Plan, file: &str, source: &str) -> String {
+    let mut text = serde_json::to_string_pretty(&document(plan, file, source))
+        .expect("the document has string keys only");
+    text.push('\n');
+    text
+}
+
+/// The document [`render`] writes.
+pub fn document<'a>(plan: &'a Plan, file: &'a str, source: &str) -> Document<'a> {
+    let lines = Lines::new(source);
+    let address = |id: &super::TaskId| plan.task(*id).address.as_str();
+    Document {
+        version: VERSION,
+        project: &plan.project,
+        file,
+        shell: &plan.shell,
+        pools: plan
+            .pools
+            .iter()
+            .map(|(name, depth)| Pool {
+                name,
+                depth: *depth,
+            })
+            .collect(),
+        waves: plan.wave_count(),
+        critical_path: plan.critical_path().iter().map(address).collect(),
+        tasks: plan
+            .tasks
+            .iter()
+            .map(|t| {
+                let (line, column) = lines.locate(t.declared.offset());
+                Task {
+                    id: t.id.0,
+                    address: &t.address,
+                    kind: kind_name(t.kind),
+                    group: t.group.as_ref().map(|g| match g {
+                        Group::Milestone(m) => GroupRef::Milestone { milestone: m },
+                        Group::Entity(g, e) => GroupRef::Entity {
+                            entities: g,
+                            entity: e,
+                        },
+                    }),
+                    description: t.description.as_deref(),
+                    commands: t.commands.iter().map(command).collect(),
+                    gate: t.gate.as_ref().map(|g| Gate {
+                        name: &g.name,
+                        retries: g.retries,
+                        checks: g
+                            .checks
+                            .iter()
+                            .map(|c| Check {
+                                name: &c.name,
+                                command: command(&c.command),
+                                fix: c.fix.as_ref().map(command),
+                                optional: c.optional,
+                                timeout_ms: c.timeout.map(millis),
+                                retries: c.retries,
+                                dir: c.dir.as_deref(),
+                                env: keys(&c.env),
+                            })
+                            .collect(),
+                    }),
+                    needs: t.needs.iter().map(address).collect(),
+                    wave: t.wave,
+                    inputs: &t.inputs,
+                    outputs: &t.outputs,
+                    env: keys(&t.env),
+                    dir: t.dir.as_deref(),
+                    pool: t.pool.as_deref(),
+                    timeout_ms: t.timeout.map(millis),
+                    retries: t.retries,
+                    confirm: t.confirm.as_deref(),
+                    declared: Declared { file, line, column },
+                }
+            })
+            .collect(),
+        skipped: plan
+            .skipped
+            .iter()
+            .map(|s| Skipped {
+                address: &s.address,
+                by: &s.by,
+            })
+            .collect(),
+    }
+}
+
+fn command(command: &Cmd) -> Command<'_> {
+    match command {
+        CommandKind::Shell(line) => Command::Shell(line),
+        CommandKind::Exec(argv) => Command::Exec(argv),
+    }
+}
+
+fn keys(env: &[(String, String)]) -> Vec<&str> {
+    env.iter().map(|(k, _)| k.as_str()).collect()
+}
+
+/// Whole milliseconds; saturates far beyond any real timeout.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::compile::testing::plan;
+
+    #[test]
+    fn env_values_stay_out_and_positions_are_lines() {
+        let kdl = "project \"p\" { env TOKEN=\"secret\"; }\n\ntask \"a\" {\n  run \"x\" \"y\"\n  timeout \"2s\"\n}";
+        let text = super::render(&plan(kdl, &[]), "orchestra.kdl", kdl);
+        assert!(text.starts_with("{\n  \"version\": 1,\n"), "{text}");
+        assert!(!text.contains("secret"));
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let task = &value["tasks"][0];
+        assert_eq!(task["env"], json!(["TOKEN"]));
+        assert_eq!(task["commands"], json!([{"exec": ["x", "y"]}]));
+        assert_eq!(
+            task["declared"],
+            json!({"file": "orchestra.kdl", "line": 3, "column": 1})
+        );
+        assert_eq!(task["timeout_ms"], 2000);
+    }
+}
