@@ -16,7 +16,7 @@ tmp=$target.tmp.$$
     printf '#[derive(Debug, Clone, Default, PartialEq)]\n'
     printf 'pub struct %s {\n' "$type"
     printf '    pub id: u32,\n'
-    printf '%s' "$fields" | tr ',' '\n' | while IFS=: read -r name kind; do
+    printf '%s\n' "$fields" | tr ',' '\n' | while IFS=: read -r name kind; do
         [ -n "$name" ] && printf '    pub %s: %s,\n' "$name" "$kind"
     done
     printf '}\n\n'
