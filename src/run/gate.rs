@@ -73,11 +73,13 @@ impl GateRun {
             }
             Position::Check(i) => match missing_program(&spec.checks[i], available) {
                 Some(program) => {
-                    let check = spec.checks[i].name.clone();
-                    if !self.record.skipped.iter().any(|(c, _)| *c == check) {
-                        self.record.skipped.push((check, program.clone()));
-                    }
                     self.position = Position::Check(i + 1);
+                    let check = &spec.checks[i].name;
+                    // Say so once per gate, not once per attempt.
+                    if self.record.skipped.iter().any(|(c, _)| c == check) {
+                        return self.next(spec, available);
+                    }
+                    self.record.skipped.push((check.clone(), program.clone()));
                     GateNext::Skipped { check: i, program }
                 }
                 None => GateNext::Run(Step::Check(i)),

@@ -128,16 +128,19 @@ fn optional_checks_with_a_missing_program_are_skipped() {
     lint.optional = true;
     let mut absent_required = check("required", "also-missing", None);
     absent_required.optional = false;
-    let plan = gated(0, vec![lint, check("test", "cargo test", None)]);
-    let mut fake = Fake::new().missing("clippy-driver");
+    let plan = gated(1, vec![lint, check("test", "cargo test", None)]);
+    let mut fake = Fake::new().missing("clippy-driver").fails("cargo test", 1);
     let (summary, events) = execute(&plan, 1, false, &mut fake);
     assert!(summary.success());
-    assert_eq!(fake.commands(), ["build", "cargo test", "ship"]);
-    assert!(
-        events
-            .lines
-            .contains(&"no clippy-driver for verify".to_owned())
+    assert_eq!(
+        fake.commands(),
+        ["build", "cargo test", "cargo test", "ship"]
     );
+    let warnings = events
+        .lines
+        .iter()
+        .filter(|l| *l == "no clippy-driver for verify");
+    assert_eq!(warnings.count(), 1, "one warning per gate, not per attempt");
     assert_eq!(
         gate_record(&summary).skipped,
         [("lint".to_owned(), "clippy-driver".to_owned())]

@@ -3,6 +3,9 @@
 //! `support.rs` holds the builder; each other module covers one command or
 //! concern.
 
+mod build;
+mod build_output;
+mod schema;
 mod support;
 
 use support::Test;
