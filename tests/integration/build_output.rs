@@ -196,3 +196,14 @@ task "slow-two" { needs "quick"; run "sleep 1.5"; }
         "the bar is cleared at the end:\n{after}"
     );
 }
+
+#[test]
+fn progress_always_draws_even_off_a_terminal() {
+    let ran = Test::new()
+        .kdl(r#"task "a" { run "sleep 0.3"; }"#)
+        .args(["build", "--progress", "always"])
+        .stderr_contains("/1 tasks")
+        .stderr_contains("ok a")
+        .run();
+    assert!(ran.stderr.contains("\u{1b}["), "{}", ran.stderr);
+}
