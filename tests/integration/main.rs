@@ -5,6 +5,7 @@
 
 mod build;
 mod build_output;
+mod example;
 mod schema;
 mod support;
 
