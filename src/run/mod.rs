@@ -24,6 +24,7 @@ mod job;
 mod priority;
 mod process;
 mod scheduler;
+mod spawn;
 
 #[cfg(test)]
 mod fake;
