@@ -1,11 +1,13 @@
-//! The real executor: a pool of worker threads, each taking one job at a
-//! time from a queue and running it to the end (`super::spawn`), reporting
-//! back over a channel.
+//! The real executor: `start` spawns the command at once (`super::spawn`),
+//! then a pool of worker threads reads each started command's output to
+//! the end, reaps it and reports back over a channel.
 //!
-//! Why a pool: a thread per job costs a stack mapping and its teardown for
-//! every command; with thousands of short commands that is most of our
-//! overhead. Workers are started on demand, so there are never more than
-//! the most jobs ever running at once, and they end with the executor.
+//! Why spawn in `start`: the command runs without waiting for a worker to
+//! wake up, which is one thread hand-off less per command. Why a pool: a
+//! thread per command costs a stack mapping and its teardown each time;
+//! with thousands of short commands that was most of our overhead. Workers
+//! are started on demand, so there are never more than the most commands
+//! ever running at once, and they end with the executor.
 
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -13,15 +15,15 @@ use std::thread;
 
 use super::event::Exit;
 use super::executor::{Completion, Executor, Job, Update};
-use super::spawn::{Shell, run_job};
+use super::spawn::{self, Shell, Started};
 
 pub struct ProcessExecutor {
-    shell: Arc<Shell>,
+    shell: Shell,
     /// Send complete output lines as they arrive (`-v`).
     stream: bool,
-    /// Jobs for the workers; dropping it ends them.
-    queue: Sender<Job>,
-    taken: Arc<Mutex<Receiver<Job>>>,
+    /// Started jobs for the workers; dropping it ends them.
+    queue: Sender<(Job, Started)>,
+    taken: Arc<Mutex<Receiver<(Job, Started)>>>,
     sender: Sender<Update>,
     receiver: Receiver<Update>,
     workers: usize,
@@ -36,7 +38,7 @@ impl ProcessExecutor {
         let (sender, receiver) = mpsc::channel();
         let (queue, taken) = mpsc::channel();
         Self {
-            shell: Arc::new(Shell::new(shell)),
+            shell: Shell::new(shell),
             stream,
             queue,
             taken: Arc::new(Mutex::new(taken)),
@@ -49,7 +51,7 @@ impl ProcessExecutor {
 
     /// Starts one more worker; false if the system refused a thread.
     fn add_worker(&mut self) -> bool {
-        let (shell, stream) = (Arc::clone(&self.shell), self.stream);
+        let stream = self.stream;
         let (taken, sender) = (Arc::clone(&self.taken), self.sender.clone());
         let spawned = thread::Builder::new()
             .name("orchestra-worker".into())
@@ -57,8 +59,8 @@ impl ProcessExecutor {
                 loop {
                     // Hold the lock only while taking a job, not running it.
                     let job = taken.lock().map(|queue| queue.recv());
-                    let Ok(Ok(job)) = job else { break };
-                    let completion = run_job(&job, &shell, stream, &sender);
+                    let Ok(Ok((job, started))) = job else { break };
+                    let completion = spawn::finish(&job, started, stream, &sender);
                     // The receiver lives as long as the executor; if it is
                     // gone nobody is waiting for this result.
                     if sender.send(Update::Finished(completion)).is_err() {
@@ -72,12 +74,21 @@ impl ProcessExecutor {
 
 impl Executor for ProcessExecutor {
     fn start(&mut self, job: Job) {
+        let started = match spawn::start(&job, &self.shell) {
+            Ok(started) => started,
+            Err(completion) => {
+                let _ = self.sender.send(Update::Finished(completion));
+                self.unfinished += 1;
+                return;
+            }
+        };
         self.unfinished += 1;
         if self.unfinished > self.workers {
             if self.add_worker() {
                 self.workers += 1;
             } else if self.workers == 0 {
-                // Nobody could ever take the job: fail it instead of hanging.
+                // Nobody could ever read its output: end it rather than hang.
+                started.abandon();
                 let _ = self.sender.send(Update::Finished(Completion {
                     task: job.task,
                     exit: Exit::SpawnFailed("cannot start a worker thread".into()),
@@ -88,7 +99,7 @@ impl Executor for ProcessExecutor {
             // Otherwise a busy worker takes it when it is free.
         }
         // The workers hold the receiver for as long as we hold this sender.
-        let _ = self.queue.send(job);
+        let _ = self.queue.send((job, started));
     }
 
     fn wait(&mut self) -> Update {

@@ -9,9 +9,9 @@
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::io::{PipeReader, Read, Write};
+use std::io::{PipeReader, Read, Seek, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::Duration;
@@ -46,30 +46,37 @@ impl Shell {
     }
 }
 
-/// Runs `job`; streams complete output lines on `sender` when `stream`.
-pub(crate) fn run_job(
-    job: &Job,
-    shell: &Shell,
-    stream: bool,
-    sender: &Sender<Update>,
-) -> Completion {
-    let failed = |message: String, output: String| Completion {
+/// A command that was started and still needs its output read and its
+/// process reaped.
+pub(crate) struct Started {
+    child: Child,
+    reader: PipeReader,
+    log: Option<File>,
+}
+
+impl Started {
+    /// Kills the command's whole group and reaps it, for when nobody can
+    /// read its output.
+    pub(crate) fn abandon(mut self) {
+        signal_group(self.child.id(), libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `job`'s command, or says why it could not start. Quick: it
+/// returns as soon as the program is executing.
+pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
+    let failed = |message: String| Completion {
         task: job.task,
         exit: Exit::SpawnFailed(message),
-        output,
+        output: String::new(),
     };
-    let mut log = match open_log(job) {
-        Ok(log) => log,
-        Err(message) => return failed(message, String::new()),
-    };
+    let mut log = open_log(job).map_err(failed)?;
     let pipe = std::io::pipe().and_then(|(reader, out)| Ok((reader, out.try_clone()?, out)));
-    let (reader, stdout, stderr) = match pipe {
-        Ok(ends) => ends,
-        Err(e) => return failed(format!("cannot create a pipe: {e}"), String::new()),
-    };
-    let Some(mut command) = command(&job.command, shell) else {
-        return failed("the command is empty".into(), String::new());
-    };
+    let (reader, stdout, stderr) =
+        pipe.map_err(|e| failed(format!("cannot create a pipe: {e}")))?;
+    let mut command =
+        command(&job.command, shell).ok_or_else(|| failed("the command is empty".into()))?;
     command
         .current_dir(&job.dir)
         .envs(job.env.iter().map(|(k, v)| (k, v)))
@@ -81,22 +88,43 @@ pub(crate) fn run_job(
     // The command holds our copies of the pipe's write end; until they are
     // closed the reader would never see end-of-file.
     drop(command);
-    let mut child = match spawned {
-        Ok(child) => child,
+    match spawned {
+        Ok(child) => Ok(Started { child, reader, log }),
         Err(e) => {
             let message = format!("cannot run `{}`: {e}", program_name(&job.command, shell));
             if let Some(log) = &mut log {
                 let _ = writeln!(log, "{message}");
             }
-            return failed(message, String::new());
+            Err(failed(message))
         }
-    };
+    }
+}
+
+/// Reads a started job's output to the end (streaming complete lines on
+/// `sender` when `stream`), enforces its timeout and reaps it.
+pub(crate) fn finish(
+    job: &Job,
+    started: Started,
+    stream: bool,
+    sender: &Sender<Update>,
+) -> Completion {
+    let Started {
+        mut child,
+        reader,
+        mut log,
+    } = started;
     let (done, watching) = mpsc::channel::<()>();
     let watchdog = job.timeout.map(|timeout| {
         let group = child.id();
         thread::spawn(move || watch(group, timeout, &watching))
     });
     let output = capture(reader, log.as_mut(), stream.then_some((sender, job.task)));
+    if let Some(log) = &mut log
+        && job.fresh_log
+    {
+        // Cut off what is left of the previous run's log (see `open_log`).
+        let _ = log.stream_position().and_then(|end| log.set_len(end));
+    }
     // Stop the watchdog before reaping the leader: until the leader is
     // reaped its group id cannot be reused, so a late kill stays ours.
     drop(done);
@@ -146,9 +174,18 @@ fn open_log(job: &Job) -> Result<Option<File>, String> {
     let Some(path) = &job.log else {
         return Ok(None);
     };
+    // A fresh log overwrites the old one from the start and is cut to length
+    // when the job ends, instead of being truncated to zero now: on ext4,
+    // truncating to zero and rewriting makes close flush the file, which
+    // cost 50–300µs per command, more than running `true`. Should orchestra
+    // die mid-command, the old log's tail stays after the new output.
     let open = || {
         if job.fresh_log {
-            File::create(path)
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
         } else {
             OpenOptions::new().append(true).create(true).open(path)
         }
@@ -277,6 +314,24 @@ mod tests {
         assert_eq!(lines, ["hello", "oops", "tail"]);
         let log = std::fs::read_to_string(dir.path().join("logs/t.log")).unwrap();
         assert_eq!(log, "$ test\nhello\noops\ntail");
+    }
+
+    #[test]
+    fn a_fresh_log_replaces_a_longer_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut executor = ProcessExecutor::new(&[], false);
+        let nine_lines = "for i in 1 2 3 4 5 6 7 8 9; do echo line $i; done";
+        executor.start(job(Cmd::Shell(nine_lines.into()), dir.path(), None));
+        finish(&mut executor);
+        executor.start(job(Cmd::Shell("echo short".into()), dir.path(), None));
+        finish(&mut executor);
+        let mut second = job(Cmd::Shell("echo appended".into()), dir.path(), None);
+        second.fresh_log = false;
+        second.header = "$ next".into();
+        executor.start(second);
+        finish(&mut executor);
+        let log = std::fs::read_to_string(dir.path().join("logs/t.log")).unwrap();
+        assert_eq!(log, "$ test\nshort\n$ next\nappended\n");
     }
 
     #[test]
