@@ -88,6 +88,14 @@ pub enum Diagnostic {
         first: Span,
         second: Span,
     },
+    /// Two parts that would lower to tasks with the same address.
+    AddressCollision {
+        address: String,
+        kind: &'static str,
+        first_kind: &'static str,
+        first: Span,
+        second: Span,
+    },
     UnknownReference {
         /// What was expected: `gate`, `pool`, `pipeline`, `entity`, `phase`…
         what: &'static str,
@@ -151,6 +159,7 @@ impl Diagnostic {
             Self::RepeatedSetting { .. } => "orchestra::repeated_setting",
             Self::InvalidName { .. } => "orchestra::invalid_name",
             Self::DuplicateName { .. } => "orchestra::duplicate_name",
+            Self::AddressCollision { .. } => "orchestra::address_collision",
             Self::UnknownReference { .. } => "orchestra::unknown_reference",
             Self::WrongReferenceKind { .. } => "orchestra::wrong_reference_kind",
             Self::Cycle { .. } => "orchestra::cycle",
@@ -195,6 +204,16 @@ impl Diagnostic {
                     format!("{kind} `{name}` has the same name as a {first_kind}")
                 }
             }
+            Self::AddressCollision {
+                address,
+                kind,
+                first_kind,
+                ..
+            } => format!(
+                "two tasks would be called `{address}`: {} and {}",
+                with_article(first_kind),
+                with_article(kind)
+            ),
             Self::UnknownReference { what, name, .. } => format!("unknown {what} `{name}`"),
             Self::WrongReferenceKind {
                 name,
@@ -242,6 +261,16 @@ impl Diagnostic {
             Self::DuplicateName { first, second, .. } => vec![
                 label("first declared here", first),
                 label("declared again here", second),
+            ],
+            Self::AddressCollision {
+                kind,
+                first_kind,
+                first,
+                second,
+                ..
+            } => vec![
+                label(&format!("the {first_kind}"), first),
+                label(&format!("the {kind}"), second),
             ],
             Self::UnknownReference { what, span, .. } => {
                 vec![label(&format!("no {what} has this name"), span)]
@@ -297,6 +326,10 @@ impl Diagnostic {
                 "tasks, gates, milestones, targets and entity groups share one namespace: rename one"
                     .into(),
             ),
+            Self::AddressCollision { .. } => Some(
+                "every task of the plan needs its own address (`orchestra plan` names them): rename one"
+                    .into(),
+            ),
             Self::UnknownReference {
                 suggestion, hint, ..
             } => did_you_mean(suggestion).or_else(|| hint.clone()),
@@ -329,6 +362,12 @@ impl Diagnostic {
     pub fn primary_offset(&self) -> usize {
         self.labels().first().map_or(0, LabeledSpan::offset)
     }
+}
+
+/// `a stage`, `an entity`.
+fn with_article(word: &str) -> String {
+    let an = word.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {word}", if an { "an" } else { "a" })
 }
 
 /// The near miss among `candidates` for `name`, the way clap finds one:

@@ -6,7 +6,7 @@
 //! therefore a topological order, which lets selection, skipping and waves
 //! each run in one linear pass with no recursion.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::plan::PlanTask;
@@ -41,7 +41,7 @@ pub(super) struct Part {
 #[derive(Debug, Default)]
 pub(super) struct Graph {
     pub(super) drafts: Vec<Draft>,
-    addresses: HashSet<String>,
+    addresses: HashMap<String, usize>,
     /// The first address pushed twice, if any.
     pub(super) collision: Option<String>,
     /// Offset of the item being lowered, stamped on each pushed draft.
@@ -53,7 +53,7 @@ impl Graph {
     pub(super) fn push(&mut self, task: PlanTask, name: &str, needs: Vec<usize>) -> usize {
         let index = self.drafts.len();
         debug_assert!(needs.iter().all(|&n| n < index), "needs must come first");
-        if !self.addresses.insert(task.address.clone()) {
+        if self.addresses.insert(task.address.clone(), index).is_some() {
             self.collision.get_or_insert_with(|| task.address.clone());
         }
         self.drafts.push(Draft {
@@ -64,6 +64,11 @@ impl Graph {
             item_offset: self.item_offset,
         });
         index
+    }
+
+    /// The task with this address, if any.
+    pub(super) fn find(&self, address: &str) -> Option<usize> {
+        self.addresses.get(address).copied()
     }
 
     /// The index of the next task to be pushed.

@@ -27,6 +27,10 @@ mod templates;
 mod waves;
 
 #[cfg(test)]
+mod arbitrary;
+#[cfg(test)]
+mod properties;
+#[cfg(test)]
 pub(crate) mod testing;
 
 pub use error::SelectionError;

@@ -10,7 +10,8 @@ use std::collections::HashSet;
 
 use super::SelectionError;
 use super::lower::Lowered;
-use crate::model::{Address, Item, Model, PipelineItem};
+use crate::diagnostic::suggest;
+use crate::model::{Address, AddressError, Item, Model, PipelineItem};
 
 /// Marks the selected drafts.
 pub(super) fn select(
@@ -32,18 +33,22 @@ pub(super) fn select(
     Ok(closure(lowered, roots))
 }
 
-/// The drafts lowered from `address`.
-fn resolve(
-    model: &Model,
-    lowered: &Lowered,
-    address: &str,
-) -> Result<std::ops::Range<usize>, SelectionError> {
-    let resolved = model
-        .resolve(address)
-        .map_err(|error| SelectionError::UnknownAddress {
-            address: address.to_owned(),
-            error,
-        })?;
+/// The drafts lowered from `address`: what the model resolves it to, or
+/// else the task of the plan with exactly that address (a stage, a gate
+/// task, a wave gate) with the gate attached to it.
+fn resolve(model: &Model, lowered: &Lowered, address: &str) -> Result<Vec<usize>, SelectionError> {
+    let resolved = match model.resolve(address) {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            let graph = &lowered.graph;
+            if let Some(task) = graph.find(address) {
+                let owned =
+                    (0..graph.drafts.len()).filter(|&i| graph.drafts[i].owner == Some(task));
+                return Ok(std::iter::once(task).chain(owned).collect());
+            }
+            return Err(unknown(lowered, address, error));
+        }
+    };
     let part = match resolved {
         Address::Item(item) => lowered.items.get(&item),
         Address::Phase { milestone, phase } => lowered.phases[milestone].get(phase),
@@ -53,13 +58,31 @@ fn resolve(
             entity,
             step,
         } => {
-            let at = lowered.entities[group]
-                .get(entity)
-                .map_or(0, |p| p.tasks.start + step);
-            return Ok(at..at + 1);
+            let part = lowered.entities[group].get(entity);
+            return Ok(part.map(|p| p.tasks.start + step).into_iter().collect());
         }
     };
-    Ok(part.map_or(0..0, |p| p.tasks.clone()))
+    Ok(part.map(|p| p.tasks.clone().collect()).unwrap_or_default())
+}
+
+/// The model's complaint, unless a task address is a nearer miss (the
+/// model knows nothing of stages and gate tasks).
+fn unknown(lowered: &Lowered, address: &str, error: AddressError) -> SelectionError {
+    let tasks = lowered.graph.drafts.iter().map(|d| d.task.address.as_str());
+    let error = match suggest(address, tasks) {
+        Some(task) if error.suggestion.is_none() => AddressError {
+            what: "address",
+            name: address.to_owned(),
+            offset: 0,
+            suggestion: Some(task),
+            hint: None,
+        },
+        _ => error,
+    };
+    SelectionError::UnknownAddress {
+        address: address.to_owned(),
+        error,
+    }
 }
 
 /// Every item's drafts, except gates some owner uses.
@@ -153,6 +176,28 @@ mod tests {
             ["a", "a/lint", "b", "M/one"]
         );
         assert_eq!(addresses(&plan(KDL, &["c", "a"])), ["a", "c", "a/lint"]);
+    }
+
+    #[test]
+    fn any_task_address_selects_that_task_and_its_gate() {
+        let kdl = r#"
+            gate "g" { check "c" "true"; }
+            pipeline "full" { stage "design" "d" { gate "g"; }; phases; }
+            milestone "M" complexity="full" { phase "one" { run "1"; } }
+        "#;
+        assert_eq!(
+            addresses(&plan(kdl, &["M/design"])),
+            ["M/design", "M/design/g"]
+        );
+        assert_eq!(
+            addresses(&plan(kdl, &["M/design/g"])),
+            ["M/design", "M/design/g"]
+        );
+        let err = try_plan(kdl, &["M/desing"], None, &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown address `M/desing`: did you mean `M/design`?"
+        );
     }
 
     #[test]

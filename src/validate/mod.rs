@@ -3,9 +3,11 @@
 //! Each concern has its own file and pushes diagnostics into one list, so a
 //! single run reports every mistake: duplicate names (`names.rs`), unknown
 //! references with suggestions (`references.rs`), dependency cycles
-//! (`cycles.rs`), template variables (`templates.rs`) and programs missing
+//! (`cycles.rs`), parts that would lower to the same task address
+//! (`addresses.rs`), template variables (`templates.rs`) and programs missing
 //! from PATH (`programs.rs`).
 
+mod addresses;
 mod cycles;
 mod names;
 mod programs;
@@ -44,6 +46,7 @@ pub fn validate(
     names::check(&model, &mut diagnostics);
     references::check(&model, &mut diagnostics);
     cycles::check(&model, &mut diagnostics);
+    addresses::check(&model, &mut diagnostics);
     templates::check(&model, source, &mut diagnostics);
     if options.check_programs {
         programs::check(&model, source, &mut diagnostics);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::schema;
+use crate::json_schema;
 use crate::support::{Test, binary};
 
 const MIXED: &str = r#"
@@ -52,10 +52,10 @@ fn plain_output_has_one_line_per_start_and_end_and_no_escape_codes() {
 
 #[test]
 fn json_summary_matches_its_documented_schema() {
-    let doc =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/build-json.md"))
-            .expect("docs/build-json.md");
-    let schema = schema::from_doc(&doc);
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let read = |name: &str| std::fs::read_to_string(docs.join(name)).expect(name);
+    let schema: Value = serde_json::from_str(&read("build.schema.json")).expect("schema");
+    let doc = read("build-json.md");
     let ran = Test::new()
         .kdl(MIXED)
         .args([
@@ -65,7 +65,7 @@ fn json_summary_matches_its_documented_schema() {
         .stderr_contains("FAILED fails")
         .run();
     let value: Value = serde_json::from_str(&ran.stdout).expect("stdout is one JSON object");
-    let problems = schema::violations(&schema, &value);
+    let problems = json_schema::validate(&schema, &value);
     assert!(problems.is_empty(), "{problems:#?}\n{value:#}");
 
     assert_eq!(value["success"], false);
@@ -101,7 +101,10 @@ fn json_summary_matches_its_documented_schema() {
         .next()
         .unwrap();
     let example: Value = serde_json::from_str(example).expect("the example is JSON");
-    assert_eq!(schema::violations(&schema, &example), Vec::<String>::new());
+    assert_eq!(
+        json_schema::validate(&schema, &example),
+        Vec::<String>::new()
+    );
 }
 
 /// Runs a build inside a detached tmux session and returns what the

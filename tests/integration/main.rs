@@ -6,7 +6,8 @@
 mod build;
 mod build_output;
 mod example;
-mod schema;
+mod json_schema;
+mod plan;
 mod support;
 
 use support::Test;

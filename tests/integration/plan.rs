@@ -1,0 +1,262 @@
+//! `orchestra plan`: snapshots of the text and JSON plans of the valid
+//! fixtures, the JSON against its schema, the dot output, and the
+//! selection flags' errors.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::json_schema;
+use crate::support::{Test, fixtures};
+
+const EXAMPLE: &str = "valid/language-example.kdl";
+
+fn plan(fixture: &str, args: &[&str]) -> String {
+    Test::new()
+        .fixture(fixture)
+        .args(["plan"])
+        .args(args.iter().copied())
+        .run()
+        .stdout
+}
+
+fn schema() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/plan.schema.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("read schema")).expect("schema")
+}
+
+/// The JSON plan as printed, checked against the schema.
+fn json_text(fixture: &str, args: &[&str]) -> String {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    let text = plan(fixture, &all);
+    let value: Value = serde_json::from_str(&text).expect("plan is JSON");
+    let errors = json_schema::validate(&schema(), &value);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    text
+}
+
+fn json_plan(fixture: &str, args: &[&str]) -> Value {
+    serde_json::from_str(&json_text(fixture, args)).expect("plan is JSON")
+}
+
+#[test]
+fn language_example_text() {
+    insta::assert_snapshot!(plan(EXAMPLE, &[]));
+}
+
+#[test]
+fn language_example_json() {
+    insta::assert_snapshot!(json_text(EXAMPLE, &[]));
+}
+
+#[test]
+fn language_example_everything_json_matches_the_schema() {
+    // Every kind of task, skipped checks and stages, an overridden var.
+    let value = json_plan(
+        EXAMPLE,
+        &[
+            "ci",
+            "verify",
+            "--skip",
+            "lint",
+            "--skip",
+            "review",
+            "--set",
+            "crate=store",
+        ],
+    );
+    let kinds: Vec<&str> = value["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "task",
+        "step",
+        "stage",
+        "phase",
+        "gate",
+        "wave-gate",
+        "target",
+    ] {
+        assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
+    }
+    assert_eq!(value["skipped"].as_array().unwrap().len(), 11);
+}
+
+#[test]
+fn entity_waves_and_barriers_in_the_example() {
+    let value = json_plan(EXAMPLE, &["entities"]);
+    let needs = |address: &str| -> Vec<String> {
+        let task = value["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["address"] == address)
+            .unwrap_or_else(|| panic!("no {address}"));
+        let mut needs: Vec<String> = serde_json::from_value(task["needs"].clone()).unwrap();
+        needs.sort();
+        needs
+    };
+    assert_eq!(
+        needs("entities/wave-1/verify"),
+        ["entities/category/verify", "entities/tag/verify"]
+    );
+    assert_eq!(needs("entities/wave-2/verify"), ["entities/product/verify"]);
+    assert_eq!(
+        needs("entities/wave-3/verify"),
+        ["entities/product-tag/verify"]
+    );
+}
+
+#[test]
+fn unknown_address_exits_2_with_a_suggestion() {
+    Test::new()
+        .fixture(EXAMPLE)
+        .args(["plan", "scafold"])
+        .status(2)
+        .stderr("error: unknown address `scafold`: did you mean `scaffold`?\n")
+        .stdout("")
+        .run();
+    Test::new()
+        .fixture(EXAMPLE)
+        .args(["plan", "M1-catalog/shema"])
+        .status(2)
+        .stderr_contains("did you mean `M1-catalog/schema`?")
+        .run();
+}
+
+#[test]
+fn set_overrides_a_var() {
+    let text = plan(EXAMPLE, &["scaffold", "--set", "crate=store"]);
+    assert!(text.contains("$ sh scripts/scaffold.sh store\n"), "{text}");
+    Test::new()
+        .fixture(EXAMPLE)
+        .args(["plan", "--set", "crat=x"])
+        .status(2)
+        .stderr("error: `--set crat=…` names no var: did you mean `crate`?\n")
+        .run();
+    Test::new()
+        .fixture(EXAMPLE)
+        .args(["plan", "--set", "crate"])
+        .status(2)
+        .stderr("error: `--set crate` must have the form NAME=VALUE\n")
+        .run();
+}
+
+#[test]
+fn skip_leaves_out_and_reports() {
+    let text = plan(
+        EXAMPLE,
+        &["M1-catalog", "--skip", "review", "--skip", "lint"],
+    );
+    assert!(!text.contains("M1-catalog/review  ("), "{text}");
+    assert!(!text.contains("check lint"), "{text}");
+    assert!(
+        text.contains("skipped M1-catalog/review (--skip review)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("skipped M1-catalog/verify/lint (--skip lint)\n"),
+        "{text}"
+    );
+    // publish needed review: now it needs what review needed.
+    assert!(text.contains("  M1-catalog/publish  (stage)\n    confirm: Publish M1-catalog?\n    $ sh scripts/publish.sh M1-catalog\n    after M1-catalog/verify\n"), "{text}");
+    Test::new()
+        .fixture(EXAMPLE)
+        .args(["plan", "--skip", "reveiw"])
+        .status(2)
+        .stderr_contains("`--skip reveiw` matches no stage")
+        .stderr_contains("did you mean `review`?")
+        .run();
+}
+
+#[test]
+fn complexity_overrides_the_pipeline() {
+    let text = plan(EXAMPLE, &["M1-catalog", "--complexity", "quick"]);
+    assert!(!text.contains("M1-catalog/design"), "{text}");
+    assert!(text.contains("M1-catalog/schema"), "{text}");
+    Test::new()
+        .fixture(EXAMPLE)
+        .args(["plan", "--complexity", "ful"])
+        .status(2)
+        .stderr("error: unknown complexity `ful`: did you mean `full`?\n")
+        .run();
+}
+
+#[test]
+fn dot_is_well_formed_and_renders() {
+    let dot = plan(EXAMPLE, &["--format", "dot"]);
+    assert_eq!(dot.matches('{').count(), dot.matches('}').count(), "{dot}");
+    let mut declared = Vec::new();
+    let mut edges = 0;
+    for line in dot.lines().map(str::trim) {
+        if let Some((from, to)) = line.split_once(" -> ") {
+            edges += 1;
+            for end in [from, to.trim_end_matches(';')] {
+                assert!(declared.contains(&end), "edge to undeclared {end}:\n{dot}");
+            }
+        } else if line.starts_with('"') && line.contains(" [label=") {
+            declared.push(line.split(" [").next().unwrap());
+        }
+    }
+    assert_eq!(declared.len(), 27);
+    assert!(edges > 0);
+    assert!(dot.contains("subgraph \"cluster_milestone_M1-catalog\""));
+    assert!(dot.contains("subgraph \"cluster_entity_entities/product\""));
+    if which::which("dot").is_ok() {
+        let mut child = std::process::Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run dot");
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), dot.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
+    }
+}
+
+#[test]
+fn timings_go_to_stderr_when_asked() {
+    let ran = Test::new()
+        .fixture(EXAMPLE)
+        .args(["plan", "--format", "json"])
+        .env("ORCHESTRA_TIMINGS", "1")
+        .run();
+    for stage in [
+        "parse", "validate", "lower", "select", "skip", "waves", "render",
+    ] {
+        assert!(
+            ran.stderr.contains(&format!("timing: {stage} ")),
+            "{}",
+            ran.stderr
+        );
+    }
+    assert!(serde_json::from_str::<Value>(&ran.stdout).is_ok());
+}
+
+#[test]
+fn invalid_address_collisions_are_reported_by_check() {
+    for name in [
+        "phase-named-like-stage",
+        "step-named-like-each-gate",
+        "entity-named-like-wave",
+    ] {
+        assert!(fixtures().join(format!("invalid/{name}.kdl")).is_file());
+        Test::new()
+            .fixture(&format!("invalid/{name}.kdl"))
+            .args(["check"])
+            .status(2)
+            .stderr_contains("orchestra::address_collision")
+            .run();
+    }
+}
