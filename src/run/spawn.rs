@@ -122,8 +122,14 @@ pub(crate) fn finish(
     if let Some(log) = &mut log
         && job.fresh_log
     {
-        // Cut off what is left of the previous run's log (see `open_log`).
-        let _ = log.stream_position().and_then(|end| log.set_len(end));
+        // Cut off what is left of the previous run's log (see `open_log`),
+        // if anything is: even a same-length truncate costs ext4 work.
+        let _ = log.stream_position().and_then(|end| {
+            if log.metadata()?.len() > end {
+                log.set_len(end)?;
+            }
+            Ok(())
+        });
     }
     // Stop the watchdog before reaping the leader: until the leader is
     // reaped its group id cannot be reused, so a late kill stays ours.
