@@ -20,6 +20,9 @@ pub struct CycleEdge {
     pub span: Span,
 }
 
+/// The kinds of item that share one namespace (see `validate/names.rs`).
+const SHARED_NAMESPACE: &[&str] = &["task", "gate", "milestone", "target", "entity group"];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Diagnostic {
     /// A KDL syntax error, re-wrapped from kdl's own diagnostic.
@@ -79,6 +82,8 @@ pub enum Diagnostic {
     InvalidName {
         name: String,
         reason: &'static str,
+        /// How to fix it; depends on the reason.
+        help: &'static str,
         span: Span,
     },
     DuplicateName {
@@ -129,7 +134,10 @@ pub enum Diagnostic {
     ProgramNotFound {
         program: String,
         span: Span,
+        /// An `optional=#true` check's program: a warning, not an error.
         optional: bool,
+        /// Started by a gate's check (which `optional=#true` could skip).
+        in_check: bool,
     },
 }
 
@@ -191,6 +199,9 @@ impl Diagnostic {
                 setting, message, ..
             } => format!("invalid `{setting}`: {message}"),
             Self::RepeatedSetting { setting, .. } => format!("`{setting}` is set twice"),
+            Self::InvalidName { name, reason, .. } if name.is_empty() => {
+                format!("invalid name: {reason}")
+            }
             Self::InvalidName { name, reason, .. } => format!("invalid name `{name}`: {reason}"),
             Self::DuplicateName {
                 name,
@@ -278,10 +289,18 @@ impl Diagnostic {
             Self::WrongReferenceKind { expected, span, .. } => {
                 vec![label(&format!("expected a {expected}"), span)]
             }
-            Self::Cycle { via, edges } => edges
-                .iter()
-                .map(|e| label(&format!("`{}` {via} `{}`", e.from, e.to), &e.span))
-                .collect(),
+            Self::Cycle { via, edges } => {
+                // Each label reads as a sentence: `a` needs `b`.
+                let verb = if *via == "relation" {
+                    "relates to"
+                } else {
+                    via
+                };
+                edges
+                    .iter()
+                    .map(|e| label(&format!("`{}` {verb} `{}`", e.from, e.to), &e.span))
+                    .collect()
+            }
             Self::Template { span, .. } => vec![label("here", span)],
             Self::UnknownTemplateVariable { span, .. } => vec![label("not defined", span)],
             Self::ProgramNotFound { span, optional, .. } => vec![label(
@@ -303,13 +322,20 @@ impl Diagnostic {
                 suggestion,
                 expected,
                 ..
-            }
-            | Self::UnknownProperty {
-                suggestion,
-                expected,
-                ..
             } => did_you_mean(suggestion).or_else(|| {
                 (!expected.is_empty()).then(|| format!("expected one of: {}", expected.join(", ")))
+            }),
+            Self::UnknownProperty {
+                suggestion,
+                expected,
+                node,
+                ..
+            } => did_you_mean(suggestion).or_else(|| {
+                Some(if expected.is_empty() {
+                    format!("`{node}` takes no properties")
+                } else {
+                    format!("expected one of: {}", expected.join(", "))
+                })
             }),
             Self::UnexpectedArgument { help, .. } => Some(help.clone()),
             Self::UnexpectedChildren { node, .. } => {
@@ -319,12 +345,16 @@ impl Diagnostic {
                 Some(format!("for example: {example}"))
             }
             Self::RepeatedSetting { .. } => Some("keep one of them".into()),
-            Self::InvalidName { .. } => {
-                Some("names use letters, digits, `-`, `_` and `.`; `/` separates address parts".into())
-            }
-            Self::DuplicateName { .. } => Some(
-                "tasks, gates, milestones, targets and entity groups share one namespace: rename one"
-                    .into(),
+            Self::InvalidName { help, .. } => Some((*help).into()),
+            Self::DuplicateName {
+                kind, first_kind, ..
+            } => Some(
+                if SHARED_NAMESPACE.contains(kind) && SHARED_NAMESPACE.contains(first_kind) {
+                    "tasks, gates, milestones, targets and entity groups share one namespace: rename one"
+                        .into()
+                } else {
+                    format!("rename one of the two {kind}s")
+                },
             ),
             Self::AddressCollision { .. } => Some(
                 "every task of the plan needs its own address (`orchestra plan` names them): rename one"
@@ -350,11 +380,18 @@ impl Diagnostic {
                     format!("available here: {}", available.join(", "))
                 })
             }),
-            Self::ProgramNotFound { optional, .. } => Some(if *optional {
-                "install it, or the check is skipped with a warning at run time".into()
-            } else {
-                "install it, fix the name, or mark a check `optional=#true`".into()
-            }),
+            Self::ProgramNotFound {
+                optional, in_check, ..
+            } => Some(
+                if *optional {
+                    "install it, or the check is skipped with a warning at run time"
+                } else if *in_check {
+                    "install it, fix the name, or mark the check `optional=#true` to skip it when missing"
+                } else {
+                    "install it or fix the name"
+                }
+                .into(),
+            ),
         }
     }
 
@@ -448,7 +485,10 @@ pub fn render(
         .with_width(options.width)
         .with_links(false);
     let mut out = String::new();
-    for diagnostic in diagnostics {
+    for (i, diagnostic) in diagnostics.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
         let located = Located { diagnostic, source };
         // Writing into a String cannot fail.
         let _ = handler.render_report(&mut out, &located);

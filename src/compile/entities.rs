@@ -11,13 +11,14 @@ use super::graph::Part;
 use super::lower::Lowering;
 use super::templates::{Origin, Scope};
 use crate::model::{EntityGroup, entity_waves};
-use crate::plan::{Group, TaskKind};
+use crate::plan::{Group, TaskId, TaskKind};
 
-impl Lowering<'_> {
+impl<'m> Lowering<'m> {
     /// Lowers group `g`; returns its ends: the last wave gate, or the last
     /// tasks of the entities no other entity relates to.
-    pub(super) fn entity_group(&mut self, g: usize) -> Vec<usize> {
-        let group = &self.model.config().entity_groups[g];
+    pub(super) fn entity_group(&mut self, g: usize) -> Vec<TaskId> {
+        let model = self.model;
+        let group = &model.config().entity_groups[g];
         let waves = entity_waves(group);
         let last_wave = waves.iter().copied().max().unwrap_or(0);
         // Properties any entity declares: `{key}` is empty for the others.
@@ -51,7 +52,7 @@ impl Lowering<'_> {
         }
         let group_needs = self.needs(&group.needs);
         let mut parts = vec![Part::default(); group.entities.len()];
-        let mut barrier: Option<usize> = None;
+        let mut barrier: Option<TaskId> = None;
         for (w, members) in by_wave.iter().enumerate() {
             for &e in members {
                 let mut start = group_needs.clone();
@@ -64,10 +65,10 @@ impl Lowering<'_> {
             if let Some(gate) = group.wave_gate.as_ref().and_then(|w| self.model.gate(w)) {
                 let needs = members
                     .iter()
-                    .flat_map(|&e| parts[e].ends.clone())
+                    .flat_map(|&e| parts[e].ends.iter().copied())
                     .collect();
                 let address = format!("{}/wave-{}/{}", group.name.value, w + 1, gate.name.value);
-                barrier = Some(self.gate(&address, gate, TaskKind::WaveGate, None, needs));
+                barrier = Some(self.gate(address, gate, TaskKind::WaveGate, None, needs));
             }
         }
         let ends = if let Some(last) = barrier {
@@ -77,7 +78,7 @@ impl Lowering<'_> {
             relations.iter().flatten().for_each(|&r| related[r] = true);
             (0..parts.len())
                 .filter(|&e| !related[e])
-                .flat_map(|e| parts[e].ends.clone())
+                .flat_map(|e| parts[e].ends.iter().copied())
                 .collect()
         };
         self.out.entities[g] = parts;
@@ -86,10 +87,16 @@ impl Lowering<'_> {
 
     /// One entity's steps in order and its `each` gate, the first needing
     /// `start`.
-    fn entity(&mut self, group: &EntityGroup, e: usize, keys: &[&str], start: Vec<usize>) -> Part {
+    fn entity(
+        &mut self,
+        group: &'m EntityGroup,
+        e: usize,
+        keys: &[&str],
+        start: Vec<TaskId>,
+    ) -> Part {
         let entity = &group.entities[e];
         let cluster = Group::Entity(group.name.value.clone(), entity.name.value.clone());
-        let first = self.out.graph.next();
+        let first = self.out.graph.len();
         let mut previous = start;
         for step in &group.steps {
             let address = format!(
@@ -98,11 +105,10 @@ impl Lowering<'_> {
             );
             let origin = Origin {
                 scope: Scope {
-                    task: &address,
                     entity: Some((entity, keys)),
                     ..Scope::default()
                 },
-                address: address.clone(),
+                address,
                 kind: TaskKind::Step,
                 group: Some(cluster.clone()),
                 declared: step.span,
@@ -116,13 +122,15 @@ impl Lowering<'_> {
                 "{}/{}/{}",
                 group.name.value, entity.name.value, gate.name.value
             );
-            let owner = previous.last().copied().filter(|&p| p >= first);
-            let index = self.gate(&address, gate, TaskKind::Gate, Some(cluster), previous);
-            self.out.graph.drafts[index].owner = owner;
+            let owner = previous.last().copied().filter(|p| p.index() >= first);
+            let index = self.gate(address, gate, TaskKind::Gate, Some(cluster), previous);
+            if let Some(owner) = owner {
+                self.out.graph.set_owner(index, owner);
+            }
             previous = vec![index];
         }
         Part {
-            tasks: first..self.out.graph.next(),
+            tasks: first..self.out.graph.len(),
             ends: previous,
         }
     }

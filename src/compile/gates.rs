@@ -8,23 +8,22 @@
 use super::lower::Lowering;
 use super::templates::{Origin, Scope};
 use crate::model::{Gate, Spanned};
-use crate::plan::{CheckSpec, GateSpec, Group, TaskKind};
+use crate::plan::{CheckSpec, GateSpec, Group, TaskId, TaskKind};
 
-impl Lowering<'_> {
+impl<'m> Lowering<'m> {
     /// Pushes a gate task at `address` that needs `needs`; returns its index.
     pub(super) fn gate(
         &mut self,
-        address: &str,
-        gate: &Gate,
+        address: String,
+        gate: &'m Gate,
         kind: TaskKind,
         group: Option<Group>,
-        needs: Vec<usize>,
-    ) -> usize {
-        let scope = Scope::task(address);
-        let spec = self.gate_spec(gate, &scope);
+        needs: Vec<TaskId>,
+    ) -> TaskId {
+        let spec = self.gate_spec(gate, &Scope::task(&address));
         let mut task = self.vars.bare_task(Origin {
-            scope,
-            address: address.to_owned(),
+            scope: Scope::default(),
+            address,
             kind,
             group,
             declared: gate.span,
@@ -41,19 +40,20 @@ impl Lowering<'_> {
     /// owner itself when it has no gate.
     pub(super) fn owned_gate(
         &mut self,
-        owner: usize,
+        owner: TaskId,
         gate: Option<&Spanned<String>>,
         group: Option<Group>,
-    ) -> usize {
+    ) -> TaskId {
         let Some(gate) = gate.and_then(|g| self.model.gate(g)) else {
             return owner;
         };
         let address = format!(
             "{}/{}",
-            self.out.graph.drafts[owner].task.address, gate.name.value
+            self.out.graph.tasks[owner.index()].address,
+            gate.name.value
         );
-        let index = self.gate(&address, gate, TaskKind::Gate, group, vec![owner]);
-        self.out.graph.drafts[index].owner = Some(owner);
+        let index = self.gate(address, gate, TaskKind::Gate, group, vec![owner]);
+        self.out.graph.set_owner(index, owner);
         index
     }
 

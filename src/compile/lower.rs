@@ -4,29 +4,55 @@
 //! their own files.
 //!
 //! Items are lowered in an order where everything an item needs comes
-//! first (validation rejected `needs` cycles), so an address always
-//! resolves to tasks that already exist.
+//! first (validation rejected `needs` cycles), ties in file order, so an
+//! address always resolves to tasks that already exist and the drafts come
+//! out in the plan's order.
 
-use std::collections::HashMap;
-
-use petgraph::algo::toposort;
-use petgraph::graph::{DiGraph, NodeIndex};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use super::SelectionError;
-use super::graph::{Graph, Part};
+use super::graph::{Graph, Part, id};
 use super::templates::{Origin, Scope, Vars};
 use crate::model::{Address, Item, Model, Pipeline, Spanned, Task};
-use crate::plan::TaskKind;
+use crate::plan::{TaskId, TaskKind};
 
 /// The whole model as drafts, and where each addressable part landed.
 #[derive(Debug, Default)]
-pub(super) struct Lowered {
-    pub(super) graph: Graph,
-    pub(super) items: HashMap<Item, Part>,
+pub(super) struct Lowered<'m> {
+    pub(super) graph: Graph<'m>,
+    /// Each top-level item's part, by kind and index (see [`Lowered::item`]).
+    pub(super) tasks: Vec<Part>,
+    pub(super) gates: Vec<Part>,
+    pub(super) milestones: Vec<Part>,
+    pub(super) targets: Vec<Part>,
+    pub(super) groups: Vec<Part>,
     /// `[milestone][phase]`, the phase and its own gate.
     pub(super) phases: Vec<Vec<Part>>,
     /// `[group][entity]`, the entity's steps then its `each` gate.
     pub(super) entities: Vec<Vec<Part>>,
+}
+
+impl Lowered<'_> {
+    pub(super) fn item(&self, item: Item) -> &Part {
+        match item {
+            Item::Task(i) => &self.tasks[i],
+            Item::Gate(i) => &self.gates[i],
+            Item::Milestone(i) => &self.milestones[i],
+            Item::Target(i) => &self.targets[i],
+            Item::Entities(i) => &self.groups[i],
+        }
+    }
+
+    fn item_mut(&mut self, item: Item) -> &mut Part {
+        match item {
+            Item::Task(i) => &mut self.tasks[i],
+            Item::Gate(i) => &mut self.gates[i],
+            Item::Milestone(i) => &mut self.milestones[i],
+            Item::Target(i) => &mut self.targets[i],
+            Item::Entities(i) => &mut self.groups[i],
+        }
+    }
 }
 
 /// The lowering in progress.
@@ -35,7 +61,7 @@ pub(super) struct Lowering<'m> {
     pub(super) vars: &'m Vars<'m>,
     /// `--complexity`: replaces every milestone's pipeline.
     pub(super) pipeline: Option<&'m Pipeline>,
-    pub(super) out: Lowered,
+    pub(super) out: Lowered<'m>,
 }
 
 /// Lowers every item of `model`.
@@ -43,8 +69,9 @@ pub(super) fn lower<'m>(
     model: &'m Model,
     vars: &'m Vars<'m>,
     pipeline: Option<&'m Pipeline>,
-) -> Result<Lowered, SelectionError> {
+) -> Result<Lowered<'m>, SelectionError> {
     let c = model.config();
+    let order = item_order(model);
     let mut l = Lowering {
         model,
         vars,
@@ -52,24 +79,37 @@ pub(super) fn lower<'m>(
         out: Lowered {
             phases: vec![Vec::new(); c.milestones.len()],
             entities: vec![Vec::new(); c.entity_groups.len()],
+            tasks: vec![Part::default(); c.tasks.len()],
+            gates: vec![Part::default(); c.gates.len()],
+            milestones: vec![Part::default(); c.milestones.len()],
+            targets: vec![Part::default(); c.targets.len()],
+            groups: vec![Part::default(); c.entity_groups.len()],
             ..Lowered::default()
         },
     };
-    for item in item_order(model) {
-        let start = l.out.graph.next();
-        l.out.graph.item_offset = item_offset(model, item);
+    // Growing a vector of 100k drafts by doubling copies it again and again
+    // and churns the allocator; an upper bound up front avoids both.
+    l.out.graph.reserve(capacity(model, pipeline));
+    for item in order {
+        let start = l.out.graph.len();
         let ends = match item {
             Item::Task(i) => l.task(&c.tasks[i]),
             Item::Gate(i) => {
                 let gate = &c.gates[i];
-                vec![l.gate(&gate.name.value, gate, TaskKind::Gate, None, Vec::new())]
+                vec![l.gate(
+                    gate.name.value.clone(),
+                    gate,
+                    TaskKind::Gate,
+                    None,
+                    Vec::new(),
+                )]
             }
             Item::Milestone(i) => l.milestone(i),
             Item::Target(i) => l.target(i),
             Item::Entities(i) => l.entity_group(i),
         };
-        let tasks = start..l.out.graph.next();
-        l.out.items.insert(item, Part { tasks, ends });
+        let tasks = start..l.out.graph.len();
+        *l.out.item_mut(item) = Part { tasks, ends };
     }
     if let Some(address) = l.out.graph.collision.take() {
         let level = pipeline.map(|p| p.name.value.clone()).unwrap_or_default();
@@ -78,9 +118,9 @@ pub(super) fn lower<'m>(
     Ok(l.out)
 }
 
-impl Lowering<'_> {
+impl<'m> Lowering<'m> {
     /// The tasks a list of `needs` addresses waits for.
-    pub(super) fn needs(&self, needs: &[Spanned<String>]) -> Vec<usize> {
+    pub(super) fn needs(&self, needs: &[Spanned<String>]) -> Vec<TaskId> {
         let mut out = Vec::new();
         for need in needs {
             // Validation resolved every address; a miss cannot happen.
@@ -92,10 +132,10 @@ impl Lowering<'_> {
     }
 
     /// Appends the sinks of an already lowered address to `out`.
-    fn ends(&self, address: Address, out: &mut Vec<usize>) {
+    fn ends(&self, address: Address, out: &mut Vec<TaskId>) {
         let o = &self.out;
         let part = match address {
-            Address::Item(item) => o.items.get(&item),
+            Address::Item(item) => Some(o.item(item)),
             Address::Phase { milestone, phase } => o.phases[milestone].get(phase),
             Address::Entity { group, entity } => o.entities[group].get(entity),
             Address::Step {
@@ -105,7 +145,7 @@ impl Lowering<'_> {
             } => {
                 // An entity part holds its steps first, in order.
                 if let Some(part) = o.entities[group].get(entity) {
-                    out.push(part.tasks.start + step);
+                    out.push(id(part.tasks.start + step));
                 }
                 return;
             }
@@ -115,33 +155,33 @@ impl Lowering<'_> {
         }
     }
 
-    fn task(&mut self, task: &Task) -> Vec<usize> {
+    fn task(&mut self, task: &'m Task) -> Vec<TaskId> {
         let needs = self.needs(&task.body.needs);
-        let address = task.name.value.clone();
         let origin = Origin {
-            scope: Scope::task(&address),
-            address: address.clone(),
+            scope: Scope::default(),
+            address: task.name.value.clone(),
             kind: TaskKind::Task,
             group: None,
             declared: task.span,
         };
         let planned = self.vars.body_task(origin, &task.body);
-        let index = self.out.graph.push(planned, &address, needs);
+        let index = self.out.graph.push(planned, &task.name.value, needs);
         vec![self.owned_gate(index, task.body.gate.as_ref(), None)]
     }
 
-    fn target(&mut self, i: usize) -> Vec<usize> {
-        let target = &self.model.config().targets[i];
+    fn target(&mut self, i: usize) -> Vec<TaskId> {
+        let model = self.model;
+        let target = &model.config().targets[i];
         let mut needs = self.needs(&target.needs);
-        let address = target.name.value.clone();
+        let address = &target.name.value;
         // The target's gate runs after everything the target needs; the
         // target itself is done when the gate passes.
         let gate = target.gate.as_ref().and_then(|g| {
             let gate = self.model.gate(g)?;
             let at = format!("{address}/{}", gate.name.value);
-            Some(self.gate(&at, gate, TaskKind::Gate, None, std::mem::take(&mut needs)))
+            Some(self.gate(at, gate, TaskKind::Gate, None, std::mem::take(&mut needs)))
         });
-        let scope = Scope::task(&address);
+        let scope = Scope::task(address);
         let mut planned = self.vars.bare_task(Origin {
             scope,
             address: address.clone(),
@@ -156,16 +196,36 @@ impl Lowering<'_> {
         let index = self
             .out
             .graph
-            .push(planned, &address, gate.into_iter().chain(needs).collect());
+            .push(planned, address, gate.into_iter().chain(needs).collect());
         if let Some(g) = gate {
-            self.out.graph.drafts[g].owner = Some(index);
+            self.out.graph.set_owner(g, index);
         }
         vec![index]
     }
 }
 
-/// Items in an order where each comes after everything it needs; ties and
-/// the impossible cycle fall back to file order.
+/// An upper bound on the number of drafts: every part with its own gate,
+/// one wave gate per entity.
+fn capacity(model: &Model, pipeline: Option<&Pipeline>) -> usize {
+    let c = model.config();
+    let longest = c.pipelines.iter().map(|p| p.items.len()).max().unwrap_or(0);
+    let items = pipeline.map_or(longest, |p| p.items.len());
+    let groups: usize = c
+        .entity_groups
+        .iter()
+        .map(|g| g.entities.len() * (g.steps.len() + 2))
+        .sum();
+    let milestones: usize = c
+        .milestones
+        .iter()
+        .map(|m| 2 * (m.phases.len() + items))
+        .sum();
+    2 * (c.tasks.len() + c.targets.len()) + c.gates.len() + groups + milestones
+}
+
+/// Items in an order where each comes after everything it needs, ties in
+/// file order: Kahn's algorithm with a min-heap on the file offset. Items
+/// on the impossible cycle (validation rejects them) are appended last.
 fn item_order(model: &Model) -> Vec<Item> {
     let c = model.config();
     let mut items: Vec<Item> = (0..c.tasks.len())
@@ -176,19 +236,35 @@ fn item_order(model: &Model) -> Vec<Item> {
         .chain((0..c.targets.len()).map(Item::Target))
         .collect();
     items.sort_by_key(|&item| item_offset(model, item));
-    let mut graph: DiGraph<Item, ()> = DiGraph::with_capacity(items.len(), 0);
-    let nodes: HashMap<Item, NodeIndex> = items.iter().map(|&i| (i, graph.add_node(i))).collect();
-    for &item in &items {
+    let position: HashMap<Item, usize> = items.iter().enumerate().map(|(i, &it)| (it, i)).collect();
+    let mut pending = vec![0usize; items.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); items.len()];
+    for (i, &item) in items.iter().enumerate() {
         for need in item_needs(model, item) {
             if let Ok(address) = model.resolve(need) {
-                graph.add_edge(nodes[&address.item()], nodes[&item], ());
+                pending[i] += 1;
+                dependents[position[&address.item()]].push(i);
             }
         }
     }
-    match toposort(&graph, None) {
-        Ok(order) => order.into_iter().map(|n| graph[n]).collect(),
-        Err(_) => items,
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..items.len())
+        .filter(|&i| pending[i] == 0)
+        .map(Reverse)
+        .collect();
+    let mut order = Vec::with_capacity(items.len());
+    let mut done = vec![false; items.len()];
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(items[i]);
+        done[i] = true;
+        for &d in &dependents[i] {
+            pending[d] -= 1;
+            if pending[d] == 0 {
+                ready.push(Reverse(d));
+            }
+        }
     }
+    order.extend((0..items.len()).filter(|&i| !done[i]).map(|i| items[i]));
+    order
 }
 
 fn item_needs(model: &Model, item: Item) -> &[Spanned<String>] {
@@ -203,7 +279,7 @@ fn item_needs(model: &Model, item: Item) -> &[Spanned<String>] {
 }
 
 /// Where the item is declared: ties in the plan's order follow the file.
-pub(super) fn item_offset(model: &Model, item: Item) -> usize {
+fn item_offset(model: &Model, item: Item) -> usize {
     let c = model.config();
     let span = match item {
         Item::Task(i) => c.tasks[i].span,

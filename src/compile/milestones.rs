@@ -8,36 +8,48 @@
 //! item after `phases` needs every phase that no other phase waits for.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 use super::graph::Part;
 use super::lower::Lowering;
 use super::templates::{Origin, Scope};
 use crate::model::{Milestone, PipelineItem};
-use crate::plan::{Group, TaskKind};
+use crate::plan::{Group, TaskId, TaskKind};
 
-impl Lowering<'_> {
+impl<'m> Lowering<'m> {
     /// Lowers milestone `m`; returns its ends.
-    pub(super) fn milestone(&mut self, m: usize) -> Vec<usize> {
+    pub(super) fn milestone(&mut self, m: usize) -> Vec<TaskId> {
         let model = self.model;
         let milestone = &model.config().milestones[m];
         let pipeline = self.pipeline.or_else(|| model.pipeline_of(milestone));
-        let bare = [PipelineItem::Phases(milestone.span)];
-        let items = pipeline.map_or(&bare[..], |p| &p.items);
         let cluster = Group::Milestone(milestone.name.value.clone());
         // What the next item waits for: first the milestone's needs.
         let mut entry = self.needs(&milestone.needs);
-        for item in items {
+        let Some(pipeline) = pipeline else {
+            return self.phases(m, milestone, &cluster, entry);
+        };
+        // Validation checked each milestone against its own pipeline; a
+        // `--complexity` pipeline may still name a stage or gate like a phase.
+        let clash = milestone.phases.iter().find(|p| {
+            pipeline
+                .items
+                .iter()
+                .any(|i| item_name(i) == Some(p.name.as_str()))
+        });
+        if let Some(phase) = clash {
+            let address = format!("{}/{}", milestone.name.value, phase.name.value);
+            self.out.graph.collision.get_or_insert(address);
+        }
+        for item in &pipeline.items {
             match item {
                 PipelineItem::Stage(stage) => {
                     let address = format!("{}/{}", milestone.name.value, stage.name.value);
                     let origin = Origin {
                         scope: Scope {
-                            task: &address,
                             milestone: Some(&milestone.name.value),
                             ..Scope::default()
                         },
-                        address: address.clone(),
+                        address,
                         kind: TaskKind::Stage,
                         group: Some(cluster.clone()),
                         declared: stage.span,
@@ -54,7 +66,7 @@ impl Lowering<'_> {
                     if let Some(gate) = model.gate(name) {
                         let address = format!("{}/{}", milestone.name.value, gate.name.value);
                         let group = Some(cluster.clone());
-                        entry = vec![self.gate(&address, gate, TaskKind::Gate, group, entry)];
+                        entry = vec![self.gate(address, gate, TaskKind::Gate, group, entry)];
                     }
                 }
                 PipelineItem::Phases(_) => entry = self.phases(m, milestone, &cluster, entry),
@@ -68,90 +80,116 @@ impl Lowering<'_> {
     fn phases(
         &mut self,
         m: usize,
-        milestone: &Milestone,
+        milestone: &'m Milestone,
         cluster: &Group,
-        entry: Vec<usize>,
-    ) -> Vec<usize> {
+        entry: Vec<TaskId>,
+    ) -> Vec<TaskId> {
         let phases = &milestone.phases;
         if phases.is_empty() {
             return entry;
         }
-        let index: HashMap<&str, usize> = phases
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.name.as_str(), i))
-            .collect();
-        // `None`: waits for `entry`. `Some(list)`: waits for those phases.
-        let waits: Vec<Option<Vec<usize>>> = phases
+        // Phases are few: a scan beats building a map per milestone.
+        let position = |name: &str| phases.iter().position(|p| p.name.as_str() == name);
+        let waits: Vec<Wait> = phases
             .iter()
             .enumerate()
             .map(|(i, phase)| match &phase.depends_on {
-                None if i == 0 => None,
-                None => Some(vec![i - 1]),
-                Some(names) if names.is_empty() => None,
-                Some(names) => Some(
-                    names
-                        .iter()
-                        .filter_map(|n| index.get(n.as_str()).copied())
-                        .collect(),
-                ),
+                None if i == 0 => Wait::Entry,
+                None => Wait::Phase(i - 1),
+                Some(names) if names.is_empty() => Wait::Entry,
+                Some(names) => Wait::Phases(names.iter().filter_map(|n| position(n)).collect()),
             })
             .collect();
         let mut parts = vec![Part::default(); phases.len()];
         for p in phase_order(&waits) {
             let phase = &phases[p];
             let needs = match &waits[p] {
-                None => entry.clone(),
-                Some(list) => list.iter().flat_map(|&q| parts[q].ends.clone()).collect(),
+                Wait::Entry => entry.clone(),
+                Wait::Phase(q) => parts[*q].ends.clone(),
+                Wait::Phases(list) => list
+                    .iter()
+                    .flat_map(|&q| parts[q].ends.iter().copied())
+                    .collect(),
             };
             let address = format!("{}/{}", milestone.name.value, phase.name.value);
             let origin = Origin {
                 scope: Scope {
-                    task: &address,
                     milestone: Some(&milestone.name.value),
                     phase: Some(&phase.name.value),
                     ..Scope::default()
                 },
-                address: address.clone(),
+                address,
                 kind: TaskKind::Phase,
                 group: Some(cluster.clone()),
                 declared: phase.span,
             };
-            let first = self.out.graph.next();
+            let first = self.out.graph.len();
             let task = self.vars.body_task(origin, &phase.body);
             let index = self.out.graph.push(task, &phase.name.value, needs);
             let end = self.owned_gate(index, phase.body.gate.as_ref(), Some(cluster.clone()));
             parts[p] = Part {
-                tasks: first..self.out.graph.next(),
+                tasks: first..self.out.graph.len(),
                 ends: vec![end],
             };
         }
         let mut awaited = vec![false; phases.len()];
         waits
             .iter()
-            .flatten()
-            .flatten()
+            .flat_map(Wait::phases)
             .for_each(|&q| awaited[q] = true);
         let ends = (0..phases.len())
             .filter(|&p| !awaited[p])
-            .flat_map(|p| parts[p].ends.clone())
+            .flat_map(|p| parts[p].ends.iter().copied())
             .collect();
         self.out.phases[m] = parts;
         ends
     }
 }
 
+/// The name a pipeline item gives its task (`milestone/name`).
+fn item_name(item: &PipelineItem) -> Option<&str> {
+    match item {
+        PipelineItem::Stage(stage) => Some(stage.name.as_str()),
+        PipelineItem::Gate(gate) => Some(gate.as_str()),
+        PipelineItem::Phases(_) => None,
+    }
+}
+
+/// What a phase waits for.
+enum Wait {
+    /// What the milestone's phases start after.
+    Entry,
+    /// The previous phase (no `depends-on`).
+    Phase(usize),
+    /// The phases its `depends-on` names.
+    Phases(Vec<usize>),
+}
+
+impl Wait {
+    fn phases(&self) -> &[usize] {
+        match self {
+            Self::Entry => &[],
+            Self::Phase(q) => std::slice::from_ref(q),
+            Self::Phases(list) => list,
+        }
+    }
+}
+
 /// Phases in an order where each comes after those it waits for, ties in
-/// declaration order (Kahn's algorithm with a min-heap). `depends-on` may
-/// name a later phase, so declaration order alone is not enough.
-fn phase_order(waits: &[Option<Vec<usize>>]) -> Vec<usize> {
-    let mut pending: Vec<usize> = waits
+/// declaration order. Usually that is declaration order itself; when a
+/// `depends-on` names a later phase, Kahn's algorithm with a min-heap.
+fn phase_order(waits: &[Wait]) -> Vec<usize> {
+    let backwards = waits
         .iter()
-        .map(|w| w.as_ref().map_or(0, Vec::len))
-        .collect();
+        .enumerate()
+        .all(|(p, w)| w.phases().iter().all(|&q| q < p));
+    if backwards {
+        return (0..waits.len()).collect();
+    }
+    let mut pending: Vec<usize> = waits.iter().map(|w| w.phases().len()).collect();
     let mut waiters: Vec<Vec<usize>> = vec![Vec::new(); waits.len()];
     for (p, w) in waits.iter().enumerate() {
-        for &q in w.iter().flatten() {
+        for &q in w.phases() {
             waiters[q].push(p);
         }
     }
@@ -244,6 +282,6 @@ mod tests {
         // `d` names a later phase: lowered after it all the same.
         assert!(needs_of(&p, "M/e").is_empty());
         assert_eq!(needs_of(&p, "M/d"), ["M/e"]);
-        assert_eq!(addresses(&p), ["M/a", "M/c", "M/e", "M/b", "M/d"]);
+        assert_eq!(addresses(&p), ["M/a", "M/b", "M/c", "M/e", "M/d"]);
     }
 }

@@ -72,11 +72,10 @@ pub fn compile(model: &Model, selection: &Selection) -> Result<Plan, SelectionEr
         select::select(model, &lowered, &selection.addresses)
     })?;
     let skipped = measure("skip", || {
-        skip::apply(&mut lowered.graph.drafts, &mut selected, &selection.skip)
+        skip::apply(&mut lowered.graph, &mut selected, &selection.skip)
     })?;
-    let drafts = std::mem::take(&mut lowered.graph.drafts);
     Ok(measure("waves", || {
-        waves::finish(model, drafts, &selected, skipped)
+        waves::finish(model, lowered.graph, &selected, skipped)
     }))
 }
 

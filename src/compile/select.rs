@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use super::SelectionError;
 use super::lower::Lowered;
 use crate::diagnostic::suggest;
-use crate::model::{Address, AddressError, Item, Model, PipelineItem};
+use crate::model::{Address, AddressError, Model, PipelineItem};
 
 /// Marks the selected drafts.
 pub(super) fn select(
@@ -42,15 +42,14 @@ fn resolve(model: &Model, lowered: &Lowered, address: &str) -> Result<Vec<usize>
         Err(error) => {
             let graph = &lowered.graph;
             if let Some(task) = graph.find(address) {
-                let owned =
-                    (0..graph.drafts.len()).filter(|&i| graph.drafts[i].owner == Some(task));
-                return Ok(std::iter::once(task).chain(owned).collect());
+                let owned = (0..graph.len()).filter(|&i| graph.drafts[i].owner == Some(task));
+                return Ok(std::iter::once(task.index()).chain(owned).collect());
             }
             return Err(unknown(lowered, address, error));
         }
     };
     let part = match resolved {
-        Address::Item(item) => lowered.items.get(&item),
+        Address::Item(item) => Some(lowered.item(item)),
         Address::Phase { milestone, phase } => lowered.phases[milestone].get(phase),
         Address::Entity { group, entity } => lowered.entities[group].get(entity),
         Address::Step {
@@ -68,7 +67,7 @@ fn resolve(model: &Model, lowered: &Lowered, address: &str) -> Result<Vec<usize>
 /// The model's complaint, unless a task address is a nearer miss (the
 /// model knows nothing of stages and gate tasks).
 fn unknown(lowered: &Lowered, address: &str, error: AddressError) -> SelectionError {
-    let tasks = lowered.graph.drafts.iter().map(|d| d.task.address.as_str());
+    let tasks = lowered.graph.tasks.iter().map(|t| t.address.as_str());
     let error = match suggest(address, tasks) {
         Some(task) if error.suggestion.is_none() => AddressError {
             what: "address",
@@ -88,17 +87,16 @@ fn unknown(lowered: &Lowered, address: &str, error: AddressError) -> SelectionEr
 /// Every item's drafts, except gates some owner uses.
 fn everything(model: &Model, lowered: &Lowered) -> Vec<usize> {
     let used = used_gates(model);
-    let mut roots = Vec::new();
-    for (item, part) in &lowered.items {
-        let skip = match item {
-            Item::Gate(i) => used.contains(model.config().gates[*i].name.as_str()),
-            _ => false,
-        };
-        if !skip {
-            roots.extend(part.tasks.clone());
-        }
-    }
-    roots
+    let c = model.config();
+    let unused_gates = (0..c.gates.len()).filter(|&i| !used.contains(c.gates[i].name.as_str()));
+    let parts = lowered
+        .tasks
+        .iter()
+        .chain(&lowered.groups)
+        .chain(&lowered.milestones)
+        .chain(&lowered.targets)
+        .chain(unused_gates.map(|i| &lowered.gates[i]));
+    parts.flat_map(|p| p.tasks.clone()).collect()
 }
 
 /// Names of the gates an owner runs.
@@ -138,17 +136,17 @@ fn used_gates(model: &Model) -> HashSet<&str> {
 /// `roots` and everything they need, transitively. Needs point at lower
 /// indices, so one pass from the end marks the whole closure.
 fn closure(lowered: &Lowered, roots: Vec<usize>) -> Vec<bool> {
-    let drafts = &lowered.graph.drafts;
-    let mut selected = vec![false; drafts.len()];
+    let tasks = &lowered.graph.tasks;
+    let mut selected = vec![false; tasks.len()];
     for root in roots {
         if let Some(slot) = selected.get_mut(root) {
             *slot = true;
         }
     }
-    for i in (0..drafts.len()).rev() {
+    for i in (0..tasks.len()).rev() {
         if selected[i] {
-            for &n in &drafts[i].needs {
-                selected[n] = true;
+            for n in &tasks[i].needs {
+                selected[n.index()] = true;
             }
         }
     }
@@ -175,7 +173,7 @@ mod tests {
             addresses(&plan(KDL, &["M/one"])),
             ["a", "a/lint", "b", "M/one"]
         );
-        assert_eq!(addresses(&plan(KDL, &["c", "a"])), ["a", "c", "a/lint"]);
+        assert_eq!(addresses(&plan(KDL, &["c", "a"])), ["a", "a/lint", "c"]);
     }
 
     #[test]

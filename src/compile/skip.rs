@@ -11,28 +11,29 @@
 use std::collections::HashSet;
 
 use super::SelectionError;
-use super::graph::Draft;
+use super::graph::{Draft, Graph};
 use crate::diagnostic::suggest;
-use crate::plan::Skipped;
+use crate::plan::{PlanTask, Skipped, TaskId};
 
 /// Removes what `names` match from `selected`, rewires the dependents and
 /// drops skipped checks. Returns what was skipped.
 pub(super) fn apply(
-    drafts: &mut [Draft],
+    graph: &mut Graph<'_>,
     selected: &mut [bool],
     names: &[String],
 ) -> Result<Vec<Skipped>, SelectionError> {
+    let Graph { tasks, drafts, .. } = graph;
     let mut skipped = Vec::new();
     let mut removed = vec![false; drafts.len()];
     for name in names {
         let mut matched = false;
         for i in 0..drafts.len() {
-            let d = &drafts[i];
-            if selected[i] && !removed[i] && (d.task.address == *name || d.name == *name) {
+            let address = &tasks[i].address;
+            if selected[i] && !removed[i] && (*address == *name || drafts[i].name == *name) {
                 removed[i] = true;
                 matched = true;
                 skipped.push(Skipped {
-                    address: d.task.address.clone(),
+                    address: address.clone(),
                     by: name.clone(),
                 });
             }
@@ -40,17 +41,16 @@ pub(super) fn apply(
         // A gate goes with its owner (a target's gate comes before it, so
         // this is a second pass).
         for i in 0..drafts.len() {
-            let d = &drafts[i];
-            if selected[i] && !removed[i] && d.owner.is_some_and(|o| removed[o]) {
+            if selected[i] && !removed[i] && drafts[i].owner.is_some_and(|o| removed[o.index()]) {
                 removed[i] = true;
                 skipped.push(Skipped {
-                    address: d.task.address.clone(),
+                    address: tasks[i].address.clone(),
                     by: name.clone(),
                 });
             }
         }
         for i in (0..drafts.len()).filter(|&i| selected[i] && !removed[i]) {
-            let Some(gate) = drafts[i].task.gate.as_mut() else {
+            let Some(gate) = tasks[i].gate.as_mut() else {
                 continue;
             };
             let before = gate.checks.len();
@@ -58,7 +58,7 @@ pub(super) fn apply(
             if gate.checks.len() < before {
                 matched = true;
                 skipped.push(Skipped {
-                    address: format!("{}/{name}", drafts[i].task.address),
+                    address: format!("{}/{name}", tasks[i].address),
                     by: name.clone(),
                 });
             }
@@ -66,11 +66,11 @@ pub(super) fn apply(
         if !matched {
             return Err(SelectionError::UnknownSkip {
                 name: name.clone(),
-                suggestion: suggest(name, candidates(drafts, selected)),
+                suggestion: suggest(name, candidates(tasks, drafts, selected)),
             });
         }
     }
-    rewire(drafts, selected, &removed);
+    rewire(tasks, selected, &removed);
     for (slot, gone) in selected.iter_mut().zip(&removed) {
         *slot &= !gone;
     }
@@ -78,17 +78,12 @@ pub(super) fn apply(
 }
 
 /// Every name `--skip` would match in the selection, for suggestions.
-fn candidates<'a>(drafts: &'a [Draft], selected: &[bool]) -> Vec<&'a str> {
+fn candidates<'a>(tasks: &'a [PlanTask], drafts: &[Draft<'a>], selected: &[bool]) -> Vec<&'a str> {
     let mut seen = HashSet::new();
-    let picked = drafts
-        .iter()
-        .zip(selected)
-        .filter(|(_, s)| **s)
-        .map(|(d, _)| d);
-    for d in picked {
-        seen.insert(d.name.as_str());
-        seen.insert(d.task.address.as_str());
-        for check in d.task.gate.iter().flat_map(|g| &g.checks) {
+    for i in (0..tasks.len()).filter(|&i| selected[i]) {
+        seen.insert(drafts[i].name);
+        seen.insert(tasks[i].address.as_str());
+        for check in tasks[i].gate.iter().flat_map(|g| &g.checks) {
             seen.insert(check.name.as_str());
         }
     }
@@ -100,19 +95,20 @@ fn candidates<'a>(drafts: &'a [Draft], selected: &[bool]) -> Vec<&'a str> {
 /// Replaces each need on a removed draft by that draft's own needs, through
 /// any chain of removed drafts. Needs point at lower indices, so one pass
 /// in index order has every removed draft's replacement ready when needed.
-fn rewire(drafts: &mut [Draft], selected: &[bool], removed: &[bool]) {
+fn rewire(tasks: &mut [PlanTask], selected: &[bool], removed: &[bool]) {
     if !removed.contains(&true) {
         return;
     }
-    let mut through: Vec<Vec<usize>> = vec![Vec::new(); drafts.len()];
-    for i in 0..drafts.len() {
-        if !selected[i] {
+    let mut through: Vec<Vec<TaskId>> = vec![Vec::new(); tasks.len()];
+    for i in 0..tasks.len() {
+        let touched = removed[i] || tasks[i].needs.iter().any(|n| removed[n.index()]);
+        if !selected[i] || !touched {
             continue;
         }
-        let mut needs = Vec::with_capacity(drafts[i].needs.len());
-        for &n in &drafts[i].needs {
-            if removed[n] {
-                needs.extend_from_slice(&through[n]);
+        let mut needs = Vec::with_capacity(tasks[i].needs.len());
+        for &n in &tasks[i].needs {
+            if removed[n.index()] {
+                needs.extend_from_slice(&through[n.index()]);
             } else {
                 needs.push(n);
             }
@@ -122,7 +118,7 @@ fn rewire(drafts: &mut [Draft], selected: &[bool], removed: &[bool]) {
         if removed[i] {
             through[i] = needs;
         } else {
-            drafts[i].needs = needs;
+            tasks[i].needs = needs;
         }
     }
 }

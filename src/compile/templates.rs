@@ -9,7 +9,7 @@
 
 use crate::compile::SelectionError;
 use crate::diagnostic::suggest;
-use crate::model::template::expand_with;
+use crate::model::template::{self, Piece, TemplateError, TemplateErrorKind};
 use crate::model::{Body, Command, CommandKind, Entity, EnvVar, Model};
 use crate::plan::{Cmd, Group, PlanTask, TaskId, TaskKind};
 
@@ -24,6 +24,7 @@ pub(super) struct Vars<'m> {
 }
 
 /// What one task's templates may refer to besides the project's variables.
+/// `task` is filled in from [`Origin::address`] when a task is built.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Scope<'a> {
     pub(super) task: &'a str,
@@ -41,7 +42,8 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// Where a task came from, for the fields that are not templates.
+/// Where a task came from, for the fields that are not templates; the
+/// scope's `task` is the address.
 pub(super) struct Origin<'a> {
     pub(super) address: String,
     pub(super) kind: TaskKind,
@@ -77,7 +79,7 @@ impl<'m> Vars<'m> {
         })
     }
 
-    fn lookup(&self, scope: &Scope<'_>, name: &str) -> Option<String> {
+    fn lookup<'s>(&'s self, scope: &Scope<'s>, name: &str) -> Option<&'s str> {
         let builtin = match name {
             "project" => Some(self.project),
             "task" => Some(scope.task),
@@ -86,31 +88,52 @@ impl<'m> Vars<'m> {
             "phase" => scope.phase,
             _ => None,
         };
-        if let Some(value) = builtin {
-            return Some(value.to_owned());
+        if builtin.is_some() {
+            return builtin;
         }
         if let Some((entity, _)) = scope.entity
             && let Some((_, v)) = entity.properties.iter().find(|(k, _)| k.as_str() == name)
         {
-            return Some(v.value.clone());
+            return Some(v.as_str());
         }
         if let Some((_, v)) = self.values.iter().find(|(n, _)| *n == name) {
-            return Some(v.clone());
+            return Some(v);
         }
         match scope.entity {
-            Some((_, group_keys)) if group_keys.contains(&name) => Some(String::new()),
+            Some((_, group_keys)) if group_keys.contains(&name) => Some(""),
             _ => None,
         }
     }
 
     /// Expands `text`. Text without braces is copied as is (the common case,
-    /// and the fast one); a name validation missed is left as written rather
-    /// than dropped, so a bug shows in the plan instead of vanishing.
+    /// and the fast one); values are appended in place rather than built as
+    /// strings, since a large plan expands hundreds of thousands of these.
+    /// A name validation missed leaves the text as written rather than
+    /// dropping it, so a bug shows in the plan instead of vanishing.
     pub(super) fn text(&self, scope: &Scope<'_>, text: &str) -> String {
         if !text.contains(['{', '}']) {
             return text.to_owned();
         }
-        expand_with(text, |name| self.lookup(scope, name)).unwrap_or_else(|_| text.to_owned())
+        let mut out = String::with_capacity(text.len() + 16);
+        let expanded = template::scan(text, |piece| {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Brace(c) => out.push(c),
+                Piece::Var { name, offset } => {
+                    let value = self.lookup(scope, name).ok_or_else(|| TemplateError {
+                        offset,
+                        len: name.len() + 2,
+                        kind: TemplateErrorKind::BadName(name.to_owned()),
+                    })?;
+                    out.push_str(value);
+                }
+            }
+            Ok(())
+        });
+        match expanded {
+            Ok(()) => out,
+            Err(_) => text.to_owned(),
+        }
     }
 
     pub(super) fn command(&self, scope: &Scope<'_>, command: &Command) -> Cmd {
@@ -138,47 +161,53 @@ impl<'m> Vars<'m> {
 
     /// A plan task from a task-like body, every template expanded.
     pub(super) fn body_task(&self, origin: Origin<'_>, body: &Body) -> PlanTask {
-        let s = &origin.scope;
+        let Origin {
+            address,
+            kind,
+            group,
+            declared,
+            scope,
+        } = origin;
+        // The scope borrows the address until every field is expanded; the
+        // address then moves into the task, built once.
+        let s = &Scope {
+            task: &address,
+            ..scope
+        };
         let text = |t: &str| self.text(s, t);
+        let commands = body.run.iter().map(|c| self.command(s, c)).collect();
+        let inputs = body.inputs.iter().map(|p| text(p)).collect();
+        let outputs = body.outputs.iter().map(|p| text(p)).collect();
+        let env = self.env(s, &body.env);
+        let dir = body.dir.as_ref().map(|d| text(d));
+        let confirm = body.confirm.as_ref().map(|c| text(c));
+        let description = body.description.as_ref().map(|d| text(d));
         PlanTask {
-            commands: body.run.iter().map(|c| self.command(s, c)).collect(),
-            inputs: body.inputs.iter().map(|p| text(p)).collect(),
-            outputs: body.outputs.iter().map(|p| text(p)).collect(),
-            env: self.env(s, &body.env),
-            dir: body.dir.as_ref().map(|d| text(d)),
+            id: TaskId(0),
+            address,
+            kind,
+            group,
+            commands,
+            gate: None,
+            needs: Vec::new(),
+            wave: 0,
+            inputs,
+            outputs,
+            env,
+            dir,
             timeout: body.timeout.as_ref().map(|t| t.value),
             retries: body.retries.as_ref().map_or(0, |r| r.value),
             pool: body.pool.as_ref().map(|p| p.value.clone()),
-            confirm: body.confirm.as_ref().map(|c| text(c)),
-            description: body.description.as_ref().map(|d| text(d)),
-            ..self.bare_task(origin)
+            confirm,
+            description,
+            declared,
         }
     }
 
     /// A plan task with no commands or settings (targets, gates): only the
     /// project env, which every command the runner starts gets.
     pub(super) fn bare_task(&self, origin: Origin<'_>) -> PlanTask {
-        let env = self.env(&origin.scope, &[]);
-        PlanTask {
-            id: TaskId(0),
-            address: origin.address,
-            kind: origin.kind,
-            group: origin.group,
-            commands: Vec::new(),
-            gate: None,
-            needs: Vec::new(),
-            wave: 0,
-            inputs: Vec::new(),
-            outputs: Vec::new(),
-            env,
-            dir: None,
-            timeout: None,
-            retries: 0,
-            pool: None,
-            confirm: None,
-            description: None,
-            declared: origin.declared,
-        }
+        self.body_task(origin, &Body::default())
     }
 }
 

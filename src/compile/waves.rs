@@ -1,45 +1,42 @@
-//! The last pass: waves and the plan's order. A task's wave is 1 + the
-//! highest wave among what it needs. The plan lists tasks by wave, ties in
-//! file order, which is a topological order because every need sits in a
-//! lower wave; ids are positions in that list.
+//! The last pass: ids and waves. A task's wave is 1 + the highest wave
+//! among what it needs. The drafts are already in the plan's order
+//! (topological, ties in declaration order: see `graph.rs`), so the plan
+//! is the selected drafts, renumbered in place in the vector lowering
+//! filled; a large plan is neither sorted nor copied.
 
-use super::graph::Draft;
+use super::graph::{Graph, id};
 use crate::model::Model;
-use crate::plan::{Plan, PlanTask, Skipped, TaskId};
+use crate::plan::{Plan, Skipped, TaskId};
 
 /// Builds the plan from the selected drafts (whose needs are all selected).
 pub(super) fn finish(
     model: &Model,
-    drafts: Vec<Draft>,
+    graph: Graph<'_>,
     selected: &[bool],
     skipped: Vec<Skipped>,
 ) -> Plan {
-    // Needs point at lower indices: one pass in index order.
-    let mut waves = vec![0u32; drafts.len()];
-    for (i, draft) in drafts.iter().enumerate() {
-        if selected[i] {
-            waves[i] = 1 + draft.needs.iter().map(|&n| waves[n]).max().unwrap_or(0);
-        }
-    }
-    let mut order: Vec<usize> = (0..drafts.len()).filter(|&i| selected[i]).collect();
-    order.sort_unstable_by_key(|&i| (waves[i], drafts[i].item_offset, i));
-    let mut ids = vec![TaskId(u32::MAX); drafts.len()];
-    for (position, &i) in order.iter().enumerate() {
-        ids[i] = TaskId(u32::try_from(position).expect("fewer than 2^32 tasks"));
-    }
-    let mut placed: Vec<Option<PlanTask>> = vec![None; order.len()];
-    for (i, draft) in drafts.into_iter().enumerate() {
+    let mut tasks = graph.tasks;
+    let mut ids = vec![TaskId(u32::MAX); tasks.len()];
+    let mut next = 0;
+    for (i, task) in tasks.iter_mut().enumerate() {
         if !selected[i] {
             continue;
         }
-        let mut task = draft.task;
-        task.id = ids[i];
-        task.wave = waves[i];
-        task.needs = draft.needs.iter().map(|&n| ids[n]).collect();
+        ids[i] = id(next);
+        next += 1;
+        for need in &mut task.needs {
+            *need = ids[need.index()];
+        }
         task.needs.sort_unstable();
         task.needs.dedup();
-        let at = task.id.index();
-        placed[at] = Some(task);
+        task.id = ids[i];
+    }
+    let mut kept = selected.iter();
+    tasks.retain(|_| kept.next().copied().unwrap_or(false));
+    // Needs come first, so each wave is ready when it is needed.
+    for i in 0..tasks.len() {
+        let highest = tasks[i].needs.iter().map(|n| tasks[n.index()].wave).max();
+        tasks[i].wave = 1 + highest.unwrap_or(0);
     }
     let c = model.config();
     Plan {
@@ -54,23 +51,23 @@ pub(super) fn finish(
             .iter()
             .map(|p| (p.name.value.clone(), p.depth.value))
             .collect(),
-        tasks: placed.into_iter().flatten().collect(),
+        tasks,
         skipped,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::compile::testing::{plan, wave_of};
+    use crate::compile::testing::{addresses, plan, wave_of};
 
     #[test]
     fn wave_is_one_more_than_the_highest_need() {
         let p = plan(
             r#"project "p" { shell "bash" "-c"; }
             pool "db" depth=2
+            task "c" { run "x"; needs "a" "b"; }
             task "a" { run "x"; }
             task "b" { run "x"; needs "a"; }
-            task "c" { run "x"; needs "a" "b"; }
             task "d" { run "x"; }"#,
             &[],
         );
@@ -80,9 +77,11 @@ mod tests {
         );
         assert_eq!(wave_of(&p, "d"), 1);
         assert_eq!(p.wave_count(), 3);
+        // Needs first, ties in file order.
+        assert_eq!(addresses(&p), ["a", "b", "c", "d"]);
         for task in &p.tasks {
             assert_eq!(p.task(task.id).address, task.address);
-            assert!(task.needs.iter().all(|n| p.task(*n).wave < task.wave));
+            assert!(task.needs.iter().all(|n| *n < task.id));
         }
         assert_eq!(p.shell, ["bash", "-c"]);
         assert_eq!(p.pools, [("db".to_owned(), 2)]);

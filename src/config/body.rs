@@ -172,7 +172,7 @@ fn list(ctx: &mut Ctx, body: &mut Body, child: &KdlNode) {
                 });
             }
             body.run
-                .extend(ctx.command(child, &p.args, head_span(child)));
+                .extend(ctx.command(child.name().value(), &p.args, head_span(child)));
         }
         "needs" => body.needs.extend(ctx.strings(child, "an address")),
         "inputs" => body.inputs.extend(ctx.strings(child, "a path or glob")),

@@ -89,7 +89,7 @@ fn step(ctx: &mut Ctx, node: &KdlNode) -> Option<Step> {
     let name = ctx.node_name(node, &p);
     let mut decoded = body::decode(ctx, node, &STEP);
     if p.args.len() > 1 {
-        let inline = ctx.command(node, &p.args[1..], head_span(node));
+        let inline = ctx.command("step", &p.args[1..], head_span(node));
         decoded.body.run.splice(0..0, inline);
     }
     let name = name?;
@@ -127,6 +127,7 @@ fn entity(ctx: &mut Ctx, node: &KdlNode) -> Option<Entity> {
             ctx.push(Diagnostic::InvalidName {
                 name: (*key).into(),
                 reason: "it is a built-in template variable",
+                help: "choose another property name: orchestra sets this variable itself",
                 span: key_span,
             });
         } else if let Some(value) = ctx.text(entry, key) {

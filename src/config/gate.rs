@@ -64,7 +64,7 @@ fn check(ctx: &mut Ctx, node: &KdlNode) -> Option<Check> {
     let p = parts(node);
     let name = ctx.node_name(node, &p);
     let mut command = if p.args.len() > 1 {
-        ctx.command(node, &p.args[1..], head_span(node))
+        ctx.command("check", &p.args[1..], head_span(node))
     } else {
         None
     };
@@ -73,7 +73,7 @@ fn check(ctx: &mut Ctx, node: &KdlNode) -> Option<Check> {
         (false, None, None, None, Vec::new());
     for (key, entry) in &p.props {
         match *key {
-            "fix" => fix = ctx.command(node, &[entry], entry.span()),
+            "fix" => fix = ctx.command("fix", &[entry], entry.span()),
             "optional" => optional = ctx.boolean(entry, key).unwrap_or(false),
             "timeout" => timeout = ctx.duration(entry, key),
             "retries" => retries = ctx.count(entry, key, 0),
@@ -107,7 +107,7 @@ fn check(ctx: &mut Ctx, node: &KdlNode) -> Option<Check> {
                         example: format!("{key} \"cargo fmt\""),
                     });
                 } else {
-                    *slot = ctx.command(child, &cp.args, head_span(child));
+                    *slot = ctx.command(key, &cp.args, head_span(child));
                 }
             }
             "env" => ctx.env(child, &mut env),

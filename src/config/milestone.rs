@@ -68,7 +68,7 @@ fn stage(ctx: &mut Ctx, node: &KdlNode) -> Option<Stage> {
     let name = ctx.node_name(node, &p);
     let mut decoded = body::decode(ctx, node, &STAGE);
     if p.args.len() > 1 {
-        let inline = ctx.command(node, &p.args[1..], head_span(node));
+        let inline = ctx.command("stage", &p.args[1..], head_span(node));
         decoded.body.run.splice(0..0, inline);
     }
     let name = name?;

@@ -41,20 +41,40 @@ pub fn load(source: &str) -> (Option<Config>, Vec<Diagnostic>) {
             let (config, diagnostics) = decode(&document);
             (Some(config), diagnostics)
         }
-        Err(error) => (None, syntax_diagnostics(&error)),
+        Err(error) => (None, syntax_diagnostics(&error, source)),
     }
 }
 
+/// kdl reports an unclosed block twice, at the `{` and after its nodes;
+/// the first is enough.
+const UNCLOSED_BLOCK: &str = "No closing '}' for child block";
+const UNCLOSED_BLOCK_ECHO: &str = "Closing '}' was not found after nodes";
+
 /// kdl's error carries a bare string as its source, so reports would say
 /// `[2:24]` instead of the file name: copy its parts into our own type.
-fn syntax_diagnostics(error: &KdlError) -> Vec<Diagnostic> {
+fn syntax_diagnostics(error: &KdlError, source: &str) -> Vec<Diagnostic> {
+    let unclosed = error
+        .diagnostics
+        .iter()
+        .any(|d| d.message.as_deref() == Some(UNCLOSED_BLOCK));
     let mut out: Vec<Diagnostic> = error
         .diagnostics
         .iter()
+        .filter(|d| !(unclosed && d.message.as_deref() == Some(UNCLOSED_BLOCK_ECHO)))
         .map(|d| Diagnostic::Syntax {
-            message: d.message.clone().unwrap_or_else(|| "invalid KDL".into()),
+            message: d
+                .message
+                .as_deref()
+                .map_or_else(|| "invalid KDL".into(), lowercase_first),
             label: d.label.clone(),
-            help: d.help.clone(),
+            help: d
+                .help
+                .clone()
+                .or_else(|| keyword_help(source, d.span))
+                .or_else(|| {
+                    (d.message.as_deref() == Some(UNCLOSED_BLOCK))
+                        .then(|| "add the `}` that ends this block".into())
+                }),
             span: d.span,
         })
         .collect();
@@ -67,6 +87,30 @@ fn syntax_diagnostics(error: &KdlError) -> Vec<Diagnostic> {
         });
     }
     out
+}
+
+/// `Expected identifier` → `expected identifier`, as our messages read; an
+/// acronym (`EOF`) is left alone.
+fn lowercase_first(message: &str) -> String {
+    let mut chars = message.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => first
+            .to_lowercase()
+            .chain(message.chars().skip(1))
+            .collect(),
+        _ => message.to_owned(),
+    }
+}
+
+/// KDL v1 habits that v2 rejects: bare `true`, `false`, `null`.
+fn keyword_help(source: &str, span: crate::model::Span) -> Option<String> {
+    let text = source.get(span.offset()..span.offset() + span.len())?;
+    match text {
+        "true" | "false" | "null" | "inf" | "-inf" | "nan" => Some(format!(
+            "KDL v2 writes keywords with `#`: `#{text}`; for the word itself, quote it: `\"{text}\"`"
+        )),
+        _ => None,
+    }
 }
 
 /// Decodes a parsed document into a [`Config`], collecting diagnostics.

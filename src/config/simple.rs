@@ -23,14 +23,13 @@ pub(super) fn vars(ctx: &mut Ctx, node: &KdlNode, into: &mut Vec<Var>) {
         .unwrap_or_default()
     {
         let name = child.name().value();
-        if let Some(entry) = ctx.single(child)
-            && let Some(value) = ctx.text(entry, name)
-        {
-            into.push(Var {
-                name: Spanned::new(name.to_owned(), child.name().span()),
-                value,
-            });
-        }
+        let value = ctx.single(child).and_then(|entry| ctx.text(entry, name));
+        // Kept even when its value is wrong (already reported), so uses of
+        // `{name}` are not reported as unknown too.
+        into.push(Var {
+            name: Spanned::new(name.to_owned(), child.name().span()),
+            value: value.unwrap_or_else(|| Spanned::new(String::new(), child.name().span())),
+        });
     }
 }
 
@@ -63,9 +62,11 @@ pub(super) fn pool(ctx: &mut Ctx, node: &KdlNode) -> Option<Pool> {
             example: "pool \"database\" depth=1".into(),
         });
     }
+    // A wrong or missing depth was reported; the pool is kept so that uses
+    // of its name are not reported as unknown too.
     Some(Pool {
         name: name?,
-        depth: depth?,
+        depth: depth.unwrap_or_else(|| Spanned::new(1, head_span(node))),
         span: head_span(node),
     })
 }

@@ -41,16 +41,18 @@ fn type_name(value: &KdlValue) -> &'static str {
     }
 }
 
-/// The span of the value alone (a property's span covers `key=value`).
+/// The span of the value alone: a property's span covers `key = value`,
+/// and an argument's its type annotation `(ty)value`. The value is what the
+/// entry ends with, as written (`value_repr`).
 fn value_span(entry: &KdlEntry) -> Span {
     let span = entry.span();
-    match entry.name() {
-        Some(key) => {
-            let start = key.span().offset() + key.span().len() + 1;
-            let end = span.offset() + span.len();
-            (start, end.saturating_sub(start)).into()
+    let end = span.offset() + span.len();
+    match entry.format() {
+        Some(format) if format.value_repr.len() <= span.len() => {
+            let len = format.value_repr.len();
+            (end - len, len).into()
         }
-        None => span,
+        _ => span,
     }
 }
 
@@ -64,6 +66,25 @@ pub(super) fn head_span(node: &KdlNode) -> Span {
             a.span().offset() + a.span().len()
         });
     (name.offset(), end.saturating_sub(name.offset())).into()
+}
+
+/// The span of a children block from `{` to `}`. kdl spans only the nodes
+/// inside; the block starts after the node's head and whatever stands
+/// before the `{` (`before_children`), and ends where the node ends.
+fn block_span(node: &KdlNode, inner: Span) -> Span {
+    let head_end = node
+        .entries()
+        .last()
+        .map_or(node.name().span(), KdlEntry::span);
+    let head_end = head_end.offset() + head_end.len();
+    let gap = node.format().map_or(0, |f| f.before_children.len());
+    let start = head_end + gap;
+    let end = node.span().offset() + node.span().len();
+    if start <= inner.offset() && inner.offset() + inner.len() <= end {
+        (start, end - start).into()
+    } else {
+        inner
+    }
 }
 
 impl Ctx {
@@ -136,7 +157,9 @@ impl Ctx {
         match u32::try_from(*n) {
             Ok(v) if v >= min => Some(Spanned::new(v, value_span(entry))),
             _ => {
-                let message = if *n < i128::from(min) {
+                let message = if *n < 0 {
+                    format!("`{n}` is negative")
+                } else if *n < i128::from(min) {
                     format!("`{n}` is less than {min}")
                 } else {
                     format!("`{n}` is too large")
@@ -171,8 +194,12 @@ impl Ctx {
         entry: &KdlEntry,
         setting: &str,
     ) -> Option<Spanned<Duration>> {
-        let example = format!("{setting}=\"30s\"");
-        let text = self.string(entry, setting, &example)?;
+        let KdlValue::String(text) = entry.value() else {
+            let example = format!("{setting}=\"30s\"");
+            self.wrong_type(entry, setting, "a duration like \"30s\"", &example);
+            return None;
+        };
+        let text = Spanned::new(text.clone(), value_span(entry));
         match parse_duration(&text) {
             Ok(d) => Some(Spanned::new(d, text.span)),
             Err(help) => {
@@ -190,19 +217,26 @@ impl Ctx {
     /// A name argument: a string without `/`, not empty.
     pub(super) fn name(&mut self, entry: &KdlEntry, setting: &str) -> Option<Spanned<String>> {
         let name = self.string(entry, setting, &format!("{setting} \"name\""))?;
-        let reason = if name.is_empty() {
-            Some("a name cannot be empty")
+        let problem = if name.is_empty() {
+            Some(("a name cannot be empty", "write a name, like \"build\""))
         } else if name.contains('/') {
-            Some("`/` separates the parts of an address")
+            Some((
+                "`/` separates the parts of an address",
+                "use `-`, `_` or `.` inside a name; `/` is for addresses like `M1/schema`",
+            ))
         } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            Some("a name cannot contain spaces")
+            Some((
+                "a name cannot contain spaces",
+                "use `-` or `_` instead of spaces",
+            ))
         } else {
             None
         };
-        if let Some(reason) = reason {
+        if let Some((reason, help)) = problem {
             self.push(Diagnostic::InvalidName {
                 name: name.value.clone(),
                 reason,
+                help,
                 span: name.span,
             });
         }
@@ -251,7 +285,7 @@ impl Ctx {
         if let Some(children) = node.children() {
             self.push(Diagnostic::UnexpectedChildren {
                 node: node.name().value().into(),
-                span: children.span(),
+                span: block_span(node, children.span()),
             });
         }
     }
@@ -359,14 +393,14 @@ impl Ctx {
     }
 
     /// A command from argument entries: one string runs through the shell,
-    /// several run the program directly.
+    /// several run the program directly. `kind` names the setting in
+    /// messages: `run`, `fix`, `step`…
     pub(super) fn command(
         &mut self,
-        node: &KdlNode,
+        kind: &str,
         args: &[&KdlEntry],
         span: Span,
     ) -> Option<Command> {
-        let kind = node.name().value();
         let words: Vec<Spanned<String>> = args
             .iter()
             .filter_map(|e| self.string(e, kind, &format!("{kind} \"cargo test\"")))

@@ -50,12 +50,13 @@ impl Model {
         let mut parts = address.split('/');
         let head = parts.next().unwrap_or_default();
         let Some(item) = self.item(head) else {
+            let suggestion = suggest(head, self.item_names());
             return Err(AddressError {
                 what: "address",
                 name: head.into(),
                 offset: 0,
-                suggestion: suggest(head, self.item_names()),
-                hint: None,
+                hint: suggestion.is_none().then(|| self.declared_hint()),
+                suggestion,
             });
         };
         let Some(second) = parts.next() else {
@@ -128,6 +129,29 @@ impl Model {
                 suggestion: None,
                 hint: Some("this address has too many parts".into()),
             }),
+        }
+    }
+}
+
+/// At most this many names are listed in a hint.
+const HINT_NAMES: usize = 10;
+
+impl Model {
+    /// Help for a name that is no near miss: what could have been named.
+    fn declared_hint(&self) -> String {
+        let mut names: Vec<&str> = self.item_names().collect();
+        if names.is_empty() {
+            return "nothing is declared yet: add a task, gate, milestone, target or entities"
+                .into();
+        }
+        names.sort_unstable();
+        let more = names.len().saturating_sub(HINT_NAMES);
+        names.truncate(HINT_NAMES);
+        let list = names.join(", ");
+        if more > 0 {
+            format!("declared: {list} and {more} more")
+        } else {
+            format!("declared: {list}")
         }
     }
 }

@@ -30,10 +30,29 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "" => Err(format!(
             "`{text}` has no unit: write `{n}s`, `{n}m` or `{n}h`"
         )),
-        other => Err(format!(
-            "`{other}` is not a duration unit: use `ms`, `s`, `m`, `h` or `d`"
-        )),
+        other => Err(match unit_meant(other.trim()) {
+            Some(unit) if other.starts_with(char::is_whitespace) => {
+                format!("write `{n}{unit}`: the unit follows the number directly")
+            }
+            Some(unit) => format!("write `{n}{unit}`: units are `ms`, `s`, `m`, `h` and `d`"),
+            None => format!(
+                "`{}` is not a duration unit: use `ms`, `s`, `m`, `h` or `d`",
+                other.trim()
+            ),
+        }),
     }
+}
+
+/// The unit a spelled-out or spaced-out one means (`5 minutes` → `m`).
+fn unit_meant(word: &str) -> Option<&'static str> {
+    Some(match word.to_ascii_lowercase().as_str() {
+        "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => "ms",
+        "s" | "sec" | "secs" | "second" | "seconds" => "s",
+        "m" | "min" | "mins" | "minute" | "minutes" => "m",
+        "h" | "hr" | "hrs" | "hour" | "hours" => "h",
+        "d" | "day" | "days" => "d",
+        _ => return None,
+    })
 }
 
 /// Formats a duration the way users write them, choosing the largest exact unit.
@@ -75,6 +94,16 @@ mod tests {
         assert!(parse_duration("h").unwrap_err().contains("whole number"));
         assert!(parse_duration("15").unwrap_err().contains("no unit"));
         assert!(parse_duration("15x").unwrap_err().contains("`x`"));
+        assert_eq!(
+            parse_duration("5 minutes").unwrap_err(),
+            "write `5m`: the unit follows the number directly"
+        );
+        assert!(parse_duration("2 H").unwrap_err().contains("`2h`"));
+        assert!(
+            parse_duration("10mins")
+                .unwrap_err()
+                .starts_with("write `10m`: units")
+        );
         assert!(parse_duration("99999999999999999999s").is_err());
         assert!(parse_duration("999999999999999999h").is_err());
     }

@@ -51,20 +51,34 @@ pub enum Piece<'a> {
 
 /// Splits a template into text, literal braces and variables.
 pub fn parse(text: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
-    let bytes = text.as_bytes();
     let mut pieces = Vec::new();
+    scan(text, |piece| {
+        pieces.push(piece);
+        Ok(())
+    })?;
+    Ok(pieces)
+}
+
+/// Hands each piece of a template to `emit`, in order, without collecting
+/// them (the compiler expands a template per task of a large plan). Stops
+/// at the first error, from the template or from `emit`.
+pub fn scan<'a>(
+    text: &'a str,
+    mut emit: impl FnMut(Piece<'a>) -> Result<(), TemplateError>,
+) -> Result<(), TemplateError> {
+    let bytes = text.as_bytes();
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'{' | b'}' if bytes.get(i + 1) == Some(&bytes[i]) => {
-                push_text(&mut pieces, &text[start..i]);
-                pieces.push(Piece::Brace(char::from(bytes[i])));
+                emit_text(&mut emit, &text[start..i])?;
+                emit(Piece::Brace(char::from(bytes[i])))?;
                 i += 2;
                 start = i;
             }
             b'{' => {
-                push_text(&mut pieces, &text[start..i]);
+                emit_text(&mut emit, &text[start..i])?;
                 let Some(close) = text[i + 1..].find(['}', '{']).map(|p| p + i + 1) else {
                     return Err(TemplateError {
                         offset: i,
@@ -87,7 +101,7 @@ pub fn parse(text: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
                         kind: TemplateErrorKind::BadName(name.to_owned()),
                     });
                 }
-                pieces.push(Piece::Var { name, offset: i });
+                emit(Piece::Var { name, offset: i })?;
                 i = close + 1;
                 start = i;
             }
@@ -101,13 +115,18 @@ pub fn parse(text: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
             _ => i += 1,
         }
     }
-    push_text(&mut pieces, &text[start..]);
-    Ok(pieces)
+    emit_text(&mut emit, &text[start..])
 }
 
-fn push_text<'a>(pieces: &mut Vec<Piece<'a>>, text: &'a str) {
-    if !text.is_empty() {
-        pieces.push(Piece::Text(text));
+/// Emits a text piece unless it is empty.
+fn emit_text<'a>(
+    emit: &mut impl FnMut(Piece<'a>) -> Result<(), TemplateError>,
+    text: &'a str,
+) -> Result<(), TemplateError> {
+    if text.is_empty() {
+        Ok(())
+    } else {
+        emit(Piece::Text(text))
     }
 }
 

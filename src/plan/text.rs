@@ -1,6 +1,7 @@
 //! `orchestra plan --format text`: the waves in order, each task with its
 //! kind, settings, commands after templating (or a gate's checks) and what
-//! it waits for, then what `--skip` left out and a summary line.
+//! it waits for, then what `--skip` left out and a summary line. Within a
+//! wave, tasks keep the plan's order.
 
 use std::fmt::Write;
 
@@ -17,13 +18,15 @@ pub fn render(plan: &Plan) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail, so results are ignored below.
     let _ = writeln!(out, "plan for `{}`", plan.project);
-    let mut wave = 0;
+    let mut waves: Vec<Vec<&PlanTask>> = vec![Vec::new(); plan.wave_count() as usize];
     for task in &plan.tasks {
-        if task.wave != wave {
-            wave = task.wave;
-            let _ = writeln!(out, "\nwave {wave}");
+        waves[task.wave as usize - 1].push(task);
+    }
+    for (w, tasks) in waves.iter().enumerate() {
+        let _ = writeln!(out, "\nwave {}", w + 1);
+        for task in tasks {
+            write_task(&mut out, plan, task);
         }
-        write_task(&mut out, plan, task);
     }
     if !plan.skipped.is_empty() {
         out.push('\n');

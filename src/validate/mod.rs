@@ -44,7 +44,7 @@ pub fn validate(
     let model = Model::new(config, name);
     let mut diagnostics = Vec::new();
     names::check(&model, &mut diagnostics);
-    references::check(&model, &mut diagnostics);
+    references::check(&model, source, &mut diagnostics);
     cycles::check(&model, &mut diagnostics);
     addresses::check(&model, &mut diagnostics);
     templates::check(&model, source, &mut diagnostics);

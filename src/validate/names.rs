@@ -11,15 +11,19 @@ const RESERVED_VARS: &[&str] = &["project", "task", "entity", "milestone", "phas
 
 pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     let c = model.config();
-    let shared = c
+    let mut shared: Vec<(&Spanned<String>, &'static str)> = c
         .tasks
         .iter()
         .map(|t| (&t.name, "task"))
         .chain(c.gates.iter().map(|g| (&g.name, "gate")))
         .chain(c.milestones.iter().map(|m| (&m.name, "milestone")))
         .chain(c.targets.iter().map(|t| (&t.name, "target")))
-        .chain(c.entity_groups.iter().map(|g| (&g.name, "entity group")));
-    unique(shared, out);
+        .chain(c.entity_groups.iter().map(|g| (&g.name, "entity group")))
+        .collect();
+    // In file order, so "first declared" is the one written first whatever
+    // its kind.
+    shared.sort_by_key(|(name, _)| name.span.offset());
+    unique(shared.into_iter(), out);
     unique(c.pools.iter().map(|p| (&p.name, "pool")), out);
     unique(c.pipelines.iter().map(|p| (&p.name, "pipeline")), out);
     unique(c.vars.iter().map(|v| (&v.name, "var")), out);
@@ -28,6 +32,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic::InvalidName {
                 name: var.name.value.clone(),
                 reason: "it is a built-in template variable",
+                help: "choose another name: orchestra sets this variable itself",
                 span: var.name.span,
             });
         }

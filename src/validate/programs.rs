@@ -15,29 +15,30 @@ pub(super) fn check(model: &Model, source: &str, out: &mut Vec<Diagnostic>) {
         out,
     };
     for task in &c.tasks {
-        task.body.run.iter().for_each(|cmd| p.command(cmd, false));
+        task.body.run.iter().for_each(|cmd| p.command(cmd, None));
     }
     for gate in &c.gates {
         for check in &gate.checks {
-            p.command(&check.command, check.optional);
-            check.fix.iter().for_each(|f| p.command(f, check.optional));
+            let optional = Some(check.optional);
+            p.command(&check.command, optional);
+            check.fix.iter().for_each(|f| p.command(f, optional));
         }
     }
     for group in &c.entity_groups {
         for step in &group.steps {
-            step.body.run.iter().for_each(|cmd| p.command(cmd, false));
+            step.body.run.iter().for_each(|cmd| p.command(cmd, None));
         }
     }
     for pipeline in &c.pipelines {
         for item in &pipeline.items {
             if let PipelineItem::Stage(stage) = item {
-                stage.body.run.iter().for_each(|cmd| p.command(cmd, false));
+                stage.body.run.iter().for_each(|cmd| p.command(cmd, None));
             }
         }
     }
     for milestone in &c.milestones {
         for phase in &milestone.phases {
-            phase.body.run.iter().for_each(|cmd| p.command(cmd, false));
+            phase.body.run.iter().for_each(|cmd| p.command(cmd, None));
         }
     }
     if let Some(shell) = &c.project.shell
@@ -48,6 +49,7 @@ pub(super) fn check(model: &Model, source: &str, out: &mut Vec<Diagnostic>) {
             program: program.clone(),
             span: shell.span,
             optional: false,
+            in_check: false,
         });
     }
 }
@@ -67,7 +69,8 @@ impl Programs<'_> {
             .or_insert_with(|| which::which(program).is_ok())
     }
 
-    fn command(&mut self, command: &Command, optional: bool) {
+    /// `check`: `Some(optional)` for a gate's check, `None` otherwise.
+    fn command(&mut self, command: &Command, check: Option<bool>) {
         let Some(program) = command.program() else {
             return;
         };
@@ -85,7 +88,8 @@ impl Programs<'_> {
         self.out.push(Diagnostic::ProgramNotFound {
             program: program.into(),
             span,
-            optional,
+            optional: check == Some(true),
+            in_check: check.is_some(),
         });
     }
 }

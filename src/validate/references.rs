@@ -5,9 +5,9 @@
 use crate::diagnostic::{Diagnostic, suggest};
 use crate::model::{Body, Item, Model, PipelineItem, Spanned};
 
-pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(model: &Model, source: &str, out: &mut Vec<Diagnostic>) {
     let c = model.config();
-    let mut r = Refs { model, out };
+    let mut r = Refs { model, source, out };
     if let Some(default) = &c.project.default {
         r.address(default);
     }
@@ -57,6 +57,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
 
 struct Refs<'a> {
     model: &'a Model,
+    source: &'a str,
     out: &'a mut Vec<Diagnostic>,
 }
 
@@ -69,10 +70,16 @@ impl Refs<'_> {
 
     fn address(&mut self, address: &Spanned<String>) {
         if let Err(e) = self.model.resolve(address) {
+            // In `M1/shema`, point at `shema`.
+            let span = if address.contains('/') {
+                super::inner_span(self.source, address.span, e.offset, e.name.len())
+            } else {
+                address.span
+            };
             self.out.push(Diagnostic::UnknownReference {
                 what: e.what,
                 name: e.name,
-                span: address.span,
+                span,
                 suggestion: e.suggestion,
                 hint: e.hint,
             });

@@ -5,18 +5,10 @@
 
 mod build;
 mod build_output;
+mod cli;
 mod example;
+mod fixtures;
 mod json_schema;
 mod plan;
+mod robustness;
 mod support;
-
-use support::Test;
-
-#[test]
-fn check_accepts_the_language_example() {
-    Test::new()
-        .fixture("valid/language-example.kdl")
-        .args(["check"])
-        .stdout("orchestra.kdl: ok — 4 entities, 2 milestones, 1 gate, 1 task, 1 target\n")
-        .run();
-}

@@ -1,8 +1,8 @@
-//! `orchestra plan`: snapshots of the text and JSON plans of the valid
-//! fixtures, the JSON against its schema, the dot output, and the
-//! selection flags' errors.
+//! `orchestra plan`: snapshots of the text and JSON plans of every valid
+//! fixture, the JSON against its schema, the dot output, and the selection
+//! flags' errors.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -11,9 +11,13 @@ use crate::support::{Test, fixtures};
 
 const EXAMPLE: &str = "valid/language-example.kdl";
 
+/// Plans a fixture copied to `project/orchestra.kdl`, so a file without a
+/// `project` node is named after a fixed directory, not a random one.
 fn plan(fixture: &str, args: &[&str]) -> String {
+    let text = std::fs::read(fixtures().join(fixture)).expect("read fixture");
     Test::new()
-        .fixture(fixture)
+        .write("project/orchestra.kdl", text)
+        .current_dir("project")
         .args(["plan"])
         .args(args.iter().copied())
         .run()
@@ -40,14 +44,52 @@ fn json_plan(fixture: &str, args: &[&str]) -> Value {
     serde_json::from_str(&json_text(fixture, args)).expect("plan is JSON")
 }
 
-#[test]
-fn language_example_text() {
-    insta::assert_snapshot!(plan(EXAMPLE, &[]));
+/// The valid fixtures, sorted, as (stem, path relative to the fixtures).
+fn valid_fixtures() -> Vec<(String, String)> {
+    let dir = fixtures().join("valid");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read valid fixtures")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "kdl"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|path| {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            (stem.clone(), format!("valid/{stem}.kdl"))
+        })
+        .collect()
 }
 
+/// Snapshots the text and JSON plan of every valid fixture (the folder is
+/// listed at run time, so a new fixture gets snapshots), then fails once
+/// naming every mismatch.
 #[test]
-fn language_example_json() {
-    insta::assert_snapshot!(json_text(EXAMPLE, &[]));
+fn every_valid_fixture_plans() {
+    let mut failed = Vec::new();
+    for (stem, fixture) in valid_fixtures() {
+        let text = plan(&fixture, &[]);
+        let json = json_text(&fixture, &[]);
+        for (name, output) in [
+            (format!("text-{stem}"), text),
+            (format!("json-{stem}"), json),
+        ] {
+            let outcome = std::panic::catch_unwind(|| {
+                insta::with_settings!({ omit_expression => true }, {
+                    insta::assert_snapshot!(name.clone(), output);
+                });
+            });
+            if outcome.is_err() {
+                failed.push(name);
+            }
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "plan snapshots differ: {}",
+        failed.join(", ")
+    );
 }
 
 #[test]
