@@ -116,10 +116,13 @@ fn on_terminal(project: &Path) -> Option<(String, String)> {
         eprintln!("tmux is not installed: skipping the terminal test");
         return None;
     }
-    let socket = format!("orchestra-test-{}", std::process::id());
+    // A socket inside the project's temporary directory: a server of our
+    // own that no other tmux can see, and nothing left behind in /tmp.
+    let socket = project.join("tmux.sock");
     let tmux = |args: &[&str]| {
         Command::new("tmux")
-            .args(["-L", &socket])
+            .arg("-S")
+            .arg(&socket)
             .args(args)
             .env_remove("TMUX")
             .output()
