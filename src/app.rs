@@ -3,6 +3,8 @@
 //! Everything a command prints goes through here or `report`; the stages
 //! before it return data.
 
+mod build;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +53,7 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Check(args) => check(&loaded, args, render),
         Command::List(args) => list(&loaded, args, render),
         Command::Plan(args) => plan(&loaded, args, render),
+        Command::Build(args) => build::build(&loaded, args, render),
     }
 }
 

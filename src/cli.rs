@@ -43,6 +43,8 @@ pub enum Command {
     List(ListArgs),
     /// Show the compiled plan (the task DAG in waves) without running it
     Plan(PlanArgs),
+    /// Run the plan: tasks in dependency order, in parallel, gates included
+    Build(BuildArgs),
 }
 
 #[derive(Debug, Args)]
@@ -100,4 +102,48 @@ pub enum PlanFormat {
     Json,
     /// A graphviz digraph: `orchestra plan --format dot | dot -Tsvg > plan.svg`
     Dot,
+}
+
+// Each bool is an independent command-line flag, not hidden state.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Run at most N tasks at once; 0 means one per CPU [default: the project's `jobs`, else one per CPU]
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<u32>,
+
+    /// After a failure, still run everything that does not depend on it
+    #[arg(short = 'k', long)]
+    pub keep_going: bool,
+
+    /// List what would run, in order, without running anything or writing `.orchestra/`
+    #[arg(short = 'n', long, conflicts_with_all = ["json", "keep_going", "yes", "verbose"])]
+    pub dry_run: bool,
+
+    /// Approve every `confirm` question
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
+    /// Stream each task's output live, each line prefixed with its address
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+
+    /// Print a JSON summary on stdout; human output stays on stderr (schema in docs/build-json.md)
+    #[arg(long)]
+    pub json: bool,
+
+    /// When to draw the progress display [auto: when stderr is a terminal]
+    #[arg(long, value_enum, default_value_t = ProgressChoice::Auto, value_name = "WHEN")]
+    pub progress: ProgressChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressChoice {
+    Auto,
+    Always,
+    /// Plain lines: one when a task starts, one when it ends
+    Never,
 }

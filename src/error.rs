@@ -24,6 +24,10 @@ pub enum Error {
     Selection(SelectionError),
     /// Writing output failed (for example a closed pipe).
     Output(std::io::Error),
+    /// `orchestra build` ran and these tasks failed (already reported).
+    BuildFailed { failed: Vec<String> },
+    /// The run was interrupted (Ctrl-C); exit code 130 like a shell.
+    Interrupted,
 }
 
 impl Error {
@@ -35,7 +39,8 @@ impl Error {
             | Self::Config { .. }
             | Self::DeniedWarnings { .. } => 2,
             Self::Selection(e) => e.exit_code(),
-            Self::Output(_) => 1,
+            Self::Output(_) | Self::BuildFailed { .. } => 1,
+            Self::Interrupted => 130,
         }
     }
 }
@@ -77,6 +82,19 @@ impl fmt::Display for Error {
             ),
             Self::Selection(e) => e.fmt(f),
             Self::Output(e) => write!(f, "cannot write output: {e}"),
+            Self::BuildFailed { failed } => match failed.as_slice() {
+                [one] => write!(f, "`{one}` failed"),
+                many => {
+                    let names: Vec<String> = many.iter().map(|a| format!("`{a}`")).collect();
+                    write!(
+                        f,
+                        "{} failed: {}",
+                        plural(many.len(), "task"),
+                        names.join(", ")
+                    )
+                }
+            },
+            Self::Interrupted => write!(f, "interrupted"),
         }
     }
 }

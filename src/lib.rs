@@ -17,5 +17,6 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod report;
+pub mod run;
 pub mod timings;
 pub mod validate;

@@ -3,7 +3,10 @@
 //! `support.rs` holds the builder; each other module covers one command or
 //! concern.
 
+mod build;
+mod build_output;
 mod cli;
+mod example;
 mod fixtures;
 mod json_schema;
 mod plan;

@@ -1,0 +1,146 @@
+//! The human reporter of `orchestra build`: turns run events into the lines
+//! of [`super::lines`] and failure reports, and hands them to a [`Screen`] —
+//! plain lines ([`super::plain`]) or the progress display
+//! ([`super::progress`]). Both say the same things; only the drawing differs.
+
+use miette::NamedSource;
+
+use super::{failure, lines};
+use crate::diagnostic::RenderOptions;
+use crate::plan::{Plan, TaskId};
+use crate::run::{Event, Reporter, Status, command_text, step_command};
+
+/// Where human output goes.
+pub trait Screen {
+    /// A line (or block) that stays, above any progress display.
+    fn line(&mut self, text: &str);
+    /// A run of `total` tasks begins.
+    fn run_started(&mut self, total: usize);
+    /// `done` tasks have ended before this one starts.
+    fn task_started(&mut self, task: TaskId, address: &str, done: usize, total: usize);
+    /// A started task ended.
+    fn task_ended(&mut self, task: TaskId);
+    /// A task that never started counts as done (skipped under `-k`).
+    fn task_skipped(&mut self);
+    /// Clear anything transient before the last line.
+    fn run_finished(&mut self);
+}
+
+pub struct Human<'a, S> {
+    screen: S,
+    source: &'a NamedSource<String>,
+    render: RenderOptions,
+    /// `-v`: output streams live, so it is not repeated when a task ends.
+    verbose: bool,
+    done: usize,
+    total: usize,
+}
+
+impl<'a, S: Screen> Human<'a, S> {
+    pub fn new(
+        screen: S,
+        source: &'a NamedSource<String>,
+        render: RenderOptions,
+        verbose: bool,
+    ) -> Self {
+        Self {
+            screen,
+            source,
+            render,
+            verbose,
+            done: 0,
+            total: 0,
+        }
+    }
+}
+
+impl<S: Screen> Reporter for Human<'_, S> {
+    fn event(&mut self, plan: &Plan, event: &Event<'_>) {
+        let address = |id: TaskId| plan.task(id).address.as_str();
+        match *event {
+            Event::RunStarted { tasks, .. } => {
+                self.total = tasks;
+                for left in &plan.skipped {
+                    self.screen.line(&lines::left_out(&left.address, &left.by));
+                }
+                self.screen.run_started(tasks);
+            }
+            Event::TaskStarted { task } => {
+                self.screen
+                    .task_started(task, address(task), self.done, self.total);
+            }
+            Event::StepStarted { task, step, .. } if self.verbose => {
+                let command = command_text(step_command(plan.task(task), step));
+                self.screen
+                    .line(&lines::output(address(task), &format!("$ {command}")));
+            }
+            Event::StepStarted { .. } => {}
+            Event::Output { task, line } => self.screen.line(&lines::output(address(task), line)),
+            Event::CheckSkipped {
+                task,
+                check,
+                program,
+            } => {
+                let name = check_name(plan, task, check);
+                self.screen
+                    .line(&lines::check_skipped(address(task), name, program));
+            }
+            Event::CheckFailed {
+                task,
+                check,
+                attempt,
+                exit,
+                fixing,
+            } => {
+                let attempts = plan.task(task).gate.as_ref().map_or(1, |g| g.retries + 1);
+                let name = check_name(plan, task, check);
+                let text =
+                    lines::check_failed(address(task), name, attempt, attempts, exit, fixing);
+                self.screen.line(&text);
+            }
+            Event::Retrying { task, attempt } => {
+                let attempts = plan.task(task).retries + 1;
+                self.screen
+                    .line(&lines::retrying(address(task), attempt, attempts));
+            }
+            Event::TaskSkipped { task, reason } => {
+                self.done += 1;
+                self.screen.task_skipped();
+                let text = lines::skipped(self.done, self.total, plan, plan.task(task), reason);
+                self.screen.line(&text);
+            }
+            Event::TaskFinished {
+                task,
+                record,
+                output,
+            } => {
+                self.done += 1;
+                self.screen.task_ended(task);
+                let spec = plan.task(task);
+                self.screen
+                    .line(&lines::finished(self.done, self.total, spec, record));
+                match &record.status {
+                    Status::Failed(why) => {
+                        let report = failure::render(spec, record, why, self.source, self.render);
+                        self.screen.line(report.trim_end());
+                    }
+                    _ if !self.verbose && !output.trim().is_empty() => {
+                        self.screen.line(output.trim_end());
+                    }
+                    _ => {}
+                }
+            }
+            Event::RunFinished { summary } => {
+                self.screen.run_finished();
+                self.screen.line(&lines::summary(plan, summary));
+            }
+        }
+    }
+}
+
+fn check_name(plan: &Plan, task: TaskId, check: usize) -> &str {
+    plan.task(task)
+        .gate
+        .as_ref()
+        .map_or("", |g| g.checks[check].name.as_str())
+}

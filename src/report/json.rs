@@ -1,0 +1,147 @@
+//! `orchestra build --json`: the run as one JSON object on stdout, for CI and
+//! scripts. The schema is documented (and checked by a test) in
+//! `docs/build-json.md`; bump [`VERSION`] on any incompatible change.
+
+use serde_json::{Value, json};
+
+use super::lines;
+use crate::plan::{Plan, PlanTask, TaskKind};
+use crate::run::{Exit, Failure, GateRecord, SkipReason, Status, Step, Summary, TaskRecord};
+
+pub const VERSION: u32 = 1;
+
+/// The summary object for a finished run of `plan`.
+pub fn summary(plan: &Plan, summary: &Summary) -> Value {
+    let tasks: Vec<Value> = plan
+        .tasks
+        .iter()
+        .zip(&summary.tasks)
+        .map(|(task, record)| task_json(plan, task, record))
+        .collect();
+    let waves: Vec<Value> = (1..=plan.wave_count())
+        .map(|wave| {
+            let members: Vec<&str> = plan
+                .tasks
+                .iter()
+                .filter(|t| t.wave == wave)
+                .map(|t| t.address.as_str())
+                .collect();
+            json!({ "wave": wave, "tasks": members })
+        })
+        .collect();
+    let skipped: Vec<Value> = plan
+        .skipped
+        .iter()
+        .map(|s| json!({ "address": s.address, "by": s.by }))
+        .collect();
+    json!({
+        "version": VERSION,
+        "project": plan.project,
+        "success": summary.success(),
+        "duration_ms": millis(summary.duration),
+        "waves": waves,
+        "tasks": tasks,
+        "skipped": skipped,
+        "totals": {
+            "tasks": summary.tasks.len(),
+            "succeeded": summary.succeeded(),
+            "failed": summary.failed(),
+            "not_run": summary.not_run(),
+            "skipped": plan.skipped.len(),
+        },
+    })
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn kind(kind: TaskKind) -> &'static str {
+    match kind {
+        TaskKind::Task => "task",
+        TaskKind::Step => "step",
+        TaskKind::Stage => "stage",
+        TaskKind::Phase => "phase",
+        TaskKind::Gate => "gate",
+        TaskKind::WaveGate => "wave-gate",
+        TaskKind::Target => "target",
+    }
+}
+
+fn task_json(plan: &Plan, task: &PlanTask, record: &TaskRecord) -> Value {
+    let (status, failure, blocked_by) = match &record.status {
+        Status::Succeeded => ("succeeded", Value::Null, Value::Null),
+        Status::Failed(failure) => ("failed", failure_json(task, failure), Value::Null),
+        Status::NotRun(SkipReason::DependencyFailed(on)) => {
+            ("not-run", Value::Null, json!(plan.task(*on).address))
+        }
+        Status::NotRun(SkipReason::Stopped) => ("not-run", Value::Null, Value::Null),
+    };
+    json!({
+        "address": task.address,
+        "kind": kind(task.kind),
+        "wave": task.wave,
+        "status": status,
+        "duration_ms": millis(record.duration),
+        "attempts": record.attempts,
+        "log": record.log.as_ref().map(|l| l.to_string_lossy()),
+        "blocked_by": blocked_by,
+        "failure": failure,
+        "gate": record.gate.as_ref().map_or(Value::Null, gate_json),
+    })
+}
+
+fn failure_json(task: &PlanTask, failure: &Failure) -> Value {
+    let check = |i: usize| task.gate.as_ref().map(|g| g.checks[i].name.clone());
+    match failure {
+        Failure::Command {
+            step,
+            command,
+            exit,
+            ..
+        } => {
+            let (step, check) = match *step {
+                Step::Command(_) => ("command", None),
+                Step::Check(i) => ("check", check(i)),
+                Step::Fix(i) => ("fix", check(i)),
+            };
+            json!({
+                "step": step,
+                "check": check,
+                "command": command,
+                "exit_code": if let Exit::Code(c) = exit { Some(*c) } else { None },
+                "signal": if let Exit::Signal(s) = exit { Some(*s) } else { None },
+                "timed_out": matches!(exit, Exit::TimedOut(_)),
+                "message": lines::exit(exit),
+            })
+        }
+        Failure::Refused(reason) => json!({
+            "step": "confirm",
+            "check": null,
+            "command": null,
+            "exit_code": null,
+            "signal": null,
+            "timed_out": false,
+            "message": reason,
+        }),
+    }
+}
+
+fn gate_json(gate: &GateRecord) -> Value {
+    let failed: Vec<Value> = gate
+        .failures
+        .iter()
+        .map(|f| json!({ "attempt": f.attempt, "check": f.check, "fixed": f.fixed }))
+        .collect();
+    let skipped: Vec<Value> = gate
+        .skipped
+        .iter()
+        .map(|(check, program)| json!({ "check": check, "program": program }))
+        .collect();
+    json!({
+        "attempts": gate.attempts,
+        "failed_checks": failed,
+        "skipped_checks": skipped,
+        "flaky": gate.flaky,
+    })
+}

@@ -1,0 +1,192 @@
+//! The words of `orchestra build`'s human output, as pure functions from run
+//! data to text, so every line is snapshot-tested and the plain and progress
+//! displays say exactly the same things.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::error::plural;
+use crate::model::format_duration;
+use crate::plan::{Plan, PlanTask};
+use crate::run::{Exit, SkipReason, Status, Summary, TaskRecord};
+
+/// `0.4s`, `12s`, `3m05s`, `1h02m`: short, and precise where it matters.
+pub fn elapsed(d: Duration) -> String {
+    // Round to tenths first so 9.96s reads `10s`, not `10.0s`.
+    let tenths = (d.as_millis() + 50) / 100;
+    let secs = u64::try_from(tenths / 10).unwrap_or(u64::MAX);
+    if tenths < 100 {
+        format!("{}.{}s", tenths / 10, tenths % 10)
+    } else if secs < 60 {
+        format!("{secs}s")
+    } else if secs < 3600 {
+        format!("{}m{:02}s", secs / 60, secs % 60)
+    } else {
+        format!("{}h{:02}m", secs / 3600, secs % 3600 / 60)
+    }
+}
+
+/// `[ 3/40]`: done out of total, padded so lines align.
+pub fn counter(done: usize, total: usize) -> String {
+    let width = total.to_string().len();
+    format!("[{done:>width$}/{total}]")
+}
+
+pub fn started(done: usize, total: usize, address: &str) -> String {
+    format!("{} start {address}", counter(done, total))
+}
+
+/// `[12/40] ok entities/product/generate 1.2s`, plus what is worth knowing
+/// about attempts: retries, flaky or fixed gates.
+pub fn finished(done: usize, total: usize, task: &PlanTask, record: &TaskRecord) -> String {
+    let word = match record.status {
+        Status::Succeeded => "ok",
+        _ => "FAILED",
+    };
+    let mut line = format!(
+        "{} {word} {} {}",
+        counter(done, total),
+        task.address,
+        elapsed(record.duration)
+    );
+    let mut notes = Vec::new();
+    if let Some(gate) = &record.gate {
+        if gate.flaky && record.status == Status::Succeeded {
+            notes.push(format!("flaky: passed on attempt {}", gate.attempts));
+        }
+        let fixed: Vec<String> = gate
+            .failures
+            .iter()
+            .filter(|f| f.fixed)
+            .map(|f| format!("`{}`", f.check))
+            .collect();
+        if !fixed.is_empty() {
+            notes.push(format!("fixed {}", fixed.join(", ")));
+        }
+    }
+    if record.attempts > 1 && !notes.iter().any(|n| n.starts_with("flaky")) {
+        notes.push(format!("{} attempts", record.attempts));
+    }
+    if !notes.is_empty() {
+        let _ = write!(line, " ({})", notes.join("; "));
+    }
+    line
+}
+
+/// Under `--keep-going`: a task that cannot run because a need failed.
+pub fn skipped(done: usize, total: usize, plan: &Plan, task: &PlanTask, why: SkipReason) -> String {
+    let reason = match why {
+        SkipReason::DependencyFailed(failed) => {
+            format!("needs `{}`, which failed", plan.task(failed).address)
+        }
+        SkipReason::Stopped => "the build stopped".to_owned(),
+    };
+    format!(
+        "{} skipped {}: {reason}",
+        counter(done, total),
+        task.address
+    )
+}
+
+/// How a command ended, as the end of a sentence about it.
+pub fn exit(exit: &Exit) -> String {
+    match exit {
+        Exit::Success => "succeeded".into(),
+        Exit::Code(code) => format!("exited with status {code}"),
+        Exit::Signal(signal) => match signal_name(*signal) {
+            Some(name) => format!("was killed by signal {signal} ({name})"),
+            None => format!("was killed by signal {signal}"),
+        },
+        Exit::TimedOut(limit) => format!("timed out after {}", format_duration(*limit)),
+        Exit::SpawnFailed(message) => format!("could not start: {message}"),
+    }
+}
+
+fn signal_name(signal: i32) -> Option<&'static str> {
+    Some(match signal {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        6 => "SIGABRT",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        _ => return None,
+    })
+}
+
+pub fn check_skipped(address: &str, check: &str, program: &str) -> String {
+    format!("warning: {address}: optional check `{check}` skipped: `{program}` is not on PATH")
+}
+
+pub fn check_failed(
+    address: &str,
+    check: &str,
+    attempt: u32,
+    attempts: u32,
+    how: &Exit,
+    fixing: bool,
+) -> String {
+    let next = if fixing {
+        "; running its fix"
+    } else if attempt < attempts {
+        "; retrying"
+    } else {
+        ""
+    };
+    format!(
+        "{address}: check `{check}` {} (attempt {attempt} of {attempts}){next}",
+        exit(how)
+    )
+}
+
+pub fn retrying(address: &str, attempt: u32, attempts: u32) -> String {
+    format!("{address}: failed; retrying (attempt {attempt} of {attempts})")
+}
+
+/// A line of live output under `-v`.
+pub fn output(address: &str, line: &str) -> String {
+    format!("{address} | {line}")
+}
+
+/// A selected part that `--skip` left out.
+pub fn left_out(address: &str, by: &str) -> String {
+    format!("skipped {address} (--skip {by})")
+}
+
+/// The last line of a run.
+pub fn summary(plan: &Plan, summary: &Summary) -> String {
+    let took = elapsed(summary.duration);
+    let flaky = summary
+        .tasks
+        .iter()
+        .filter(|t| t.gate.as_ref().is_some_and(|g| g.flaky))
+        .count();
+    let mut notes = Vec::new();
+    if flaky > 0 {
+        notes.push(plural(flaky, "flaky gate"));
+    }
+    if !plan.skipped.is_empty() {
+        notes.push(format!("{} left out by --skip", plan.skipped.len()));
+    }
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join(", "))
+    };
+    if summary.success() {
+        format!(
+            "built {} in {took}{notes}",
+            plural(summary.tasks.len(), "task")
+        )
+    } else {
+        let not_run = summary.not_run();
+        let mut parts = vec![format!("{} failed", plural(summary.failed(), "task"))];
+        if not_run > 0 {
+            parts.push(format!("{not_run} not run"));
+        }
+        parts.push(format!("{} succeeded", summary.succeeded()));
+        format!("build failed: {} in {took}{notes}", parts.join(", "))
+    }
+}

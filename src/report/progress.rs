@@ -1,0 +1,93 @@
+//! The terminal display: one overall bar (done/total, elapsed, ETA) under one
+//! line per running task (address and elapsed time). Finished tasks scroll
+//! above as single lines. indicatif redraws at a limited rate in place, so
+//! nothing flickers.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::human::Screen;
+use crate::plan::TaskId;
+
+const OVERALL: &str = "[{bar:30}] {pos}/{len} tasks  {elapsed} elapsed  ETA {eta}";
+const RUNNING: &str = "  {spinner} {prefix} {elapsed}";
+
+pub struct Progress {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    running: HashMap<TaskId, ProgressBar>,
+}
+
+impl Progress {
+    /// Draws on `target`: stderr normally; any terminal-like target when
+    /// `--progress always` insists on a display.
+    pub fn new(target: ProgressDrawTarget) -> Self {
+        let multi = MultiProgress::with_draw_target(target);
+        let overall = multi.add(ProgressBar::new(0).with_style(style(OVERALL)));
+        Self {
+            multi,
+            overall,
+            running: HashMap::new(),
+        }
+    }
+
+    /// A handle for pausing the display (to ask a question on stderr).
+    pub fn handle(&self) -> MultiProgress {
+        self.multi.clone()
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .expect("the templates are constant and valid")
+        .progress_chars("=> ")
+}
+
+impl Screen for Progress {
+    fn line(&mut self, text: &str) {
+        // `println` prints nothing while the display is hidden, so fall back
+        // to writing around it.
+        if self.multi.is_hidden() {
+            self.multi.suspend(|| eprintln!("{text}"));
+        } else {
+            let _ = self.multi.println(text);
+        }
+    }
+
+    fn run_started(&mut self, total: usize) {
+        self.overall.set_length(total as u64);
+        self.overall.enable_steady_tick(Duration::from_millis(250));
+    }
+
+    fn task_started(&mut self, task: TaskId, address: &str, _done: usize, _total: usize) {
+        let bar = self
+            .multi
+            .insert_before(&self.overall, ProgressBar::new_spinner());
+        bar.set_style(style(RUNNING));
+        bar.set_prefix(address.to_owned());
+        // Each line ticks itself so its elapsed time moves while the task runs.
+        bar.enable_steady_tick(Duration::from_millis(250));
+        self.running.insert(task, bar);
+    }
+
+    fn task_ended(&mut self, task: TaskId) {
+        if let Some(bar) = self.running.remove(&task) {
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
+        }
+        self.overall.inc(1);
+    }
+
+    fn task_skipped(&mut self) {
+        self.overall.inc(1);
+    }
+
+    fn run_finished(&mut self) {
+        for (_, bar) in self.running.drain() {
+            bar.finish_and_clear();
+        }
+        self.overall.finish_and_clear();
+    }
+}

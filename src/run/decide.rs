@@ -1,0 +1,106 @@
+//! The "should this task run?" decision taken just before a task starts.
+//!
+//! Today it answers confirmations (`confirm="…"`); up-to-date checks and
+//! `--resume` will answer here too, so the scheduler has one place to ask.
+//! Asking a person is I/O, so the question itself is a closure supplied by
+//! `crate::report`; the policy around it lives here and is tested without a
+//! terminal.
+
+use crate::plan::PlanTask;
+
+/// The answer for one task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Run,
+    /// Fail the task without running it, for this reason.
+    Refuse(String),
+}
+
+pub trait Decide {
+    fn decide(&mut self, task: &PlanTask) -> Decision;
+}
+
+/// Approves everything: a dry run asks nobody.
+impl Decide for () {
+    fn decide(&mut self, _: &PlanTask) -> Decision {
+        Decision::Run
+    }
+}
+
+/// How confirmations are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmPolicy {
+    /// `--yes`: approve every confirmation.
+    Approve,
+    /// A terminal is attached: ask.
+    Ask,
+    /// No terminal and no `--yes`: fail instead of hanging.
+    Refuse,
+}
+
+/// Answers `confirm` tasks by `policy`; `ask` puts the question to a person
+/// and returns whether they agreed.
+pub struct Confirm<A> {
+    pub policy: ConfirmPolicy,
+    pub ask: A,
+}
+
+impl<A: FnMut(&str) -> bool> Decide for Confirm<A> {
+    fn decide(&mut self, task: &PlanTask) -> Decision {
+        let Some(message) = &task.confirm else {
+            return Decision::Run;
+        };
+        match self.policy {
+            ConfirmPolicy::Approve => Decision::Run,
+            ConfirmPolicy::Ask if (self.ask)(message) => Decision::Run,
+            ConfirmPolicy::Ask => Decision::Refuse(format!("not confirmed: {message}")),
+            ConfirmPolicy::Refuse => Decision::Refuse(format!(
+                "needs confirmation (\"{message}\") but there is no terminal to ask on; pass `--yes` to approve"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::tests::task;
+
+    #[test]
+    fn confirmations_follow_the_policy() {
+        let mut plain = task(0, "build", &[]);
+        let mut publish = task(1, "publish", &[]);
+        publish.confirm = Some("Publish?".into());
+        let mut asked = Vec::new();
+        let mut confirm = Confirm {
+            policy: ConfirmPolicy::Ask,
+            ask: |m: &str| {
+                asked.push(m.to_owned());
+                false
+            },
+        };
+        assert_eq!(confirm.decide(&plain), Decision::Run);
+        assert_eq!(
+            confirm.decide(&publish),
+            Decision::Refuse("not confirmed: Publish?".into())
+        );
+        assert_eq!(asked, ["Publish?"]);
+
+        let never = |_: &str| panic!("must not ask");
+        let mut yes = Confirm {
+            policy: ConfirmPolicy::Approve,
+            ask: never,
+        };
+        assert_eq!(yes.decide(&publish), Decision::Run);
+        let mut no_terminal = Confirm {
+            policy: ConfirmPolicy::Refuse,
+            ask: never,
+        };
+        let Decision::Refuse(why) = no_terminal.decide(&publish) else {
+            panic!("refused")
+        };
+        assert!(why.contains("--yes"), "{why}");
+        plain.confirm = None;
+        assert_eq!(no_terminal.decide(&plain), Decision::Run);
+    }
+}

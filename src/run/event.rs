@@ -1,0 +1,187 @@
+//! What a run tells the outside world: [`Event`]s as they happen and the
+//! [`Summary`] at the end, plus the [`Reporter`] seam they flow through.
+//!
+//! Events borrow from the scheduler's state so emitting one costs nothing;
+//! a reporter that wants to keep something copies it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::plan::{Plan, TaskId};
+
+/// Receives every event of a run, in order, on the scheduler's thread.
+pub trait Reporter {
+    fn event(&mut self, plan: &Plan, event: &Event<'_>);
+}
+
+/// One unit of work inside a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The task's `run` line at this index.
+    Command(usize),
+    /// The gate check at this index.
+    Check(usize),
+    /// The `fix` of the gate check at this index.
+    Fix(usize),
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    Success,
+    /// A non-zero exit status.
+    Code(i32),
+    /// Killed by this signal (not by orchestra's timeout).
+    Signal(i32),
+    /// Ran longer than its timeout; its process group was killed.
+    TimedOut(Duration),
+    /// The program could not be started (missing, not executable…).
+    SpawnFailed(String),
+}
+
+impl Exit {
+    pub fn is_success(&self) -> bool {
+        matches!(self, Self::Success)
+    }
+}
+
+/// Why a task failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// A command (run line, check or fix) failed: which, as text, how it
+    /// ended and the last lines (at most [`Failure::TAIL`]) of its output.
+    Command {
+        step: Step,
+        command: String,
+        exit: Exit,
+        tail: Vec<String>,
+    },
+    /// The task was not allowed to start (a confirmation was refused).
+    Refused(String),
+}
+
+impl Failure {
+    pub const TAIL: usize = 40;
+}
+
+/// One failed check in one attempt of a gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckFailure {
+    pub attempt: u32,
+    pub check: String,
+    /// Whether its `fix` ran (and succeeded) after it failed.
+    pub fixed: bool,
+}
+
+/// How a gate went: attempts, which checks failed, what was skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateRecord {
+    pub attempts: u32,
+    pub failures: Vec<CheckFailure>,
+    /// Optional checks skipped because their program is missing: (check, program).
+    pub skipped: Vec<(String, String)>,
+    /// Passed only after a retry that no fix explains.
+    pub flaky: bool,
+}
+
+/// Why a task did not run although it was selected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// It depends on this failed task (reported at once under `--keep-going`).
+    DependencyFailed(TaskId),
+    /// The build stopped after a failure before this task could start.
+    Stopped,
+}
+
+/// Where a task ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Succeeded,
+    Failed(Failure),
+    NotRun(SkipReason),
+}
+
+/// Everything known about one task after the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRecord {
+    pub status: Status,
+    /// Attempts of its commands (0 when it did not start).
+    pub attempts: u32,
+    pub duration: Duration,
+    pub gate: Option<GateRecord>,
+    /// Its log, relative to the project root, when one was written.
+    pub log: Option<PathBuf>,
+}
+
+/// The outcome of a run: one record per plan task, indexed by [`TaskId`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub tasks: Vec<TaskRecord>,
+    pub duration: Duration,
+}
+
+impl Summary {
+    pub fn success(&self) -> bool {
+        self.tasks.iter().all(|t| t.status == Status::Succeeded)
+    }
+
+    pub fn failed(&self) -> usize {
+        self.count(|s| matches!(s, Status::Failed(_)))
+    }
+
+    pub fn succeeded(&self) -> usize {
+        self.count(|s| *s == Status::Succeeded)
+    }
+
+    pub fn not_run(&self) -> usize {
+        self.count(|s| matches!(s, Status::NotRun(_)))
+    }
+
+    fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
+        self.tasks.iter().filter(|t| f(&t.status)).count()
+    }
+}
+
+/// Something that happened during a run.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Before anything runs.
+    RunStarted { tasks: usize, jobs: usize },
+    /// A task took a slot (or, with no work, is about to finish at once).
+    TaskStarted { task: TaskId },
+    /// One command of a task started; `attempt` counts from 1.
+    StepStarted {
+        task: TaskId,
+        step: Step,
+        attempt: u32,
+    },
+    /// A line of live output (only when the executor streams, `-v`).
+    Output { task: TaskId, line: &'a str },
+    /// An optional check was skipped: its program is not on PATH.
+    CheckSkipped {
+        task: TaskId,
+        check: usize,
+        program: &'a str,
+    },
+    /// A gate check failed; `fixing` when its fix runs next.
+    CheckFailed {
+        task: TaskId,
+        check: usize,
+        attempt: u32,
+        exit: &'a Exit,
+        fixing: bool,
+    },
+    /// A task failed an attempt and starts again from its first command.
+    Retrying { task: TaskId, attempt: u32 },
+    /// Under `--keep-going`, a task that can no longer run because something
+    /// it needs failed.
+    TaskSkipped { task: TaskId, reason: SkipReason },
+    /// A task ended (succeeded or failed); `output` is all it printed.
+    TaskFinished {
+        task: TaskId,
+        record: &'a TaskRecord,
+        output: &'a str,
+    },
+    /// The run is over; every task has a record.
+    RunFinished { summary: &'a Summary },
+}

@@ -1,0 +1,350 @@
+//! The coordinator of a run: the single owner of run state.
+//!
+//! It keeps, for every task, how many of its needs are unfinished and where
+//! it stands (waiting, ready, running, done); starts ready tasks by priority
+//! within the `-j` limit and pool depths; feeds executor results to each
+//! running task's [`TaskRun`]; and reports every step as an [`Event`].
+//! Nothing in its loop can fail: executor errors arrive as [`Exit`] values,
+//! so a failure never abandons running work — after one, no new task starts
+//! (unless `--keep-going`) and the loop drains what is running.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use super::attempt::{Action, Notice, TaskRun};
+use super::decide::{Decide, Decision};
+use super::event::{Event, Failure, Reporter, SkipReason, Status, Step, Summary, TaskRecord};
+use super::executor::{Completion, Executor, Update};
+use super::job::JobBuilder;
+use super::priority::{ReadyQueue, critical_path};
+use super::{Options, log_path};
+use crate::plan::{Plan, TaskId};
+
+#[derive(Debug)]
+enum State {
+    Waiting,
+    Running(Box<Running>),
+    Done(TaskRecord),
+}
+
+#[derive(Debug)]
+struct Running {
+    run: TaskRun,
+    started: Instant,
+    /// The step whose job is in flight.
+    current: Option<Step>,
+    jobs_started: u32,
+}
+
+/// Runs `plan` to the end and returns what happened to every task.
+pub fn run(
+    plan: &Plan,
+    options: &Options,
+    executor: &mut dyn Executor,
+    decide: &mut dyn Decide,
+    reporter: &mut dyn Reporter,
+) -> Summary {
+    let started = Instant::now();
+    let mut scheduler = Scheduler::new(plan, options, executor, decide, reporter);
+    scheduler.main_loop();
+    let summary = Summary {
+        tasks: scheduler.into_records(),
+        duration: started.elapsed(),
+    };
+    reporter.event(plan, &Event::RunFinished { summary: &summary });
+    summary
+}
+
+struct Scheduler<'a> {
+    plan: &'a Plan,
+    options: &'a Options,
+    executor: &'a mut dyn Executor,
+    decide: &'a mut dyn Decide,
+    reporter: &'a mut dyn Reporter,
+    jobs: JobBuilder<'a>,
+    /// Unfinished needs per task.
+    unfinished: Vec<usize>,
+    dependents: Vec<Vec<TaskId>>,
+    state: Vec<State>,
+    ready: ReadyQueue,
+    running: usize,
+    /// Pool name → (running, depth).
+    pools: HashMap<&'a str, (u32, u32)>,
+    stopping: bool,
+}
+
+impl<'a> Scheduler<'a> {
+    fn new(
+        plan: &'a Plan,
+        options: &'a Options,
+        executor: &'a mut dyn Executor,
+        decide: &'a mut dyn Decide,
+        reporter: &'a mut dyn Reporter,
+    ) -> Self {
+        let mut dependents = vec![Vec::new(); plan.tasks.len()];
+        for task in &plan.tasks {
+            for need in &task.needs {
+                dependents[need.index()].push(task.id);
+            }
+        }
+        let mut ready = ReadyQueue::new(critical_path(plan));
+        for task in plan.tasks.iter().filter(|t| t.needs.is_empty()) {
+            ready.push(task.id);
+        }
+        Self {
+            plan,
+            options,
+            executor,
+            decide,
+            reporter,
+            jobs: JobBuilder::new(plan, options),
+            unfinished: plan.tasks.iter().map(|t| t.needs.len()).collect(),
+            dependents,
+            state: plan.tasks.iter().map(|_| State::Waiting).collect(),
+            ready,
+            running: 0,
+            pools: plan
+                .pools
+                .iter()
+                .map(|(name, depth)| (name.as_str(), (0, *depth)))
+                .collect(),
+            stopping: false,
+        }
+    }
+
+    /// Start what may start, wait for news, repeat until nothing runs.
+    fn main_loop(&mut self) {
+        let event = Event::RunStarted {
+            tasks: self.plan.tasks.len(),
+            jobs: self.options.jobs,
+        };
+        self.reporter.event(self.plan, &event);
+        loop {
+            self.start_ready();
+            if self.running == 0 {
+                break;
+            }
+            match self.executor.wait() {
+                Update::Output { task, line } => {
+                    let event = Event::Output { task, line: &line };
+                    self.reporter.event(self.plan, &event);
+                }
+                Update::Finished(completion) => self.on_completion(&completion),
+            }
+        }
+    }
+
+    /// Starts ready tasks by priority while slots are free; a task whose
+    /// pool is full waits for the next round without blocking the others.
+    fn start_ready(&mut self) {
+        let mut pool_full = Vec::new();
+        while !self.stopping && self.running < self.options.jobs {
+            let Some(id) = self.ready.pop() else { break };
+            if self.pool_is_full(id) {
+                pool_full.push(id);
+                continue;
+            }
+            self.start(id);
+        }
+        for id in pool_full {
+            self.ready.push(id);
+        }
+    }
+
+    fn pool_is_full(&self, id: TaskId) -> bool {
+        self.plan
+            .task(id)
+            .pool
+            .as_deref()
+            .and_then(|name| self.pools.get(name))
+            .is_some_and(|(running, depth)| running >= depth)
+    }
+
+    fn pool_change(&mut self, id: TaskId, up: bool) {
+        let task = self.plan.task(id);
+        if let Some((running, _)) = task.pool.as_deref().and_then(|p| self.pools.get_mut(p)) {
+            *running = if up { *running + 1 } else { *running - 1 };
+        }
+    }
+
+    fn start(&mut self, id: TaskId) {
+        let task = self.plan.task(id);
+        self.reporter
+            .event(self.plan, &Event::TaskStarted { task: id });
+        self.state[id.index()] = State::Running(Box::new(Running {
+            run: TaskRun::new(task),
+            started: Instant::now(),
+            current: None,
+            jobs_started: 0,
+        }));
+        self.running += 1;
+        self.pool_change(id, true);
+        match self.decide.decide(task) {
+            Decision::Run => self.advance(id),
+            Decision::Refuse(reason) => self.finish(id, Err(Failure::Refused(reason))),
+        }
+    }
+
+    /// Asks a running task what it wants next and does it.
+    fn advance(&mut self, id: TaskId) {
+        let task = self.plan.task(id);
+        let executor = &*self.executor;
+        let available = |program: &str| executor.available(program);
+        loop {
+            let State::Running(running) = &mut self.state[id.index()] else {
+                unreachable!("only running tasks advance")
+            };
+            match running.run.next(task, &available) {
+                Action::Skipped { check, program } => {
+                    let event = Event::CheckSkipped {
+                        task: id,
+                        check,
+                        program: &program,
+                    };
+                    self.reporter.event(self.plan, &event);
+                }
+                Action::Run(step) => {
+                    let attempt = running.run.attempt_of(step);
+                    let job = self.jobs.job(id, step, running.jobs_started == 0);
+                    running.current = Some(step);
+                    running.jobs_started += 1;
+                    let event = Event::StepStarted {
+                        task: id,
+                        step,
+                        attempt,
+                    };
+                    self.reporter.event(self.plan, &event);
+                    self.executor.start(job);
+                    return;
+                }
+                Action::Done(result) => return self.finish(id, result),
+            }
+        }
+    }
+
+    fn on_completion(&mut self, completion: &Completion) {
+        let id = completion.task;
+        let task = self.plan.task(id);
+        let State::Running(running) = &mut self.state[id.index()] else {
+            unreachable!("a completion for a task that is not running")
+        };
+        let step = running.current.take().expect("a job was in flight");
+        let exit = completion.exit.clone();
+        let notice = running.run.finished(task, step, exit, &completion.output);
+        match notice {
+            Some(Notice::CheckFailed(failed)) => {
+                let event = Event::CheckFailed {
+                    task: id,
+                    check: failed.check,
+                    attempt: failed.attempt,
+                    exit: &completion.exit,
+                    fixing: failed.fixing,
+                };
+                self.reporter.event(self.plan, &event);
+            }
+            Some(Notice::Retrying { attempt }) => {
+                let event = Event::Retrying { task: id, attempt };
+                self.reporter.event(self.plan, &event);
+            }
+            None => {}
+        }
+        self.advance(id);
+    }
+
+    fn finish(&mut self, id: TaskId, result: Result<(), Failure>) {
+        let task = self.plan.task(id);
+        let State::Running(running) =
+            std::mem::replace(&mut self.state[id.index()], State::Waiting)
+        else {
+            unreachable!("only running tasks finish")
+        };
+        let success = result.is_ok();
+        let log = (running.jobs_started > 0)
+            .then_some(self.options.logs.as_deref())
+            .flatten()
+            .map(|logs| log_path(logs, &task.address));
+        let record = TaskRecord {
+            status: result.map_or_else(Status::Failed, |()| Status::Succeeded),
+            attempts: running.run.attempts(task),
+            duration: running.started.elapsed(),
+            gate: running.run.gate_record().cloned(),
+            log,
+        };
+        self.running -= 1;
+        self.pool_change(id, false);
+        let event = Event::TaskFinished {
+            task: id,
+            record: &record,
+            output: &running.run.output,
+        };
+        self.reporter.event(self.plan, &event);
+        self.state[id.index()] = State::Done(record);
+        if success {
+            self.release_dependents(id);
+        } else if self.options.keep_going {
+            self.skip_dependents(id);
+        } else {
+            self.stopping = true;
+        }
+    }
+
+    fn release_dependents(&mut self, id: TaskId) {
+        for &dependent in &self.dependents[id.index()] {
+            let left = &mut self.unfinished[dependent.index()];
+            *left -= 1;
+            if *left == 0 && matches!(self.state[dependent.index()], State::Waiting) {
+                self.ready.push(dependent);
+            }
+        }
+    }
+
+    /// Marks everything downstream of a failed task as not run, at once, so
+    /// progress counts stay honest under `--keep-going`.
+    fn skip_dependents(&mut self, failed: TaskId) {
+        let mut stack = self.dependents[failed.index()].clone();
+        while let Some(id) = stack.pop() {
+            if !matches!(self.state[id.index()], State::Waiting) {
+                continue;
+            }
+            let reason = SkipReason::DependencyFailed(failed);
+            self.state[id.index()] = State::Done(not_run(reason));
+            self.reporter
+                .event(self.plan, &Event::TaskSkipped { task: id, reason });
+            stack.extend(self.dependents[id.index()].iter().copied());
+        }
+    }
+
+    /// Every task's record; what never started is not run, blaming the
+    /// failure it depends on when there is one.
+    fn into_records(self) -> Vec<TaskRecord> {
+        let mut records: Vec<TaskRecord> = Vec::with_capacity(self.state.len());
+        for (task, state) in self.plan.tasks.iter().zip(self.state) {
+            let record = match state {
+                State::Done(record) => record,
+                State::Waiting | State::Running(_) => {
+                    let blame =
+                        task.needs
+                            .iter()
+                            .find_map(|need| match &records[need.index()].status {
+                                Status::Failed(_) => Some(*need),
+                                Status::NotRun(SkipReason::DependencyFailed(root)) => Some(*root),
+                                _ => None,
+                            });
+                    not_run(blame.map_or(SkipReason::Stopped, SkipReason::DependencyFailed))
+                }
+            };
+            records.push(record);
+        }
+        records
+    }
+}
+
+fn not_run(reason: SkipReason) -> TaskRecord {
+    TaskRecord {
+        status: Status::NotRun(reason),
+        attempts: 0,
+        duration: std::time::Duration::ZERO,
+        gate: None,
+        log: None,
+    }
+}

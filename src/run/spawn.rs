@@ -1,0 +1,377 @@
+//! Running one job to the end: spawn the command in its own process group,
+//! capture stdout and stderr merged through one pipe into the task's log and
+//! memory, enforce the timeout on the whole group, and report how it ended.
+//!
+//! Why a process group: a timeout must stop what the command started too
+//! (`sh -c 'a | b'`, test runners with workers); signalling the group reaches
+//! them all. Why one pipe for both streams: the log then holds output in the
+//! order it was written, as on a terminal.
+
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions};
+use std::io::{PipeReader, Read, Seek, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::Duration;
+
+use super::event::Exit;
+use super::executor::{Completion, Job, Update};
+use crate::plan::{Cmd, TaskId};
+
+/// How long a timed-out group gets between TERM and KILL.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// The shell for shell-form commands: its program resolved on PATH once, so
+/// each spawn is a single `execve` instead of a search through PATH.
+#[derive(Debug, Clone)]
+pub(crate) struct Shell {
+    program: OsString,
+    args: Vec<String>,
+}
+
+impl Shell {
+    /// The plan's shell words; `sh -c` when there are none.
+    pub(crate) fn new(words: &[String]) -> Self {
+        let (program, args) = match words.split_first() {
+            Some((program, args)) => (program.as_str(), args.to_vec()),
+            None => ("sh", vec!["-c".to_owned()]),
+        };
+        // When it cannot be found, keep the name: spawning it then reports
+        // the error for the task that needed it.
+        let program = which::which(program)
+            .map_or_else(|_| program.into(), std::path::PathBuf::into_os_string);
+        Self { program, args }
+    }
+}
+
+/// A command that was started and still needs its output read and its
+/// process reaped.
+pub(crate) struct Started {
+    child: Child,
+    reader: PipeReader,
+    log: Option<File>,
+}
+
+impl Started {
+    /// Kills the command's whole group and reaps it, for when nobody can
+    /// read its output.
+    pub(crate) fn abandon(mut self) {
+        signal_group(self.child.id(), libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `job`'s command, or says why it could not start. Quick: it
+/// returns as soon as the program is executing.
+pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
+    let failed = |message: String| Completion {
+        task: job.task,
+        exit: Exit::SpawnFailed(message),
+        output: String::new(),
+    };
+    let mut log = open_log(job).map_err(failed)?;
+    let pipe = std::io::pipe().and_then(|(reader, out)| Ok((reader, out.try_clone()?, out)));
+    let (reader, stdout, stderr) =
+        pipe.map_err(|e| failed(format!("cannot create a pipe: {e}")))?;
+    let mut command =
+        command(&job.command, shell).ok_or_else(|| failed("the command is empty".into()))?;
+    command
+        .current_dir(&job.dir)
+        .envs(job.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .process_group(0);
+    let spawned = command.spawn();
+    // The command holds our copies of the pipe's write end; until they are
+    // closed the reader would never see end-of-file.
+    drop(command);
+    match spawned {
+        Ok(child) => Ok(Started { child, reader, log }),
+        Err(e) => {
+            let message = format!("cannot run `{}`: {e}", program_name(&job.command, shell));
+            if let Some(log) = &mut log {
+                let _ = writeln!(log, "{message}");
+            }
+            Err(failed(message))
+        }
+    }
+}
+
+/// Reads a started job's output to the end (streaming complete lines on
+/// `sender` when `stream`), enforces its timeout and reaps it.
+pub(crate) fn finish(
+    job: &Job,
+    started: Started,
+    stream: bool,
+    sender: &Sender<Update>,
+) -> Completion {
+    let Started {
+        mut child,
+        reader,
+        mut log,
+    } = started;
+    let (done, watching) = mpsc::channel::<()>();
+    let watchdog = job.timeout.map(|timeout| {
+        let group = child.id();
+        thread::spawn(move || watch(group, timeout, &watching))
+    });
+    let output = capture(reader, log.as_mut(), stream.then_some((sender, job.task)));
+    if let Some(log) = &mut log
+        && job.fresh_log
+    {
+        // Cut off what is left of the previous run's log (see `open_log`),
+        // if anything is: even a same-length truncate costs ext4 work.
+        let _ = log.stream_position().and_then(|end| {
+            if log.metadata()?.len() > end {
+                log.set_len(end)?;
+            }
+            Ok(())
+        });
+    }
+    // Stop the watchdog before reaping the leader: until the leader is
+    // reaped its group id cannot be reused, so a late kill stays ours.
+    drop(done);
+    let timed_out = watchdog.is_some_and(|w| w.join().unwrap_or(false));
+    let exit = match (child.wait(), job.timeout) {
+        (_, Some(limit)) if timed_out => Exit::TimedOut(limit),
+        (Ok(status), _) => match (status.code(), status.signal()) {
+            (Some(0), _) => Exit::Success,
+            (Some(code), _) => Exit::Code(code),
+            (None, Some(signal)) => Exit::Signal(signal),
+            (None, None) => Exit::SpawnFailed("the process ended without a status".into()),
+        },
+        (Err(e), _) => Exit::SpawnFailed(format!("cannot wait for the process: {e}")),
+    };
+    Completion {
+        task: job.task,
+        exit,
+        output,
+    }
+}
+
+/// The process to spawn: the shell with the line appended, or argv as is.
+fn command(cmd: &Cmd, shell: &Shell) -> Option<Command> {
+    match cmd {
+        Cmd::Shell(line) => {
+            let mut command = Command::new(&shell.program);
+            command.args(&shell.args).arg(line);
+            Some(command)
+        }
+        Cmd::Exec(argv) => {
+            let (program, rest) = argv.split_first()?;
+            let mut command = Command::new(program);
+            command.args(rest);
+            Some(command)
+        }
+    }
+}
+
+fn program_name<'a>(cmd: &'a Cmd, shell: &'a Shell) -> std::borrow::Cow<'a, str> {
+    match cmd {
+        Cmd::Shell(_) => shell.program.to_string_lossy(),
+        Cmd::Exec(argv) => argv.first().map_or("".into(), |p| p.as_str().into()),
+    }
+}
+
+fn open_log(job: &Job) -> Result<Option<File>, String> {
+    let Some(path) = &job.log else {
+        return Ok(None);
+    };
+    // A fresh log overwrites the old one from the start and is cut to length
+    // when the job ends, instead of being truncated to zero now: on ext4,
+    // truncating to zero and rewriting makes close flush the file, which
+    // cost 50–300µs per command, more than running `true`. Should orchestra
+    // die mid-command, the old log's tail stays after the new output.
+    let open = || {
+        if job.fresh_log {
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+        } else {
+            OpenOptions::new().append(true).create(true).open(path)
+        }
+    };
+    // Create the directory only when it is missing: most logs go where an
+    // earlier one already made it, and this runs once per command.
+    let opened = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| open()),
+        other => other,
+    };
+    opened
+        .and_then(|mut file| writeln!(file, "{}", job.header).map(|()| file))
+        .map(Some)
+        .map_err(|e| format!("cannot write the log `{}`: {e}", path.display()))
+}
+
+/// Reads the merged output to end-of-file, copying it to the log and, when
+/// streaming, sending each complete line.
+fn capture(
+    mut reader: PipeReader,
+    mut log: Option<&mut File>,
+    stream: Option<(&Sender<Update>, TaskId)>,
+) -> String {
+    let mut output = Vec::new();
+    let mut sent = 0;
+    let mut buffer = [0u8; 8192];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        if let Some(log) = &mut log {
+            // A full disk must not kill the build; the output is still kept.
+            let _ = log.write_all(&buffer[..n]);
+        }
+        output.extend_from_slice(&buffer[..n]);
+        if let Some((sender, task)) = stream {
+            while let Some(end) = output[sent..].iter().position(|b| *b == b'\n') {
+                let line = String::from_utf8_lossy(&output[sent..sent + end]).into_owned();
+                let _ = sender.send(Update::Output { task, line });
+                sent += end + 1;
+            }
+        }
+    }
+    if let Some((sender, task)) = stream
+        && sent < output.len()
+    {
+        let line = String::from_utf8_lossy(&output[sent..]).into_owned();
+        let _ = sender.send(Update::Output { task, line });
+    }
+    String::from_utf8_lossy(&output).into_owned()
+}
+
+/// Waits for `done` up to `timeout`; past it, TERMs the group, then KILLs it
+/// after the grace period. Returns whether the timeout fired.
+fn watch(group: u32, timeout: Duration, done: &Receiver<()>) -> bool {
+    if done.recv_timeout(timeout) != Err(RecvTimeoutError::Timeout) {
+        return false;
+    }
+    signal_group(group, libc::SIGTERM);
+    if done.recv_timeout(GRACE) == Err(RecvTimeoutError::Timeout) {
+        signal_group(group, libc::SIGKILL);
+    }
+    true
+}
+
+/// Sends `signal` to every process in the group led by `group`.
+#[allow(unsafe_code)]
+fn signal_group(group: u32, signal: libc::c_int) {
+    let Ok(group) = libc::pid_t::try_from(group) else {
+        return;
+    };
+    // SAFETY: killpg takes two integers and touches no memory of ours. The
+    // group is ours: its leader is our child and is not reaped until the
+    // watchdog calling this has returned.
+    unsafe {
+        libc::killpg(group, signal);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::ProcessExecutor;
+    use crate::run::executor::Executor;
+    use std::time::Instant;
+
+    fn job(command: Cmd, dir: &std::path::Path, timeout: Option<Duration>) -> Job {
+        Job {
+            task: TaskId(0),
+            command,
+            dir: dir.to_path_buf(),
+            env: vec![("GREETING".into(), "hello".into())],
+            timeout,
+            log: Some(dir.join("logs/t.log")),
+            fresh_log: true,
+            header: "$ test".into(),
+        }
+    }
+
+    /// Waits for the job's completion, collecting streamed lines.
+    fn finish(executor: &mut ProcessExecutor) -> (Completion, Vec<String>) {
+        let mut lines = Vec::new();
+        loop {
+            match executor.wait() {
+                Update::Output { line, .. } => lines.push(line),
+                Update::Finished(completion) => return (completion, lines),
+            }
+        }
+    }
+
+    #[test]
+    fn captures_merged_output_into_memory_log_and_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut executor = ProcessExecutor::new(&[], true);
+        let line = "echo $GREETING; echo oops >&2; printf tail; exit 3";
+        executor.start(job(Cmd::Shell(line.into()), dir.path(), None));
+        let (completion, lines) = finish(&mut executor);
+        assert_eq!(completion.exit, Exit::Code(3));
+        assert_eq!(completion.output, "hello\noops\ntail");
+        assert_eq!(lines, ["hello", "oops", "tail"]);
+        let log = std::fs::read_to_string(dir.path().join("logs/t.log")).unwrap();
+        assert_eq!(log, "$ test\nhello\noops\ntail");
+    }
+
+    #[test]
+    fn a_fresh_log_replaces_a_longer_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut executor = ProcessExecutor::new(&[], false);
+        let nine_lines = "for i in 1 2 3 4 5 6 7 8 9; do echo line $i; done";
+        executor.start(job(Cmd::Shell(nine_lines.into()), dir.path(), None));
+        finish(&mut executor);
+        executor.start(job(Cmd::Shell("echo short".into()), dir.path(), None));
+        finish(&mut executor);
+        let mut second = job(Cmd::Shell("echo appended".into()), dir.path(), None);
+        second.fresh_log = false;
+        second.header = "$ next".into();
+        executor.start(second);
+        finish(&mut executor);
+        let log = std::fs::read_to_string(dir.path().join("logs/t.log")).unwrap();
+        assert_eq!(log, "$ test\nshort\n$ next\nappended\n");
+    }
+
+    #[test]
+    fn exec_form_runs_without_a_shell_and_reports_missing_programs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut executor = ProcessExecutor::new(&[], false);
+        let argv = vec!["echo".into(), "$GREETING; no shell".into()];
+        executor.start(job(Cmd::Exec(argv), dir.path(), None));
+        let (completion, lines) = finish(&mut executor);
+        assert_eq!(completion.output, "$GREETING; no shell\n");
+        assert!(lines.is_empty(), "nothing streams unless asked");
+        executor.start(job(
+            Cmd::Exec(vec!["no-such-program-x".into()]),
+            dir.path(),
+            None,
+        ));
+        let (completion, _) = finish(&mut executor);
+        assert!(matches!(completion.exit, Exit::SpawnFailed(m) if m.contains("no-such-program-x")));
+    }
+
+    #[test]
+    fn a_timeout_kills_the_whole_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut executor = ProcessExecutor::new(&[], false);
+        // The background sleep holds the pipe open: only killing the group ends it.
+        let line = "sleep 30 & sleep 30";
+        let limit = Duration::from_millis(200);
+        let started = Instant::now();
+        executor.start(job(Cmd::Shell(line.into()), dir.path(), Some(limit)));
+        let (completion, _) = finish(&mut executor);
+        assert_eq!(completion.exit, Exit::TimedOut(limit));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "TERM was enough"
+        );
+    }
+}

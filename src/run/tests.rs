@@ -1,0 +1,300 @@
+//! Scheduler tests against hand-built plans and the fake executor: ordering,
+//! limits, priority and failure policy. Gate and retry behaviour is in
+//! `tests_gate.rs`.
+
+use std::path::PathBuf;
+
+use super::fake::Fake;
+use super::*;
+use crate::plan::{Cmd, Plan, PlanTask, TaskId, TaskKind};
+
+/// A task whose one command is its own address.
+pub(crate) fn task(id: u32, address: &str, needs: &[u32]) -> PlanTask {
+    PlanTask {
+        id: TaskId(id),
+        address: address.into(),
+        kind: TaskKind::Task,
+        group: None,
+        commands: vec![Cmd::Shell(address.into())],
+        gate: None,
+        needs: needs.iter().map(|n| TaskId(*n)).collect(),
+        wave: 1,
+        inputs: Vec::new(),
+        outputs: Vec::new(),
+        env: Vec::new(),
+        dir: None,
+        timeout: None,
+        retries: 0,
+        pool: None,
+        confirm: None,
+        description: None,
+        declared: (0, 0).into(),
+    }
+}
+
+pub(crate) fn plan(tasks: Vec<PlanTask>) -> Plan {
+    Plan {
+        project: "test".into(),
+        shell: Vec::new(),
+        pools: Vec::new(),
+        tasks,
+        skipped: Vec::new(),
+    }
+}
+
+/// Remembers events as short strings, and the most tasks seen running.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder {
+    pub(crate) lines: Vec<String>,
+    running: usize,
+    pub(crate) most_running: usize,
+}
+
+impl Reporter for Recorder {
+    fn event(&mut self, plan: &Plan, event: &Event<'_>) {
+        let name = |id: TaskId| plan.task(id).address.clone();
+        let line = match event {
+            Event::TaskStarted { task } => {
+                self.running += 1;
+                self.most_running = self.most_running.max(self.running);
+                format!("start {}", name(*task))
+            }
+            Event::TaskFinished { task, record, .. } => {
+                self.running -= 1;
+                let status = match &record.status {
+                    Status::Succeeded => "ok",
+                    _ => "failed",
+                };
+                format!("{status} {}", name(*task))
+            }
+            Event::TaskSkipped { task, .. } => format!("skip {}", name(*task)),
+            Event::CheckSkipped { task, program, .. } => {
+                format!("no {program} for {}", name(*task))
+            }
+            Event::CheckFailed {
+                check,
+                attempt,
+                fixing,
+                ..
+            } => format!("check {check} failed on attempt {attempt}, fixing: {fixing}"),
+            Event::Retrying { task, attempt } => format!("retry {} #{attempt}", name(*task)),
+            Event::RunStarted { .. }
+            | Event::StepStarted { .. }
+            | Event::Output { .. }
+            | Event::RunFinished { .. } => return,
+        };
+        self.lines.push(line);
+    }
+}
+
+pub(crate) fn options(jobs: usize, keep_going: bool) -> Options {
+    Options {
+        jobs,
+        keep_going,
+        root: PathBuf::from("/project"),
+        logs: Some(Options::default_logs()),
+    }
+}
+
+pub(crate) fn execute(
+    plan: &Plan,
+    jobs: usize,
+    keep_going: bool,
+    fake: &mut Fake,
+) -> (Summary, Recorder) {
+    let mut recorder = Recorder::default();
+    let summary = run(
+        plan,
+        &options(jobs, keep_going),
+        fake,
+        &mut (),
+        &mut recorder,
+    );
+    (summary, recorder)
+}
+
+fn position(lines: &[String], line: &str) -> usize {
+    lines
+        .iter()
+        .position(|l| l == line)
+        .unwrap_or_else(|| panic!("no `{line}` in {lines:#?}"))
+}
+
+#[test]
+fn tasks_start_only_after_everything_they_need() {
+    let plan = plan(vec![
+        task(0, "a", &[]),
+        task(1, "b", &[0]),
+        task(2, "c", &[0]),
+        task(3, "d", &[1, 2]),
+    ]);
+    let mut fake = Fake::new().takes("b", 3);
+    let (summary, events) = execute(&plan, 4, false, &mut fake);
+    assert!(summary.success());
+    let at = |l: &str| position(&events.lines, l);
+    assert!(at("ok a") < at("start b") && at("ok a") < at("start c"));
+    assert!(at("ok b") < at("start d") && at("ok c") < at("start d"));
+    assert_eq!(events.most_running, 2);
+    assert_eq!(fake.now(), 5, "a, then b (3 ticks) beside c, then d");
+}
+
+#[test]
+fn never_more_than_jobs_tasks_at_once() {
+    let tasks = (0..6).map(|i| task(i, &format!("t{i}"), &[])).collect();
+    let plan = plan(tasks);
+    let (summary, events) = execute(&plan, 2, false, &mut Fake::new());
+    assert!(summary.success());
+    assert_eq!(events.most_running, 2);
+    let (_, events) = execute(&plan, 6, false, &mut Fake::new());
+    assert_eq!(events.most_running, 6);
+}
+
+#[test]
+fn pools_limit_their_members_only() {
+    let mut tasks: Vec<_> = (0..4).map(|i| task(i, &format!("db{i}"), &[])).collect();
+    for t in &mut tasks {
+        t.pool = Some("database".into());
+    }
+    tasks.push(task(4, "free", &[]));
+    let mut plan = plan(tasks);
+    plan.pools = vec![("database".into(), 1)];
+    let mut fake = Fake::new().takes("free", 4);
+    let (summary, _) = execute(&plan, 8, false, &mut fake);
+    assert!(summary.success());
+    // The four pool members run one after another, beside `free`.
+    let starts: Vec<u64> = fake
+        .ran
+        .iter()
+        .filter(|(_, c)| c.starts_with("db"))
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(starts, [0, 1, 2, 3]);
+    assert_eq!(fake.now(), 4);
+}
+
+#[test]
+fn the_longest_remaining_path_starts_first() {
+    // `short` is declared first, but the chain x1 → x2 → x3 is longer.
+    let plan = plan(vec![
+        task(0, "short", &[]),
+        task(1, "x1", &[]),
+        task(2, "x2", &[1]),
+        task(3, "x3", &[2]),
+    ]);
+    assert_eq!(critical_path(&plan), [1, 3, 2, 1]);
+    let mut fake = Fake::new();
+    execute(&plan, 1, false, &mut fake);
+    // After x2, x3 and `short` have equal paths left: declaration order wins.
+    assert_eq!(fake.commands(), ["x1", "x2", "short", "x3"]);
+    // With two slots the chain sets the pace: three ticks, not four.
+    let mut fake = Fake::new();
+    execute(&plan, 2, false, &mut fake);
+    assert_eq!(fake.now(), 3);
+}
+
+#[test]
+fn a_failure_stops_new_work_but_lets_running_work_finish() {
+    let plan = plan(vec![
+        task(0, "fails", &[]),
+        task(1, "slow", &[]),
+        task(2, "later", &[]),
+        task(3, "after-fails", &[0]),
+    ]);
+    let mut fake = Fake::new().fails("fails", 1).takes("slow", 5);
+    let (summary, events) = execute(&plan, 2, false, &mut fake);
+    assert!(!summary.success());
+    assert!(
+        events.lines.contains(&"ok slow".to_owned()),
+        "{:#?}",
+        events.lines
+    );
+    // `fails` goes first (something needs it); `later` never starts.
+    assert_eq!(fake.commands(), ["fails", "slow"]);
+    let status = |i: usize| summary.tasks[i].status.clone();
+    assert!(matches!(
+        status(0),
+        Status::Failed(Failure::Command {
+            exit: Exit::Code(1),
+            ..
+        })
+    ));
+    assert_eq!(status(2), Status::NotRun(SkipReason::Stopped));
+    assert_eq!(
+        status(3),
+        Status::NotRun(SkipReason::DependencyFailed(TaskId(0)))
+    );
+    assert_eq!(
+        summary.tasks[0].log.as_deref(),
+        Some(std::path::Path::new(".orchestra/logs/fails.log"))
+    );
+}
+
+#[test]
+fn keep_going_runs_everything_that_does_not_depend_on_a_failure() {
+    let plan = plan(vec![
+        task(0, "fails", &[]),
+        task(1, "child", &[0]),
+        task(2, "grandchild", &[1]),
+        task(3, "independent", &[]),
+        task(4, "after-independent", &[3]),
+    ]);
+    let mut fake = Fake::new().fails("fails", 1);
+    let (summary, events) = execute(&plan, 1, true, &mut fake);
+    assert_eq!(summary.failed(), 1);
+    assert_eq!(summary.succeeded(), 2);
+    assert!(events.lines.contains(&"skip child".to_owned()));
+    assert!(events.lines.contains(&"skip grandchild".to_owned()));
+    assert_eq!(
+        summary.tasks[2].status,
+        Status::NotRun(SkipReason::DependencyFailed(TaskId(0)))
+    );
+    assert_eq!(
+        fake.commands(),
+        ["fails", "independent", "after-independent"]
+    );
+}
+
+#[test]
+fn targets_finish_without_running_anything() {
+    let mut target = task(1, "ci", &[0]);
+    target.commands.clear();
+    target.kind = TaskKind::Target;
+    let plan = plan(vec![task(0, "a", &[]), target]);
+    let mut fake = Fake::new();
+    let (summary, events) = execute(&plan, 2, false, &mut fake);
+    assert!(summary.success());
+    assert_eq!(fake.commands(), ["a"]);
+    assert_eq!(events.lines, ["start a", "ok a", "start ci", "ok ci"]);
+    assert_eq!(summary.tasks[1].log, None);
+}
+
+#[test]
+fn a_refused_confirmation_fails_the_task_without_running_it() {
+    let mut publish = task(1, "publish", &[0]);
+    publish.confirm = Some("Publish?".into());
+    let plan = plan(vec![
+        task(0, "build", &[]),
+        publish,
+        task(2, "announce", &[1]),
+    ]);
+    let mut fake = Fake::new();
+    let mut confirm = Confirm {
+        policy: ConfirmPolicy::Refuse,
+        ask: |_: &str| true,
+    };
+    let summary = run(
+        &plan,
+        &options(2, false),
+        &mut fake,
+        &mut confirm,
+        &mut Recorder::default(),
+    );
+    assert_eq!(fake.commands(), ["build"]);
+    assert!(
+        matches!(&summary.tasks[1].status, Status::Failed(Failure::Refused(why)) if why.contains("--yes"))
+    );
+    assert_eq!(
+        summary.tasks[2].status,
+        Status::NotRun(SkipReason::DependencyFailed(TaskId(1)))
+    );
+}

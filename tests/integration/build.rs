@@ -1,0 +1,210 @@
+//! `orchestra build` with real processes: parallelism, timeouts, gates and
+//! failure policy, environment, confirmations, dry run, exit codes.
+//! Output formats (plain, JSON, terminal) are in `build_output.rs`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::support::Test;
+
+/// Waits for `other.ready` for at most ~4s, so a missing overlap fails
+/// instead of hanging.
+fn wait_for(me: &str, other: &str) -> String {
+    format!(
+        "touch {me}.ready; i=0; while [ ! -f {other}.ready ]; do i=$((i+1)); [ $i -gt 200 ] && exit 1; sleep 0.02; done"
+    )
+}
+
+#[test]
+fn independent_tasks_overlap() {
+    let kdl = format!(
+        "task \"left\" timeout=\"10s\" {{ run #\"{}\"#; }}\ntask \"right\" timeout=\"10s\" {{ run #\"{}\"#; }}\n",
+        wait_for("left", "right"),
+        wait_for("right", "left"),
+    );
+    Test::new()
+        .kdl(&kdl)
+        .args(["build", "-j", "2"])
+        .stderr_contains("ok left")
+        .stderr_contains("ok right")
+        .stderr_contains("built 2 tasks")
+        .run();
+}
+
+#[test]
+fn a_timeout_kills_the_command_and_its_children() {
+    let started = Instant::now();
+    let ran = Test::new()
+        .kdl(r#"task "hang" timeout="300ms" { run "sleep 30 & echo $! > bg.pid; wait"; }"#)
+        .args(["build"])
+        .status(1)
+        .stderr_contains("task `hang` failed: its command timed out after 300ms")
+        .stderr_contains("error: `hang` failed")
+        .run();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let pid = std::fs::read_to_string(ran.dir.path().join("bg.pid")).expect("bg.pid");
+    let stat = format!("/proc/{}/stat", pid.trim());
+    // The grandchild may linger as a zombie for a moment before init reaps it.
+    let gone = (0..50).any(|_| {
+        let alive = std::fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") Z "));
+        if alive {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        !alive
+    });
+    assert!(gone, "the background `sleep` (pid {}) survived", pid.trim());
+}
+
+const WAVES: &str = r#"
+gate "verify" {
+    check "lint" "echo boom; exit 3"
+}
+entities {
+    each { step "gen" "touch {entity}.gen"; }
+    wave-gate "verify"
+    entity "a"
+    entity "b" { relation "a"; }
+}
+task "after" {
+    needs "entities"
+    run "touch after.ran"
+}
+task "independent" { run "touch independent.ran"; }
+"#;
+
+#[test]
+fn a_failed_gate_stops_its_dependents_and_later_waves() {
+    let ran = Test::new()
+        .kdl(WAVES)
+        .args(["build", "after", "independent", "-j", "1"])
+        .status(1)
+        .stderr_contains("gate `entities/wave-1/verify` failed: check `lint` exited with status 3")
+        .stderr_contains("│ boom")
+        .stderr_contains("log: .orchestra/logs/entities/wave-1/verify.log")
+        .stderr_contains("declared here")
+        .stderr_contains("orchestra.kdl:")
+        .stderr_contains("error: `entities/wave-1/verify` failed")
+        .run();
+    let exists = |name: &str| ran.dir.path().join(name).exists();
+    assert!(exists("a.gen"));
+    assert!(!exists("b.gen") && !exists("after.ran"), "{}", ran.stderr);
+    let log = ran
+        .dir
+        .path()
+        .join(".orchestra/logs/entities/wave-1/verify.log");
+    let log = std::fs::read_to_string(log).expect("the gate's log");
+    assert!(
+        log.contains("$ check `lint`: echo boom; exit 3\nboom\n"),
+        "{log}"
+    );
+}
+
+#[test]
+fn keep_going_runs_what_does_not_depend_on_the_failure() {
+    let ran = Test::new()
+        .kdl(WAVES)
+        .args(["build", "after", "independent", "-j", "1", "-k"])
+        .status(1)
+        .stderr_contains("skipped entities/b/gen: needs `entities/wave-1/verify`, which failed")
+        .run();
+    assert!(ran.dir.path().join("independent.ran").exists());
+    assert!(!ran.dir.path().join("b.gen").exists());
+}
+
+#[test]
+fn gates_retry_and_fix() {
+    let kdl = r#"
+gate "verify" retries=2 {
+    check "flaky" "test -f once || (touch once; exit 1)"
+    check "format" "test -f formatted" fix="touch formatted"
+}
+task "work" { run "true"; gate "verify"; }
+"#;
+    Test::new()
+        .kdl(kdl)
+        .args(["build", "work"])
+        .stderr_contains("check `flaky` exited with status 1 (attempt 1 of 3); retrying")
+        .stderr_contains("check `format` exited with status 1 (attempt 2 of 3); running its fix")
+        .stderr_contains("fixed `format`")
+        .stderr_contains("(1 flaky gate)")
+        .run();
+}
+
+#[test]
+fn commands_run_in_their_dir_with_orchestra_variables() {
+    let kdl = r#"
+project "demo"
+task "where" {
+    dir "sub"
+    env GREETING="hi"
+    run "echo $GREETING $ORCHESTRA_TASK $ORCHESTRA_PROJECT > out"
+    run "echo" "$ORCHESTRA_ROOT" "{{literal}}"
+}
+"#;
+    let ran = Test::new()
+        .kdl(kdl)
+        .write("sub/.keep", "")
+        .args(["build", "where"])
+        .stderr_contains("$ORCHESTRA_ROOT {literal}")
+        .run();
+    let out = std::fs::read_to_string(ran.dir.path().join("sub/out")).expect("sub/out");
+    assert_eq!(out, "hi where demo\n");
+}
+
+#[test]
+fn verbose_streams_output_with_the_address() {
+    Test::new()
+        .kdl(r#"task "talk" { run "echo hello; echo world >&2"; }"#)
+        .args(["build", "-v"])
+        .stderr_contains("talk | $ echo hello; echo world >&2\ntalk | hello\ntalk | world\n")
+        .run();
+}
+
+#[test]
+fn confirmations_need_a_terminal_or_yes() {
+    let kdl = r#"task "publish" { confirm "Publish now?"; run "touch published"; }"#;
+    let ran = Test::new()
+        .kdl(kdl)
+        .args(["build"])
+        .status(1)
+        .stderr_contains("task `publish` did not run: needs confirmation (\"Publish now?\") but there is no terminal to ask on; pass `--yes` to approve")
+        .run();
+    assert!(!ran.dir.path().join("published").exists());
+    let ran = Test::new().kdl(kdl).args(["build", "--yes"]).run();
+    assert!(ran.dir.path().join("published").exists());
+}
+
+#[test]
+fn dry_run_lists_in_order_and_runs_nothing() {
+    let kdl = r#"
+gate "verify" { check "lint" "no-such-linter --strict" optional=#true; check "fmt" "cargo fmt --check" fix="cargo fmt"; }
+task "a" { run "touch a.ran"; }
+task "b" { needs "a"; run "touch" "b ran"; gate "verify"; }
+"#;
+    let ran = Test::new()
+        .kdl(kdl)
+        .args(["build", "--dry-run", "b"])
+        .stdout(
+            "a\n    $ touch a.ran\nb\n    $ touch 'b ran'\nb/verify\n    skip check `lint`: `no-such-linter` is not on PATH\n    check `fmt`: cargo fmt --check (fix: cargo fmt)\n3 tasks in order; nothing was run (dry run)\n",
+        )
+        .run();
+    let left: Vec<_> = std::fs::read_dir(ran.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, [Path::new("orchestra.kdl").as_os_str()]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    Test::new()
+        .kdl(r#"task "a" { run "true"; }"#)
+        .args(["build", "nope"])
+        .status(2)
+        .run();
+    Test::new()
+        .kdl(r#"task "a" { run "true"; }"#)
+        .args(["build", "--dry-run", "--json"])
+        .status(2)
+        .run();
+}

@@ -1,0 +1,217 @@
+//! What `orchestra build` shows: plain lines off a terminal, the JSON
+//! summary against its documented schema, and the progress display on a
+//! real terminal (tmux).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::json_schema;
+use crate::support::{Test, binary};
+
+const MIXED: &str = r#"
+gate "verify" retries=1 {
+    check "lint" "no-such-linter" optional=#true
+    check "flaky" "test -f once || (touch once; exit 1)"
+}
+task "prints" { run "echo from prints"; gate "verify"; }
+task "fails" { run "echo about to fail; exit 4"; }
+task "after-fails" { needs "fails"; run "true"; }
+task "review" { run "true"; }
+target "all" { needs "prints" "after-fails" "review"; }
+"#;
+
+#[test]
+fn plain_output_has_one_line_per_start_and_end_and_no_escape_codes() {
+    let ran = Test::new()
+        .kdl(MIXED)
+        // Colour would be allowed without NO_COLOR; it must still not appear off a terminal.
+        .env("NO_COLOR", "")
+        .args(["build", "all", "-k", "-j", "1", "--skip", "review"])
+        .status(1)
+        .stderr_contains("skipped review (--skip review)\n")
+        // `prints` leads the longer chain (its gate follows), so it goes first.
+        .stderr_contains("[0/5] start prints\n[1/5] ok prints ")
+        // `fails` runs alone at -j 1: its end directly follows its start.
+        .stderr_contains("] start fails\n[")
+        .stderr_contains("/5] FAILED fails ")
+        .stderr_contains("from prints\n")
+        .stderr_contains("warning: prints/verify: optional check `lint` skipped: `no-such-linter` is not on PATH")
+        .stderr_contains("ok prints/verify ")
+        .stderr_contains("(flaky: passed on attempt 2)")
+        .stderr_contains("skipped after-fails: needs `fails`, which failed")
+        .stderr_contains("build failed: 1 task failed, 2 not run, 2 succeeded in ")
+        .run();
+    assert!(
+        !ran.stderr.contains('\u{1b}'),
+        "escape code in:\n{}",
+        ran.stderr
+    );
+    assert!(!ran.stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn json_summary_matches_its_documented_schema() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let read = |name: &str| std::fs::read_to_string(docs.join(name)).expect(name);
+    let schema: Value = serde_json::from_str(&read("build.schema.json")).expect("schema");
+    let doc = read("build-json.md");
+    let ran = Test::new()
+        .kdl(MIXED)
+        .args([
+            "build", "all", "-k", "-j", "1", "--skip", "review", "--json",
+        ])
+        .status(1)
+        .stderr_contains("FAILED fails")
+        .run();
+    let value: Value = serde_json::from_str(&ran.stdout).expect("stdout is one JSON object");
+    let problems = json_schema::validate(&schema, &value);
+    assert!(problems.is_empty(), "{problems:#?}\n{value:#}");
+
+    assert_eq!(value["success"], false);
+    assert_eq!(value["skipped"][0]["by"], "review");
+    let task = |address: &str| {
+        value["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["address"] == address)
+            .unwrap_or_else(|| panic!("no task {address}"))
+            .clone()
+    };
+    let fails = task("fails");
+    assert_eq!(fails["status"], "failed");
+    assert_eq!(fails["failure"]["exit_code"], 4);
+    assert_eq!(fails["log"], ".orchestra/logs/fails.log");
+    assert_eq!(task("after-fails")["blocked_by"], "fails");
+    let gate = task("prints/verify");
+    assert_eq!(gate["gate"]["flaky"], true);
+    assert_eq!(
+        gate["gate"]["skipped_checks"][0]["program"],
+        "no-such-linter"
+    );
+    assert_eq!(value["totals"]["failed"], 1);
+    // The example in the doc obeys the schema too.
+    let example = doc.split("## Example").nth(1).unwrap();
+    let example = example
+        .split("```json\n")
+        .nth(1)
+        .unwrap()
+        .split("\n```")
+        .next()
+        .unwrap();
+    let example: Value = serde_json::from_str(example).expect("the example is JSON");
+    assert_eq!(
+        json_schema::validate(&schema, &example),
+        Vec::<String>::new()
+    );
+}
+
+/// Runs a build inside a detached tmux session and returns what the
+/// terminal showed while it ran and when it ended; `None` without tmux.
+fn on_terminal(project: &Path) -> Option<(String, String)> {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipping the terminal test");
+        return None;
+    }
+    // A socket inside the project's temporary directory: a server of our
+    // own that no other tmux can see, and nothing left behind in /tmp.
+    let socket = project.join("tmux.sock");
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("run tmux")
+    };
+    let script = format!(
+        "cd '{}' && '{}' build -j 2; echo EXIT=$?; sleep 30",
+        project.display(),
+        binary().display()
+    );
+    let started = tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "15",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    let screen = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut during = String::new();
+    let mut after = String::new();
+    while Instant::now() < deadline {
+        let now = screen();
+        if now.contains("EXIT=") {
+            after = now;
+            break;
+        }
+        if now.contains("tasks") && now.contains("slow-one") {
+            during = now;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux(&["kill-server"]);
+    Some((during, after))
+}
+
+#[test]
+fn progress_display_on_a_terminal() {
+    let test = Test::new().kdl(
+        r#"
+task "quick" { run "true"; }
+task "slow-one" { run "sleep 1.5"; }
+task "slow-two" { needs "quick"; run "sleep 1.5"; }
+"#,
+    );
+    let Some((during, after)) = on_terminal(test.path()) else {
+        return;
+    };
+    // While running: the overall bar with count, elapsed and ETA, and one
+    // line per running task with its elapsed time.
+    assert!(during.contains("/3 tasks"), "{during}");
+    assert!(
+        during.contains("elapsed") && during.contains("ETA"),
+        "{during}"
+    );
+    assert!(
+        during
+            .lines()
+            .any(|l| l.contains("slow-one") && l.trim_end().ends_with('s')),
+        "{during}"
+    );
+    // Afterwards: finished tasks as single lines, the bar gone, success.
+    assert!(after.contains("ok quick"), "{after}");
+    assert!(
+        after.contains("ok slow-one") && after.contains("ok slow-two"),
+        "{after}"
+    );
+    assert!(
+        after.contains("built 3 tasks") && after.contains("EXIT=0"),
+        "{after}"
+    );
+    assert!(
+        !after.contains("ETA"),
+        "the bar is cleared at the end:\n{after}"
+    );
+}
+
+#[test]
+fn progress_always_draws_even_off_a_terminal() {
+    let ran = Test::new()
+        .kdl(r#"task "a" { run "sleep 0.3"; }"#)
+        .args(["build", "--progress", "always"])
+        .stderr_contains("/1 tasks")
+        .stderr_contains("ok a")
+        .run();
+    assert!(ran.stderr.contains("\u{1b}["), "{}", ran.stderr);
+}

@@ -1,0 +1,49 @@
+//! `examples/shop` builds from a clean copy, and again on top of its own
+//! output, with nothing but the Rust toolchain.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::binary;
+
+/// Copies the checked-in files of `from` (no build output) into `to`.
+fn copy_sources(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read the example") {
+        let entry = entry.expect("directory entry");
+        let name = entry.file_name();
+        let ignored = [".orchestra", "target", "reports", "Cargo.lock", "entities"];
+        if ignored.iter().any(|i| name == *i) {
+            continue;
+        }
+        let (source, target) = (entry.path(), to.join(&name));
+        if source.is_dir() {
+            std::fs::create_dir_all(&target).expect("create directory");
+            copy_sources(&source, &target);
+        } else {
+            std::fs::copy(&source, &target).expect("copy file");
+        }
+    }
+}
+
+#[test]
+fn the_shop_example_builds_twice() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_sources(&example, dir.path());
+    for run in 1..=2 {
+        let output = Command::new(binary())
+            .args(["build", "--progress", "never"])
+            .current_dir(dir.path())
+            // The example's cargo must use the example's own target dir.
+            .env_remove("CARGO_TARGET_DIR")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run orchestra");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "run {run} failed:\n{stderr}");
+        assert!(stderr.contains("built 20 tasks"), "run {run}:\n{stderr}");
+    }
+    let schema = std::fs::read_to_string(dir.path().join("reports/schema.txt")).expect("schema");
+    assert_eq!(schema.matches("pub struct").count(), 4, "{schema}");
+    assert!(schema.contains("pub category_id: u32"), "{schema}");
+}
