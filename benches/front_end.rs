@@ -27,7 +27,10 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     // `cargo bench` passes `--bench`; skip flags.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let Some(path) = args.first() else {
         eprintln!("usage: cargo bench --bench front_end -- FILE [RUNS]");
         std::process::exit(2);
@@ -44,8 +47,18 @@ fn main() {
     });
     let validation = best(runs, || {
         let (config, _) = orchestra::config::decode(&document);
-        let (model, diagnostics) = validate(config, &text, "bench", Options { check_programs: true });
-        assert!(diagnostics.is_empty() && model.is_some(), "the file must be valid");
+        let (model, diagnostics) = validate(
+            config,
+            &text,
+            "bench",
+            Options {
+                check_programs: true,
+            },
+        );
+        assert!(
+            diagnostics.is_empty() && model.is_some(),
+            "the file must be valid"
+        );
         std::hint::black_box(model);
     });
     let validate_only = validation.saturating_sub(decode);

@@ -16,4 +16,5 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod report;
+pub mod run;
 pub mod validate;
