@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+pub mod cache;
+
 use crate::model::{CommandKind, Span};
 
 /// Index of a task in [`Plan::tasks`].

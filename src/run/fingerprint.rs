@@ -8,8 +8,8 @@
 
 use std::fmt;
 
-use super::codec::{Reader, Writer};
 use super::stat_cache::Hash;
+use crate::codec::{Reader, Writer};
 use crate::model::CommandKind;
 
 /// What a task's last success was computed from.

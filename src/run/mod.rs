@@ -2,7 +2,6 @@
 //! and incrementality (input expansion, stat cache, fingerprints, their
 //! store). The scheduler and executor join these.
 
-pub mod codec;
 pub mod fingerprint;
 pub mod history;
 pub mod inputs;

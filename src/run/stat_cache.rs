@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::codec::{Reader, Writer};
+use crate::codec::{Reader, Writer};
 
 pub type Hash = [u8; 32];
 

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::io;
 use std::path::Path;
 
-use super::codec::{Reader, Writer};
 use super::fingerprint::Record;
 use super::stat_cache::StatCache;
+use crate::codec::{Reader, Writer};
 
 /// `ORCHFP` and a version byte; bump the version when the layout changes.
 const MAGIC: &[u8; 8] = b"ORCHFP\x00\x01";

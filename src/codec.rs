@@ -1,4 +1,4 @@
-//! A tiny binary encoding for orchestra's caches: varints, byte strings and
+//! A tiny binary encoding for orchestra's caches (fingerprints, plan cache): varints, byte strings and
 //! 32-byte hashes. Decoding never panics: any malformed input is `None`,
 //! which callers treat as "no cache".
 
