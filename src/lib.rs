@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod codec;
 pub mod compile;
 pub mod config;
 pub mod diagnostic;

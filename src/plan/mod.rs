@@ -17,6 +17,8 @@ pub mod text;
 
 use std::time::Duration;
 
+pub mod cache;
+
 use crate::model::{CommandKind, Span};
 
 /// Index of a task in [`Plan::tasks`].

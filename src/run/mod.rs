@@ -13,18 +13,31 @@
 //! Nothing here prints. Everything observable leaves as an [`Event`] to a
 //! [`Reporter`] (implemented in `crate::report`), and the run ends with a
 //! [`Summary`].
+//!
+//! Durability and incrementality live beside the engine: [`state`] (the
+//! atomic `.orchestra/state.json`), [`history`], milestone [`lock`]s,
+//! [`secrets`] masking, and the pieces of up-to-date checks: [`inputs`]
+//! (glob expansion), [`stat_cache`], [`fingerprint`] and their [`store`].
 
 mod attempt;
 mod decide;
 mod dry_run;
 mod event;
 mod executor;
+pub mod fingerprint;
 mod gate;
+pub mod history;
+pub mod inputs;
 mod job;
+pub mod lock;
 mod priority;
 mod process;
 mod scheduler;
+pub mod secrets;
 mod spawn;
+pub mod stat_cache;
+pub mod state;
+pub mod store;
 
 #[cfg(test)]
 mod fake;

@@ -1,0 +1,431 @@
+//! The plan cache: `.orchestra/plan-cache` holds the last compiled plan,
+//! keyed by a hash of orchestra.kdl's bytes, the selection (addresses,
+//! `--complexity`, `--skip`, `--set`), the project directory's name and
+//! orchestra's version. A hit skips parsing, decoding, validation and
+//! lowering — parsing is the slowest step on large files. A miss, an old
+//! version, or a corrupt file is silently a miss.
+//!
+//! A cached plan skips validation, so its warnings (an optional check's
+//! program missing from PATH) are not repeated; errors cannot be cached,
+//! since only a valid file compiles.
+
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+
+use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, TaskId, TaskKind};
+use crate::codec::{Reader, Writer};
+use crate::model::CommandKind;
+
+const MAGIC: &[u8; 8] = b"ORCHPC\x00\x01";
+
+/// The cache key for a file and a selection.
+pub fn key(source: &[u8], selection: &[&str], project_dir: &str) -> [u8; 32] {
+    let mut w = Writer::default();
+    w.str(env!("CARGO_PKG_VERSION"));
+    w.bytes(source);
+    w.u64(selection.len() as u64);
+    for part in selection {
+        w.str(part);
+    }
+    w.str(project_dir);
+    *blake3::hash(&w.bytes).as_bytes()
+}
+
+/// The cached plan if the file holds one for `key`.
+pub fn load(path: &Path, key: &[u8; 32]) -> Option<Plan> {
+    let bytes = std::fs::read(path).ok()?;
+    let body = bytes.strip_prefix(MAGIC.as_slice())?;
+    let mut r = Reader::new(body);
+    if &r.hash()? != key {
+        return None;
+    }
+    let plan = decode(&mut r)?;
+    r.is_empty().then_some(plan)
+}
+
+/// Stores `plan` under `key`, atomically.
+pub fn save(path: &Path, key: &[u8; 32], plan: &Plan) -> io::Result<()> {
+    let mut w = Writer::default();
+    w.bytes.extend_from_slice(MAGIC);
+    w.hash(key);
+    encode(&mut w, plan);
+    crate::run::state::write_atomic(path, &w.bytes)
+}
+
+fn strs(w: &mut Writer, v: &[String]) {
+    w.u64(v.len() as u64);
+    for s in v {
+        w.str(s);
+    }
+}
+
+fn read_strs(r: &mut Reader<'_>) -> Option<Vec<String>> {
+    let n = r.count()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(r.str()?.to_owned());
+    }
+    Some(out)
+}
+
+fn opt_str(w: &mut Writer, v: Option<&String>) {
+    w.bool(v.is_some());
+    if let Some(s) = v {
+        w.str(s);
+    }
+}
+
+#[allow(clippy::option_option)] // Outer: malformed input. Inner: the field is absent.
+fn read_opt_str(r: &mut Reader<'_>) -> Option<Option<String>> {
+    Some(if r.bool()? {
+        Some(r.str()?.to_owned())
+    } else {
+        None
+    })
+}
+
+fn pairs(w: &mut Writer, v: &[(String, String)]) {
+    w.u64(v.len() as u64);
+    for (a, b) in v {
+        w.str(a);
+        w.str(b);
+    }
+}
+
+fn read_pairs(r: &mut Reader<'_>) -> Option<Vec<(String, String)>> {
+    let n = r.count()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push((r.str()?.to_owned(), r.str()?.to_owned()));
+    }
+    Some(out)
+}
+
+fn duration(w: &mut Writer, d: Option<Duration>) {
+    w.bool(d.is_some());
+    if let Some(d) = d {
+        w.u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    }
+}
+
+#[allow(clippy::option_option)] // Outer: malformed input. Inner: the field is absent.
+fn read_duration(r: &mut Reader<'_>) -> Option<Option<Duration>> {
+    Some(if r.bool()? {
+        Some(Duration::from_millis(r.u64()?))
+    } else {
+        None
+    })
+}
+
+fn command(w: &mut Writer, c: &Cmd) {
+    match c {
+        CommandKind::Shell(line) => {
+            w.u64(0);
+            w.str(line);
+        }
+        CommandKind::Exec(argv) => {
+            w.u64(1);
+            strs(w, argv);
+        }
+    }
+}
+
+fn read_command(r: &mut Reader<'_>) -> Option<Cmd> {
+    match r.u64()? {
+        0 => Some(CommandKind::Shell(r.str()?.to_owned())),
+        1 => Some(CommandKind::Exec(read_strs(r)?)),
+        _ => None,
+    }
+}
+
+fn small(r: &mut Reader<'_>) -> Option<u32> {
+    u32::try_from(r.u64()?).ok()
+}
+
+const KINDS: [TaskKind; 7] = [
+    TaskKind::Task,
+    TaskKind::Step,
+    TaskKind::Stage,
+    TaskKind::Phase,
+    TaskKind::Gate,
+    TaskKind::WaveGate,
+    TaskKind::Target,
+];
+
+fn encode_gate(w: &mut Writer, gate: &GateSpec) {
+    w.str(&gate.name);
+    w.u64(u64::from(gate.retries));
+    w.u64(gate.checks.len() as u64);
+    for check in &gate.checks {
+        w.str(&check.name);
+        command(w, &check.command);
+        w.bool(check.fix.is_some());
+        if let Some(fix) = &check.fix {
+            command(w, fix);
+        }
+        w.bool(check.optional);
+        duration(w, check.timeout);
+        w.u64(u64::from(check.retries));
+        opt_str(w, check.dir.as_ref());
+        pairs(w, &check.env);
+    }
+}
+
+fn decode_gate(r: &mut Reader<'_>) -> Option<GateSpec> {
+    let name = r.str()?.to_owned();
+    let retries = small(r)?;
+    let n = r.count()?;
+    let mut checks = Vec::with_capacity(n);
+    for _ in 0..n {
+        checks.push(CheckSpec {
+            name: r.str()?.to_owned(),
+            command: read_command(r)?,
+            fix: if r.bool()? {
+                Some(read_command(r)?)
+            } else {
+                None
+            },
+            optional: r.bool()?,
+            timeout: read_duration(r)?,
+            retries: small(r)?,
+            dir: read_opt_str(r)?,
+            env: read_pairs(r)?,
+        });
+    }
+    Some(GateSpec {
+        name,
+        retries,
+        checks,
+    })
+}
+
+fn encode_task(w: &mut Writer, t: &PlanTask) {
+    w.str(&t.address);
+    w.u64(KINDS.iter().position(|k| *k == t.kind).unwrap_or(0) as u64);
+    match &t.group {
+        None => w.u64(0),
+        Some(Group::Milestone(m)) => {
+            w.u64(1);
+            w.str(m);
+        }
+        Some(Group::Entity(g, e)) => {
+            w.u64(2);
+            w.str(g);
+            w.str(e);
+        }
+    }
+    w.u64(t.commands.len() as u64);
+    t.commands.iter().for_each(|c| command(w, c));
+    w.bool(t.gate.is_some());
+    if let Some(gate) = &t.gate {
+        encode_gate(w, gate);
+    }
+    w.u64(t.needs.len() as u64);
+    for need in &t.needs {
+        w.u64(u64::from(need.0));
+    }
+    w.u64(u64::from(t.wave));
+    strs(w, &t.inputs);
+    strs(w, &t.outputs);
+    pairs(w, &t.env);
+    opt_str(w, t.dir.as_ref());
+    duration(w, t.timeout);
+    w.u64(u64::from(t.retries));
+    opt_str(w, t.pool.as_ref());
+    opt_str(w, t.confirm.as_ref());
+    opt_str(w, t.description.as_ref());
+    w.u64(t.declared.offset() as u64);
+    w.u64(t.declared.len() as u64);
+}
+
+fn decode_task(r: &mut Reader<'_>, id: u32, count: usize) -> Option<PlanTask> {
+    let address = r.str()?.to_owned();
+    let kind = *KINDS.get(usize::try_from(r.u64()?).ok()?)?;
+    let group = match r.u64()? {
+        0 => None,
+        1 => Some(Group::Milestone(r.str()?.to_owned())),
+        2 => Some(Group::Entity(r.str()?.to_owned(), r.str()?.to_owned())),
+        _ => return None,
+    };
+    let n = r.count()?;
+    let mut commands = Vec::with_capacity(n);
+    for _ in 0..n {
+        commands.push(read_command(r)?);
+    }
+    let gate = if r.bool()? {
+        Some(decode_gate(r)?)
+    } else {
+        None
+    };
+    let n = r.count()?;
+    let mut needs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let need = small(r)?;
+        // Needs come before their dependents: anything else is corrupt.
+        if need >= id || need as usize >= count {
+            return None;
+        }
+        needs.push(TaskId(need));
+    }
+    Some(PlanTask {
+        id: TaskId(id),
+        address,
+        kind,
+        group,
+        commands,
+        gate,
+        needs,
+        wave: small(r)?,
+        inputs: read_strs(r)?,
+        outputs: read_strs(r)?,
+        env: read_pairs(r)?,
+        dir: read_opt_str(r)?,
+        timeout: read_duration(r)?,
+        retries: small(r)?,
+        pool: read_opt_str(r)?,
+        confirm: read_opt_str(r)?,
+        description: read_opt_str(r)?,
+        declared: (
+            usize::try_from(r.u64()?).ok()?,
+            usize::try_from(r.u64()?).ok()?,
+        )
+            .into(),
+    })
+}
+
+fn encode(w: &mut Writer, plan: &Plan) {
+    w.str(&plan.project);
+    strs(w, &plan.shell);
+    w.u64(plan.pools.len() as u64);
+    for (name, depth) in &plan.pools {
+        w.str(name);
+        w.u64(u64::from(*depth));
+    }
+    w.u64(plan.tasks.len() as u64);
+    plan.tasks.iter().for_each(|t| encode_task(w, t));
+    w.u64(plan.skipped.len() as u64);
+    for s in &plan.skipped {
+        w.str(&s.address);
+        w.str(&s.by);
+    }
+}
+
+fn decode(r: &mut Reader<'_>) -> Option<Plan> {
+    let project = r.str()?.to_owned();
+    let shell = read_strs(r)?;
+    let n = r.count()?;
+    let mut pools = Vec::with_capacity(n);
+    for _ in 0..n {
+        pools.push((r.str()?.to_owned(), small(r)?));
+    }
+    let count = r.count()?;
+    let mut tasks = Vec::with_capacity(count);
+    for i in 0..count {
+        tasks.push(decode_task(r, u32::try_from(i).ok()?, count)?);
+    }
+    let n = r.count()?;
+    let mut skipped = Vec::with_capacity(n);
+    for _ in 0..n {
+        skipped.push(Skipped {
+            address: r.str()?.to_owned(),
+            by: r.str()?.to_owned(),
+        });
+    }
+    Some(Plan {
+        project,
+        shell,
+        pools,
+        tasks,
+        skipped,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        let task = |id: u32, address: &str, needs: Vec<TaskId>| PlanTask {
+            id: TaskId(id),
+            address: address.into(),
+            kind: if id == 1 {
+                TaskKind::Gate
+            } else {
+                TaskKind::Step
+            },
+            group: Some(Group::Entity("entities".into(), "tag".into())),
+            commands: vec![CommandKind::Exec(vec!["cp".into(), "a b".into()])],
+            gate: (id == 1).then(|| GateSpec {
+                name: "verify".into(),
+                retries: 2,
+                checks: vec![CheckSpec {
+                    name: "fmt".into(),
+                    command: CommandKind::Shell("cargo fmt --check".into()),
+                    fix: Some(CommandKind::Shell("cargo fmt".into())),
+                    optional: true,
+                    timeout: Some(Duration::from_millis(1500)),
+                    retries: 1,
+                    dir: Some("crates".into()),
+                    env: vec![("A".into(), "1".into())],
+                }],
+            }),
+            needs,
+            wave: id + 1,
+            inputs: vec!["src/**/*.rs".into()],
+            outputs: vec!["out".into()],
+            env: vec![("RUST_LOG".into(), "info".into())],
+            dir: None,
+            timeout: None,
+            retries: 3,
+            pool: Some("db".into()),
+            confirm: Some("sure?".into()),
+            description: None,
+            declared: (10, 4).into(),
+        };
+        Plan {
+            project: "shop".into(),
+            shell: vec!["sh".into(), "-c".into()],
+            pools: vec![("db".into(), 1)],
+            tasks: vec![
+                task(0, "entities/tag/generate", vec![]),
+                task(1, "entities/tag/verify", vec![TaskId(0)]),
+            ],
+            skipped: vec![Skipped {
+                address: "M1/review".into(),
+                by: "review".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trips_under_its_key_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan-cache");
+        let k = key(b"task \"a\"", &["ci"], "shop");
+        save(&path, &k, &plan()).unwrap();
+        assert_eq!(load(&path, &k), Some(plan()));
+        let other = key(b"task \"a\"", &["ci", "--skip=x"], "shop");
+        assert_ne!(k, other);
+        assert_eq!(load(&path, &other), None);
+    }
+
+    #[test]
+    fn corrupt_files_are_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan-cache");
+        let k = key(b"x", &[], "p");
+        save(&path, &k, &plan()).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        for cut in [0, 5, 40, bytes.len() - 1] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            assert_eq!(load(&path, &k), None, "cut at {cut}");
+        }
+        for i in (40..bytes.len()).step_by(7) {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x5a;
+            std::fs::write(&path, flipped).unwrap();
+            let _ = load(&path, &k); // never panics
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! Task fingerprints: a BLAKE3 hash over everything that decides a task's
+//! result — its commands after templating, the shell, `dir`, the env it
+//! sets, the contents of every input file, and the fingerprints of the
+//! tasks it needs — plus the parts themselves, so a changed fingerprint can
+//! be explained ("input changed: src/a.rs") rather than just reported.
+//!
+//! Env values are kept only as hashes: they may hold secrets.
+
+use std::fmt;
+
+use super::stat_cache::Hash;
+use crate::codec::{Reader, Writer};
+use crate::model::CommandKind;
+
+/// What a task's last success was computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub fingerprint: Hash,
+    pub commands: Vec<CommandKind>,
+    pub shell: Vec<String>,
+    pub dir: String,
+    /// Sorted by name; values hashed.
+    pub env: Vec<(String, Hash)>,
+    /// Sorted by path; `None` for a named input that does not exist.
+    pub inputs: Vec<(String, Option<Hash>)>,
+    /// Sorted by address.
+    pub upstream: Vec<(String, Hash)>,
+}
+
+fn hash_str(s: &str) -> Hash {
+    *blake3::hash(s.as_bytes()).as_bytes()
+}
+
+impl Record {
+    pub fn new(
+        commands: Vec<CommandKind>,
+        shell: Vec<String>,
+        dir: String,
+        env: &[(String, String)],
+        mut inputs: Vec<(String, Option<Hash>)>,
+        mut upstream: Vec<(String, Hash)>,
+    ) -> Self {
+        // Later entries win, as when the env is applied.
+        let mut merged: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+        for (k, v) in env {
+            merged.insert(k, v);
+        }
+        let env = merged
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), hash_str(v)))
+            .collect();
+        inputs.sort();
+        upstream.sort();
+        let mut record = Self {
+            fingerprint: [0; 32],
+            commands,
+            shell,
+            dir,
+            env,
+            inputs,
+            upstream,
+        };
+        let mut w = Writer::default();
+        record.encode_parts(&mut w);
+        record.fingerprint = *blake3::hash(&w.bytes).as_bytes();
+        record
+    }
+
+    fn encode_parts(&self, w: &mut Writer) {
+        w.u64(self.commands.len() as u64);
+        for command in &self.commands {
+            match command {
+                CommandKind::Shell(line) => {
+                    w.u64(0);
+                    w.str(line);
+                }
+                CommandKind::Exec(argv) => {
+                    w.u64(1);
+                    w.u64(argv.len() as u64);
+                    for a in argv {
+                        w.str(a);
+                    }
+                }
+            }
+        }
+        w.u64(self.shell.len() as u64);
+        for s in &self.shell {
+            w.str(s);
+        }
+        w.str(&self.dir);
+        w.u64(self.env.len() as u64);
+        for (name, value) in &self.env {
+            w.str(name);
+            w.hash(value);
+        }
+        w.u64(self.inputs.len() as u64);
+        for (path, hash) in &self.inputs {
+            w.str(path);
+            w.bool(hash.is_some());
+            if let Some(h) = hash {
+                w.hash(h);
+            }
+        }
+        w.u64(self.upstream.len() as u64);
+        for (address, hash) in &self.upstream {
+            w.str(address);
+            w.hash(hash);
+        }
+    }
+
+    pub fn encode(&self, w: &mut Writer) {
+        w.hash(&self.fingerprint);
+        self.encode_parts(w);
+    }
+
+    pub fn decode(r: &mut Reader<'_>) -> Option<Self> {
+        let fingerprint = r.hash()?;
+        let mut commands = Vec::new();
+        for _ in 0..r.count()? {
+            commands.push(match r.u64()? {
+                0 => CommandKind::Shell(r.str()?.to_owned()),
+                1 => {
+                    let n = r.count()?;
+                    let mut argv = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        argv.push(r.str()?.to_owned());
+                    }
+                    CommandKind::Exec(argv)
+                }
+                _ => return None,
+            });
+        }
+        let mut shell = Vec::new();
+        for _ in 0..r.count()? {
+            shell.push(r.str()?.to_owned());
+        }
+        let dir = r.str()?.to_owned();
+        let mut env = Vec::new();
+        for _ in 0..r.count()? {
+            env.push((r.str()?.to_owned(), r.hash()?));
+        }
+        let mut inputs = Vec::new();
+        for _ in 0..r.count()? {
+            let path = r.str()?.to_owned();
+            let hash = if r.bool()? { Some(r.hash()?) } else { None };
+            inputs.push((path, hash));
+        }
+        let mut upstream = Vec::new();
+        for _ in 0..r.count()? {
+            upstream.push((r.str()?.to_owned(), r.hash()?));
+        }
+        Some(Self {
+            fingerprint,
+            commands,
+            shell,
+            dir,
+            env,
+            inputs,
+            upstream,
+        })
+    }
+}
+
+/// Why a task runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    Forced,
+    NoInputs,
+    NoPreviousRun,
+    CommandChanged { old: Vec<String>, new: Vec<String> },
+    ShellChanged { old: Vec<String>, new: Vec<String> },
+    DirChanged { old: String, new: String },
+    EnvChanged(Vec<String>),
+    InputsAdded(Vec<String>),
+    InputsRemoved(Vec<String>),
+    InputsChanged(Vec<String>),
+    UpstreamChanged(Vec<String>),
+    OutputsMissing(Vec<String>),
+}
+
+/// A command as a person reads it.
+pub fn display_command(command: &CommandKind) -> String {
+    match command {
+        CommandKind::Shell(line) => line.clone(),
+        CommandKind::Exec(argv) => argv
+            .iter()
+            .map(|a| {
+                if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c))
+                {
+                    format!("'{}'", a.replace('\'', "'\\''"))
+                } else {
+                    a.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// Everything that differs between the last success and now; empty when the
+/// fingerprints match.
+pub fn explain(previous: Option<&Record>, current: &Record) -> Vec<Reason> {
+    let Some(old) = previous else {
+        return vec![Reason::NoPreviousRun];
+    };
+    if old.fingerprint == current.fingerprint {
+        return Vec::new();
+    }
+    let mut reasons = Vec::new();
+    if old.commands != current.commands {
+        reasons.push(Reason::CommandChanged {
+            old: old.commands.iter().map(display_command).collect(),
+            new: current.commands.iter().map(display_command).collect(),
+        });
+    }
+    if old.shell != current.shell {
+        reasons.push(Reason::ShellChanged {
+            old: old.shell.clone(),
+            new: current.shell.clone(),
+        });
+    }
+    if old.dir != current.dir {
+        reasons.push(Reason::DirChanged {
+            old: old.dir.clone(),
+            new: current.dir.clone(),
+        });
+    }
+    let env = changed_keys(&old.env, &current.env);
+    if !env.is_empty() {
+        reasons.push(Reason::EnvChanged(env));
+    }
+    let (added, removed, changed) = diff(&old.inputs, &current.inputs);
+    for (list, make) in [
+        (added, Reason::InputsAdded as fn(Vec<String>) -> Reason),
+        (removed, Reason::InputsRemoved),
+        (changed, Reason::InputsChanged),
+    ] {
+        if !list.is_empty() {
+            reasons.push(make(list));
+        }
+    }
+    let (added, removed, changed) = diff(&old.upstream, &current.upstream);
+    let upstream: Vec<String> = added.into_iter().chain(removed).chain(changed).collect();
+    if !upstream.is_empty() {
+        reasons.push(Reason::UpstreamChanged(upstream));
+    }
+    reasons
+}
+
+/// Keys added, removed or with a different value (sorted inputs).
+fn changed_keys<V: PartialEq>(old: &[(String, V)], new: &[(String, V)]) -> Vec<String> {
+    let (a, r, c) = diff(old, new);
+    let mut all: Vec<String> = a.into_iter().chain(r).chain(c).collect();
+    all.sort();
+    all
+}
+
+/// (added, removed, changed) keys between two key-sorted lists.
+fn diff<V: PartialEq>(
+    old: &[(String, V)],
+    new: &[(String, V)],
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let old_map: std::collections::HashMap<&str, &V> =
+        old.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let new_map: std::collections::HashMap<&str, &V> =
+        new.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let added = new
+        .iter()
+        .filter(|(k, _)| !old_map.contains_key(k.as_str()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let removed = old
+        .iter()
+        .filter(|(k, _)| !new_map.contains_key(k.as_str()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let changed = new
+        .iter()
+        .filter(|(k, v)| old_map.get(k.as_str()).is_some_and(|o| *o != v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    (added, removed, changed)
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |v: &[String]| v.join(", ");
+        match self {
+            Self::Forced => write!(f, "forced (--force)"),
+            Self::NoInputs => write!(f, "declares no inputs, so it always runs"),
+            Self::NoPreviousRun => write!(f, "no previous successful run"),
+            Self::CommandChanged { old, new } => {
+                write!(
+                    f,
+                    "command changed\n    old: {}\n    new: {}",
+                    old.join(" && "),
+                    new.join(" && ")
+                )
+            }
+            Self::ShellChanged { old, new } => {
+                write!(
+                    f,
+                    "shell changed: `{}` → `{}`",
+                    old.join(" "),
+                    new.join(" ")
+                )
+            }
+            Self::DirChanged { old, new } => write!(f, "dir changed: `{old}` → `{new}`"),
+            Self::EnvChanged(names) => write!(f, "env changed: {}", list(names)),
+            Self::InputsAdded(files) => write!(f, "input added: {}", list(files)),
+            Self::InputsRemoved(files) => write!(f, "input removed: {}", list(files)),
+            Self::InputsChanged(files) => write!(f, "input changed: {}", list(files)),
+            Self::UpstreamChanged(tasks) => write!(f, "upstream task changed: {}", list(tasks)),
+            Self::OutputsMissing(files) => write!(f, "output missing: {}", list(files)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(cmd: &str, env: &[(&str, &str)], inputs: &[(&str, u8)], up: &[(&str, u8)]) -> Record {
+        Record::new(
+            vec![CommandKind::Shell(cmd.into())],
+            vec!["sh".into(), "-c".into()],
+            ".".into(),
+            &env.iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect::<Vec<_>>(),
+            inputs
+                .iter()
+                .map(|(p, h)| ((*p).into(), Some([*h; 32])))
+                .collect(),
+            up.iter().map(|(a, h)| ((*a).into(), [*h; 32])).collect(),
+        )
+    }
+
+    #[test]
+    fn same_parts_same_fingerprint_in_any_order() {
+        let a = record(
+            "make",
+            &[("A", "1"), ("B", "2")],
+            &[("x", 1), ("y", 2)],
+            &[],
+        );
+        let b = record(
+            "make",
+            &[("B", "2"), ("A", "1")],
+            &[("y", 2), ("x", 1)],
+            &[],
+        );
+        assert_eq!(a.fingerprint, b.fingerprint);
+        assert!(explain(Some(&a), &b).is_empty());
+    }
+
+    #[test]
+    fn explains_each_kind_of_change() {
+        let old = record("make", &[("A", "1")], &[("x", 1), ("y", 2)], &[("up", 1)]);
+        let new = record(
+            "make all",
+            &[("A", "2")],
+            &[("y", 3), ("z", 4)],
+            &[("up", 2)],
+        );
+        let reasons = explain(Some(&old), &new);
+        assert_eq!(
+            reasons,
+            vec![
+                Reason::CommandChanged {
+                    old: vec!["make".into()],
+                    new: vec!["make all".into()]
+                },
+                Reason::EnvChanged(vec!["A".into()]),
+                Reason::InputsAdded(vec!["z".into()]),
+                Reason::InputsRemoved(vec!["x".into()]),
+                Reason::InputsChanged(vec!["y".into()]),
+                Reason::UpstreamChanged(vec!["up".into()]),
+            ]
+        );
+        assert_eq!(explain(None, &new), vec![Reason::NoPreviousRun]);
+    }
+
+    #[test]
+    fn env_values_are_not_stored_in_clear() {
+        let r = record("x", &[("TOKEN", "hunter2")], &[], &[]);
+        let mut w = Writer::default();
+        r.encode(&mut w);
+        assert!(!w.bytes.windows(7).any(|win| win == b"hunter2"));
+        let back = Record::decode(&mut Reader::new(&w.bytes)).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn exec_commands_display_quoted() {
+        let c = CommandKind::Exec(vec!["echo".into(), "a b".into(), "it's".into()]);
+        assert_eq!(display_command(&c), "echo 'a b' 'it'\\''s'");
+    }
+}

@@ -1,0 +1,191 @@
+//! File content hashes, recomputed only when a file's size, mtime or inode
+//! changed since it was last hashed — the way git's index avoids reading
+//! unchanged files — so a no-op build stats files and hashes nothing.
+//!
+//! A file whose mtime is within [`RACY_WINDOW`] of the moment it was hashed
+//! could change again within the same timestamp tick without its stat
+//! changing; such an entry is marked racy and hashed again next time.
+
+use std::collections::HashMap;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::codec::{Reader, Writer};
+
+pub type Hash = [u8; 32];
+
+const RACY_WINDOW: Duration = Duration::from_secs(2);
+
+/// What we knew about one file when we last hashed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ino: u64,
+    pub racy: bool,
+    pub hash: Hash,
+}
+
+#[derive(Debug, Default)]
+pub struct StatCache {
+    entries: HashMap<String, Entry>,
+    /// Files hashed (read) since load: the measure of a no-op's cost.
+    pub hashed: usize,
+    changed: bool,
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.mtime()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(meta.mtime_nsec())
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// Hashes a file's contents with BLAKE3.
+pub fn hash_file(path: &Path) -> io::Result<Hash> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    Ok(*hasher.finalize().as_bytes())
+}
+
+impl StatCache {
+    /// The hash of `rel` (relative to `root`), from the cache when its stat
+    /// is unchanged and the entry is not racy.
+    pub fn hash(&mut self, root: &Path, rel: &str) -> io::Result<Hash> {
+        let path = root.join(rel);
+        let meta = std::fs::metadata(&path)?;
+        let (size, mtime, ino) = (meta.len(), mtime_ns(&meta), meta.ino());
+        if let Some(e) = self.entries.get(rel)
+            && !e.racy
+            && e.size == size
+            && e.mtime_ns == mtime
+            && e.ino == ino
+        {
+            return Ok(e.hash);
+        }
+        let hash = hash_file(&path)?;
+        self.hashed += 1;
+        let window = i64::try_from(RACY_WINDOW.as_nanos()).unwrap_or(i64::MAX);
+        let entry = Entry {
+            size,
+            mtime_ns: mtime,
+            ino,
+            racy: now_ns().saturating_sub(mtime) < window,
+            hash,
+        };
+        if self.entries.insert(rel.to_owned(), entry) != Some(entry) {
+            self.changed = true;
+        }
+        Ok(hash)
+    }
+
+    /// Whether anything changed since load (so saving can be skipped).
+    pub fn is_changed(&self) -> bool {
+        self.changed
+    }
+
+    pub fn encode(&self, w: &mut Writer) {
+        w.u64(self.entries.len() as u64);
+        let mut paths: Vec<&String> = self.entries.keys().collect();
+        paths.sort();
+        for path in paths {
+            let e = &self.entries[path];
+            w.str(path);
+            w.u64(e.size);
+            w.i64(e.mtime_ns);
+            w.u64(e.ino);
+            w.bool(e.racy);
+            w.hash(&e.hash);
+        }
+    }
+
+    pub fn decode(r: &mut Reader<'_>) -> Option<Self> {
+        let count = r.count()?;
+        let mut entries = HashMap::with_capacity(count);
+        for _ in 0..count {
+            let path = r.str()?.to_owned();
+            let entry = Entry {
+                size: r.u64()?,
+                mtime_ns: r.i64()?,
+                ino: r.u64()?,
+                racy: r.bool()?,
+                hash: r.hash()?,
+            };
+            entries.insert(path, entry);
+        }
+        Some(Self {
+            entries,
+            hashed: 0,
+            changed: false,
+        })
+    }
+
+    #[cfg(test)]
+    fn entry(&self, rel: &str) -> Option<Entry> {
+        self.entries.get(rel).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn age(path: &Path, seconds: u64) {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        let when = SystemTime::now() - Duration::from_secs(seconds);
+        file.set_modified(when).unwrap();
+    }
+
+    #[test]
+    fn unchanged_files_are_not_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "one").unwrap();
+        age(&path, 100);
+        let mut cache = StatCache::default();
+        let first = cache.hash(dir.path(), "a.txt").unwrap();
+        assert_eq!(cache.hashed, 1);
+        assert!(!cache.entry("a.txt").unwrap().racy);
+        assert_eq!(cache.hash(dir.path(), "a.txt").unwrap(), first);
+        assert_eq!(cache.hashed, 1, "second lookup is served from the cache");
+        // A touch changes the mtime: the file is read again, same hash.
+        age(&path, 50);
+        assert_eq!(cache.hash(dir.path(), "a.txt").unwrap(), first);
+        assert_eq!(cache.hashed, 2);
+        std::fs::write(&path, "two").unwrap();
+        assert_ne!(cache.hash(dir.path(), "a.txt").unwrap(), first);
+    }
+
+    #[test]
+    fn recently_modified_files_are_racy_and_rehashed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b"), "x").unwrap();
+        let mut cache = StatCache::default();
+        cache.hash(dir.path(), "b").unwrap();
+        assert!(cache.entry("b").unwrap().racy);
+        cache.hash(dir.path(), "b").unwrap();
+        assert_eq!(cache.hashed, 2);
+    }
+
+    #[test]
+    fn encodes_and_decodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c");
+        std::fs::write(&path, "x").unwrap();
+        age(&path, 10);
+        let mut cache = StatCache::default();
+        cache.hash(dir.path(), "c").unwrap();
+        let mut w = Writer::default();
+        cache.encode(&mut w);
+        let back = StatCache::decode(&mut Reader::new(&w.bytes)).unwrap();
+        assert_eq!(back.entry("c"), cache.entry("c"));
+        assert!(!back.is_changed());
+    }
+}
