@@ -60,7 +60,7 @@ impl<'m> Lowering<'m> {
                     start.extend_from_slice(&parts[r].ends);
                 }
                 start.extend(barrier);
-                parts[e] = self.entity(group, e, &keys, start);
+                parts[e] = self.entity(group, e, waves[e], &keys, start);
             }
             if let Some(gate) = group.wave_gate.as_ref().and_then(|w| self.model.gate(w)) {
                 let needs = members
@@ -91,11 +91,16 @@ impl<'m> Lowering<'m> {
         &mut self,
         group: &'m EntityGroup,
         e: usize,
+        wave: u32,
         keys: &[&str],
         start: Vec<TaskId>,
     ) -> Part {
         let entity = &group.entities[e];
-        let cluster = Group::Entity(group.name.value.clone(), entity.name.value.clone());
+        let cluster = Group::Entity {
+            group: group.name.value.clone(),
+            entity: entity.name.value.clone(),
+            wave,
+        };
         let first = self.out.graph.len();
         let mut previous = start;
         for step in &group.steps {

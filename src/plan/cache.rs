@@ -209,10 +209,15 @@ fn encode_task(w: &mut Writer, t: &PlanTask) {
             w.u64(1);
             w.str(m);
         }
-        Some(Group::Entity(g, e)) => {
+        Some(Group::Entity {
+            group: g,
+            entity: e,
+            wave,
+        }) => {
             w.u64(2);
             w.str(g);
             w.str(e);
+            w.u64(u64::from(*wave));
         }
     }
     w.u64(t.commands.len() as u64);
@@ -245,7 +250,11 @@ fn decode_task(r: &mut Reader<'_>, id: u32, count: usize) -> Option<PlanTask> {
     let group = match r.u64()? {
         0 => None,
         1 => Some(Group::Milestone(r.str()?.to_owned())),
-        2 => Some(Group::Entity(r.str()?.to_owned(), r.str()?.to_owned())),
+        2 => Some(Group::Entity {
+            group: r.str()?.to_owned(),
+            entity: r.str()?.to_owned(),
+            wave: small(r)?,
+        }),
         _ => return None,
     };
     let n = r.count()?;
@@ -354,7 +363,11 @@ mod tests {
             } else {
                 TaskKind::Step
             },
-            group: Some(Group::Entity("entities".into(), "tag".into())),
+            group: Some(Group::Entity {
+                group: "entities".into(),
+                entity: "tag".into(),
+                wave: 1,
+            }),
             commands: vec![CommandKind::Exec(vec!["cp".into(), "a b".into()])],
             gate: (id == 1).then(|| GateSpec {
                 name: "verify".into(),

@@ -24,7 +24,11 @@ pub fn render(plan: &Plan) -> String {
             Some(group) => {
                 let (id, label) = match group {
                     Group::Milestone(m) => (format!("cluster_milestone_{m}"), m.clone()),
-                    Group::Entity(g, e) => (format!("cluster_entity_{g}/{e}"), format!("{g}/{e}")),
+                    Group::Entity {
+                        group: g,
+                        entity: e,
+                        ..
+                    } => (format!("cluster_entity_{g}/{e}"), format!("{g}/{e}")),
                 };
                 let at = *first_of.entry(id.clone()).or_insert(task.id.index());
                 clusters

@@ -67,8 +67,14 @@ pub struct Task<'a> {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum GroupRef<'a> {
-    Milestone { milestone: &'a str },
-    Entity { entities: &'a str, entity: &'a str },
+    Milestone {
+        milestone: &'a str,
+    },
+    Entity {
+        entities: &'a str,
+        entity: &'a str,
+        entity_wave: u32,
+    },
 }
 
 /// `{"shell": "line"}` or `{"exec": ["prog", "arg"]}`.
@@ -150,9 +156,14 @@ pub fn document<'a>(plan: &'a Plan, file: &'a str, source: &str) -> Document<'a>
                     kind: kind_name(t.kind),
                     group: t.group.as_ref().map(|g| match g {
                         Group::Milestone(m) => GroupRef::Milestone { milestone: m },
-                        Group::Entity(g, e) => GroupRef::Entity {
-                            entities: g,
-                            entity: e,
+                        Group::Entity {
+                            group,
+                            entity,
+                            wave,
+                        } => GroupRef::Entity {
+                            entities: group,
+                            entity,
+                            entity_wave: *wave,
                         },
                     }),
                     description: t.description.as_deref(),

@@ -54,8 +54,13 @@ pub enum TaskKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Group {
     Milestone(String),
-    /// Entity group name and entity name.
-    Entity(String, String),
+    /// One entity of a group, with the entity's wave (1 + the highest wave
+    /// among its relations), which a reader checks against the relations.
+    Entity {
+        group: String,
+        entity: String,
+        wave: u32,
+    },
 }
 
 /// A command after templating.

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::describe::{command_line, kind_name};
-use super::{Plan, PlanTask};
+use super::{Group, Plan, PlanTask};
 use crate::error::plural;
 use crate::model::format_duration;
 
@@ -60,6 +60,11 @@ fn write_task(out: &mut String, plan: &Plan, task: &PlanTask) {
         if gate.retries > 0 {
             details.push(format!("retries {}", gate.retries));
         }
+    }
+    // Task waves count every step; the entity's own wave is what a reader
+    // checks against its relations.
+    if let Some(Group::Entity { wave, .. }) = &task.group {
+        details.push(format!("entity wave {wave}"));
     }
     if let Some(pool) = &task.pool {
         details.push(format!("pool {pool}"));
