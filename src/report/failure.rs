@@ -117,6 +117,7 @@ impl fmt::Display for Report<'_> {
                 self.attempts()
             ),
             Failure::Refused(reason) => write!(f, "{kind} `{address}` did not run: {reason}"),
+            Failure::Interrupted => write!(f, "{kind} `{address}` was interrupted"),
         }
     }
 }

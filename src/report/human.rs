@@ -8,7 +8,7 @@ use miette::NamedSource;
 use super::{failure, lines};
 use crate::diagnostic::RenderOptions;
 use crate::plan::{Plan, TaskId};
-use crate::run::{Event, Reporter, Status, command_text, step_command};
+use crate::run::{Event, Failure, Reporter, Status, command_text, step_command};
 
 /// Where human output goes.
 pub trait Screen {
@@ -120,6 +120,8 @@ impl<S: Screen> Reporter for Human<'_, S> {
                 self.screen
                     .line(&lines::finished(self.done, self.total, spec, record));
                 match &record.status {
+                    // The interrupt was announced; a report per task adds nothing.
+                    Status::Failed(Failure::Interrupted) => {}
                     Status::Failed(why) => {
                         let report = failure::render(spec, record, why, self.source, self.render);
                         self.screen.line(report.trim_end());
@@ -129,6 +131,9 @@ impl<S: Screen> Reporter for Human<'_, S> {
                     }
                     _ => {}
                 }
+            }
+            Event::Interrupted { hard, running } => {
+                self.screen.line(&lines::interrupted(hard, running));
             }
             Event::RunFinished { summary } => {
                 self.screen.run_finished();

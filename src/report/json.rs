@@ -38,6 +38,7 @@ pub fn summary(plan: &Plan, summary: &Summary) -> Value {
         "version": VERSION,
         "project": plan.project,
         "success": summary.success(),
+        "interrupted": summary.interrupted,
         "duration_ms": millis(summary.duration),
         "waves": waves,
         "tasks": tasks,
@@ -47,6 +48,8 @@ pub fn summary(plan: &Plan, summary: &Summary) -> Value {
             "succeeded": summary.succeeded(),
             "failed": summary.failed(),
             "not_run": summary.not_run(),
+            "resumed": summary.resumed(),
+            "locked": summary.locked(),
             "skipped": plan.skipped.len(),
         },
     })
@@ -69,13 +72,20 @@ fn kind(kind: TaskKind) -> &'static str {
 }
 
 fn task_json(plan: &Plan, task: &PlanTask, record: &TaskRecord) -> Value {
-    let (status, failure, blocked_by) = match &record.status {
+    let (status, failure, blocked_by) = match record.status.clone() {
         Status::Succeeded => ("succeeded", Value::Null, Value::Null),
-        Status::Failed(failure) => ("failed", failure_json(task, failure), Value::Null),
+        Status::Failed(failure) => ("failed", failure_json(task, &failure), Value::Null),
         Status::NotRun(SkipReason::DependencyFailed(on)) => {
-            ("not-run", Value::Null, json!(plan.task(*on).address))
+            ("not-run", Value::Null, json!(plan.task(on).address))
         }
         Status::NotRun(SkipReason::Stopped) => ("not-run", Value::Null, Value::Null),
+        Status::NotRun(SkipReason::Resumed) => ("resumed", Value::Null, Value::Null),
+        Status::NotRun(SkipReason::Locked(by)) if by == task.id => {
+            ("locked", Value::Null, Value::Null)
+        }
+        Status::NotRun(SkipReason::Locked(by)) => {
+            ("locked", Value::Null, json!(plan.task(by).address))
+        }
     };
     json!({
         "address": task.address,
@@ -115,6 +125,15 @@ fn failure_json(task: &PlanTask, failure: &Failure) -> Value {
                 "message": lines::exit(exit),
             })
         }
+        Failure::Interrupted => json!({
+            "step": "interrupted",
+            "check": null,
+            "command": null,
+            "exit_code": null,
+            "signal": null,
+            "timed_out": false,
+            "message": "interrupted",
+        }),
         Failure::Refused(reason) => json!({
             "step": "confirm",
             "check": null,

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::error::plural;
 use crate::model::format_duration;
-use crate::plan::{Plan, PlanTask};
-use crate::run::{Exit, SkipReason, Status, Summary, TaskRecord};
+use crate::plan::{Group, Plan, PlanTask};
+use crate::run::{Exit, Failure, SkipReason, Status, Summary, TaskRecord};
 
 /// `0.4s`, `12s`, `3m05s`, `1h02m`: short, and precise where it matters.
 pub fn elapsed(d: Duration) -> String {
@@ -41,6 +41,7 @@ pub fn started(done: usize, total: usize, address: &str) -> String {
 pub fn finished(done: usize, total: usize, task: &PlanTask, record: &TaskRecord) -> String {
     let word = match record.status {
         Status::Succeeded => "ok",
+        Status::Failed(Failure::Interrupted) => "interrupted",
         _ => "FAILED",
     };
     let mut line = format!(
@@ -73,13 +74,25 @@ pub fn finished(done: usize, total: usize, task: &PlanTask, record: &TaskRecord)
     line
 }
 
-/// Under `--keep-going`: a task that cannot run because a need failed.
+/// A task that does not run: a need failed (under `--keep-going`), it was
+/// done in the interrupted run (`--resume`), or another build holds a lock.
 pub fn skipped(done: usize, total: usize, plan: &Plan, task: &PlanTask, why: SkipReason) -> String {
     let reason = match why {
         SkipReason::DependencyFailed(failed) => {
             format!("needs `{}`, which failed", plan.task(failed).address)
         }
         SkipReason::Stopped => "the build stopped".to_owned(),
+        SkipReason::Resumed => "done in the interrupted run".to_owned(),
+        SkipReason::Locked(by) if by == task.id => match &task.group {
+            Some(Group::Milestone(name)) => {
+                format!("milestone `{name}` is locked by another build")
+            }
+            _ => "locked by another build".to_owned(),
+        },
+        SkipReason::Locked(by) => format!(
+            "needs `{}`, which another build holds locked",
+            plan.task(by).address
+        ),
     };
     format!(
         "{} skipped {}: {reason}",
@@ -155,6 +168,21 @@ pub fn left_out(address: &str, by: &str) -> String {
     format!("skipped {address} (--skip {by})")
 }
 
+/// Ctrl-C arrived: what happens to the running tasks.
+pub fn interrupted(hard: bool, running: usize) -> String {
+    if hard {
+        format!(
+            "interrupted again: killing {} now",
+            plural(running, "running task")
+        )
+    } else {
+        format!(
+            "interrupted: stopping {} (Ctrl-C again to kill at once); no new task starts",
+            plural(running, "running task")
+        )
+    }
+}
+
 /// The last line of a run.
 pub fn summary(plan: &Plan, summary: &Summary) -> String {
     let took = elapsed(summary.duration);
@@ -170,15 +198,26 @@ pub fn summary(plan: &Plan, summary: &Summary) -> String {
     if !plan.skipped.is_empty() {
         notes.push(format!("{} left out by --skip", plan.skipped.len()));
     }
+    if summary.resumed() > 0 {
+        notes.push(format!("{} done in the interrupted run", summary.resumed()));
+    }
+    if summary.locked() > 0 {
+        notes.push(format!("{} locked by another build", summary.locked()));
+    }
     let notes = if notes.is_empty() {
         String::new()
     } else {
         format!(" ({})", notes.join(", "))
     };
     if summary.success() {
+        let built = summary.tasks.len() - summary.resumed() - summary.locked();
+        format!("built {} in {took}{notes}", plural(built, "task"))
+    } else if summary.interrupted {
+        let stopped = summary.count_failures(|f| *f == Failure::Interrupted);
         format!(
-            "built {} in {took}{notes}",
-            plural(summary.tasks.len(), "task")
+            "interrupted: {stopped} stopped, {} not run, {} succeeded in {took}{notes}",
+            summary.not_run(),
+            summary.succeeded()
         )
     } else {
         let not_run = summary.not_run();

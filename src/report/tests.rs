@@ -124,6 +124,7 @@ fn progress_lines() {
     let summary = |records: Vec<TaskRecord>| Summary {
         tasks: records,
         duration: Duration::from_secs(75),
+        interrupted: false,
     };
     let text = [
         lines::elapsed(Duration::from_millis(40)),
@@ -241,6 +242,7 @@ fn json_summary() {
             },
         ],
         duration: Duration::from_millis(1500),
+        interrupted: false,
     };
     let value = json::summary(&plan, &summary);
     insta::assert_snapshot!(serde_json::to_string_pretty(&value).unwrap());

@@ -1,11 +1,13 @@
 //! The "should this task run?" decision taken just before a task starts.
 //!
-//! Today it answers confirmations (`confirm="…"`); up-to-date checks and
-//! `--resume` will answer here too, so the scheduler has one place to ask.
+//! It answers confirmations (`confirm="…"`) here, and `--resume` and
+//! milestone locks in [`super::resume`], so the scheduler has one place to
+//! ask.
 //! Asking a person is I/O, so the question itself is a closure supplied by
 //! `crate::report`; the policy around it lives here and is tested without a
 //! terminal.
 
+use super::event::SkipReason;
 use crate::plan::PlanTask;
 
 /// The answer for one task.
@@ -14,6 +16,9 @@ pub enum Decision {
     Run,
     /// Fail the task without running it, for this reason.
     Refuse(String),
+    /// Do not run it: done already (its dependents may start) or locked by
+    /// another build (its dependents are skipped too).
+    Skip(SkipReason),
 }
 
 pub trait Decide {

@@ -41,4 +41,7 @@ impl Executor for DryRunExecutor {
     fn available(&self, program: &str) -> bool {
         which::which(program).is_ok()
     }
+
+    /// Nothing runs, so there is nothing to stop.
+    fn interrupt(&mut self, _hard: bool) {}
 }

@@ -58,6 +58,9 @@ pub enum Failure {
     },
     /// The task was not allowed to start (a confirmation was refused).
     Refused(String),
+    /// The run was interrupted (Ctrl-C, SIGTERM) while the task ran; its
+    /// process group was stopped.
+    Interrupted,
 }
 
 impl Failure {
@@ -89,8 +92,22 @@ pub struct GateRecord {
 pub enum SkipReason {
     /// It depends on this failed task (reported at once under `--keep-going`).
     DependencyFailed(TaskId),
-    /// The build stopped after a failure before this task could start.
+    /// The build stopped (after a failure or an interrupt) before this task
+    /// could start.
     Stopped,
+    /// `--resume`: it succeeded in the interrupted run this one continues.
+    Resumed,
+    /// Another build holds the milestone lock of this task, or of the task
+    /// named (which this one needs).
+    Locked(TaskId),
+}
+
+impl SkipReason {
+    /// Whether the build is still a success with this task not run: its work
+    /// is done already, or another build is doing it.
+    pub fn is_benign(self) -> bool {
+        matches!(self, Self::Resumed | Self::Locked(_))
+    }
 }
 
 /// Where a task ended up.
@@ -118,11 +135,18 @@ pub struct TaskRecord {
 pub struct Summary {
     pub tasks: Vec<TaskRecord>,
     pub duration: Duration,
+    /// The run was interrupted (Ctrl-C, SIGTERM): exit code 130.
+    pub interrupted: bool,
 }
 
 impl Summary {
     pub fn success(&self) -> bool {
-        self.tasks.iter().all(|t| t.status == Status::Succeeded)
+        !self.interrupted
+            && self.tasks.iter().all(|t| match t.status {
+                Status::Succeeded => true,
+                Status::NotRun(reason) => reason.is_benign(),
+                Status::Failed(_) => false,
+            })
     }
 
     pub fn failed(&self) -> usize {
@@ -133,8 +157,24 @@ impl Summary {
         self.count(|s| *s == Status::Succeeded)
     }
 
+    /// Tasks that did not run for a reason that fails the build.
     pub fn not_run(&self) -> usize {
-        self.count(|s| matches!(s, Status::NotRun(_)))
+        self.count(|s| matches!(s, Status::NotRun(r) if !r.is_benign()))
+    }
+
+    /// Tasks skipped because the interrupted run had done them (`--resume`).
+    pub fn resumed(&self) -> usize {
+        self.count(|s| *s == Status::NotRun(SkipReason::Resumed))
+    }
+
+    /// Tasks skipped because another build holds their milestone's lock.
+    pub fn locked(&self) -> usize {
+        self.count(|s| matches!(s, Status::NotRun(SkipReason::Locked(_))))
+    }
+
+    /// Failed tasks whose failure matches `f`.
+    pub fn count_failures(&self, f: impl Fn(&Failure) -> bool) -> usize {
+        self.count(|s| matches!(s, Status::Failed(failure) if f(failure)))
     }
 
     fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
@@ -173,8 +213,9 @@ pub enum Event<'a> {
     },
     /// A task failed an attempt and starts again from its first command.
     Retrying { task: TaskId, attempt: u32 },
-    /// Under `--keep-going`, a task that can no longer run because something
-    /// it needs failed.
+    /// A task that will not run: under `--keep-going` because something it
+    /// needs failed; done in the interrupted run (`--resume`); or locked by
+    /// another build.
     TaskSkipped { task: TaskId, reason: SkipReason },
     /// A task ended (succeeded or failed); `output` is all it printed.
     TaskFinished {
@@ -182,6 +223,9 @@ pub enum Event<'a> {
         record: &'a TaskRecord,
         output: &'a str,
     },
+    /// Ctrl-C (or SIGTERM) arrived: no new task starts and the `running`
+    /// ones are stopped, at once (KILL) when `hard` (a second Ctrl-C).
+    Interrupted { hard: bool, running: usize },
     /// The run is over; every task has a record.
     RunFinished { summary: &'a Summary },
 }

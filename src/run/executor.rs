@@ -49,6 +49,9 @@ pub enum Update {
         line: String,
     },
     Finished(Completion),
+    /// Ctrl-C, SIGTERM or SIGHUP reached orchestra. It comes through the
+    /// executor's channel because that is where the scheduler waits.
+    Interrupted,
 }
 
 /// Runs jobs. `start` must not block on the job; `wait` blocks until some
@@ -59,4 +62,7 @@ pub trait Executor {
     fn wait(&mut self) -> Update;
     /// Whether `program` can be found, for optional checks.
     fn available(&self, program: &str) -> bool;
+    /// Stops every running job: TERM now and KILL after a grace period, or
+    /// KILL at once when `hard`. Each still reports `Finished` as usual.
+    fn interrupt(&mut self, hard: bool);
 }

@@ -22,6 +22,10 @@ pub(crate) struct Fake {
     /// (finish tick, start order, job).
     running: Vec<(u64, usize, Job)>,
     started: usize,
+    /// Deliver an interrupt when the clock would pass this tick.
+    interrupt_at: Option<u64>,
+    /// Start orders of jobs stopped by `interrupt`.
+    killed: Vec<usize>,
     /// Every command started, with its start tick, in order.
     pub(crate) ran: Vec<(u64, String)>,
 }
@@ -44,6 +48,12 @@ impl Fake {
 
     pub(crate) fn fails(self, command: &str, times: usize) -> Self {
         self.exits(command, std::iter::repeat_n(Exit::Code(1), times))
+    }
+
+    /// An interrupt (Ctrl-C) arrives at this tick.
+    pub(crate) fn interrupts_at(mut self, tick: u64) -> Self {
+        self.interrupt_at = Some(tick);
+        self
     }
 
     pub(crate) fn missing(mut self, program: &str) -> Self {
@@ -75,14 +85,24 @@ impl Executor for Fake {
         let next = (0..self.running.len())
             .min_by_key(|&i| (self.running[i].0, self.running[i].1))
             .expect("wait is only called while a job is unfinished");
-        let (finish, _, job) = self.running.remove(next);
+        if let Some(at) = self.interrupt_at
+            && self.running[next].0 > at
+        {
+            self.interrupt_at = None;
+            self.now = at;
+            return Update::Interrupted;
+        }
+        let (finish, order, job) = self.running.remove(next);
         self.now = finish;
         let text = command_text(&job.command);
-        let exit = self
-            .exits
-            .get_mut(&text)
-            .and_then(VecDeque::pop_front)
-            .unwrap_or(Exit::Success);
+        let exit = if self.killed.contains(&order) {
+            Exit::Signal(15)
+        } else {
+            self.exits
+                .get_mut(&text)
+                .and_then(VecDeque::pop_front)
+                .unwrap_or(Exit::Success)
+        };
         Update::Finished(Completion {
             task: job.task,
             exit,
@@ -92,5 +112,13 @@ impl Executor for Fake {
 
     fn available(&self, program: &str) -> bool {
         !self.missing.iter().any(|m| m == program)
+    }
+
+    /// Every running job ends now, killed by SIGTERM.
+    fn interrupt(&mut self, _hard: bool) {
+        for (finish, order, _) in &mut self.running {
+            *finish = self.now;
+            self.killed.push(*order);
+        }
     }
 }

@@ -7,8 +7,9 @@
 //! [`ProcessExecutor`] spawns real processes (own process group, timeout,
 //! captured output), [`DryRunExecutor`] pretends every command succeeded, and
 //! the unit tests use a fake with a simulated clock. Before a task starts, a
-//! [`Decide`] says whether it may (confirmations now; up-to-date checks and
-//! resume later).
+//! [`Decide`] says whether it may: confirmations, and [`Resume`] for
+//! `--resume` and milestone locks. Interrupts (Ctrl-C) reach the scheduler
+//! as a message through the executor's channel ([`Interrupter`]).
 //!
 //! Nothing here prints. Everything observable leaves as an [`Event`] to a
 //! [`Reporter`] (implemented in `crate::report`), and the run ends with a
@@ -26,12 +27,14 @@ mod event;
 mod executor;
 pub mod fingerprint;
 mod gate;
+mod groups;
 pub mod history;
 pub mod inputs;
 mod job;
 pub mod lock;
 mod priority;
 mod process;
+mod resume;
 mod scheduler;
 pub mod secrets;
 mod spawn;
@@ -43,6 +46,8 @@ pub mod store;
 mod fake;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_durable;
 #[cfg(test)]
 mod tests_gate;
 
@@ -57,7 +62,8 @@ pub use event::{
 };
 pub use executor::{Completion, Executor, Job, Update};
 pub use priority::critical_path;
-pub use process::ProcessExecutor;
+pub use process::{Interrupter, ProcessExecutor};
+pub use resume::Resume;
 pub use scheduler::run;
 
 /// How to run a plan; everything the command line and project decide.

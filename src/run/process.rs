@@ -15,6 +15,7 @@ use std::thread;
 
 use super::event::Exit;
 use super::executor::{Completion, Executor, Job, Update};
+use super::groups::Groups;
 use super::spawn::{self, Shell, Started};
 
 pub struct ProcessExecutor {
@@ -29,6 +30,20 @@ pub struct ProcessExecutor {
     workers: usize,
     /// Started and not yet reported finished.
     unfinished: usize,
+    /// The process groups of running commands, for interrupts.
+    groups: Groups,
+}
+
+/// Delivers an interrupt to a running build from any thread (the signal
+/// handler's): it becomes an [`Update::Interrupted`] the scheduler reads.
+#[derive(Debug, Clone)]
+pub struct Interrupter(Sender<Update>);
+
+impl Interrupter {
+    pub fn interrupt(&self) {
+        // The build is over if nobody receives it; nothing to stop then.
+        let _ = self.0.send(Update::Interrupted);
+    }
 }
 
 impl ProcessExecutor {
@@ -46,13 +61,20 @@ impl ProcessExecutor {
             receiver,
             workers: 0,
             unfinished: 0,
+            groups: Groups::default(),
         }
+    }
+
+    /// A handle that interrupts this executor's run from another thread.
+    pub fn interrupter(&self) -> Interrupter {
+        Interrupter(self.sender.clone())
     }
 
     /// Starts one more worker; false if the system refused a thread.
     fn add_worker(&mut self) -> bool {
         let stream = self.stream;
         let (taken, sender) = (Arc::clone(&self.taken), self.sender.clone());
+        let groups = self.groups.clone();
         let spawned = thread::Builder::new()
             .name("orchestra-worker".into())
             .spawn(move || {
@@ -60,7 +82,7 @@ impl ProcessExecutor {
                     // Hold the lock only while taking a job, not running it.
                     let job = taken.lock().map(|queue| queue.recv());
                     let Ok(Ok((job, started))) = job else { break };
-                    let completion = spawn::finish(&job, started, stream, &sender);
+                    let completion = spawn::finish(&job, started, stream, &sender, &groups);
                     // The receiver lives as long as the executor; if it is
                     // gone nobody is waiting for this result.
                     if sender.send(Update::Finished(completion)).is_err() {
@@ -83,11 +105,13 @@ impl Executor for ProcessExecutor {
             }
         };
         self.unfinished += 1;
+        self.groups.insert(started.leader());
         if self.unfinished > self.workers {
             if self.add_worker() {
                 self.workers += 1;
             } else if self.workers == 0 {
                 // Nobody could ever read its output: end it rather than hang.
+                self.groups.forget(started.leader());
                 started.abandon();
                 let _ = self.sender.send(Update::Finished(Completion {
                     task: job.task,
@@ -115,5 +139,9 @@ impl Executor for ProcessExecutor {
 
     fn available(&self, program: &str) -> bool {
         which::which(program).is_ok()
+    }
+
+    fn interrupt(&mut self, hard: bool) {
+        self.groups.stop(hard);
     }
 }

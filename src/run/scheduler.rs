@@ -7,6 +7,11 @@
 //! Nothing in its loop can fail: executor errors arrive as [`Exit`] values,
 //! so a failure never abandons running work — after one, no new task starts
 //! (unless `--keep-going`) and the loop drains what is running.
+//!
+//! Interrupts arrive the same way, as an [`Update::Interrupted`] message from
+//! the executor's channel: the loop stops starting tasks, asks the executor
+//! to stop the running ones, and drains them, so every record (and the
+//! state written from the events) is complete when the run returns.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -47,9 +52,11 @@ pub fn run(
     let started = Instant::now();
     let mut scheduler = Scheduler::new(plan, options, executor, decide, reporter);
     scheduler.main_loop();
+    let interrupted = scheduler.interrupts > 0;
     let summary = Summary {
         tasks: scheduler.into_records(),
         duration: started.elapsed(),
+        interrupted,
     };
     reporter.event(plan, &Event::RunFinished { summary: &summary });
     summary
@@ -71,6 +78,8 @@ struct Scheduler<'a> {
     /// Pool name → (running, depth).
     pools: HashMap<&'a str, (u32, u32)>,
     stopping: bool,
+    /// Interrupts received; the first stops gently, the second kills.
+    interrupts: u32,
 }
 
 impl<'a> Scheduler<'a> {
@@ -109,6 +118,7 @@ impl<'a> Scheduler<'a> {
                 .map(|(name, depth)| (name.as_str(), (0, *depth)))
                 .collect(),
             stopping: false,
+            interrupts: 0,
         }
     }
 
@@ -130,8 +140,21 @@ impl<'a> Scheduler<'a> {
                     self.reporter.event(self.plan, &event);
                 }
                 Update::Finished(completion) => self.on_completion(&completion),
+                Update::Interrupted => self.on_interrupt(),
             }
         }
+    }
+
+    fn on_interrupt(&mut self) {
+        self.interrupts += 1;
+        self.stopping = true;
+        let hard = self.interrupts > 1;
+        self.executor.interrupt(hard);
+        let event = Event::Interrupted {
+            hard,
+            running: self.running,
+        };
+        self.reporter.event(self.plan, &event);
     }
 
     /// Starts ready tasks by priority while slots are free; a task whose
@@ -169,6 +192,10 @@ impl<'a> Scheduler<'a> {
 
     fn start(&mut self, id: TaskId) {
         let task = self.plan.task(id);
+        let decision = self.decide.decide(task);
+        if let Decision::Skip(reason) = decision {
+            return self.skip(id, reason);
+        }
         self.reporter
             .event(self.plan, &Event::TaskStarted { task: id });
         self.state[id.index()] = State::Running(Box::new(Running {
@@ -179,9 +206,23 @@ impl<'a> Scheduler<'a> {
         }));
         self.running += 1;
         self.pool_change(id, true);
-        match self.decide.decide(task) {
+        match decision {
             Decision::Run => self.advance(id),
             Decision::Refuse(reason) => self.finish(id, Err(Failure::Refused(reason))),
+            Decision::Skip(_) => unreachable!("skipped tasks do not start"),
+        }
+    }
+
+    /// A task that does not run: what it unlocks may start when its work is
+    /// done already (`--resume`); otherwise its dependents cannot run either.
+    fn skip(&mut self, id: TaskId, reason: SkipReason) {
+        self.state[id.index()] = State::Done(not_run(reason));
+        self.reporter
+            .event(self.plan, &Event::TaskSkipped { task: id, reason });
+        if reason == SkipReason::Resumed {
+            self.release_dependents(id);
+        } else {
+            self.skip_dependents(id, reason);
         }
     }
 
@@ -202,6 +243,10 @@ impl<'a> Scheduler<'a> {
                         program: &program,
                     };
                     self.reporter.event(self.plan, &event);
+                }
+                // Interrupted: what was in flight has ended; nothing more starts.
+                Action::Run(_) | Action::Done(Err(_)) if self.interrupts > 0 => {
+                    return self.finish(id, Err(Failure::Interrupted));
                 }
                 Action::Run(step) => {
                     let attempt = running.run.attempt_of(step);
@@ -231,6 +276,8 @@ impl<'a> Scheduler<'a> {
         let step = running.current.take().expect("a job was in flight");
         let exit = completion.exit.clone();
         let notice = running.run.finished(task, step, exit, &completion.output);
+        // After an interrupt a failure is the interrupt's doing: no "retrying".
+        let notice = notice.filter(|_| self.interrupts == 0);
         match notice {
             Some(Notice::CheckFailed(failed)) => {
                 let event = Event::CheckFailed {
@@ -282,7 +329,7 @@ impl<'a> Scheduler<'a> {
         if success {
             self.release_dependents(id);
         } else if self.options.keep_going {
-            self.skip_dependents(id);
+            self.skip_dependents(id, SkipReason::DependencyFailed(id));
         } else {
             self.stopping = true;
         }
@@ -298,15 +345,15 @@ impl<'a> Scheduler<'a> {
         }
     }
 
-    /// Marks everything downstream of a failed task as not run, at once, so
-    /// progress counts stay honest under `--keep-going`.
-    fn skip_dependents(&mut self, failed: TaskId) {
-        let mut stack = self.dependents[failed.index()].clone();
+    /// Marks everything downstream of `root` (failed under `--keep-going`, or
+    /// locked) as not run for `reason`, at once, so progress counts stay
+    /// honest.
+    fn skip_dependents(&mut self, root: TaskId, reason: SkipReason) {
+        let mut stack = self.dependents[root.index()].clone();
         while let Some(id) = stack.pop() {
             if !matches!(self.state[id.index()], State::Waiting) {
                 continue;
             }
-            let reason = SkipReason::DependencyFailed(failed);
             self.state[id.index()] = State::Done(not_run(reason));
             self.reporter
                 .event(self.plan, &Event::TaskSkipped { task: id, reason });
@@ -326,6 +373,8 @@ impl<'a> Scheduler<'a> {
                         task.needs
                             .iter()
                             .find_map(|need| match &records[need.index()].status {
+                                // An interrupted need did not fail: the build stopped.
+                                Status::Failed(Failure::Interrupted) => None,
                                 Status::Failed(_) => Some(*need),
                                 Status::NotRun(SkipReason::DependencyFailed(root)) => Some(*root),
                                 _ => None,

@@ -9,7 +9,7 @@
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::io::{PipeReader, Read, Seek, Write};
+use std::io::{PipeReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -18,10 +18,11 @@ use std::time::Duration;
 
 use super::event::Exit;
 use super::executor::{Completion, Job, Update};
+use super::groups::Groups;
 use crate::plan::{Cmd, TaskId};
 
-/// How long a timed-out group gets between TERM and KILL.
-const GRACE: Duration = Duration::from_secs(2);
+/// How long a timed-out or interrupted group gets between TERM and KILL.
+pub(crate) const GRACE: Duration = Duration::from_secs(2);
 
 /// The shell for shell-form commands: its program resolved on PATH once, so
 /// each spawn is a single `execve` instead of a search through PATH.
@@ -55,6 +56,11 @@ pub(crate) struct Started {
 }
 
 impl Started {
+    /// The process id of the command, which leads its process group.
+    pub(crate) fn leader(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the command's whole group and reaps it, for when nobody can
     /// read its output.
     pub(crate) fn abandon(mut self) {
@@ -101,12 +107,14 @@ pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
 }
 
 /// Reads a started job's output to the end (streaming complete lines on
-/// `sender` when `stream`), enforces its timeout and reaps it.
+/// `sender` when `stream`), enforces its timeout and reaps it, taking it out
+/// of `groups` first.
 pub(crate) fn finish(
     job: &Job,
     started: Started,
     stream: bool,
     sender: &Sender<Update>,
+    groups: &Groups,
 ) -> Completion {
     let Started {
         mut child,
@@ -119,22 +127,11 @@ pub(crate) fn finish(
         thread::spawn(move || watch(group, timeout, &watching))
     });
     let output = capture(reader, log.as_mut(), stream.then_some((sender, job.task)));
-    if let Some(log) = &mut log
-        && job.fresh_log
-    {
-        // Cut off what is left of the previous run's log (see `open_log`),
-        // if anything is: even a same-length truncate costs ext4 work.
-        let _ = log.stream_position().and_then(|end| {
-            if log.metadata()?.len() > end {
-                log.set_len(end)?;
-            }
-            Ok(())
-        });
-    }
     // Stop the watchdog before reaping the leader: until the leader is
     // reaped its group id cannot be reused, so a late kill stays ours.
     drop(done);
     let timed_out = watchdog.is_some_and(|w| w.join().unwrap_or(false));
+    groups.forget(child.id());
     let exit = match (child.wait(), job.timeout) {
         (_, Some(limit)) if timed_out => Exit::TimedOut(limit),
         (Ok(status), _) => match (status.code(), status.signal()) {
@@ -180,17 +177,26 @@ fn open_log(job: &Job) -> Result<Option<File>, String> {
     let Some(path) = &job.log else {
         return Ok(None);
     };
-    // A fresh log overwrites the old one from the start and is cut to length
-    // when the job ends, instead of being truncated to zero now: on ext4,
-    // truncating to zero and rewriting makes close flush the file, which
-    // cost 50–300µs per command, more than running `true`. Should orchestra
-    // die mid-command, the old log's tail stays after the new output.
+    // A fresh log is a new file: the old one is unlinked first, so not a
+    // byte of a previous run can survive in it, even if orchestra dies
+    // mid-command. Not truncated in place: on ext4, truncating to zero and
+    // rewriting makes close flush the file, which cost 50–300µs per
+    // command, more than running `true`; a new inode does not.
+    if job.fresh_log {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot replace the log `{}`: {e}", path.display()));
+            }
+            _ => {}
+        }
+    }
     let open = || {
         if job.fresh_log {
+            // `truncate` only matters if another build recreated it meanwhile.
             OpenOptions::new()
                 .write(true)
                 .create(true)
-                .truncate(false)
+                .truncate(true)
                 .open(path)
         } else {
             OpenOptions::new().append(true).create(true).open(path)
@@ -265,13 +271,13 @@ fn watch(group: u32, timeout: Duration, done: &Receiver<()>) -> bool {
 
 /// Sends `signal` to every process in the group led by `group`.
 #[allow(unsafe_code)]
-fn signal_group(group: u32, signal: libc::c_int) {
+pub(crate) fn signal_group(group: u32, signal: libc::c_int) {
     let Ok(group) = libc::pid_t::try_from(group) else {
         return;
     };
     // SAFETY: killpg takes two integers and touches no memory of ours. The
     // group is ours: its leader is our child and is not reaped until the
-    // watchdog calling this has returned.
+    // watchdog calling this has returned and `Groups` has forgotten it.
     unsafe {
         libc::killpg(group, signal);
     }
@@ -304,6 +310,7 @@ mod tests {
             match executor.wait() {
                 Update::Output { line, .. } => lines.push(line),
                 Update::Finished(completion) => return (completion, lines),
+                Update::Interrupted => unreachable!("nobody interrupts these tests"),
             }
         }
     }

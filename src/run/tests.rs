@@ -78,6 +78,7 @@ impl Reporter for Recorder {
                 ..
             } => format!("check {check} failed on attempt {attempt}, fixing: {fixing}"),
             Event::Retrying { task, attempt } => format!("retry {} #{attempt}", name(*task)),
+            Event::Interrupted { hard, running } => format!("interrupted {hard} {running}"),
             Event::RunStarted { .. }
             | Event::StepStarted { .. }
             | Event::Output { .. }

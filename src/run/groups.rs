@@ -1,0 +1,97 @@
+//! The process groups of the commands running now, shared by the scheduler's
+//! thread, which stops them all on an interrupt, and the worker threads,
+//! which forget a group just before reaping its leader.
+//!
+//! Why forget before reaping: until its leader is reaped, a group's id
+//! cannot be reused by the system, so a signal sent to a group still in the
+//! set always reaches our own commands and never a stranger's.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+
+use super::spawn::{GRACE, signal_group};
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Groups {
+    ids: Arc<Mutex<HashSet<u32>>>,
+}
+
+impl Groups {
+    /// A command just started in the group led by `leader`.
+    pub(crate) fn insert(&self, leader: u32) {
+        self.lock().insert(leader);
+    }
+
+    /// The command's leader is about to be reaped: never signal it again.
+    pub(crate) fn forget(&self, leader: u32) {
+        self.lock().remove(&leader);
+    }
+
+    /// Sends `signal` to every group still running.
+    pub(crate) fn signal_all(&self, signal: libc::c_int) {
+        // Holding the lock while signalling keeps a worker from reaping a
+        // leader between our look-up and the signal.
+        let ids = self.lock();
+        for &leader in ids.iter() {
+            signal_group(leader, signal);
+        }
+    }
+
+    /// Stops every running command: KILL at once when `hard`; otherwise
+    /// TERM now and KILL, [`GRACE`] later, whatever has not ended by then.
+    pub(crate) fn stop(&self, hard: bool) {
+        if hard {
+            self.signal_all(libc::SIGKILL);
+            return;
+        }
+        self.signal_all(libc::SIGTERM);
+        let groups = self.clone();
+        // Detached: if everything ends in time there is nothing left to
+        // kill, and orchestra may exit before the grace period is over.
+        let _ = thread::Builder::new()
+            .name("orchestra-grace".into())
+            .spawn(move || {
+                thread::sleep(GRACE);
+                groups.signal_all(libc::SIGKILL);
+            });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<u32>> {
+        // A panicking worker leaves the set itself intact.
+        self.ids.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn stop_terms_then_kills_what_ignores_term() {
+        let groups = Groups::default();
+        let mut polite = Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut stubborn = Command::new("sh")
+            .args(["-c", "trap '' TERM; sleep 30"])
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        groups.insert(polite.id());
+        groups.insert(stubborn.id());
+        // Let the shell install its trap before the TERM arrives.
+        thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        groups.stop(false);
+        polite.wait().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(1), "TERM ended it");
+        stubborn.wait().unwrap();
+        assert!(started.elapsed() >= GRACE, "only KILL ended it");
+    }
+}

@@ -1,0 +1,67 @@
+//! Scheduler tests for durable runs with the fake executor: interrupts stop
+//! the running tasks and start nothing new; resumed tasks unlock their
+//! dependents; locked tasks take their dependents with them.
+
+use super::fake::Fake;
+use super::tests::{Recorder, options, plan, task};
+use super::*;
+use crate::plan::{Group, TaskId};
+
+#[test]
+fn an_interrupt_stops_running_tasks_and_starts_nothing_more() {
+    let plan = plan(vec![
+        task(0, "quick", &[]),
+        task(1, "slow", &[]),
+        task(2, "after", &[0]),
+        task(3, "last", &[1]),
+    ]);
+    let mut fake = Fake::new()
+        .takes("quick", 5)
+        .takes("slow", 5)
+        .interrupts_at(2);
+    let mut recorder = Recorder::default();
+    let summary = run(&plan, &options(2, false), &mut fake, &mut (), &mut recorder);
+    assert!(summary.interrupted && !summary.success());
+    assert_eq!(fake.commands(), ["quick", "slow"], "nothing started after");
+    assert!(recorder.lines.contains(&"interrupted false 2".to_owned()));
+    let status = |i: usize| summary.tasks[i].status.clone();
+    assert_eq!(status(0), Status::Failed(Failure::Interrupted));
+    assert_eq!(status(1), Status::Failed(Failure::Interrupted));
+    assert_eq!(status(2), Status::NotRun(SkipReason::Stopped));
+    assert_eq!(status(3), Status::NotRun(SkipReason::Stopped));
+}
+
+#[test]
+fn resumed_tasks_unlock_dependents_and_locked_ones_skip_them() {
+    let mut tasks = vec![
+        task(0, "scaffold", &[]),
+        task(1, "M1/build", &[0]),
+        task(2, "M1/test", &[1]),
+        task(3, "ci", &[2]),
+        task(4, "docs", &[0]),
+    ];
+    tasks[1].group = Some(Group::Milestone("M1".into()));
+    tasks[2].group = Some(Group::Milestone("M1".into()));
+    let plan = plan(tasks);
+    let mut decide = Resume {
+        done: ["scaffold".to_owned()].into(),
+        locked: ["M1".to_owned()].into(),
+        inner: (),
+    };
+    let mut fake = Fake::new();
+    let mut recorder = Recorder::default();
+    let summary = run(
+        &plan,
+        &options(2, false),
+        &mut fake,
+        &mut decide,
+        &mut recorder,
+    );
+    assert_eq!(fake.commands(), ["docs"]);
+    assert!(summary.success(), "resumed and locked tasks fail nothing");
+    assert_eq!((summary.resumed(), summary.locked()), (1, 3));
+    let status = |i: usize| summary.tasks[i].status.clone();
+    assert_eq!(status(0), Status::NotRun(SkipReason::Resumed));
+    assert_eq!(status(1), Status::NotRun(SkipReason::Locked(TaskId(1))));
+    assert_eq!(status(3), Status::NotRun(SkipReason::Locked(TaskId(1))));
+}
