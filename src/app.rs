@@ -4,6 +4,7 @@
 //! before it return data.
 
 mod build;
+mod durable;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -54,6 +55,8 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::List(args) => list(&loaded, args, render),
         Command::Plan(args) => plan(&loaded, args, render),
         Command::Build(args) => build::build(&loaded, args, render),
+        Command::Status(args) => durable::status(&loaded.located.root, args),
+        Command::Unlock(args) => durable::unlock(&loaded.located.root, args),
     }
 }
 

@@ -45,6 +45,24 @@ pub enum Command {
     Plan(PlanArgs),
     /// Run the plan: tasks in dependency order, in parallel, gates included
     Build(BuildArgs),
+    /// Show the last run (per milestone and task) and the milestone locks
+    Status(StatusArgs),
+    /// Remove milestone locks by hand (all of them when none is named)
+    Unlock(UnlockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print a JSON object: the state file as `run`, and `locks`
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// Milestones whose locks to remove [default: every lock]
+    #[arg(value_name = "MILESTONE")]
+    pub milestones: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -120,8 +138,16 @@ pub struct BuildArgs {
     pub keep_going: bool,
 
     /// List what would run, in order, without running anything or writing `.orchestra/`
-    #[arg(short = 'n', long, conflicts_with_all = ["json", "keep_going", "yes", "verbose"])]
+    #[arg(short = 'n', long, conflicts_with_all = ["json", "keep_going", "yes", "verbose", "resume", "wait"])]
     pub dry_run: bool,
+
+    /// Skip what succeeded in the previous run, if it was interrupted and built the same selection
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Wait for milestone locks other builds hold, instead of skipping those milestones
+    #[arg(long)]
+    pub wait: bool,
 
     /// Approve every `confirm` question
     #[arg(short = 'y', long)]

@@ -1,14 +1,18 @@
 //! `orchestra build`: compile the selection, choose the executor, screen and
-//! confirmation policy from the flags and the terminal, run the plan, then
-//! turn its summary into JSON and an exit code.
+//! confirmation policy from the flags and the terminal, claim milestone
+//! locks and decide what `--resume` skips ([`super::durable`]), run the plan
+//! while recording its state, then turn its summary into JSON and an exit
+//! code.
 //!
 //! Terminal detection happens here and nowhere else, so `run` and `report`
 //! stay testable without one.
 
+use std::collections::HashSet;
 use std::io::{IsTerminal, LineWriter};
 
 use indicatif::ProgressDrawTarget;
 
+use super::durable::{self, Claimed};
 use super::{require_model, selection, write_stdout};
 use crate::cli::{BuildArgs, ProgressChoice};
 use crate::compile;
@@ -17,9 +21,11 @@ use crate::error::Error;
 use crate::load::Loaded;
 use crate::plan::Plan;
 use crate::report::{self, DryRun, Human, Plain, Progress, prompt};
+use crate::run::record::{RecordPaths, StateRecorder, Tee};
+use crate::run::secrets::Masker;
 use crate::run::{
-    self, Confirm, ConfirmPolicy, DryRunExecutor, Options, ProcessExecutor, Reporter, Status,
-    Summary,
+    self, Confirm, ConfirmPolicy, DryRunExecutor, Options, ProcessExecutor, Reporter, Resume,
+    Status, Summary, state,
 };
 
 pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) -> Result<(), Error> {
@@ -51,12 +57,47 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
         root,
         logs: Some(Options::default_logs()),
     };
-    let summary = execute(&plan, &options, loaded, args, render);
+    let project = &model.config().project;
+    let masker = Masker::from_env(project.secrets.iter().map(|s| s.value.as_str()));
+    let mut executor = ProcessExecutor::new(&plan.shell, args.verbose);
+    let interrupted = durable::catch_interrupts(&executor);
+    let stale_after = project.lock_timeout.as_ref().map(|t| t.value);
+    let claimed = durable::claim_locks(&plan, &options.root, stale_after, args.wait, &interrupted)?;
+    let dot = durable::dot_dir(&options.root);
+    let key = durable::selection_key(&args.select, &masker);
+    let previous = state::load(&dot.join("state.json"));
+    let (done, previous) = if args.resume {
+        let (done, note) = durable::resumable(previous.as_ref(), &key);
+        eprintln!("{note}");
+        (done, previous)
+    } else {
+        (HashSet::new(), None)
+    };
+    let paths = RecordPaths {
+        state: dot.join("state.json"),
+        history: dot.join("history.jsonl"),
+    };
+    let mut recorder = StateRecorder::start(&plan, paths, key, previous);
+    let run = Run {
+        plan: &plan,
+        options: &options,
+        loaded,
+        args,
+        render,
+    };
+    let summary = execute(&run, &mut executor, &claimed, done, &mut recorder);
+    // Released before the outcome is reported: the work is over.
+    drop(claimed);
+    if let Some(e) = &recorder.error {
+        eprintln!("warning: cannot save the run's state or history under `.orchestra/`: {e}");
+    }
     if args.json {
         let value = report::json::summary(&plan, &summary);
         write_stdout(&format!("{value:#}\n"))?;
     }
-    if summary.success() {
+    if summary.interrupted {
+        Err(Error::Interrupted)
+    } else if summary.success() {
         Ok(())
     } else {
         let failed = plan
@@ -70,14 +111,31 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
     }
 }
 
-/// Runs the plan with real processes, on the screen the terminal allows.
-fn execute(
-    plan: &Plan,
-    options: &Options,
-    loaded: &Loaded,
-    args: &BuildArgs,
+/// What one real run needs to know.
+struct Run<'a> {
+    plan: &'a Plan,
+    options: &'a Options,
+    loaded: &'a Loaded,
+    args: &'a BuildArgs,
     render: RenderOptions,
+}
+
+/// Runs the plan with real processes, on the screen the terminal allows,
+/// skipping what is locked or done and recording every task's state.
+fn execute(
+    run: &Run<'_>,
+    executor: &mut ProcessExecutor,
+    claimed: &Claimed,
+    done: HashSet<String>,
+    recorder: &mut StateRecorder,
 ) -> Summary {
+    let Run {
+        plan,
+        options,
+        loaded,
+        args,
+        render,
+    } = *run;
     let stderr_is_terminal = std::io::stderr().is_terminal();
     let policy = if args.yes {
         ConfirmPolicy::Approve
@@ -86,7 +144,6 @@ fn execute(
     } else {
         ConfirmPolicy::Refuse
     };
-    let mut executor = ProcessExecutor::new(&plan.shell, args.verbose);
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
     let target = match args.progress {
         // Draw even on a pipe or a dumb terminal: the user asked for it.
@@ -97,9 +154,15 @@ fn execute(
         ProgressChoice::Auto if stderr_is_terminal && !dumb => Some(ProgressDrawTarget::stderr()),
         ProgressChoice::Auto | ProgressChoice::Never => None,
     };
+    let mut done = Some(done);
     let mut run_with = |reporter: &mut dyn Reporter, ask: &mut dyn FnMut(&str) -> bool| {
-        let mut confirm = Confirm { policy, ask };
-        run::run(plan, options, &mut executor, &mut confirm, reporter)
+        let mut decide = Resume {
+            done: done.take().unwrap_or_default(),
+            locked: claimed.locked.clone(),
+            inner: Confirm { policy, ask },
+        };
+        let mut both = Tee(reporter, recorder);
+        run::run(plan, options, executor, &mut decide, &mut both)
     };
     if let Some(target) = target {
         let screen = Progress::new(target);

@@ -4,9 +4,11 @@
 //! For `orchestra build`, [`Human`] turns run events into lines ([`lines`])
 //! and failure reports ([`failure`]) on a [`Plain`] or [`Progress`] screen;
 //! [`DryRun`] lists what would run; [`json`] is the machine summary;
-//! [`prompt`] asks for confirmations. Nothing here schedules.
+//! [`prompt`] asks for confirmations; [`durable`] words locks, resume and
+//! `orchestra status`. Nothing here schedules.
 
 mod dry_run;
+pub mod durable;
 pub mod failure;
 mod human;
 pub mod json;

@@ -16,7 +16,8 @@
 //! [`Summary`].
 //!
 //! Durability and incrementality live beside the engine: [`state`] (the
-//! atomic `.orchestra/state.json`), [`history`], milestone [`lock`]s,
+//! atomic `.orchestra/state.json`, kept current by the [`record`] reporter),
+//! [`history`], milestone [`lock`]s,
 //! [`secrets`] masking, and the pieces of up-to-date checks: [`inputs`]
 //! (glob expansion), [`stat_cache`], [`fingerprint`] and their [`store`].
 
@@ -34,6 +35,7 @@ mod job;
 pub mod lock;
 mod priority;
 mod process;
+pub mod record;
 mod resume;
 mod scheduler;
 pub mod secrets;

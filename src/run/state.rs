@@ -53,6 +53,9 @@ pub struct TaskRecord {
     /// The task's fingerprint at its last success (incremental builds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// The milestone the task belongs to, for `orchestra status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub milestone: Option<String>,
 }
 
 impl TaskRecord {
@@ -64,6 +67,7 @@ impl TaskRecord {
             started_at: None,
             duration_ms: None,
             fingerprint: None,
+            milestone: None,
         }
     }
 }

@@ -6,6 +6,7 @@
 mod build;
 mod build_output;
 mod cli;
+mod durable;
 mod example;
 mod fixtures;
 mod json_schema;

@@ -1,0 +1,187 @@
+//! The words about durable runs, as pure functions: lock holders and
+//! takeovers, what `--resume` will do, what `orchestra unlock` removed, and
+//! `orchestra status` (the last run per milestone and task, and the locks).
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::lines::elapsed;
+use crate::run::lock::{LockInfo, LockStatus};
+use crate::run::state::{RunState, TaskStatus};
+
+/// `2026-11-22 03:52:10 UTC` from seconds since the Unix epoch.
+pub fn utc(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rest = secs % 86_400;
+    // Days to a civil date (proleptic Gregorian), counting eras of 400 years
+    // from 0000-03-01 so leap days fall at the end of each year.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// `pid 4242 on build-7, since 2026-11-22 03:52:10 UTC`.
+pub fn holder(info: Option<&LockInfo>) -> String {
+    match info {
+        Some(i) => format!("pid {} on {}, since {}", i.pid, i.host, utc(i.started_at)),
+        None => "a process whose lock file cannot be read".into(),
+    }
+}
+
+pub fn lock_held(milestone: &str, info: Option<&LockInfo>) -> String {
+    format!(
+        "warning: skipping milestone `{milestone}`: another build holds its lock ({}); `--wait` waits for it, `orchestra unlock {milestone}` removes it",
+        holder(info)
+    )
+}
+
+pub fn lock_waiting(milestone: &str, info: Option<&LockInfo>) -> String {
+    format!(
+        "waiting for the lock of milestone `{milestone}` ({})",
+        holder(info)
+    )
+}
+
+/// A stale lock taken over: its holder died, or is older than `lock-timeout`.
+pub fn lock_taken_over(milestone: &str, info: &LockInfo, now: u64) -> String {
+    let age = elapsed(Duration::from_secs(now.saturating_sub(info.started_at)));
+    format!(
+        "note: took over the stale lock of milestone `{milestone}` ({}; {age} old)",
+        holder(Some(info))
+    )
+}
+
+/// What `orchestra unlock` did.
+pub fn unlocked(removed: &[LockStatus]) -> String {
+    if removed.is_empty() {
+        return "no locks to remove\n".into();
+    }
+    let mut out = String::new();
+    for lock in removed {
+        let live = if lock.held {
+            ""
+        } else {
+            " (its holder was gone)"
+        };
+        let _ = writeln!(
+            out,
+            "removed the lock of milestone `{}` ({}){live}",
+            lock.milestone,
+            holder(lock.info.as_ref())
+        );
+    }
+    out
+}
+
+fn status_word(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Pending => "pending",
+        TaskStatus::Running => "running",
+        TaskStatus::Succeeded => "succeeded",
+        TaskStatus::UpToDate => "up to date",
+        TaskStatus::Failed => "failed",
+        TaskStatus::TimedOut => "timed out",
+        TaskStatus::Skipped => "skipped",
+        TaskStatus::Interrupted => "interrupted",
+    }
+}
+
+fn outcome(state: &RunState) -> &'static str {
+    match (state.finished, state.success) {
+        (true, true) => "succeeded",
+        (true, false) => "failed",
+        (false, _) => "unfinished (interrupted, killed, or still running): `--resume` continues it",
+    }
+}
+
+/// `orchestra status`: the last run, milestone by milestone, then the locks.
+pub fn status_text(state: Option<&RunState>, locks: &[LockStatus]) -> String {
+    let mut out = String::new();
+    match state {
+        None => out.push_str("no run recorded yet (.orchestra/state.json)\n"),
+        Some(state) => {
+            let _ = writeln!(
+                out,
+                "last run {} started {}: {}",
+                state.run_id,
+                utc(state.started_at / 1000),
+                outcome(state)
+            );
+            let _ = writeln!(out, "selection: {}", state.selection);
+            let mut groups: Vec<Option<&str>> = state
+                .tasks
+                .values()
+                .map(|t| t.milestone.as_deref())
+                .collect();
+            // Milestones by name, then the tasks of none.
+            groups.sort_unstable_by_key(|g| (g.is_none(), *g));
+            groups.dedup();
+            for group in groups {
+                let members: Vec<_> = state
+                    .tasks
+                    .iter()
+                    .filter(|(_, t)| t.milestone.as_deref() == group)
+                    .collect();
+                let done = members.iter().filter(|(_, t)| t.status.is_done()).count();
+                let name = group.map_or_else(|| "other tasks".into(), |m| format!("milestone {m}"));
+                let _ = writeln!(out, "{name}: {done}/{} done", members.len());
+                for (address, task) in members {
+                    let took = task
+                        .duration_ms
+                        .map(|ms| format!(" {}", elapsed(Duration::from_millis(ms))))
+                        .unwrap_or_default();
+                    let code = match (task.status, task.exit_code) {
+                        (TaskStatus::Failed, Some(code)) => format!(" (exit {code})"),
+                        _ => String::new(),
+                    };
+                    let _ = writeln!(out, "  {address} {}{took}{code}", status_word(task.status));
+                }
+            }
+        }
+    }
+    for lock in locks {
+        let state = if lock.held { "held" } else { "left behind" };
+        let _ = writeln!(
+            out,
+            "lock {state}: milestone `{}` ({})",
+            lock.milestone,
+            holder(lock.info.as_ref())
+        );
+    }
+    out
+}
+
+/// `orchestra status --json`: the state file as is, plus the locks.
+pub fn status_json(state: Option<&RunState>, locks: &[LockStatus]) -> Value {
+    let locks: Vec<Value> = locks
+        .iter()
+        .map(|l| json!({ "milestone": l.milestone, "held": l.held, "holder": l.info }))
+        .collect();
+    json!({ "run": state, "locks": locks })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_civil_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_795_319_530), "2026-11-22 03:52:10 UTC");
+    }
+}

@@ -1,0 +1,251 @@
+//! The durable record of a run: a [`Reporter`] that keeps
+//! `.orchestra/state.json` current after every task and appends the run to
+//! `.orchestra/history.jsonl` when it ends.
+//!
+//! Events arrive on the scheduler's thread and must not slow it: each one
+//! becomes a small message to a writer thread that owns the [`RunState`].
+//! The writer applies every message waiting, then saves once (atomically,
+//! via [`state::save`]), so under a burst of short tasks saves coalesce
+//! instead of queueing, and a long task never leaves an earlier result
+//! unsaved. A `kill -9` loses at most the messages not yet saved: those
+//! tasks simply run again on `--resume`.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::event::{Event, Exit, Failure, Reporter, SkipReason, Status, Summary};
+use super::history::{self, HistoryEntry};
+use super::state::{self, RunState, TaskRecord, TaskStatus};
+use crate::plan::{Group, Plan, TaskId};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+enum Message {
+    Task(String, TaskRecord),
+    Finish { success: bool },
+}
+
+/// Where the record goes and what it starts from.
+#[derive(Debug)]
+pub struct RecordPaths {
+    pub state: PathBuf,
+    pub history: PathBuf,
+}
+
+pub struct StateRecorder {
+    paths: RecordPaths,
+    sender: Option<Sender<Message>>,
+    writer: Option<JoinHandle<io::Result<()>>>,
+    /// The records of the run being resumed, carried over for its done tasks.
+    previous: HashMap<String, TaskRecord>,
+    started: HashMap<TaskId, u64>,
+    run_id: String,
+    selection: String,
+    started_at: u64,
+    /// The first error writing state or history, for a warning at the end.
+    pub error: Option<io::Error>,
+}
+
+impl StateRecorder {
+    /// Starts the record of a run of `plan`: every task pending, saved at
+    /// once so even a run killed in its first task leaves a readable file.
+    /// `selection` must already be masked.
+    pub fn start(
+        plan: &Plan,
+        paths: RecordPaths,
+        selection: String,
+        previous: Option<RunState>,
+    ) -> Self {
+        let started_at = now_millis();
+        let run_id = format!("{started_at}-{}", std::process::id());
+        let mut initial = RunState::new(run_id.clone(), selection.clone(), started_at);
+        for task in &plan.tasks {
+            let mut record = TaskRecord::pending();
+            record.milestone = milestone(plan, task.id);
+            initial.tasks.insert(task.address.clone(), record);
+        }
+        let first = state::save(&paths.state, &initial).err();
+        let (sender, receiver) = mpsc::channel();
+        let path = paths.state.clone();
+        let writer = thread::Builder::new()
+            .name("orchestra-state".into())
+            .spawn(move || write_loop(&path, initial, &receiver));
+        let (writer, error) = match writer {
+            Ok(handle) => (Some(handle), first),
+            Err(e) => (None, Some(e)),
+        };
+        Self {
+            paths,
+            sender: writer.as_ref().map(|_| sender),
+            writer,
+            previous: previous
+                .map(|p| p.tasks.into_iter().collect())
+                .unwrap_or_default(),
+            started: HashMap::new(),
+            run_id,
+            selection,
+            started_at,
+            error,
+        }
+    }
+
+    fn send(&mut self, message: Message) {
+        if let Some(sender) = &self.sender {
+            let _ = sender.send(message);
+        }
+    }
+
+    fn record(&self, plan: &Plan, id: TaskId, status: TaskStatus) -> TaskRecord {
+        let mut record = TaskRecord::pending();
+        record.status = status;
+        record.milestone = milestone(plan, id);
+        record.started_at = self.started.get(&id).copied();
+        record
+    }
+
+    /// Saves the final state and waits for it; appends the history line.
+    fn finish(&mut self, summary: &Summary) {
+        self.send(Message::Finish {
+            success: summary.success(),
+        });
+        self.sender = None;
+        if let Some(writer) = self.writer.take() {
+            let result = writer
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("panicked")));
+            self.keep_error(result);
+        }
+        let entry = HistoryEntry {
+            version: state::STATE_VERSION,
+            run_id: self.run_id.clone(),
+            selection: self.selection.clone(),
+            started_at: self.started_at,
+            duration_ms: u64::try_from(summary.duration.as_millis()).unwrap_or(u64::MAX),
+            success: summary.success(),
+            interrupted: summary.interrupted,
+            succeeded: summary.succeeded(),
+            failed: summary.failed(),
+            skipped: summary.not_run() + summary.resumed() + summary.locked(),
+            up_to_date: 0,
+        };
+        let result = history::append(&self.paths.history, &entry);
+        self.keep_error(result);
+    }
+
+    fn keep_error(&mut self, result: io::Result<()>) {
+        if let Err(e) = result {
+            self.error.get_or_insert(e);
+        }
+    }
+}
+
+fn milestone(plan: &Plan, id: TaskId) -> Option<String> {
+    match &plan.task(id).group {
+        Some(Group::Milestone(name)) => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// The writer thread: apply what is waiting, save, repeat until `Finish`.
+fn write_loop(
+    path: &std::path::Path,
+    mut state: RunState,
+    receiver: &Receiver<Message>,
+) -> io::Result<()> {
+    let mut result = Ok(());
+    while let Ok(first) = receiver.recv() {
+        let mut finished = false;
+        for message in std::iter::once(first).chain(receiver.try_iter()) {
+            match message {
+                Message::Task(address, record) => {
+                    state.tasks.insert(address, record);
+                }
+                Message::Finish { success } => {
+                    state.finished = true;
+                    state.success = success;
+                    finished = true;
+                }
+            }
+        }
+        // Keep going after an error: a later save may work (disk freed).
+        let saved = state::save(path, &state);
+        if result.is_ok() {
+            result = saved;
+        }
+        if finished {
+            break;
+        }
+    }
+    result
+}
+
+impl Reporter for StateRecorder {
+    fn event(&mut self, plan: &Plan, event: &Event<'_>) {
+        match *event {
+            Event::TaskStarted { task } => {
+                self.started.insert(task, now_millis());
+                let record = self.record(plan, task, TaskStatus::Running);
+                self.send(Message::Task(plan.task(task).address.clone(), record));
+            }
+            Event::TaskSkipped { task, reason } => {
+                let address = &plan.task(task).address;
+                let record = match (reason, self.previous.get(address)) {
+                    // Done before: keep that record, so a later resume skips it too.
+                    (SkipReason::Resumed, Some(done)) => done.clone(),
+                    _ => self.record(plan, task, TaskStatus::Skipped),
+                };
+                self.send(Message::Task(address.clone(), record));
+            }
+            Event::TaskFinished { task, record, .. } => {
+                let (status, exit_code) = match &record.status {
+                    Status::Succeeded => (TaskStatus::Succeeded, Some(0)),
+                    Status::Failed(Failure::Interrupted) => (TaskStatus::Interrupted, None),
+                    Status::Failed(Failure::Command { exit, .. }) => match exit {
+                        Exit::TimedOut(_) => (TaskStatus::TimedOut, None),
+                        Exit::Code(code) => (TaskStatus::Failed, Some(*code)),
+                        _ => (TaskStatus::Failed, None),
+                    },
+                    Status::Failed(Failure::Refused(_)) => (TaskStatus::Failed, None),
+                    Status::NotRun(_) => (TaskStatus::Skipped, None),
+                };
+                let mut saved = self.record(plan, task, status);
+                saved.exit_code = exit_code;
+                saved.attempts = record.attempts;
+                saved.duration_ms = u64::try_from(record.duration.as_millis()).ok();
+                self.send(Message::Task(plan.task(task).address.clone(), saved));
+            }
+            Event::RunFinished { summary } => {
+                // Tasks that never started because the build stopped.
+                for (task, record) in plan.tasks.iter().zip(&summary.tasks) {
+                    if let Status::NotRun(SkipReason::Stopped | SkipReason::DependencyFailed(_)) =
+                        record.status
+                    {
+                        let saved = self.record(plan, task.id, TaskStatus::Skipped);
+                        self.send(Message::Task(task.address.clone(), saved));
+                    }
+                }
+                self.finish(summary);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Sends every event to two reporters: the screen and the record.
+pub struct Tee<'a>(pub &'a mut dyn Reporter, pub &'a mut dyn Reporter);
+
+impl Reporter for Tee<'_> {
+    fn event(&mut self, plan: &Plan, event: &Event<'_>) {
+        self.0.event(plan, event);
+        self.1.event(plan, event);
+    }
+}
