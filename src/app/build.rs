@@ -32,6 +32,8 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
     let model = require_model(loaded, render)?;
     let plan = compile::compile(model, &selection(&args.select)?)?;
     let root = loaded.located.root.clone();
+    let project = &model.config().project;
+    let masker = Masker::from_env(project.secrets.iter().map(|s| s.value.as_str()));
     if args.dry_run {
         // One job at a time, so the listing reads in the order of a serial run.
         let options = Options {
@@ -40,7 +42,7 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
             root,
             logs: None,
         };
-        let mut listing = DryRun::new(LineWriter::new(std::io::stdout().lock()));
+        let mut listing = DryRun::new(LineWriter::new(std::io::stdout().lock())).masking(masker);
         run::run(
             &plan,
             &options,
@@ -57,9 +59,7 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
         root,
         logs: Some(Options::default_logs()),
     };
-    let project = &model.config().project;
-    let masker = Masker::from_env(project.secrets.iter().map(|s| s.value.as_str()));
-    let mut executor = ProcessExecutor::new(&plan.shell, args.verbose);
+    let mut executor = ProcessExecutor::new(&plan.shell, args.verbose).masking(masker.clone());
     let interrupted = durable::catch_interrupts(&executor);
     let stale_after = project.lock_timeout.as_ref().map(|t| t.value);
     let claimed = durable::claim_locks(&plan, &options.root, stale_after, args.wait, &interrupted)?;
@@ -85,14 +85,15 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
         args,
         render,
     };
-    let summary = execute(&run, &mut executor, &claimed, done, &mut recorder);
+    let summary = execute(&run, &mut executor, &claimed, done, &mut recorder, &masker);
     // Released before the outcome is reported: the work is over.
     drop(claimed);
     if let Some(e) = &recorder.error {
         eprintln!("warning: cannot save the run's state or history under `.orchestra/`: {e}");
     }
     if args.json {
-        let value = report::json::summary(&plan, &summary);
+        let mut value = report::json::summary(&plan, &summary);
+        report::json::mask(&mut value, &masker);
         write_stdout(&format!("{value:#}\n"))?;
     }
     if summary.interrupted {
@@ -128,6 +129,7 @@ fn execute(
     claimed: &Claimed,
     done: HashSet<String>,
     recorder: &mut StateRecorder,
+    masker: &Masker,
 ) -> Summary {
     let Run {
         plan,
@@ -167,11 +169,13 @@ fn execute(
     if let Some(target) = target {
         let screen = Progress::new(target);
         let display = screen.handle();
-        let mut reporter = Human::new(screen, &loaded.source, render, args.verbose);
+        let mut reporter =
+            Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
         run_with(&mut reporter, &mut |q| prompt::ask(q, Some(&display)))
     } else {
         let screen = Plain::new(LineWriter::new(std::io::stderr()));
-        let mut reporter = Human::new(screen, &loaded.source, render, args.verbose);
+        let mut reporter =
+            Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
         run_with(&mut reporter, &mut |q| prompt::ask(q, None))
     }
 }

@@ -7,15 +7,27 @@ use std::io::Write;
 
 use super::lines;
 use crate::plan::Plan;
+use crate::run::secrets::Masker;
 use crate::run::{Event, Reporter, Step, command_text, step_command};
 
 pub struct DryRun<W> {
     out: W,
+    /// Secrets masked in the commands listed (a var may hold one).
+    masker: Masker,
 }
 
 impl<W: Write> DryRun<W> {
     pub fn new(out: W) -> Self {
-        Self { out }
+        Self {
+            out,
+            masker: Masker::default(),
+        }
+    }
+
+    #[must_use]
+    pub fn masking(mut self, masker: Masker) -> Self {
+        self.masker = masker;
+        self
     }
 }
 
@@ -75,7 +87,7 @@ impl<W: Write> Reporter for DryRun<W> {
         };
         if !text.is_empty() {
             // A closed stdout (`| head`) just ends the listing early.
-            let _ = writeln!(self.out, "{text}");
+            let _ = writeln!(self.out, "{}", self.masker.mask(&text));
         }
     }
 }

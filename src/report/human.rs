@@ -2,12 +2,14 @@
 //! of [`super::lines`] and failure reports, and hands them to a [`Screen`] —
 //! plain lines ([`super::plain`]) or the progress display
 //! ([`super::progress`]). Both say the same things; only the drawing differs.
+//! Every line passes through the secrets [`Masker`] on its way out.
 
 use miette::NamedSource;
 
 use super::{failure, lines};
 use crate::diagnostic::RenderOptions;
 use crate::plan::{Plan, TaskId};
+use crate::run::secrets::Masker;
 use crate::run::{Event, Failure, Reporter, Status, command_text, step_command};
 
 /// Where human output goes.
@@ -34,6 +36,8 @@ pub struct Human<'a, S> {
     verbose: bool,
     done: usize,
     total: usize,
+    /// Secrets masked in every line, failure reports included.
+    masker: Masker,
 }
 
 impl<'a, S: Screen> Human<'a, S> {
@@ -50,7 +54,20 @@ impl<'a, S: Screen> Human<'a, S> {
             verbose,
             done: 0,
             total: 0,
+            masker: Masker::default(),
         }
+    }
+
+    /// Masks these secrets in everything it shows.
+    #[must_use]
+    pub fn masking(mut self, masker: Masker) -> Self {
+        self.masker = masker;
+        self
+    }
+
+    fn say(&mut self, text: &str) {
+        let text = self.masker.mask(text);
+        self.screen.line(&text);
     }
 }
 
@@ -61,7 +78,7 @@ impl<S: Screen> Reporter for Human<'_, S> {
             Event::RunStarted { tasks, .. } => {
                 self.total = tasks;
                 for left in &plan.skipped {
-                    self.screen.line(&lines::left_out(&left.address, &left.by));
+                    self.say(&lines::left_out(&left.address, &left.by));
                 }
                 self.screen.run_started(tasks);
             }
@@ -71,19 +88,17 @@ impl<S: Screen> Reporter for Human<'_, S> {
             }
             Event::StepStarted { task, step, .. } if self.verbose => {
                 let command = command_text(step_command(plan.task(task), step));
-                self.screen
-                    .line(&lines::output(address(task), &format!("$ {command}")));
+                self.say(&lines::output(address(task), &format!("$ {command}")));
             }
             Event::StepStarted { .. } => {}
-            Event::Output { task, line } => self.screen.line(&lines::output(address(task), line)),
+            Event::Output { task, line } => self.say(&lines::output(address(task), line)),
             Event::CheckSkipped {
                 task,
                 check,
                 program,
             } => {
                 let name = check_name(plan, task, check);
-                self.screen
-                    .line(&lines::check_skipped(address(task), name, program));
+                self.say(&lines::check_skipped(address(task), name, program));
             }
             Event::CheckFailed {
                 task,
@@ -96,18 +111,17 @@ impl<S: Screen> Reporter for Human<'_, S> {
                 let name = check_name(plan, task, check);
                 let text =
                     lines::check_failed(address(task), name, attempt, attempts, exit, fixing);
-                self.screen.line(&text);
+                self.say(&text);
             }
             Event::Retrying { task, attempt } => {
                 let attempts = plan.task(task).retries + 1;
-                self.screen
-                    .line(&lines::retrying(address(task), attempt, attempts));
+                self.say(&lines::retrying(address(task), attempt, attempts));
             }
             Event::TaskSkipped { task, reason } => {
                 self.done += 1;
                 self.screen.task_skipped();
                 let text = lines::skipped(self.done, self.total, plan, plan.task(task), reason);
-                self.screen.line(&text);
+                self.say(&text);
             }
             Event::TaskFinished {
                 task,
@@ -117,27 +131,26 @@ impl<S: Screen> Reporter for Human<'_, S> {
                 self.done += 1;
                 self.screen.task_ended(task);
                 let spec = plan.task(task);
-                self.screen
-                    .line(&lines::finished(self.done, self.total, spec, record));
+                self.say(&lines::finished(self.done, self.total, spec, record));
                 match &record.status {
                     // The interrupt was announced; a report per task adds nothing.
                     Status::Failed(Failure::Interrupted) => {}
                     Status::Failed(why) => {
                         let report = failure::render(spec, record, why, self.source, self.render);
-                        self.screen.line(report.trim_end());
+                        self.say(report.trim_end());
                     }
                     _ if !self.verbose && !output.trim().is_empty() => {
-                        self.screen.line(output.trim_end());
+                        self.say(output.trim_end());
                     }
                     _ => {}
                 }
             }
             Event::Interrupted { hard, running } => {
-                self.screen.line(&lines::interrupted(hard, running));
+                self.say(&lines::interrupted(hard, running));
             }
             Event::RunFinished { summary } => {
                 self.screen.run_finished();
-                self.screen.line(&lines::summary(plan, summary));
+                self.say(&lines::summary(plan, summary));
             }
         }
     }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::lines;
 use crate::plan::{Plan, PlanTask, TaskKind};
+use crate::run::secrets::Masker;
 use crate::run::{Exit, Failure, GateRecord, SkipReason, Status, Step, Summary, TaskRecord};
 
 pub const VERSION: u32 = 1;
@@ -53,6 +54,21 @@ pub fn summary(plan: &Plan, summary: &Summary) -> Value {
             "skipped": plan.skipped.len(),
         },
     })
+}
+
+/// Replaces secrets in every string of `value` (done on the values, not the
+/// printed text, where JSON escaping could hide a secret from the search).
+pub fn mask(value: &mut Value, masker: &Masker) {
+    match value {
+        Value::String(text) => {
+            if let std::borrow::Cow::Owned(masked) = masker.mask(text) {
+                *text = masked;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| mask(v, masker)),
+        Value::Object(fields) => fields.values_mut().for_each(|v| mask(v, masker)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
 }
 
 fn millis(d: std::time::Duration) -> u64 {

@@ -16,6 +16,7 @@ use std::thread;
 use super::event::Exit;
 use super::executor::{Completion, Executor, Job, Update};
 use super::groups::Groups;
+use super::secrets::Masker;
 use super::spawn::{self, Shell, Started};
 
 pub struct ProcessExecutor {
@@ -32,6 +33,8 @@ pub struct ProcessExecutor {
     unfinished: usize,
     /// The process groups of running commands, for interrupts.
     groups: Groups,
+    /// Secrets to mask in logs, output and log headers.
+    masker: Arc<Masker>,
 }
 
 /// Delivers an interrupt to a running build from any thread (the signal
@@ -62,7 +65,15 @@ impl ProcessExecutor {
             workers: 0,
             unfinished: 0,
             groups: Groups::default(),
+            masker: Arc::default(),
         }
+    }
+
+    /// Masks these secrets in every log, output and streamed line.
+    #[must_use]
+    pub fn masking(mut self, masker: Masker) -> Self {
+        self.masker = Arc::new(masker);
+        self
     }
 
     /// A handle that interrupts this executor's run from another thread.
@@ -75,6 +86,7 @@ impl ProcessExecutor {
         let stream = self.stream;
         let (taken, sender) = (Arc::clone(&self.taken), self.sender.clone());
         let groups = self.groups.clone();
+        let masker = Arc::clone(&self.masker);
         let spawned = thread::Builder::new()
             .name("orchestra-worker".into())
             .spawn(move || {
@@ -82,7 +94,8 @@ impl ProcessExecutor {
                     // Hold the lock only while taking a job, not running it.
                     let job = taken.lock().map(|queue| queue.recv());
                     let Ok(Ok((job, started))) = job else { break };
-                    let completion = spawn::finish(&job, started, stream, &sender, &groups);
+                    let completion =
+                        spawn::finish(&job, started, stream, &sender, &groups, &masker);
                     // The receiver lives as long as the executor; if it is
                     // gone nobody is waiting for this result.
                     if sender.send(Update::Finished(completion)).is_err() {
@@ -95,7 +108,11 @@ impl ProcessExecutor {
 }
 
 impl Executor for ProcessExecutor {
-    fn start(&mut self, job: Job) {
+    fn start(&mut self, mut job: Job) {
+        // The header is the command, which templating may have given a secret.
+        if let std::borrow::Cow::Owned(masked) = self.masker.mask(&job.header) {
+            job.header = masked;
+        }
         let started = match spawn::start(&job, &self.shell) {
             Ok(started) => started,
             Err(completion) => {

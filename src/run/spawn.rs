@@ -19,6 +19,7 @@ use std::time::Duration;
 use super::event::Exit;
 use super::executor::{Completion, Job, Update};
 use super::groups::Groups;
+use super::secrets::Masker;
 use crate::plan::{Cmd, TaskId};
 
 /// How long a timed-out or interrupted group gets between TERM and KILL.
@@ -108,13 +109,14 @@ pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
 
 /// Reads a started job's output to the end (streaming complete lines on
 /// `sender` when `stream`), enforces its timeout and reaps it, taking it out
-/// of `groups` first.
+/// of `groups` first. Secrets are masked in everything it keeps or sends.
 pub(crate) fn finish(
     job: &Job,
     started: Started,
     stream: bool,
     sender: &Sender<Update>,
     groups: &Groups,
+    masker: &Masker,
 ) -> Completion {
     let Started {
         mut child,
@@ -126,7 +128,8 @@ pub(crate) fn finish(
         let group = child.id();
         thread::spawn(move || watch(group, timeout, &watching))
     });
-    let output = capture(reader, log.as_mut(), stream.then_some((sender, job.task)));
+    let stream = stream.then_some((sender, job.task));
+    let output = capture(reader, log.as_mut(), stream, masker);
     // Stop the watchdog before reaping the leader: until the leader is
     // reaped its group id cannot be reused, so a late kill stays ours.
     drop(done);
@@ -218,14 +221,18 @@ fn open_log(job: &Job) -> Result<Option<File>, String> {
 }
 
 /// Reads the merged output to end-of-file, copying it to the log and, when
-/// streaming, sending each complete line.
+/// streaming, sending each complete line; secrets masked in all three.
+///
+/// The log gets whole lines only (up to the last `\n` or `\r` read so far),
+/// so a secret split between two reads is still seen whole and masked.
 fn capture(
     mut reader: PipeReader,
     mut log: Option<&mut File>,
     stream: Option<(&Sender<Update>, TaskId)>,
+    masker: &Masker,
 ) -> String {
     let mut output = Vec::new();
-    let mut sent = 0;
+    let (mut sent, mut logged) = (0, 0);
     let mut buffer = [0u8; 8192];
     loop {
         let n = match reader.read(&mut buffer) {
@@ -234,26 +241,40 @@ fn capture(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         };
-        if let Some(log) = &mut log {
-            // A full disk must not kill the build; the output is still kept.
-            let _ = log.write_all(&buffer[..n]);
-        }
         output.extend_from_slice(&buffer[..n]);
+        if let Some(log) = &mut log
+            && let Some(end) = output[logged..]
+                .iter()
+                .rposition(|b| matches!(b, b'\n' | b'\r'))
+        {
+            let end = logged + end + 1;
+            // A full disk must not kill the build; the output is still kept.
+            let _ = log.write_all(&masker.mask_bytes(&output[logged..end]));
+            logged = end;
+        }
         if let Some((sender, task)) = stream {
             while let Some(end) = output[sent..].iter().position(|b| *b == b'\n') {
-                let line = String::from_utf8_lossy(&output[sent..sent + end]).into_owned();
+                let line = String::from_utf8_lossy(&output[sent..sent + end]);
+                let line = masker.mask(&line).into_owned();
                 let _ = sender.send(Update::Output { task, line });
                 sent += end + 1;
             }
         }
     }
+    if let Some(log) = &mut log
+        && logged < output.len()
+    {
+        let _ = log.write_all(&masker.mask_bytes(&output[logged..]));
+    }
     if let Some((sender, task)) = stream
         && sent < output.len()
     {
-        let line = String::from_utf8_lossy(&output[sent..]).into_owned();
+        let line = String::from_utf8_lossy(&output[sent..]);
+        let line = masker.mask(&line).into_owned();
         let _ = sender.send(Update::Output { task, line });
     }
-    String::from_utf8_lossy(&output).into_owned()
+    let output = String::from_utf8_lossy(&output);
+    masker.mask(&output).into_owned()
 }
 
 /// Waits for `done` up to `timeout`; past it, TERMs the group, then KILLs it
