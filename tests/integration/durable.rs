@@ -190,6 +190,10 @@ fn a_run_that_failed_then_succeeded_clears_its_failure() {
     assert!(status.contains(": succeeded"), "{status}");
     assert!(status.contains("milestone M1: 1/1 done"), "{status}");
     assert!(!status.contains("failed"), "{status}");
+    let json: Value =
+        serde_json::from_slice(&orchestra(dir, &["status", "--json"]).stdout).unwrap();
+    assert_eq!(json["run"]["tasks"]["M1/build"]["status"], "succeeded");
+    assert_eq!(json["locks"], serde_json::json!([]));
     let history = std::fs::read_to_string(dir.join(".orchestra/history.jsonl")).unwrap();
     assert_eq!(history.lines().count(), 2, "one line per run");
 }
