@@ -44,12 +44,10 @@ pub fn main() -> ExitCode {
 fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     let start = working_directory(cli)?;
     let located = load::locate(&start, cli.file.as_deref())?;
-    let loaded = load::load(
-        located,
-        Options {
-            check_programs: true,
-        },
-    )?;
+    // Programs must be on PATH to check or build; listing or planning a
+    // file should work on a machine that lacks them.
+    let check_programs = matches!(cli.command, Command::Check(_) | Command::Build(_));
+    let loaded = load::load(located, Options { check_programs })?;
     match &cli.command {
         Command::Check(args) => check(&loaded, args, render),
         Command::List(args) => list(&loaded, args, render),
