@@ -184,5 +184,5 @@ pub(super) fn unlock(root: &Path, args: &UnlockArgs) -> Result<(), Error> {
     let dir = locks_dir(root);
     let removed = lock::remove(&dir, &args.milestones)
         .map_err(io_error("remove the locks in", dir.clone()))?;
-    write_stdout(&durable::unlocked(&removed))
+    write_stdout(&durable::unlocked(&args.milestones, &removed))
 }

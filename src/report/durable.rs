@@ -65,12 +65,17 @@ pub fn lock_taken_over(milestone: &str, info: &LockInfo, now: u64) -> String {
     )
 }
 
-/// What `orchestra unlock` did.
-pub fn unlocked(removed: &[LockStatus]) -> String {
-    if removed.is_empty() {
+/// What `orchestra unlock` did, and which of the `asked` milestones had no lock.
+pub fn unlocked(asked: &[String], removed: &[LockStatus]) -> String {
+    let mut out = String::new();
+    for name in asked {
+        if !removed.iter().any(|l| &l.milestone == name) {
+            let _ = writeln!(out, "no lock for milestone `{name}`");
+        }
+    }
+    if asked.is_empty() && removed.is_empty() {
         return "no locks to remove\n".into();
     }
-    let mut out = String::new();
     for lock in removed {
         let live = if lock.held {
             ""

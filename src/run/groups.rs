@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
+use std::time::Duration;
 
 use super::spawn::{GRACE, signal_group};
 
@@ -41,6 +42,10 @@ impl Groups {
     /// Stops every running command: KILL at once when `hard`; otherwise
     /// TERM now and KILL, [`GRACE`] later, whatever has not ended by then.
     pub(crate) fn stop(&self, hard: bool) {
+        self.stop_within(hard, GRACE);
+    }
+
+    fn stop_within(&self, hard: bool, grace: Duration) {
         if hard {
             self.signal_all(libc::SIGKILL);
             return;
@@ -52,7 +57,7 @@ impl Groups {
         let _ = thread::Builder::new()
             .name("orchestra-grace".into())
             .spawn(move || {
-                thread::sleep(GRACE);
+                thread::sleep(grace);
                 groups.signal_all(libc::SIGKILL);
             });
     }
@@ -68,7 +73,7 @@ mod tests {
     use super::*;
     use std::os::unix::process::CommandExt;
     use std::process::Command;
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
 
     #[test]
     fn stop_terms_then_kills_what_ignores_term() {
@@ -88,10 +93,11 @@ mod tests {
         // Let the shell install its trap before the TERM arrives.
         thread::sleep(Duration::from_millis(100));
         let started = Instant::now();
-        groups.stop(false);
+        let grace = Duration::from_millis(300);
+        groups.stop_within(false, grace);
         polite.wait().unwrap();
-        assert!(started.elapsed() < Duration::from_secs(1), "TERM ended it");
+        assert!(started.elapsed() < grace, "TERM ended it");
         stubborn.wait().unwrap();
-        assert!(started.elapsed() >= GRACE, "only KILL ended it");
+        assert!(started.elapsed() >= grace, "only KILL ended it");
     }
 }

@@ -314,6 +314,8 @@ fn unlock_removes_locks_and_says_which() {
     assert!(!ran.dir.path().join(".orchestra/locks/M1").exists());
     let again = orchestra(ran.dir.path(), &["unlock"]);
     assert_eq!(text(&again.stdout), "no locks to remove\n");
+    let named = orchestra(ran.dir.path(), &["unlock", "M2"]);
+    assert_eq!(text(&named.stdout), "no lock for milestone `M2`\n");
 }
 
 #[test]
