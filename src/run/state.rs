@@ -120,6 +120,17 @@ pub fn save(path: &Path, state: &RunState) -> io::Result<()> {
     write_atomic(path, &bytes)
 }
 
+/// Like [`save`] without the fsyncs: readers (and `--resume` after a
+/// crash of orchestra itself) still see a whole old or new file, since the
+/// rename is atomic and the data is in the page cache; only a power cut
+/// could lose it, and then the forgiving [`load`] means "start over". It
+/// costs no disk flush, so it can be done many times a second.
+pub fn save_quick(path: &Path, state: &RunState) -> io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(state).map_err(io::Error::other)?;
+    let temp = temp_file(path, &bytes)?;
+    temp.persist(path).map(drop).map_err(|e| e.error)
+}
+
 /// Replaces `path` with `bytes` so that readers see either the old or the
 /// new contents, whole, whatever happens in between.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -131,6 +142,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// The first half of [`write_atomic`]: the new contents, durable, beside
 /// the target but not yet in its place.
 fn write_temp(path: &Path, bytes: &[u8]) -> io::Result<tempfile::NamedTempFile> {
+    let temp = temp_file(path, bytes)?;
+    temp.as_file().sync_all()?;
+    Ok(temp)
+}
+
+/// The new contents in a temporary file beside `path`, not yet synced.
+fn temp_file(path: &Path, bytes: &[u8]) -> io::Result<tempfile::NamedTempFile> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut temp = tempfile::Builder::new()
@@ -138,7 +156,6 @@ fn write_temp(path: &Path, bytes: &[u8]) -> io::Result<tempfile::NamedTempFile> 
         .suffix(".tmp")
         .tempfile_in(dir)?;
     temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
     Ok(temp)
 }
 
@@ -170,6 +187,8 @@ mod tests {
         assert_eq!(load(&path), Some(sample(1)));
         save(&path, &sample(2)).unwrap();
         assert_eq!(load(&path), Some(sample(2)));
+        save_quick(&path, &sample(3)).unwrap();
+        assert_eq!(load(&path), Some(sample(3)));
     }
 
     #[test]
