@@ -1,65 +1,15 @@
-//! Durable runs with real processes and real signals: Ctrl-C, `kill -9` and
-//! `--resume`, state and history, `status`, milestone locks (`--wait`,
-//! stale takeover, `unlock`) and secrets masking.
+//! Durable runs with real processes and real signals: Ctrl-C (once and
+//! twice), `kill -9` and `--resume`, state and history, `status`, and the
+//! dry run that writes nothing. Locks are in `locks.rs`, secrets in
+//! `secrets.rs`.
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Test, binary};
-
-/// Runs orchestra in `dir` to the end.
-fn orchestra(dir: &Path, args: &[&str]) -> Output {
-    Command::new(binary())
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run orchestra")
-}
-
-/// Starts orchestra in `dir` in the background.
-fn spawn(dir: &Path, args: &[&str]) -> Child {
-    Command::new(binary())
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn orchestra")
-}
-
-/// Waits (at most 5s) until `predicate` holds.
-fn eventually(what: &str, predicate: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !predicate() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn signal(pid: u32, name: &str) {
-    let status = Command::new("kill")
-        .args([name, &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success(), "kill {name} {pid}");
-}
-
-/// Whether the process is gone; a zombie waiting for its reaper counts.
-fn gone(pid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
-        .map_or(true, |stat| stat.contains(") Z "))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::{Test, eventually, gone, orchestra, signal, spawn, text};
 
 fn state(dir: &Path) -> Value {
     let bytes = std::fs::read(dir.join(".orchestra/state.json")).expect("state.json");
@@ -198,126 +148,6 @@ fn a_run_that_failed_then_succeeded_clears_its_failure() {
     assert_eq!(history.lines().count(), 2, "one line per run");
 }
 
-const HELD: &str = r#"
-milestone "M1" {
-    phase "build" { run "echo built >> count; touch started; while [ ! -f release ]; do sleep 0.01; done" }
-}
-"#;
-
-#[test]
-fn of_two_builds_of_one_milestone_one_runs_and_one_skips_naming_the_holder() {
-    let test = Test::new().kdl(HELD);
-    let dir = test.path();
-    let first = spawn(dir, &["build"]);
-    eventually("the first build to start", || dir.join("started").exists());
-    let second = orchestra(dir, &["build"]);
-    let stderr = text(&second.stderr);
-    assert!(second.status.success(), "{stderr}");
-    let holder = format!(
-        "warning: skipping milestone `M1`: another build holds its lock (pid {} on ",
-        first.id()
-    );
-    assert!(stderr.contains(&holder), "{stderr}");
-    assert!(stderr.contains("skipped M1/build: milestone `M1` is locked by another build"));
-    let status = text(&orchestra(dir, &["status"]).stdout);
-    assert!(status.contains("lock held: milestone `M1`"), "{status}");
-    std::fs::write(dir.join("release"), "").unwrap();
-    let output = first.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    assert_eq!(
-        std::fs::read_to_string(dir.join("count")).unwrap(),
-        "built\n"
-    );
-    assert!(
-        !dir.join(".orchestra/locks/M1").exists(),
-        "no lock is left behind"
-    );
-}
-
-#[test]
-fn wait_waits_for_the_lock() {
-    let test = Test::new().kdl(HELD);
-    let dir = test.path();
-    let first = spawn(dir, &["build"]);
-    eventually("the first build to start", || dir.join("started").exists());
-    let second = spawn(dir, &["build", "--wait"]);
-    std::thread::sleep(Duration::from_millis(300));
-    std::fs::write(dir.join("release"), "").unwrap();
-    assert!(first.wait_with_output().unwrap().status.success());
-    let output = second.wait_with_output().unwrap();
-    let stderr = text(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("waiting for the lock of milestone `M1`"),
-        "{stderr}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("count")).unwrap(),
-        "built\nbuilt\n"
-    );
-}
-
-/// A lock file as a holder writes it: pid, host, start (seconds).
-fn lock_file(pid: u32, started_at: u64) -> String {
-    format!(r#"{{"milestone":"M1","pid":{pid},"host":"elsewhere","started_at":{started_at}}}"#)
-}
-
-#[test]
-fn stale_locks_are_taken_over() {
-    let kdl = r#"project "p" { lock-timeout "1h"; }
-milestone "M1" { phase "build" { run "echo built >> count" } }"#;
-    // The holder died: nobody holds the file's OS lock.
-    let ran = Test::new()
-        .kdl(kdl)
-        .write(".orchestra/locks/M1", lock_file(999_999, 1_000))
-        .args(["build"])
-        .stderr_contains("note: took over the stale lock of milestone `M1` (pid 999999 on elsewhere, since 1970-01-01 00:16:40 UTC")
-        .run();
-    let dir = ran.dir.path();
-    assert!(!dir.join(".orchestra/locks/M1").exists());
-    // Alive, but older than `lock-timeout`: `flock` holds the file's OS lock.
-    std::fs::write(dir.join(".orchestra/locks/M1"), lock_file(4242, 1_000)).unwrap();
-    // One process both holds the lock and is killed below: no orphan.
-    let hold = "exec 9<.orchestra/locks/M1 && flock -n 9 && exec sleep 30";
-    let mut holder = Command::new("sh")
-        .args(["-c", hold])
-        .current_dir(dir)
-        .spawn()
-        .expect("flock");
-    eventually("flock to hold the lock", || {
-        let list = text(&orchestra(dir, &["status"]).stdout);
-        list.contains("lock held: milestone `M1`")
-    });
-    let output = orchestra(dir, &["build"]);
-    let stderr = text(&output.stderr);
-    holder.kill().unwrap();
-    holder.wait().unwrap();
-    assert!(output.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("took over the stale lock of milestone `M1` (pid 4242"),
-        "{stderr}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("count")).unwrap(),
-        "built\nbuilt\n"
-    );
-}
-
-#[test]
-fn unlock_removes_locks_and_says_which() {
-    let ran = Test::new()
-        .kdl(r#"milestone "M1" { phase "build" { run "true" } }"#)
-        .write(".orchestra/locks/M1", lock_file(999_999, 0))
-        .args(["unlock", "M1"])
-        .stdout("removed the lock of milestone `M1` (pid 999999 on elsewhere, since 1970-01-01 00:00:00 UTC) (its holder was gone)\n")
-        .run();
-    assert!(!ran.dir.path().join(".orchestra/locks/M1").exists());
-    let again = orchestra(ran.dir.path(), &["unlock"]);
-    assert_eq!(text(&again.stdout), "no locks to remove\n");
-    let named = orchestra(ran.dir.path(), &["unlock", "M2"]);
-    assert_eq!(text(&named.stdout), "no lock for milestone `M2`\n");
-}
-
 #[test]
 fn a_dry_run_writes_nothing_under_dot_orchestra() {
     let ran = Test::new()
@@ -325,66 +155,4 @@ fn a_dry_run_writes_nothing_under_dot_orchestra() {
         .args(["build", "--dry-run"])
         .run();
     assert!(!ran.dir.path().join(".orchestra").exists());
-}
-
-/// Every file under `dir`, recursively.
-fn files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
-#[test]
-fn a_secret_appears_nowhere_orchestra_prints_or_writes() {
-    const SECRET: &str = "s3cr3t-Value";
-    let kdl = r#"
-project "p" { secret "DEPLOY_TOKEN"; }
-vars { token "none" }
-task "ok" { run "echo token=$DEPLOY_TOKEN; printf 'split:%s' \"$DEPLOY_TOKEN\"" }
-task "leak" { needs "ok"; run "echo using {token}; echo $DEPLOY_TOKEN >&2; exit 4" }
-"#;
-    for verbose in [false, true] {
-        let mut args = vec!["build", "--json", "--set", "token=s3cr3t-Value"];
-        if verbose {
-            args.push("-v");
-        }
-        let ran = Test::new()
-            .kdl(kdl)
-            .env("DEPLOY_TOKEN", SECRET)
-            .args(args)
-            .status(1)
-            .stderr_contains("task `leak` failed")
-            .stderr_contains("│ ****")
-            .stderr_contains("using ****")
-            .stdout_contains("echo using ****")
-            .stderr_lacks(SECRET)
-            .stdout_lacks(SECRET)
-            .run();
-        let dot = ran.dir.path().join(".orchestra");
-        let written = files(&dot);
-        assert!(
-            written.len() >= 4,
-            "state, history and two logs: {written:?}"
-        );
-        for file in written {
-            let bytes = std::fs::read(&file).unwrap();
-            assert!(
-                !text(&bytes).contains(SECRET),
-                "{} holds the secret",
-                file.display()
-            );
-        }
-        let log = std::fs::read_to_string(dot.join("logs/ok.log")).unwrap();
-        assert_eq!(
-            log,
-            "$ echo token=$DEPLOY_TOKEN; printf 'split:%s' \"$DEPLOY_TOKEN\"\ntoken=****\nsplit:****"
-        );
-    }
 }

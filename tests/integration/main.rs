@@ -10,6 +10,8 @@ mod durable;
 mod example;
 mod fixtures;
 mod json_schema;
+mod locks;
 mod plan;
 mod robustness;
+mod secrets;
 mod support;

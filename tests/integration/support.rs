@@ -13,7 +13,8 @@
 #![allow(dead_code, unreachable_pub)] // Each test module uses a different part; `pub` is for sibling modules.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// Path to the built binary under test.
 pub fn binary() -> PathBuf {
@@ -248,4 +249,58 @@ impl Test {
             dir: self.dir,
         }
     }
+}
+
+// Helpers for tests that run orchestra more than once in one directory, in
+// the background, or signal it (durable runs, locks).
+
+/// Runs orchestra in `dir` to the end.
+pub fn orchestra(dir: &Path, args: &[&str]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run orchestra")
+}
+
+/// Starts orchestra in `dir` in the background.
+pub fn spawn(dir: &Path, args: &[&str]) -> Child {
+    Command::new(binary())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn orchestra")
+}
+
+/// Waits (at most 5s) until `predicate` holds.
+pub fn eventually(what: &str, predicate: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !predicate() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+pub fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .args([name, &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill {name} {pid}");
+}
+
+/// Whether the process is gone; a zombie waiting for its reaper counts.
+pub fn gone(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+        .map_or(true, |stat| stat.contains(") Z "))
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

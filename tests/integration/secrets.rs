@@ -1,0 +1,69 @@
+//! Secrets: a value named by `project { secret … }` appears nowhere in what
+//! orchestra prints or writes, with or without `-v`, `--json` and a `--set`
+//! var holding it.
+
+use std::path::Path;
+
+use crate::support::{Test, text};
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_secret_appears_nowhere_orchestra_prints_or_writes() {
+    const SECRET: &str = "s3cr3t-Value";
+    let kdl = r#"
+project "p" { secret "DEPLOY_TOKEN"; }
+vars { token "none" }
+task "ok" { run "echo token=$DEPLOY_TOKEN; printf 'split:%s' \"$DEPLOY_TOKEN\"" }
+task "leak" { needs "ok"; run "echo using {token}; echo $DEPLOY_TOKEN >&2; exit 4" }
+"#;
+    for verbose in [false, true] {
+        let mut args = vec!["build", "--json", "--set", "token=s3cr3t-Value"];
+        if verbose {
+            args.push("-v");
+        }
+        let ran = Test::new()
+            .kdl(kdl)
+            .env("DEPLOY_TOKEN", SECRET)
+            .args(args)
+            .status(1)
+            .stderr_contains("task `leak` failed")
+            .stderr_contains("│ ****")
+            .stderr_contains("using ****")
+            .stdout_contains("echo using ****")
+            .stderr_lacks(SECRET)
+            .stdout_lacks(SECRET)
+            .run();
+        let dot = ran.dir.path().join(".orchestra");
+        let written = files(&dot);
+        assert!(
+            written.len() >= 4,
+            "state, history and two logs: {written:?}"
+        );
+        for file in written {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                !text(&bytes).contains(SECRET),
+                "{} holds the secret",
+                file.display()
+            );
+        }
+        let log = std::fs::read_to_string(dot.join("logs/ok.log")).unwrap();
+        assert_eq!(
+            log,
+            "$ echo token=$DEPLOY_TOKEN; printf 'split:%s' \"$DEPLOY_TOKEN\"\ntoken=****\nsplit:****"
+        );
+    }
+}
