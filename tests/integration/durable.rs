@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::json_schema;
 use crate::support::{Test, eventually, gone, orchestra, signal, spawn, text};
 
 fn state(dir: &Path) -> Value {
@@ -28,12 +29,22 @@ milestone "M1" {
 "#,
     );
     let dir = test.path();
-    let child = spawn(dir, &["build", "-j", "2"]);
-    eventually("the task to start", || dir.join("bg.pid").exists());
+    let child = spawn(dir, &["build", "-j", "2", "--json"]);
+    // leader.pid is written last, so both files exist once it does.
+    eventually("the task to start", || dir.join("leader.pid").exists());
     signal(child.id(), "-INT");
     let output = child.wait_with_output().expect("wait");
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let summary: Value = serde_json::from_slice(&output.stdout).expect("a JSON summary");
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(summary["tasks"][1]["failure"]["step"], "interrupted");
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/build.schema.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(docs).unwrap()).unwrap();
+    assert_eq!(
+        json_schema::validate(&schema, &summary),
+        Vec::<String>::new()
+    );
     assert!(
         stderr.contains("interrupted: stopping 1 running task"),
         "{stderr}"
