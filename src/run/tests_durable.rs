@@ -65,3 +65,48 @@ fn resumed_tasks_unlock_dependents_and_locked_ones_skip_them() {
     assert_eq!(status(1), Status::NotRun(SkipReason::Locked(TaskId(1))));
     assert_eq!(status(3), Status::NotRun(SkipReason::Locked(TaskId(1))));
 }
+
+#[test]
+fn the_record_follows_the_run_and_carries_resumed_tasks_over() {
+    use super::record::{RecordPaths, StateRecorder};
+    use super::state::TaskStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let paths = || RecordPaths {
+        state: dir.path().join("state.json"),
+        history: dir.path().join("history.jsonl"),
+    };
+    let plan = plan(vec![task(0, "a", &[]), task(1, "b", &[0])]);
+    let mut fake = Fake::new().fails("b", 1);
+    let mut recorder = StateRecorder::start(&plan, paths(), "sel".into(), None);
+    run(&plan, &options(1, false), &mut fake, &mut (), &mut recorder);
+    assert!(recorder.error.is_none());
+    let first = state::load(&paths().state).expect("a readable state");
+    assert!(first.finished && !first.success);
+    assert_eq!(first.tasks["a"].status, TaskStatus::Succeeded);
+    assert_eq!(first.tasks["b"].status, TaskStatus::Failed);
+    assert_eq!(first.tasks["b"].exit_code, Some(1));
+
+    let mut decide = Resume {
+        done: ["a".to_owned()].into(),
+        locked: std::collections::HashSet::new(),
+        inner: (),
+    };
+    let mut recorder = StateRecorder::start(&plan, paths(), "sel".into(), Some(first.clone()));
+    let summary = run(
+        &plan,
+        &options(1, false),
+        &mut fake,
+        &mut decide,
+        &mut recorder,
+    );
+    assert!(summary.success());
+    let second = state::load(&paths().state).expect("a readable state");
+    assert_eq!(
+        second.tasks["a"], first.tasks["a"],
+        "carried over for the next resume"
+    );
+    assert_eq!(second.tasks["b"].status, TaskStatus::Succeeded);
+    let runs = history::read(&paths().history);
+    assert_eq!(runs.len(), 2);
+    assert!(!runs[0].success && runs[1].success);
+}
