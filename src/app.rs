@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::load::{self, Loaded};
 use crate::model::Model;
 use crate::report;
+use crate::run::secrets::Masker;
 use crate::validate::Options;
 use crate::{plan, timings};
 
@@ -155,7 +156,14 @@ fn plan(loaded: &Loaded, args: &PlanArgs, render: RenderOptions) -> Result<(), E
         }
         PlanFormat::Dot => plan::dot::render(&plan),
     });
-    write_stdout(&text)
+    // A var set from a secret (`--set token=…`) puts it in command text.
+    write_stdout(&secrets(model).mask(&text))
+}
+
+/// The masker for the project's `secret` variables, from the environment.
+fn secrets(model: &Model) -> Masker {
+    let names = &model.config().project.secrets;
+    Masker::from_env(names.iter().map(|name| name.value.as_str()))
 }
 
 fn write_stdout(text: &str) -> Result<(), Error> {

@@ -13,7 +13,7 @@ use std::io::{IsTerminal, LineWriter};
 use indicatif::ProgressDrawTarget;
 
 use super::durable::{self, Claimed};
-use super::{require_model, selection, write_stdout};
+use super::{require_model, secrets, selection, write_stdout};
 use crate::cli::{BuildArgs, ProgressChoice};
 use crate::compile;
 use crate::diagnostic::RenderOptions;
@@ -33,7 +33,7 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
     let plan = compile::compile(model, &selection(&args.select)?)?;
     let root = loaded.located.root.clone();
     let project = &model.config().project;
-    let masker = Masker::from_env(project.secrets.iter().map(|s| s.value.as_str()));
+    let masker = secrets(model);
     if args.dry_run {
         // One job at a time, so the listing reads in the order of a serial run.
         let options = Options {

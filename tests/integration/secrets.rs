@@ -67,3 +67,18 @@ task "leak" { needs "ok"; run "echo using {token}; echo $DEPLOY_TOKEN >&2; exit 
         );
     }
 }
+
+#[test]
+fn plan_output_masks_a_secret_set_into_a_var() {
+    Test::new()
+        .kdl(
+            r#"project "p" { secret "DEPLOY_TOKEN"; }
+vars { token "none" }
+task "deploy" { run "deploy --token {token}" }"#,
+        )
+        .env("DEPLOY_TOKEN", "s3cr3t-Value")
+        .args(["plan", "--set", "token=s3cr3t-Value"])
+        .stdout_contains("deploy --token ****")
+        .stdout_lacks("s3cr3t")
+        .run();
+}
