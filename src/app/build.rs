@@ -21,11 +21,11 @@ use crate::error::Error;
 use crate::load::Loaded;
 use crate::plan::Plan;
 use crate::report::{self, DryRun, Human, Plain, Progress, prompt};
-use crate::run::record::{RecordPaths, StateRecorder, Tee};
+use crate::run::record::{StateRecorder, Tee};
 use crate::run::secrets::Masker;
 use crate::run::{
     self, Confirm, ConfirmPolicy, DryRunExecutor, Options, ProcessExecutor, Reporter, Resume,
-    Status, Summary, state,
+    Status, Summary,
 };
 
 pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) -> Result<(), Error> {
@@ -60,24 +60,9 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
         logs: Some(Options::default_logs()),
     };
     let mut executor = ProcessExecutor::new(&plan.shell, args.verbose).masking(masker.clone());
-    let interrupted = durable::catch_interrupts(&executor);
     let stale_after = project.lock_timeout.as_ref().map(|t| t.value);
-    let claimed = durable::claim_locks(&plan, &options.root, stale_after, args.wait, &interrupted)?;
-    let dot = durable::dot_dir(&options.root);
-    let key = durable::selection_key(&args.select, &masker);
-    let previous = state::load(&dot.join("state.json"));
-    let (done, previous) = if args.resume {
-        let (done, note) = durable::resumable(previous.as_ref(), &key);
-        eprintln!("{note}");
-        (done, previous)
-    } else {
-        (HashSet::new(), None)
-    };
-    let paths = RecordPaths {
-        state: dot.join("state.json"),
-        history: dot.join("history.jsonl"),
-    };
-    let mut recorder = StateRecorder::start(&plan, paths, key, previous);
+    let begun = durable::begin(&plan, &options.root, args, stale_after, &masker, &executor)?;
+    let (claimed, done, mut recorder) = (begun.claimed, begun.done, begun.recorder);
     let run = Run {
         plan: &plan,
         options: &options,

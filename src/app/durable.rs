@@ -15,12 +15,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::write_stdout;
-use crate::cli::{SelectArgs, StatusArgs, UnlockArgs};
+use crate::cli::{BuildArgs, SelectArgs, StatusArgs, UnlockArgs};
 use crate::error::Error;
 use crate::plan::{Group, Plan};
 use crate::report::durable;
 use crate::run::lock::{self, Acquire, MilestoneLock};
-use crate::run::record::now_millis;
+use crate::run::record::{RecordPaths, StateRecorder, now_millis};
 use crate::run::secrets::Masker;
 use crate::run::state::{self, RunState};
 use crate::run::{Interrupter, ProcessExecutor};
@@ -44,7 +44,7 @@ fn io_error(action: &'static str, path: PathBuf) -> impl FnOnce(std::io::Error) 
 
 /// Routes Ctrl-C, SIGTERM and SIGHUP to the run as messages, and raises
 /// `flag` for the time before the run starts (waiting for a lock).
-pub(super) fn catch_interrupts(executor: &ProcessExecutor) -> Arc<AtomicBool> {
+fn catch_interrupts(executor: &ProcessExecutor) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let raised = Arc::clone(&flag);
     let interrupter: Interrupter = executor.interrupter();
@@ -57,6 +57,46 @@ pub(super) fn catch_interrupts(executor: &ProcessExecutor) -> Arc<AtomicBool> {
     flag
 }
 
+/// Everything a real build sets up before it runs: interrupts caught,
+/// locks claimed, what `--resume` skips, the state record started.
+pub(super) struct Begun {
+    pub(super) claimed: Claimed,
+    pub(super) done: HashSet<String>,
+    pub(super) recorder: StateRecorder,
+}
+
+pub(super) fn begin(
+    plan: &Plan,
+    root: &Path,
+    args: &BuildArgs,
+    stale_after: Option<Duration>,
+    masker: &Masker,
+    executor: &ProcessExecutor,
+) -> Result<Begun, Error> {
+    let interrupted = catch_interrupts(executor);
+    let claimed = claim_locks(plan, root, stale_after, args.wait, &interrupted)?;
+    let dot = dot_dir(root);
+    let key = selection_key(&args.select, masker);
+    let (done, previous) = if args.resume {
+        let previous = state::load(&dot.join("state.json"));
+        let (done, note) = resumable(previous.as_ref(), &key);
+        eprintln!("{note}");
+        (done, previous)
+    } else {
+        (HashSet::new(), None)
+    };
+    let paths = RecordPaths {
+        state: dot.join("state.json"),
+        history: dot.join("history.jsonl"),
+    };
+    let recorder = StateRecorder::start(plan, paths, key, previous);
+    Ok(Begun {
+        claimed,
+        done,
+        recorder,
+    })
+}
+
 /// The locks this build holds and the milestones it must skip.
 pub(super) struct Claimed {
     pub(super) held: Vec<MilestoneLock>,
@@ -64,7 +104,7 @@ pub(super) struct Claimed {
 }
 
 /// Claims the lock of every milestone in `plan`, in sorted order.
-pub(super) fn claim_locks(
+fn claim_locks(
     plan: &Plan,
     root: &Path,
     stale_after: Option<Duration>,
@@ -122,7 +162,7 @@ pub(super) fn claim_locks(
 
 /// The selection key: what must match for `--resume` to continue a run.
 /// Masked, since `--set` values may hold secrets.
-pub(super) fn selection_key(args: &SelectArgs, masker: &Masker) -> String {
+fn selection_key(args: &SelectArgs, masker: &Masker) -> String {
     let key = serde_json::json!({
         "addresses": args.addresses,
         "complexity": args.complexity,
@@ -134,7 +174,7 @@ pub(super) fn selection_key(args: &SelectArgs, masker: &Masker) -> String {
 
 /// What `--resume` skips: the done tasks of the previous run when it is
 /// unfinished and of the same selection; otherwise nothing, with a note.
-pub(super) fn resumable(previous: Option<&RunState>, key: &str) -> (HashSet<String>, String) {
+fn resumable(previous: Option<&RunState>, key: &str) -> (HashSet<String>, String) {
     match previous {
         Some(run) if !run.finished && run.selection == key => {
             let done: HashSet<String> = run
