@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, LineWriter};
+use std::sync::atomic::AtomicBool;
 
 use indicatif::ProgressDrawTarget;
 
@@ -63,6 +64,7 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
     let stale_after = project.lock_timeout.as_ref().map(|t| t.value);
     let begun = durable::begin(&plan, &options.root, args, stale_after, &masker, &executor)?;
     let (claimed, done, mut recorder) = (begun.claimed, begun.done, begun.recorder);
+    let interrupted = &begun.interrupted;
     let run = Run {
         plan: &plan,
         options: &options,
@@ -70,7 +72,15 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
         args,
         render,
     };
-    let summary = execute(&run, &mut executor, &claimed, done, &mut recorder, &masker);
+    let summary = execute(
+        &run,
+        &mut executor,
+        &claimed,
+        done,
+        &mut recorder,
+        &masker,
+        interrupted,
+    );
     // Released before the outcome is reported: the work is over.
     drop(claimed);
     if let Some(e) = &recorder.error {
@@ -115,6 +125,7 @@ fn execute(
     done: HashSet<String>,
     recorder: &mut StateRecorder,
     masker: &Masker,
+    interrupted: &AtomicBool,
 ) -> Summary {
     let Run {
         plan,
@@ -156,11 +167,13 @@ fn execute(
         let display = screen.handle();
         let mut reporter =
             Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
-        run_with(&mut reporter, &mut |q| prompt::ask(q, Some(&display)))
+        run_with(&mut reporter, &mut |q| {
+            prompt::ask(q, Some(&display), interrupted)
+        })
     } else {
         let screen = Plain::new(LineWriter::new(std::io::stderr()));
         let mut reporter =
             Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
-        run_with(&mut reporter, &mut |q| prompt::ask(q, None))
+        run_with(&mut reporter, &mut |q| prompt::ask(q, None, interrupted))
     }
 }

@@ -42,8 +42,9 @@ fn io_error(action: &'static str, path: PathBuf) -> impl FnOnce(std::io::Error) 
     }
 }
 
-/// Routes Ctrl-C, SIGTERM and SIGHUP to the run as messages, and raises
-/// `flag` for the time before the run starts (waiting for a lock).
+/// Routes Ctrl-C, SIGTERM and SIGHUP to the run as messages, and raises a
+/// flag for the places the scheduler is not listening: waiting for a lock,
+/// or for the answer to a question.
 fn catch_interrupts(executor: &ProcessExecutor) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let raised = Arc::clone(&flag);
@@ -63,6 +64,8 @@ pub(super) struct Begun {
     pub(super) claimed: Claimed,
     pub(super) done: HashSet<String>,
     pub(super) recorder: StateRecorder,
+    /// Raised by Ctrl-C; read where the scheduler cannot be told (a question).
+    pub(super) interrupted: Arc<AtomicBool>,
 }
 
 pub(super) fn begin(
@@ -94,6 +97,7 @@ pub(super) fn begin(
         claimed,
         done,
         recorder,
+        interrupted,
     })
 }
 

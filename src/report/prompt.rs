@@ -1,20 +1,46 @@
 //! Asking a person to confirm a task (`confirm="…"`) on the terminal: the
 //! question goes to stderr with the progress display paused, the answer is
 //! read from stdin. The policy around it is `crate::run::Confirm`.
+//!
+//! The answer is read on a thread of its own, so a Ctrl-C while the
+//! question is open (`interrupted` raised) ends the wait as a "no" and the
+//! run stops, instead of waiting for Enter.
 
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use indicatif::MultiProgress;
 
 /// Asks `question [y/N]`; only `y` or `yes` (any case) approves. With a
 /// progress display, it is paused while the question is open.
-pub fn ask(question: &str, display: Option<&MultiProgress>) -> bool {
+pub fn ask(question: &str, display: Option<&MultiProgress>, interrupted: &AtomicBool) -> bool {
     let ask = || {
         eprint!("{question} [y/N] ");
         let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        // End of input or an unreadable stdin means no.
-        std::io::stdin().lock().read_line(&mut answer).is_ok() && approves(&answer)
+        let (sender, answer) = mpsc::channel();
+        // Left blocked on stdin if interrupted; the process ends soon after.
+        let reader = std::thread::Builder::new().spawn(move || {
+            let mut line = String::new();
+            // End of input or an unreadable stdin means no.
+            let read = std::io::stdin().lock().read_line(&mut line).is_ok();
+            let _ = sender.send(read && approves(&line));
+        });
+        if reader.is_err() {
+            return false;
+        }
+        loop {
+            match answer.recv_timeout(Duration::from_millis(50)) {
+                Ok(yes) => return yes,
+                Err(RecvTimeoutError::Disconnected) => return false,
+                Err(RecvTimeoutError::Timeout) if interrupted.load(Ordering::SeqCst) => {
+                    eprintln!();
+                    return false;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
     };
     match display {
         Some(multi) => multi.suspend(ask),

@@ -65,4 +65,9 @@ pub trait Executor {
     /// Stops every running job: TERM now and KILL after a grace period, or
     /// KILL at once when `hard`. Each still reports `Finished` as usual.
     fn interrupt(&mut self, hard: bool);
+    /// With nothing running: whether an interrupt is waiting to be read
+    /// (one that came while a question was open, say). Consumes it.
+    fn pending_interrupt(&mut self) -> bool {
+        false
+    }
 }

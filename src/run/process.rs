@@ -161,4 +161,9 @@ impl Executor for ProcessExecutor {
     fn interrupt(&mut self, hard: bool) {
         self.groups.stop(hard);
     }
+
+    fn pending_interrupt(&mut self) -> bool {
+        // Nothing runs, so the only message that can be waiting is one.
+        matches!(self.receiver.try_recv(), Ok(Update::Interrupted))
+    }
 }

@@ -34,7 +34,11 @@ pub fn now_millis() -> u64 {
 
 enum Message {
     Task(String, TaskRecord),
-    Finish { success: bool },
+    /// The run ended; an interrupted run stays unfinished, for `--resume`.
+    Finish {
+        success: bool,
+        interrupted: bool,
+    },
 }
 
 /// Where the record goes and what it starts from.
@@ -119,6 +123,7 @@ impl StateRecorder {
     fn finish(&mut self, summary: &Summary) {
         self.send(Message::Finish {
             success: summary.success(),
+            interrupted: summary.interrupted,
         });
         self.sender = None;
         if let Some(writer) = self.writer.take() {
@@ -216,8 +221,11 @@ fn apply(state: &mut RunState, message: Message) -> bool {
             state.tasks.insert(address, record);
             false
         }
-        Message::Finish { success } => {
-            state.finished = true;
+        Message::Finish {
+            success,
+            interrupted,
+        } => {
+            state.finished = !interrupted;
             state.success = success;
             true
         }

@@ -132,6 +132,11 @@ impl<'a> Scheduler<'a> {
         loop {
             self.start_ready();
             if self.running == 0 {
+                // An interrupt that came while nothing could hear it (a
+                // question was open) still makes this an interrupted run.
+                if self.interrupts == 0 && self.executor.pending_interrupt() {
+                    self.on_interrupt();
+                }
                 break;
             }
             match self.executor.wait() {

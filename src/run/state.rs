@@ -83,7 +83,8 @@ pub struct RunState {
     pub selection: String,
     /// Milliseconds since the Unix epoch.
     pub started_at: u64,
-    /// `false` while running and after an interrupted or killed run.
+    /// `false` while running and after an interrupted or killed run, which
+    /// `--resume` may then continue.
     pub finished: bool,
     #[serde(default)]
     pub success: bool,

@@ -54,7 +54,10 @@ milestone "M1" {
         eventually(&format!("{file} to end"), || gone(&pid));
     }
     let state = state(dir);
-    assert_eq!(state["finished"], true);
+    assert_eq!(
+        state["finished"], false,
+        "an interrupted run can be resumed"
+    );
     assert_eq!(state["tasks"]["M1/hang"]["status"], "interrupted");
     assert_eq!(state["tasks"]["M1/after"]["status"], "skipped");
     let history = std::fs::read_to_string(dir.join(".orchestra/history.jsonl")).unwrap();
@@ -166,4 +169,65 @@ fn a_dry_run_writes_nothing_under_dot_orchestra() {
         .args(["build", "--dry-run"])
         .run();
     assert!(!ran.dir.path().join(".orchestra").exists());
+}
+
+/// A build on a real terminal (tmux) that asks a question: Ctrl-C while it
+/// waits for the answer ends the run as interrupted, not after Enter.
+#[test]
+fn ctrl_c_at_a_question_interrupts_the_run() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipping the terminal test");
+        return;
+    }
+    let test = Test::new().kdl(
+        r#"task "first" { run "echo first >> count" }
+task "publish" { needs "first"; confirm "Publish now?"; run "echo published >> count" }"#,
+    );
+    let dir = test.path();
+    let socket = dir.join("tmux.sock");
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("run tmux")
+    };
+    // `exec`: orchestra alone in the terminal's foreground group gets Ctrl-C.
+    let script = format!(
+        "cd '{}' && exec '{}' build --progress never",
+        dir.display(),
+        crate::support::binary().display()
+    );
+    let started = tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "15",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    let screen = || text(&tmux(&["capture-pane", "-p"]).stdout);
+    eventually("the question", || screen().contains("Publish now? [y/N]"));
+    tmux(&["send-keys", "C-c"]);
+    eventually("the interrupted run's history", || {
+        std::fs::read_to_string(dir.join(".orchestra/history.jsonl")).is_ok_and(|h| !h.is_empty())
+    });
+    tmux(&["kill-server"]);
+    let history = std::fs::read_to_string(dir.join(".orchestra/history.jsonl")).unwrap();
+    assert!(history.contains("\"interrupted\":true"), "{history}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("count")).unwrap(),
+        "first\n"
+    );
+    // The interrupted run can be resumed: `first` is not run again.
+    let resumed = orchestra(dir, &["build", "--resume", "--yes"]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    let count = std::fs::read_to_string(dir.join("count")).unwrap();
+    assert_eq!(count, "first\npublished\n");
 }
