@@ -8,10 +8,10 @@
 //! as soon as something changed, but at most once per [`SAVE_EVERY`],
 //! gathering whatever arrives meanwhile: a burst of short tasks costs a few
 //! saves instead of thousands, and a long task never leaves an earlier
-//! result unsaved. At most once per [`SYNC_EVERY`], and at the end, a save
-//! is also flushed to disk ([`state::save`]). A `kill -9` loses at most the
-//! last [`SAVE_EVERY`] of results, a power cut the last [`SYNC_EVERY`]:
-//! those tasks simply run again on `--resume`.
+//! result unsaved. At most once per [`SYNC_EVERY`], a save is also flushed
+//! to disk ([`state::save`]) in the background. A `kill -9` loses at most
+//! the last [`SAVE_EVERY`] of results, a power cut about the last
+//! [`SYNC_EVERY`]: those tasks simply run again on `--resume`.
 
 use std::collections::HashMap;
 use std::io;
@@ -80,7 +80,8 @@ impl StateRecorder {
             record.milestone = milestone(plan, task.id);
             initial.tasks.insert(task.address.clone(), record);
         }
-        let first = state::save(&paths.state, &initial).err();
+        // Not flushed: every task pending is worth no wait on the disk.
+        let first = state::save_quick(&paths.state, &initial).err();
         let (sender, receiver) = mpsc::channel();
         let path = paths.state.clone();
         let writer = thread::Builder::new()
@@ -197,7 +198,11 @@ fn write_loop(
         }
         // Keep going after an error: a later save may work (disk freed).
         let now = Instant::now();
-        let saved = if finished || now >= next_sync {
+        // The end is not flushed either: the run would wait for it, and an
+        // fsync waits for every dirty page of the machine's journal, which
+        // took seconds while other builds wrote. The periodic flushes keep a
+        // power cut's loss to the last second.
+        let saved = if !finished && now >= next_sync {
             next_sync = now + SYNC_EVERY;
             state::save(path, &state)
         } else {
