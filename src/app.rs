@@ -4,6 +4,8 @@
 //! before it return data.
 
 mod build;
+mod clean;
+mod why;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -54,6 +56,8 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::List(args) => list(&loaded, args, render),
         Command::Plan(args) => plan(&loaded, args, render),
         Command::Build(args) => build::build(&loaded, args, render),
+        Command::Why(args) => why::why(&loaded, args, render),
+        Command::Clean => clean::clean(&loaded),
     }
 }
 

@@ -51,7 +51,15 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
         root,
         logs: Some(Options::default_logs()),
     };
-    let summary = execute(&plan, &options, loaded, args, render);
+    let mut incremental = run::Incremental::load(&options.root, args.force, plan.tasks.len());
+    incremental.explain = args.explain;
+    let summary = execute(&plan, &options, loaded, args, render, &mut incremental);
+    // Once per run, at the end: per-task writes would cost a no-op build
+    // more than the checks themselves.
+    let saved = crate::timings::measure("save fingerprints", || incremental.save());
+    if let Err(source) = saved {
+        eprintln!("warning: could not save .orchestra/fingerprints: {source}");
+    }
     if args.json {
         let value = report::json::summary(&plan, &summary);
         write_stdout(&format!("{value:#}\n"))?;
@@ -77,6 +85,7 @@ fn execute(
     loaded: &Loaded,
     args: &BuildArgs,
     render: RenderOptions,
+    incremental: &mut run::Incremental,
 ) -> Summary {
     let stderr_is_terminal = std::io::stderr().is_terminal();
     let policy = if args.yes {
@@ -99,7 +108,14 @@ fn execute(
     };
     let mut run_with = |reporter: &mut dyn Reporter, ask: &mut dyn FnMut(&str) -> bool| {
         let mut confirm = Confirm { policy, ask };
-        run::run(plan, options, &mut executor, &mut confirm, reporter)
+        run::run_incremental(
+            plan,
+            options,
+            &mut executor,
+            &mut confirm,
+            reporter,
+            Some(&mut *incremental),
+        )
     };
     if let Some(target) = target {
         let screen = Progress::new(target);

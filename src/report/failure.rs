@@ -117,6 +117,11 @@ impl fmt::Display for Report<'_> {
                 self.attempts()
             ),
             Failure::Refused(reason) => write!(f, "{kind} `{address}` did not run: {reason}"),
+            Failure::OutputsMissing(missing) => write!(
+                f,
+                "{kind} `{address}` succeeded but did not produce its declared outputs: {}",
+                missing.join(", ")
+            ),
         }
     }
 }

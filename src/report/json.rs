@@ -45,6 +45,7 @@ pub fn summary(plan: &Plan, summary: &Summary) -> Value {
         "totals": {
             "tasks": summary.tasks.len(),
             "succeeded": summary.succeeded(),
+            "up_to_date": summary.up_to_date(),
             "failed": summary.failed(),
             "not_run": summary.not_run(),
             "skipped": plan.skipped.len(),
@@ -71,6 +72,7 @@ fn kind(kind: TaskKind) -> &'static str {
 fn task_json(plan: &Plan, task: &PlanTask, record: &TaskRecord) -> Value {
     let (status, failure, blocked_by) = match &record.status {
         Status::Succeeded => ("succeeded", Value::Null, Value::Null),
+        Status::UpToDate => ("up-to-date", Value::Null, Value::Null),
         Status::Failed(failure) => ("failed", failure_json(task, failure), Value::Null),
         Status::NotRun(SkipReason::DependencyFailed(on)) => {
             ("not-run", Value::Null, json!(plan.task(*on).address))
@@ -115,6 +117,15 @@ fn failure_json(task: &PlanTask, failure: &Failure) -> Value {
                 "message": lines::exit(exit),
             })
         }
+        Failure::OutputsMissing(missing) => json!({
+            "step": "outputs",
+            "check": null,
+            "command": null,
+            "exit_code": null,
+            "signal": null,
+            "timed_out": false,
+            "message": format!("declared outputs not produced: {}", missing.join(", ")),
+        }),
         Failure::Refused(reason) => json!({
             "step": "confirm",
             "check": null,

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::fingerprint::Reason;
 use crate::plan::{Plan, TaskId};
 
 /// Receives every event of a run, in order, on the scheduler's thread.
@@ -58,6 +59,8 @@ pub enum Failure {
     },
     /// The task was not allowed to start (a confirmation was refused).
     Refused(String),
+    /// Its commands succeeded but these declared outputs do not exist.
+    OutputsMissing(Vec<String>),
 }
 
 impl Failure {
@@ -97,6 +100,8 @@ pub enum SkipReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     Succeeded,
+    /// Skipped: its fingerprint matches its last success and its outputs exist.
+    UpToDate,
     Failed(Failure),
     NotRun(SkipReason),
 }
@@ -122,7 +127,13 @@ pub struct Summary {
 
 impl Summary {
     pub fn success(&self) -> bool {
-        self.tasks.iter().all(|t| t.status == Status::Succeeded)
+        self.tasks
+            .iter()
+            .all(|t| matches!(t.status, Status::Succeeded | Status::UpToDate))
+    }
+
+    pub fn up_to_date(&self) -> usize {
+        self.count(|s| *s == Status::UpToDate)
     }
 
     pub fn failed(&self) -> usize {
@@ -147,6 +158,10 @@ impl Summary {
 pub enum Event<'a> {
     /// Before anything runs.
     RunStarted { tasks: usize, jobs: usize },
+    /// A task was skipped: nothing it depends on changed (it took no slot).
+    TaskUpToDate { task: TaskId },
+    /// Under `--explain`: why a task is about to run.
+    Explained { task: TaskId, reasons: &'a [Reason] },
     /// A task took a slot (or, with no work, is about to finish at once).
     TaskStarted { task: TaskId },
     /// One command of a task started; `attempt` counts from 1.

@@ -27,6 +27,7 @@ mod executor;
 pub mod fingerprint;
 mod gate;
 pub mod history;
+pub mod incremental;
 pub mod inputs;
 mod job;
 pub mod lock;
@@ -56,9 +57,10 @@ pub use event::{
     TaskRecord,
 };
 pub use executor::{Completion, Executor, Job, Update};
+pub use incremental::{Incremental, Verdict};
 pub use priority::critical_path;
 pub use process::ProcessExecutor;
-pub use scheduler::run;
+pub use scheduler::{run, run_incremental};
 
 /// How to run a plan; everything the command line and project decide.
 #[derive(Debug, Clone)]

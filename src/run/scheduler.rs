@@ -15,10 +15,11 @@ use super::attempt::{Action, Notice, TaskRun};
 use super::decide::{Decide, Decision};
 use super::event::{Event, Failure, Reporter, SkipReason, Status, Step, Summary, TaskRecord};
 use super::executor::{Completion, Executor, Update};
+use super::incremental::{Incremental, Verdict, missing_outputs};
 use super::job::JobBuilder;
 use super::priority::{ReadyQueue, critical_path};
 use super::{Options, log_path};
-use crate::plan::{Plan, TaskId};
+use crate::plan::{Plan, PlanTask, TaskId};
 
 #[derive(Debug)]
 enum State {
@@ -44,8 +45,21 @@ pub fn run(
     decide: &mut dyn Decide,
     reporter: &mut dyn Reporter,
 ) -> Summary {
+    run_incremental(plan, options, executor, decide, reporter, None)
+}
+
+/// [`run`], skipping tasks that `incremental` finds up to date.
+pub fn run_incremental(
+    plan: &Plan,
+    options: &Options,
+    executor: &mut dyn Executor,
+    decide: &mut dyn Decide,
+    reporter: &mut dyn Reporter,
+    incremental: Option<&mut Incremental>,
+) -> Summary {
     let started = Instant::now();
     let mut scheduler = Scheduler::new(plan, options, executor, decide, reporter);
+    scheduler.incremental = incremental;
     scheduler.main_loop();
     let summary = Summary {
         tasks: scheduler.into_records(),
@@ -71,6 +85,7 @@ struct Scheduler<'a> {
     /// Pool name → (running, depth).
     pools: HashMap<&'a str, (u32, u32)>,
     stopping: bool,
+    incremental: Option<&'a mut Incremental>,
 }
 
 impl<'a> Scheduler<'a> {
@@ -109,6 +124,7 @@ impl<'a> Scheduler<'a> {
                 .map(|(name, depth)| (name.as_str(), (0, *depth)))
                 .collect(),
             stopping: false,
+            incremental: None,
         }
     }
 
@@ -140,6 +156,10 @@ impl<'a> Scheduler<'a> {
         let mut pool_full = Vec::new();
         while !self.stopping && self.running < self.options.jobs {
             let Some(id) = self.ready.pop() else { break };
+            // Up-to-date tasks finish here, on this thread, without a slot.
+            if self.up_to_date(id) {
+                continue;
+            }
             if self.pool_is_full(id) {
                 pool_full.push(id);
                 continue;
@@ -148,6 +168,51 @@ impl<'a> Scheduler<'a> {
         }
         for id in pool_full {
             self.ready.push(id);
+        }
+    }
+
+    /// Asks the up-to-date check about a ready task; when it may be
+    /// skipped, records it as up to date and releases its dependents.
+    fn up_to_date(&mut self, id: TaskId) -> bool {
+        let Some(incremental) = self.incremental.as_deref_mut() else {
+            return false;
+        };
+        let task = self.plan.task(id);
+        let ran: Vec<String> = task
+            .needs
+            .iter()
+            .filter(|n| match &self.state[n.index()] {
+                State::Done(record) => record.status != Status::UpToDate,
+                _ => true,
+            })
+            .map(|n| self.plan.task(*n).address.clone())
+            .collect();
+        match incremental.check(self.plan, task, &ran) {
+            Verdict::UpToDate => {
+                incremental.succeeded(task);
+                let record = TaskRecord {
+                    status: Status::UpToDate,
+                    attempts: 0,
+                    duration: std::time::Duration::ZERO,
+                    gate: None,
+                    log: None,
+                };
+                self.state[id.index()] = State::Done(record);
+                self.reporter
+                    .event(self.plan, &Event::TaskUpToDate { task: id });
+                self.release_dependents(id);
+                true
+            }
+            Verdict::Run(reasons) => {
+                if incremental.explain {
+                    let event = Event::Explained {
+                        task: id,
+                        reasons: &reasons,
+                    };
+                    self.reporter.event(self.plan, &event);
+                }
+                false
+            }
         }
     }
 
@@ -258,7 +323,15 @@ impl<'a> Scheduler<'a> {
         else {
             unreachable!("only running tasks finish")
         };
+        let result = result.and_then(|()| self.outputs_produced(task));
         let success = result.is_ok();
+        if let Some(incremental) = self.incremental.as_deref_mut() {
+            if success {
+                incremental.succeeded(task);
+            } else {
+                incremental.failed(task);
+            }
+        }
         let log = (running.jobs_started > 0)
             .then_some(self.options.logs.as_deref())
             .flatten()
@@ -285,6 +358,19 @@ impl<'a> Scheduler<'a> {
             self.skip_dependents(id);
         } else {
             self.stopping = true;
+        }
+    }
+
+    /// After a task's commands succeed: every declared output must exist.
+    fn outputs_produced(&self, task: &PlanTask) -> Result<(), Failure> {
+        if task.outputs.is_empty() {
+            return Ok(());
+        }
+        let missing = missing_outputs(&self.options.root, &task.outputs);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::OutputsMissing(missing))
         }
     }
 

@@ -68,6 +68,8 @@ impl Reporter for Recorder {
                 format!("{status} {}", name(*task))
             }
             Event::TaskSkipped { task, .. } => format!("skip {}", name(*task)),
+            Event::TaskUpToDate { task } => format!("up to date {}", name(*task)),
+            Event::Explained { task, reasons } => format!("why {}: {reasons:?}", name(*task)),
             Event::CheckSkipped { task, program, .. } => {
                 format!("no {program} for {}", name(*task))
             }

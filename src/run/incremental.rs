@@ -1,0 +1,206 @@
+//! Make-like up-to-date checks, asked by the scheduler in dependency order.
+//!
+//! Each task gets a fingerprint ([`Record`]) when it is about to start —
+//! after everything it needs has finished, so inputs produced upstream are
+//! hashed as they are now. The fingerprint covers the task's own inputs and
+//! the fingerprints of its needs, so a change anywhere upstream reaches
+//! every dependent, while a dependent whose upstream merely ran again with
+//! the same inputs stays up to date.
+//!
+//! Which tasks may be skipped:
+//! - a task with `inputs` and commands: when its fingerprint equals the one
+//!   recorded at its last success and every declared output exists;
+//! - a gate or target with needs: when every need was up to date in this
+//!   run and the fingerprint matches its last pass (a gate re-checks when
+//!   anything it guards ran);
+//! - anything else (no inputs) always runs.
+
+use std::path::{Path, PathBuf};
+
+use super::fingerprint::{Reason, Record, explain};
+use super::inputs;
+use super::stat_cache::Hash;
+use super::store::Store;
+use crate::plan::{Cmd, Plan, PlanTask, TaskKind};
+
+/// The fingerprint store's place in a project.
+pub fn store_path(root: &Path) -> PathBuf {
+    root.join(".orchestra").join("fingerprints")
+}
+
+/// Whether a task runs, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    UpToDate,
+    Run(Vec<Reason>),
+}
+
+/// The up-to-date state of one run: the store loaded at its start, this
+/// run's fingerprints, and the records waiting for their task to succeed.
+pub struct Incremental {
+    root: PathBuf,
+    pub store: Store,
+    force: bool,
+    /// `--explain`: the scheduler reports why each task runs.
+    pub explain: bool,
+    /// This run's fingerprint of each task, by `TaskId` index.
+    fingerprints: Vec<Option<Hash>>,
+    /// The record to keep when the task succeeds.
+    pending: Vec<Option<Record>>,
+    /// Whether any record changed since load.
+    changed: bool,
+}
+
+impl Incremental {
+    pub fn new(root: &Path, store: Store, force: bool, tasks: usize) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            store,
+            force,
+            explain: false,
+            fingerprints: vec![None; tasks],
+            pending: vec![None; tasks],
+            changed: false,
+        }
+    }
+
+    /// Loads the project's store; a missing or unreadable one is empty.
+    pub fn load(root: &Path, force: bool, tasks: usize) -> Self {
+        Self::new(root, Store::load(&store_path(root)), force, tasks)
+    }
+
+    /// Writes the store back, atomically, when anything changed.
+    pub fn save(&self) -> std::io::Result<()> {
+        if self.changed || self.store.stat.is_changed() {
+            self.store.save(&store_path(&self.root))?;
+        }
+        Ok(())
+    }
+
+    /// Fingerprints `task` (its needs are done) and says whether it runs.
+    /// `ran`: the needs that ran this run rather than being up to date.
+    pub fn check(&mut self, plan: &Plan, task: &PlanTask, ran: &[String]) -> Verdict {
+        let record = self.record(plan, task);
+        let previous = self.store.tasks.get(&task.address);
+        let verdict = if self.force {
+            Verdict::Run(vec![Reason::Forced])
+        } else {
+            let barrier = matches!(
+                task.kind,
+                TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
+            );
+            if barrier && !task.needs.is_empty() {
+                Self::check_barrier(previous, &record, ran)
+            } else if task.inputs.is_empty() {
+                Verdict::Run(vec![Reason::NoInputs])
+            } else {
+                let mut reasons = explain(previous, &record);
+                let missing = self.missing_outputs(task);
+                if !missing.is_empty() {
+                    reasons.push(Reason::OutputsMissing(missing));
+                }
+                if reasons.is_empty() {
+                    Verdict::UpToDate
+                } else {
+                    Verdict::Run(reasons)
+                }
+            }
+        };
+        self.fingerprints[task.id.index()] = Some(record.fingerprint);
+        self.pending[task.id.index()] = Some(record);
+        verdict
+    }
+
+    fn check_barrier(previous: Option<&Record>, record: &Record, ran: &[String]) -> Verdict {
+        let mut reasons = explain(previous, record);
+        if reasons.is_empty() && !ran.is_empty() {
+            reasons.push(Reason::UpstreamChanged(ran.to_vec()));
+        }
+        if reasons.is_empty() {
+            Verdict::UpToDate
+        } else {
+            Verdict::Run(reasons)
+        }
+    }
+
+    /// Keeps the fingerprint of a task that succeeded (or was up to date).
+    pub fn succeeded(&mut self, task: &PlanTask) {
+        if let Some(record) = self.pending[task.id.index()].take() {
+            let keep = !task.inputs.is_empty()
+                || (!task.needs.is_empty()
+                    && matches!(
+                        task.kind,
+                        TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
+                    ));
+            if keep && self.store.tasks.get(&task.address) != Some(&record) {
+                self.store.tasks.insert(task.address.clone(), record);
+                self.changed = true;
+            }
+        }
+    }
+
+    /// Forgets a failed task's last success, so it runs next time.
+    pub fn failed(&mut self, task: &PlanTask) {
+        self.pending[task.id.index()] = None;
+        self.changed |= self.store.tasks.remove(&task.address).is_some();
+    }
+
+    /// Declared outputs that do not exist (a glob counts when it matches).
+    pub fn missing_outputs(&self, task: &PlanTask) -> Vec<String> {
+        missing_outputs(&self.root, &task.outputs)
+    }
+
+    fn record(&mut self, plan: &Plan, task: &PlanTask) -> Record {
+        let mut commands: Vec<Cmd> = task.commands.clone();
+        if let Some(gate) = &task.gate {
+            for check in &gate.checks {
+                commands.push(check.command.clone());
+                commands.extend(check.fix.clone());
+            }
+        }
+        let mut hashed = Vec::new();
+        if !task.inputs.is_empty() {
+            // A bad pattern was reported when the plan was checked; here it
+            // simply names no file.
+            let expanded = inputs::expand(&self.root, &task.inputs).unwrap_or_default();
+            hashed.reserve(expanded.files.len() + expanded.missing.len());
+            for file in expanded.files {
+                let hash = self.store.stat.hash(&self.root, &file).ok();
+                hashed.push((file, hash));
+            }
+            hashed.extend(expanded.missing.into_iter().map(|m| (m, None)));
+        }
+        let upstream = task
+            .needs
+            .iter()
+            .filter_map(|n| {
+                let address = plan.task(*n).address.clone();
+                self.fingerprints[n.index()].map(|f| (address, f))
+            })
+            .collect();
+        Record::new(
+            commands,
+            plan.shell.clone(),
+            task.dir.clone().unwrap_or_else(|| ".".into()),
+            &task.env,
+            hashed,
+            upstream,
+        )
+    }
+}
+
+/// Declared outputs under `root` that do not exist.
+pub fn missing_outputs(root: &Path, outputs: &[String]) -> Vec<String> {
+    outputs
+        .iter()
+        .filter(|output| {
+            if output.contains(['*', '?', '[', '{']) {
+                inputs::expand(root, std::slice::from_ref(output))
+                    .map_or(true, |e| e.files.is_empty())
+            } else {
+                !root.join(output.trim_start_matches("./")).exists()
+            }
+        })
+        .cloned()
+        .collect()
+}
