@@ -8,6 +8,7 @@ mod build_output;
 mod cli;
 mod example;
 mod fixtures;
+mod incremental;
 mod json_schema;
 mod plan;
 mod robustness;
