@@ -4,6 +4,7 @@
 //! before it return data.
 
 mod build;
+mod cached;
 mod clean;
 mod why;
 
@@ -45,6 +46,19 @@ pub fn main() -> ExitCode {
 fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     let start = working_directory(cli)?;
     let located = load::locate(&start, cli.file.as_deref())?;
+    // `plan` and `build` may skip loading altogether (the plan cache).
+    match &cli.command {
+        Command::Plan(args) => {
+            let (loaded, compiled) = cached::compiled(located, &args.select, render, true)?;
+            return plan(&loaded, &compiled, args);
+        }
+        Command::Build(args) => {
+            let save = !args.dry_run;
+            let (loaded, compiled) = cached::compiled(located, &args.select, render, save)?;
+            return build::build(&loaded, &compiled, args, render);
+        }
+        _ => {}
+    }
     let loaded = load::load(
         located,
         Options {
@@ -54,8 +68,7 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     match &cli.command {
         Command::Check(args) => check(&loaded, args, render),
         Command::List(args) => list(&loaded, args, render),
-        Command::Plan(args) => plan(&loaded, args, render),
-        Command::Build(args) => build::build(&loaded, args, render),
+        Command::Plan(_) | Command::Build(_) => unreachable!("handled above"),
         Command::Why(args) => why::why(&loaded, args, render),
         Command::Clean => clean::clean(&loaded),
     }
@@ -147,16 +160,13 @@ fn selection(args: &SelectArgs) -> Result<Selection, Error> {
     })
 }
 
-fn plan(loaded: &Loaded, args: &PlanArgs, render: RenderOptions) -> Result<(), Error> {
-    let model = require_model(loaded, render)?;
-    let selection = selection(&args.select)?;
-    let plan = compile::compile(model, &selection)?;
+fn plan(loaded: &Loaded, plan: &plan::Plan, args: &PlanArgs) -> Result<(), Error> {
     let text = timings::measure("render", || match args.format {
-        PlanFormat::Text => plan::text::render(&plan),
+        PlanFormat::Text => plan::text::render(plan),
         PlanFormat::Json => {
-            plan::json::render(&plan, &loaded.located.display, loaded.source.inner())
+            plan::json::render(plan, &loaded.located.display, loaded.source.inner())
         }
-        PlanFormat::Dot => plan::dot::render(&plan),
+        PlanFormat::Dot => plan::dot::render(plan),
     });
     write_stdout(&text)
 }

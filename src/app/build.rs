@@ -9,9 +9,8 @@ use std::io::{IsTerminal, LineWriter};
 
 use indicatif::ProgressDrawTarget;
 
-use super::{require_model, selection, write_stdout};
+use super::write_stdout;
 use crate::cli::{BuildArgs, ProgressChoice};
-use crate::compile;
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
 use crate::load::Loaded;
@@ -22,9 +21,12 @@ use crate::run::{
     Summary,
 };
 
-pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) -> Result<(), Error> {
-    let model = require_model(loaded, render)?;
-    let plan = compile::compile(model, &selection(&args.select)?)?;
+pub(super) fn build(
+    loaded: &Loaded,
+    plan: &Plan,
+    args: &BuildArgs,
+    render: RenderOptions,
+) -> Result<(), Error> {
     let root = loaded.located.root.clone();
     if args.dry_run {
         // One job at a time, so the listing reads in the order of a serial run.
@@ -36,7 +38,7 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
         };
         let mut listing = DryRun::new(LineWriter::new(std::io::stdout().lock()));
         run::run(
-            &plan,
+            plan,
             &options,
             &mut DryRunExecutor::new(),
             &mut (),
@@ -44,7 +46,7 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
         );
         return Ok(());
     }
-    let project_jobs = model.config().project.jobs.as_ref().map(|j| j.value);
+    let project_jobs = plan.jobs;
     let options = Options {
         jobs: run::default_jobs(args.jobs.or(project_jobs)),
         keep_going: args.keep_going,
@@ -53,7 +55,7 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
     };
     let mut incremental = run::Incremental::load(&options.root, args.force, plan.tasks.len());
     incremental.explain = args.explain;
-    let summary = execute(&plan, &options, loaded, args, render, &mut incremental);
+    let summary = execute(plan, &options, loaded, args, render, &mut incremental);
     // Once per run, at the end: per-task writes would cost a no-op build
     // more than the checks themselves.
     let saved = crate::timings::measure("save fingerprints", || incremental.save());
@@ -61,7 +63,7 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
         eprintln!("warning: could not save .orchestra/fingerprints: {source}");
     }
     if args.json {
-        let value = report::json::summary(&plan, &summary);
+        let value = report::json::summary(plan, &summary);
         write_stdout(&format!("{value:#}\n"))?;
     }
     if summary.success() {

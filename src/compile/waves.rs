@@ -51,6 +51,7 @@ pub(super) fn finish(
             .iter()
             .map(|p| (p.name.value.clone(), p.depth.value))
             .collect(),
+        jobs: c.project.jobs.as_ref().map(|j| j.value),
         tasks,
         skipped,
     }

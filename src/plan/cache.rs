@@ -17,7 +17,7 @@ use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, TaskId, Ta
 use crate::codec::{Reader, Writer};
 use crate::model::CommandKind;
 
-const MAGIC: &[u8; 8] = b"ORCHPC\x00\x01";
+const MAGIC: &[u8; 8] = b"ORCHPC\x00\x02";
 
 /// The cache key for a file and a selection.
 pub fn key(source: &[u8], selection: &[&str], project_dir: &str) -> [u8; 32] {
@@ -311,6 +311,8 @@ fn encode(w: &mut Writer, plan: &Plan) {
         w.str(name);
         w.u64(u64::from(*depth));
     }
+    w.bool(plan.jobs.is_some());
+    w.u64(u64::from(plan.jobs.unwrap_or(0)));
     w.u64(plan.tasks.len() as u64);
     plan.tasks.iter().for_each(|t| encode_task(w, t));
     w.u64(plan.skipped.len() as u64);
@@ -328,6 +330,9 @@ fn decode(r: &mut Reader<'_>) -> Option<Plan> {
     for _ in 0..n {
         pools.push((r.str()?.to_owned(), small(r)?));
     }
+    let has_jobs = r.bool()?;
+    let jobs = small(r)?;
+    let jobs = has_jobs.then_some(jobs);
     let count = r.count()?;
     let mut tasks = Vec::with_capacity(count);
     for i in 0..count {
@@ -345,6 +350,7 @@ fn decode(r: &mut Reader<'_>) -> Option<Plan> {
         project,
         shell,
         pools,
+        jobs,
         tasks,
         skipped,
     })
@@ -400,6 +406,7 @@ mod tests {
             project: "shop".into(),
             shell: vec!["sh".into(), "-c".into()],
             pools: vec![("db".into(), 1)],
+            jobs: Some(3),
             tasks: vec![
                 task(0, "entities/tag/generate", vec![]),
                 task(1, "entities/tag/verify", vec![TaskId(0)]),

@@ -107,6 +107,7 @@ fn progress_lines() {
         project: "shop".into(),
         shell: Vec::new(),
         pools: Vec::new(),
+        jobs: None,
         tasks: vec![generate.clone(), verify()],
         skipped: vec![Skipped {
             address: "M1/review".into(),
@@ -218,6 +219,7 @@ fn json_summary() {
         project: "shop".into(),
         shell: Vec::new(),
         pools: Vec::new(),
+        jobs: None,
         tasks: vec![
             task(0, "generate", TaskKind::Task, &[]),
             gate,

@@ -37,6 +37,7 @@ pub(crate) fn plan(tasks: Vec<PlanTask>) -> Plan {
         project: "test".into(),
         shell: Vec::new(),
         pools: Vec::new(),
+        jobs: None,
         tasks,
         skipped: Vec::new(),
     }

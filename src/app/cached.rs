@@ -1,0 +1,69 @@
+//! The compiled plan for `plan` and `build`, from `.orchestra/plan-cache`
+//! when orchestra.kdl, the selection and orchestra's version are what they
+//! were (`crate::plan::cache`), else by loading and compiling — and then
+//! caching it for next time.
+//!
+//! A hit never parses: the source text is kept only so a failing task can
+//! still be labelled in orchestra.kdl.
+
+use std::path::Path;
+
+use miette::NamedSource;
+
+use super::{require_model, selection};
+use crate::cli::SelectArgs;
+use crate::compile;
+use crate::diagnostic::RenderOptions;
+use crate::error::Error;
+use crate::load::{self, Loaded, Located};
+use crate::plan::{self, Plan};
+use crate::timings::measure;
+use crate::validate::Options;
+
+/// The cache file of a project.
+fn cache_path(root: &Path) -> std::path::PathBuf {
+    root.join(".orchestra").join("plan-cache")
+}
+
+/// The loaded file (without a model on a cache hit) and its plan; `save`
+/// writes the cache after a miss (not for a dry run, which writes nothing).
+pub(super) fn compiled(
+    located: Located,
+    select: &SelectArgs,
+    render: RenderOptions,
+    save: bool,
+) -> Result<(Loaded, Plan), Error> {
+    let bytes = measure("read", || load::read(&located))?;
+    let chosen = selection(select)?;
+    let key = measure("plan cache key", || {
+        let mut parts = Vec::new();
+        parts.extend(select.addresses.iter().map(|a| format!("address {a}")));
+        parts.extend(select.complexity.iter().map(|c| format!("complexity {c}")));
+        parts.extend(select.skip.iter().map(|s| format!("skip {s}")));
+        parts.extend(select.set.iter().map(|s| format!("set {s}")));
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        plan::cache::key(&bytes, &parts, &load::directory_name(&located.root))
+    });
+    let path = cache_path(&located.root);
+    if let Some(plan) = measure("plan cache", || plan::cache::load(&path, &key)) {
+        // Only a valid file was cached, so it is UTF-8.
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let loaded = Loaded {
+            source: NamedSource::new(located.display.clone(), text),
+            located,
+            model: None,
+            diagnostics: Vec::new(),
+        };
+        return Ok((loaded, plan));
+    }
+    let options = Options {
+        check_programs: true,
+    };
+    let loaded = load::parse(located, bytes, options)?;
+    let plan = compile::compile(require_model(&loaded, render)?, &chosen)?;
+    if save {
+        // A cache that cannot be written is only a slower next run.
+        let _ = measure("save plan cache", || plan::cache::save(&path, &key, &plan));
+    }
+    Ok((loaded, plan))
+}
