@@ -53,9 +53,21 @@ pub(super) fn build(
         root,
         logs: Some(Options::default_logs()),
     };
-    let mut incremental = run::Incremental::load(&options.root, args.force, plan.tasks.len());
+    let mut incremental = crate::timings::measure("load fingerprints", || {
+        // Relative paths when the project is the current directory: the
+        // kernel walks fewer components for each of thousands of stats.
+        let here = std::env::current_dir().is_ok_and(|cwd| cwd == options.root);
+        let root = if here {
+            std::path::Path::new(".")
+        } else {
+            options.root.as_path()
+        };
+        run::Incremental::load(root, args.force, plan.tasks.len())
+    });
     incremental.explain = args.explain;
-    let summary = execute(plan, &options, loaded, args, render, &mut incremental);
+    let summary = crate::timings::measure("run", || {
+        execute(plan, &options, loaded, args, render, &mut incremental)
+    });
     // Once per run, at the end: per-task writes would cost a no-op build
     // more than the checks themselves.
     let saved = crate::timings::measure("save fingerprints", || incremental.save());

@@ -81,33 +81,39 @@ impl Incremental {
     /// `ran`: the needs that ran this run rather than being up to date.
     pub fn check(&mut self, plan: &Plan, task: &PlanTask, ran: &[String]) -> Verdict {
         let record = self.record(plan, task);
+        let barrier = matches!(
+            task.kind,
+            TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
+        ) && !task.needs.is_empty();
+        let outputs_checked = !self.force && !barrier && !task.inputs.is_empty();
+        let missing = if outputs_checked {
+            self.missing_outputs(task)
+        } else {
+            Vec::new()
+        };
         let previous = self.store.tasks.get(&task.address);
         let verdict = if self.force {
             Verdict::Run(vec![Reason::Forced])
+        } else if barrier {
+            Self::check_barrier(previous, &record, ran)
+        } else if task.inputs.is_empty() {
+            Verdict::Run(vec![Reason::NoInputs])
         } else {
-            let barrier = matches!(
-                task.kind,
-                TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
-            );
-            if barrier && !task.needs.is_empty() {
-                Self::check_barrier(previous, &record, ran)
-            } else if task.inputs.is_empty() {
-                Verdict::Run(vec![Reason::NoInputs])
+            let mut reasons = explain(previous, &record);
+            if !missing.is_empty() {
+                reasons.push(Reason::OutputsMissing(missing));
+            }
+            if reasons.is_empty() {
+                Verdict::UpToDate
             } else {
-                let mut reasons = explain(previous, &record);
-                let missing = self.missing_outputs(task);
-                if !missing.is_empty() {
-                    reasons.push(Reason::OutputsMissing(missing));
-                }
-                if reasons.is_empty() {
-                    Verdict::UpToDate
-                } else {
-                    Verdict::Run(reasons)
-                }
+                Verdict::Run(reasons)
             }
         };
         self.fingerprints[task.id.index()] = Some(record.fingerprint);
-        self.pending[task.id.index()] = Some(record);
+        // An up-to-date task's record is already the stored one: keeping
+        // it would only cost a copy and a comparison per task on a no-op.
+        let unchanged = previous.is_some_and(|p| p.fingerprint == record.fingerprint);
+        self.pending[task.id.index()] = (!unchanged).then_some(record);
         verdict
     }
 
@@ -146,8 +152,24 @@ impl Incremental {
     }
 
     /// Declared outputs that do not exist (a glob counts when it matches).
-    pub fn missing_outputs(&self, task: &PlanTask) -> Vec<String> {
-        missing_outputs(&self.root, &task.outputs)
+    fn missing_outputs(&mut self, task: &PlanTask) -> Vec<String> {
+        let (literal, globs): (Vec<&String>, Vec<&String>) = task
+            .outputs
+            .iter()
+            .partition(|o| !o.contains(['*', '?', '[', '{']));
+        let mut missing: Vec<String> = literal
+            .into_iter()
+            .filter(|o| {
+                !self
+                    .store
+                    .stat
+                    .exists(&self.root, o.trim_start_matches("./"))
+            })
+            .cloned()
+            .collect();
+        let globs: Vec<String> = globs.into_iter().cloned().collect();
+        missing.extend(missing_outputs(&self.root, &globs));
+        missing
     }
 
     fn record(&mut self, plan: &Plan, task: &PlanTask) -> Record {
@@ -158,17 +180,34 @@ impl Incremental {
                 commands.extend(check.fix.clone());
             }
         }
-        let mut hashed = Vec::new();
-        if !task.inputs.is_empty() {
+        let mut hashed = Vec::with_capacity(task.inputs.len());
+        let mut globs = Vec::new();
+        for pattern in &task.inputs {
+            // A literal file costs one stat (inside the stat cache), not
+            // the two that expanding it first would: a no-op build of
+            // thousands of tasks is mostly stats.
+            let path = pattern.trim_start_matches("./");
+            if path.contains(['*', '?', '[', '{']) {
+                globs.push(pattern.clone());
+                continue;
+            }
+            match self.store.stat.hash(&self.root, path) {
+                Ok(hash) => hashed.push((path.to_owned(), Some(hash))),
+                Err(_) if self.root.join(path).is_dir() => globs.push(pattern.clone()),
+                Err(_) => hashed.push((path.to_owned(), None)),
+            }
+        }
+        if !globs.is_empty() {
             // A bad pattern was reported when the plan was checked; here it
             // simply names no file.
-            let expanded = inputs::expand(&self.root, &task.inputs).unwrap_or_default();
-            hashed.reserve(expanded.files.len() + expanded.missing.len());
+            let expanded = inputs::expand(&self.root, &globs).unwrap_or_default();
             for file in expanded.files {
                 let hash = self.store.stat.hash(&self.root, &file).ok();
                 hashed.push((file, hash));
             }
             hashed.extend(expanded.missing.into_iter().map(|m| (m, None)));
+            hashed.sort();
+            hashed.dedup_by(|a, b| a.0 == b.0);
         }
         let upstream = task
             .needs
