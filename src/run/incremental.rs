@@ -91,7 +91,19 @@ impl Incremental {
         } else {
             Vec::new()
         };
-        let previous = self.store.tasks.get(&task.address);
+        let previous_fingerprint = self.store.fingerprint(&task.address);
+        let unchanged = previous_fingerprint == Some(record.fingerprint);
+        // The whole previous record only to explain a difference.
+        let previous_record = if unchanged {
+            None
+        } else {
+            self.store.record(&task.address)
+        };
+        let previous = if unchanged {
+            Some(&record)
+        } else {
+            previous_record.as_ref()
+        };
         let verdict = if self.force {
             Verdict::Run(vec![Reason::Forced])
         } else if barrier {
@@ -111,8 +123,7 @@ impl Incremental {
         };
         self.fingerprints[task.id.index()] = Some(record.fingerprint);
         // An up-to-date task's record is already the stored one: keeping
-        // it would only cost a copy and a comparison per task on a no-op.
-        let unchanged = previous.is_some_and(|p| p.fingerprint == record.fingerprint);
+        // it would only cost a copy per task on a no-op.
         self.pending[task.id.index()] = (!unchanged).then_some(record);
         verdict
     }
@@ -138,8 +149,8 @@ impl Incremental {
                         task.kind,
                         TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
                     ));
-            if keep && self.store.tasks.get(&task.address) != Some(&record) {
-                self.store.tasks.insert(task.address.clone(), record);
+            if keep {
+                self.store.insert(task.address.clone(), record);
                 self.changed = true;
             }
         }
@@ -148,7 +159,7 @@ impl Incremental {
     /// Forgets a failed task's last success, so it runs next time.
     pub fn failed(&mut self, task: &PlanTask) {
         self.pending[task.id.index()] = None;
-        self.changed |= self.store.tasks.remove(&task.address).is_some();
+        self.changed |= self.store.remove(&task.address);
     }
 
     /// Declared outputs that do not exist (a glob counts when it matches).
