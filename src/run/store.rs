@@ -56,10 +56,10 @@ impl Store {
             let address = r.str()?.to_owned();
             let record = r.bytes()?;
             let fingerprint: Hash = record.get(..32)?.try_into().ok()?;
-            let start = record.as_ptr() as usize - base;
+            let offset = record.as_ptr() as usize - base;
             tasks.insert(
                 address,
-                Entry::Raw(fingerprint, start..start + record.len()),
+                Entry::Raw(fingerprint, offset..offset + record.len()),
             );
         }
         r.is_empty().then_some(Self {
