@@ -46,8 +46,10 @@ pub(super) fn compiled(
     });
     let path = cache_path(&located.root);
     if let Some(plan) = measure("plan cache", || plan::cache::load(&path, &key)) {
-        // Only a valid file was cached, so it is UTF-8.
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        // Only a valid file was cached, so it is UTF-8 (and converting
+        // takes the buffer over instead of copying megabytes).
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         let loaded = Loaded {
             source: NamedSource::new(located.display.clone(), text),
             located,

@@ -21,15 +21,22 @@ const MAGIC: &[u8; 8] = b"ORCHPC\x00\x02";
 
 /// The cache key for a file and a selection.
 pub fn key(source: &[u8], selection: &[&str], project_dir: &str) -> [u8; 32] {
+    // The source is hashed in place, not copied into the encoding: it may
+    // be megabytes, and this runs on every `plan` and `build`.
     let mut w = Writer::default();
     w.str(env!("CARGO_PKG_VERSION"));
-    w.bytes(source);
+    w.u64(source.len() as u64);
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&w.bytes);
+    hasher.update(source);
+    w.bytes.clear();
     w.u64(selection.len() as u64);
     for part in selection {
         w.str(part);
     }
     w.str(project_dir);
-    *blake3::hash(&w.bytes).as_bytes()
+    hasher.update(&w.bytes);
+    *hasher.finalize().as_bytes()
 }
 
 /// The cached plan if the file holds one for `key`.

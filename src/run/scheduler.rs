@@ -86,6 +86,9 @@ struct Scheduler<'a> {
     pools: HashMap<&'a str, (u32, u32)>,
     stopping: bool,
     incremental: Option<&'a mut Incremental>,
+    /// Tasks already found out of date: a task put back because its pool
+    /// was full is neither fingerprinted nor explained twice.
+    out_of_date: Vec<bool>,
 }
 
 impl<'a> Scheduler<'a> {
@@ -125,6 +128,7 @@ impl<'a> Scheduler<'a> {
                 .collect(),
             stopping: false,
             incremental: None,
+            out_of_date: vec![false; plan.tasks.len()],
         }
     }
 
@@ -177,6 +181,9 @@ impl<'a> Scheduler<'a> {
         let Some(incremental) = self.incremental.as_deref_mut() else {
             return false;
         };
+        if self.out_of_date[id.index()] {
+            return false;
+        }
         let task = self.plan.task(id);
         let ran: Vec<String> = task
             .needs
@@ -204,6 +211,7 @@ impl<'a> Scheduler<'a> {
                 true
             }
             Verdict::Run(reasons) => {
+                self.out_of_date[id.index()] = true;
                 if incremental.explain {
                     let event = Event::Explained {
                         task: id,

@@ -293,3 +293,18 @@ fn clean_removes_only_orchestras_files_and_keeps_held_locks() {
     // With nothing recorded, everything runs again.
     assert_eq!(project.build(&[]).started(), ["copy", "side", "upper"]);
 }
+
+#[test]
+fn a_task_waiting_for_its_pool_is_explained_once() {
+    let project = Project::new();
+    project.write(
+        "orchestra.kdl",
+        r#"
+pool "one" depth=1
+task "a" { run "sleep 0.2"; inputs "side.txt"; pool "one"; }
+task "b" { run "sleep 0.2"; inputs "side.txt"; pool "one"; }
+"#,
+    );
+    let build = project.build(&["--explain"]);
+    assert_eq!(build.stderr.matches("why ").count(), 2, "{}", build.stderr);
+}
