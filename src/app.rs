@@ -47,24 +47,22 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     let start = working_directory(cli)?;
     let located = load::locate(&start, cli.file.as_deref())?;
     // `plan` and `build` may skip loading altogether (the plan cache).
+    // Programs must be on PATH to check or build; listing or planning a
+    // file should work on a machine that lacks them.
     match &cli.command {
         Command::Plan(args) => {
-            let (loaded, compiled) = cached::compiled(located, &args.select, render, true)?;
+            let (loaded, compiled) = cached::compiled(located, &args.select, render, true, false)?;
             return plan(&loaded, &compiled, args);
         }
         Command::Build(args) => {
             let save = !args.dry_run;
-            let (loaded, compiled) = cached::compiled(located, &args.select, render, save)?;
+            let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
             return build::build(&loaded, &compiled, args, render);
         }
         _ => {}
     }
-    let loaded = load::load(
-        located,
-        Options {
-            check_programs: true,
-        },
-    )?;
+    let check_programs = matches!(cli.command, Command::Check(_));
+    let loaded = load::load(located, Options { check_programs })?;
     match &cli.command {
         Command::Check(args) => check(&loaded, args, render),
         Command::List(args) => list(&loaded, args, render),

@@ -26,12 +26,14 @@ fn cache_path(root: &Path) -> std::path::PathBuf {
 }
 
 /// The loaded file (without a model on a cache hit) and its plan; `save`
-/// writes the cache after a miss (not for a dry run, which writes nothing).
+/// writes the cache after a miss (not for a dry run, which writes nothing);
+/// `check_programs` looks commands' programs up on PATH while validating.
 pub(super) fn compiled(
     located: Located,
     select: &SelectArgs,
     render: RenderOptions,
     save: bool,
+    check_programs: bool,
 ) -> Result<(Loaded, Plan), Error> {
     let bytes = measure("read", || load::read(&located))?;
     let chosen = selection(select)?;
@@ -41,6 +43,11 @@ pub(super) fn compiled(
         parts.extend(select.complexity.iter().map(|c| format!("complexity {c}")));
         parts.extend(select.skip.iter().map(|s| format!("skip {s}")));
         parts.extend(select.set.iter().map(|s| format!("set {s}")));
+        // `plan` validates without looking programs up on PATH; its plan
+        // must not stand in for one that `build` validated with them.
+        if check_programs {
+            parts.push("programs checked".to_owned());
+        }
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
         plan::cache::key(&bytes, &parts, &load::directory_name(&located.root))
     });
@@ -58,10 +65,7 @@ pub(super) fn compiled(
         };
         return Ok((loaded, plan));
     }
-    let options = Options {
-        check_programs: true,
-    };
-    let loaded = load::parse(located, bytes, options)?;
+    let loaded = load::parse(located, bytes, Options { check_programs })?;
     let plan = compile::compile(require_model(&loaded, render)?, &chosen)?;
     if save {
         // A cache that cannot be written is only a slower next run.

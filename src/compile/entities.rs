@@ -5,12 +5,10 @@
 //! every entity of the wave, and every entity of the next wave needs it: a
 //! barrier.
 
-use std::collections::HashMap;
-
 use super::graph::Part;
 use super::lower::Lowering;
 use super::templates::{Origin, Scope};
-use crate::model::{EntityGroup, entity_waves};
+use crate::model::{EntityGroup, entity_waves, relation_indices};
 use crate::plan::{Group, TaskId, TaskKind};
 
 impl<'m> Lowering<'m> {
@@ -28,22 +26,7 @@ impl<'m> Lowering<'m> {
                 keys.push(key.as_str());
             }
         }
-        let index: HashMap<&str, usize> = group
-            .entities
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.name.as_str(), i))
-            .collect();
-        let relations: Vec<Vec<usize>> = group
-            .entities
-            .iter()
-            .map(|e| {
-                e.relations
-                    .iter()
-                    .filter_map(|r| index.get(r.as_str()).copied())
-                    .collect()
-            })
-            .collect();
+        let relations = relation_indices(group);
         // Relations point at lower waves, so lowering wave by wave puts
         // every entity after the ones it relates to.
         let mut by_wave: Vec<Vec<usize>> = vec![Vec::new(); last_wave as usize];

@@ -30,4 +30,4 @@ pub use config::{
 pub use duration::{format_duration, parse_duration};
 pub use namespace::{Item, Model, split_address};
 pub use spanned::{Span, Spanned};
-pub use waves::entity_waves;
+pub use waves::{entity_waves, relation_indices};

@@ -11,20 +11,12 @@ use super::EntityGroup;
 /// reports both). Kahn's algorithm: no recursion, so long chains are fine.
 pub fn entity_waves(group: &EntityGroup) -> Vec<u32> {
     let count = group.entities.len();
-    let index: HashMap<&str, usize> = group
-        .entities
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.name.as_str(), i))
-        .collect();
     let mut pending = vec![0usize; count];
     let mut dependents = vec![Vec::new(); count];
-    for (i, entity) in group.entities.iter().enumerate() {
-        for relation in &entity.relations {
-            if let Some(&j) = index.get(relation.as_str()) {
-                pending[i] += 1;
-                dependents[j].push(i);
-            }
+    for (i, related) in relation_indices(group).into_iter().enumerate() {
+        for j in related {
+            pending[i] += 1;
+            dependents[j].push(i);
         }
     }
     let mut waves = vec![1u32; count];
@@ -39,4 +31,25 @@ pub fn entity_waves(group: &EntityGroup) -> Vec<u32> {
         }
     }
     waves
+}
+
+/// For each entity of `group`, the indices of the entities it relates to,
+/// in written order; relations to unknown names are left out.
+pub fn relation_indices(group: &EntityGroup) -> Vec<Vec<usize>> {
+    let index: HashMap<&str, usize> = group
+        .entities
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.as_str(), i))
+        .collect();
+    group
+        .entities
+        .iter()
+        .map(|e| {
+            e.relations
+                .iter()
+                .filter_map(|r| index.get(r.as_str()).copied())
+                .collect()
+        })
+        .collect()
 }

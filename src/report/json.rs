@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use super::lines;
-use crate::plan::{Plan, PlanTask, TaskKind};
+use crate::plan::describe::kind_name;
+use crate::plan::{Plan, PlanTask};
 use crate::run::{Exit, Failure, GateRecord, SkipReason, Status, Step, Summary, TaskRecord};
 
 pub const VERSION: u32 = 1;
@@ -57,18 +58,6 @@ fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn kind(kind: TaskKind) -> &'static str {
-    match kind {
-        TaskKind::Task => "task",
-        TaskKind::Step => "step",
-        TaskKind::Stage => "stage",
-        TaskKind::Phase => "phase",
-        TaskKind::Gate => "gate",
-        TaskKind::WaveGate => "wave-gate",
-        TaskKind::Target => "target",
-    }
-}
-
 fn task_json(plan: &Plan, task: &PlanTask, record: &TaskRecord) -> Value {
     let (status, failure, blocked_by) = match &record.status {
         Status::Succeeded => ("succeeded", Value::Null, Value::Null),
@@ -81,7 +70,7 @@ fn task_json(plan: &Plan, task: &PlanTask, record: &TaskRecord) -> Value {
     };
     json!({
         "address": task.address,
-        "kind": kind(task.kind),
+        "kind": kind_name(task.kind),
         "wave": task.wave,
         "status": status,
         "duration_ms": millis(record.duration),

@@ -6,6 +6,9 @@ use super::event::{Exit, Failure, GateRecord, Step};
 use super::gate::{AttemptFailed, GateNext, GateRun};
 use crate::plan::{Cmd, PlanTask};
 
+/// A command as a user would type it (one definition, in `plan::describe`).
+pub use crate::plan::describe::command_line as command_text;
+
 /// What the task wants next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Action {
@@ -161,29 +164,6 @@ pub fn step_command(task: &PlanTask, step: Step) -> &Cmd {
         Step::Command(i) => &task.commands[i],
         Step::Check(i) => &check(i).command,
         Step::Fix(i) => check(i).fix.as_ref().expect("a fix step has a fix"),
-    }
-}
-
-/// A command as a user would type it: shell lines as written, argv words
-/// quoted where the shell would split or expand them.
-pub fn command_text(command: &Cmd) -> String {
-    match command {
-        Cmd::Shell(line) => line.clone(),
-        Cmd::Exec(argv) => argv
-            .iter()
-            .map(|word| {
-                let plain = !word.is_empty()
-                    && word
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
-                if plain {
-                    word.clone()
-                } else {
-                    format!("'{}'", word.replace('\'', r"'\''"))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
     }
 }
 

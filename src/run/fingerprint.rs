@@ -11,6 +11,7 @@ use std::fmt;
 use super::stat_cache::Hash;
 use crate::codec::{Reader, Writer};
 use crate::model::CommandKind;
+use crate::plan::describe::command_line;
 
 /// What a task's last success was computed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,25 +179,6 @@ pub enum Reason {
     OutputsMissing(Vec<String>),
 }
 
-/// A command as a person reads it.
-pub fn display_command(command: &CommandKind) -> String {
-    match command {
-        CommandKind::Shell(line) => line.clone(),
-        CommandKind::Exec(argv) => argv
-            .iter()
-            .map(|a| {
-                if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c))
-                {
-                    format!("'{}'", a.replace('\'', "'\\''"))
-                } else {
-                    a.clone()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
-    }
-}
-
 /// Everything that differs between the last success and now; empty when the
 /// fingerprints match.
 pub fn explain(previous: Option<&Record>, current: &Record) -> Vec<Reason> {
@@ -209,8 +191,8 @@ pub fn explain(previous: Option<&Record>, current: &Record) -> Vec<Reason> {
     let mut reasons = Vec::new();
     if old.commands != current.commands {
         reasons.push(Reason::CommandChanged {
-            old: old.commands.iter().map(display_command).collect(),
-            new: current.commands.iter().map(display_command).collect(),
+            old: old.commands.iter().map(command_line).collect(),
+            new: current.commands.iter().map(command_line).collect(),
         });
     }
     if old.shell != current.shell {
@@ -389,11 +371,5 @@ mod tests {
         assert!(!w.bytes.windows(7).any(|win| win == b"hunter2"));
         let back = Record::decode(&mut Reader::new(&w.bytes)).unwrap();
         assert_eq!(back, r);
-    }
-
-    #[test]
-    fn exec_commands_display_quoted() {
-        let c = CommandKind::Exec(vec!["echo".into(), "a b".into(), "it's".into()]);
-        assert_eq!(display_command(&c), "echo 'a b' 'it'\\''s'");
     }
 }

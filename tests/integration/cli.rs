@@ -446,3 +446,24 @@ fn columns_sets_the_diagnostic_width() {
         narrow.stderr
     );
 }
+
+#[test]
+fn list_and_plan_work_without_the_programs_that_check_requires() {
+    let kdl = "task \"a\" { run \"orchestra-no-such-program --x\" }\n";
+    Test::new()
+        .kdl(kdl)
+        .args(["check"])
+        .status(2)
+        .stderr_contains("program `orchestra-no-such-program` not found on PATH")
+        .run();
+    Test::new()
+        .kdl(kdl)
+        .args(["list"])
+        .stdout_contains("a")
+        .run();
+    Test::new()
+        .kdl(kdl)
+        .args(["plan"])
+        .stdout_contains("orchestra-no-such-program --x")
+        .run();
+}
