@@ -308,3 +308,15 @@ task "b" { run "sleep 0.2"; inputs "side.txt"; pool "one"; }
     let build = project.build(&["--explain"]);
     assert_eq!(build.stderr.matches("why ").count(), 2, "{}", build.stderr);
 }
+
+#[test]
+fn a_dry_run_lists_tasks_whose_outputs_do_not_exist_yet() {
+    let project = Project::new();
+    let dry = project.run(&["build", "-n"]);
+    assert_eq!(dry.status, 0, "{}", dry.stderr);
+    assert!(dry.stdout.contains("3 tasks in order"), "{}", dry.stdout);
+    assert!(
+        !project.path(".orchestra").exists(),
+        "a dry run writes nothing"
+    );
+}
