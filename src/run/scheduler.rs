@@ -15,11 +15,13 @@ use super::attempt::{Action, Notice, TaskRun};
 use super::decide::{Decide, Decision};
 use super::event::{Event, Failure, Reporter, SkipReason, Status, Step, Summary, TaskRecord};
 use super::executor::{Completion, Executor, Update};
-use super::incremental::{Incremental, Verdict, missing_outputs};
+use super::incremental::Incremental;
 use super::job::JobBuilder;
 use super::priority::{ReadyQueue, critical_path};
 use super::{Options, log_path};
-use crate::plan::{Plan, PlanTask, TaskId};
+use crate::plan::{Plan, TaskId};
+
+mod up_to_date;
 
 #[derive(Debug)]
 enum State {
@@ -175,55 +177,6 @@ impl<'a> Scheduler<'a> {
         }
     }
 
-    /// Asks the up-to-date check about a ready task; when it may be
-    /// skipped, records it as up to date and releases its dependents.
-    fn up_to_date(&mut self, id: TaskId) -> bool {
-        let Some(incremental) = self.incremental.as_deref_mut() else {
-            return false;
-        };
-        if self.out_of_date[id.index()] {
-            return false;
-        }
-        let task = self.plan.task(id);
-        let ran: Vec<String> = task
-            .needs
-            .iter()
-            .filter(|n| match &self.state[n.index()] {
-                State::Done(record) => record.status != Status::UpToDate,
-                _ => true,
-            })
-            .map(|n| self.plan.task(*n).address.clone())
-            .collect();
-        match incremental.check(self.plan, task, &ran) {
-            Verdict::UpToDate => {
-                incremental.succeeded(task);
-                let record = TaskRecord {
-                    status: Status::UpToDate,
-                    attempts: 0,
-                    duration: std::time::Duration::ZERO,
-                    gate: None,
-                    log: None,
-                };
-                self.state[id.index()] = State::Done(record);
-                self.reporter
-                    .event(self.plan, &Event::TaskUpToDate { task: id });
-                self.release_dependents(id);
-                true
-            }
-            Verdict::Run(reasons) => {
-                self.out_of_date[id.index()] = true;
-                if incremental.explain {
-                    let event = Event::Explained {
-                        task: id,
-                        reasons: &reasons,
-                    };
-                    self.reporter.event(self.plan, &event);
-                }
-                false
-            }
-        }
-    }
-
     fn pool_is_full(&self, id: TaskId) -> bool {
         self.plan
             .task(id)
@@ -366,21 +319,6 @@ impl<'a> Scheduler<'a> {
             self.skip_dependents(id);
         } else {
             self.stopping = true;
-        }
-    }
-
-    /// After a task's commands succeed: every declared output must exist.
-    /// Only real builds check (they are the ones with up-to-date checks); a
-    /// dry run's commands never produce anything.
-    fn outputs_produced(&self, task: &PlanTask) -> Result<(), Failure> {
-        if task.outputs.is_empty() || self.incremental.is_none() {
-            return Ok(());
-        }
-        let missing = missing_outputs(&self.options.root, &task.outputs);
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(Failure::OutputsMissing(missing))
         }
     }
 
