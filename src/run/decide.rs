@@ -1,7 +1,8 @@
 //! The "should this task run?" decision taken just before a task starts.
 //!
-//! Today it answers confirmations (`confirm="…"`); up-to-date checks and
-//! `--resume` will answer here too, so the scheduler has one place to ask.
+//! It answers confirmations (`confirm="…"`). Up-to-date checks are asked
+//! earlier, before a task takes a slot (`incremental.rs`), so a skipped
+//! task is never confirmed.
 //! Asking a person is I/O, so the question itself is a closure supplied by
 //! `crate::report`; the policy around it lives here and is tested without a
 //! terminal.

@@ -6,9 +6,10 @@
 //! ([`attempt`], [`gate`]), and hands single commands to an [`Executor`]:
 //! [`ProcessExecutor`] spawns real processes (own process group, timeout,
 //! captured output), [`DryRunExecutor`] pretends every command succeeded, and
-//! the unit tests use a fake with a simulated clock. Before a task starts, a
-//! [`Decide`] says whether it may (confirmations now; up-to-date checks and
-//! resume later).
+//! the unit tests use a fake with a simulated clock. When a task is ready,
+//! [`incremental`] says whether it is up to date (then it is skipped on the
+//! spot, without a slot); before it starts, a [`Decide`] says whether it
+//! may (confirmations).
 //!
 //! Nothing here prints. Everything observable leaves as an [`Event`] to a
 //! [`Reporter`] (implemented in `crate::report`), and the run ends with a
@@ -17,7 +18,8 @@
 //! Durability and incrementality live beside the engine: [`state`] (the
 //! atomic `.orchestra/state.json`), [`history`], milestone [`lock`]s,
 //! [`secrets`] masking, and the pieces of up-to-date checks: [`inputs`]
-//! (glob expansion), [`stat_cache`], [`fingerprint`] and their [`store`].
+//! (glob expansion), [`stat_cache`], [`fingerprint`] and their [`store`],
+//! put together by [`incremental`].
 
 mod attempt;
 mod decide;
