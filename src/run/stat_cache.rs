@@ -6,7 +6,7 @@
 //! could change again within the same timestamp tick without its stat
 //! changing; such an entry is marked racy and hashed again next time.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;

@@ -9,7 +9,7 @@
 //! no-op build of thousands of tasks never builds their strings, and saving
 //! copies untouched records back byte for byte.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::io;
 use std::ops::Range;
 use std::path::Path;
