@@ -20,9 +20,16 @@ use crate::plan::{self, Plan};
 use crate::timings::measure;
 use crate::validate::Options;
 
-/// The cache file of a project.
-fn cache_path(root: &Path) -> std::path::PathBuf {
-    root.join(".orchestra").join("plan-cache")
+/// The cache files of a project: one for plans validated with programs
+/// looked up on PATH (`build`), one for plans validated without (`plan`),
+/// so running one command never evicts the other's plan.
+fn cache_path(root: &Path, check_programs: bool) -> std::path::PathBuf {
+    let name = if check_programs {
+        "plan-cache"
+    } else {
+        "plan-cache-unchecked"
+    };
+    root.join(".orchestra").join(name)
 }
 
 /// The loaded file (without a model on a cache hit) and its plan; `save`
@@ -37,22 +44,30 @@ pub(super) fn compiled(
 ) -> Result<(Loaded, Plan), Error> {
     let bytes = measure("read", || load::read(&located))?;
     let chosen = selection(select)?;
-    let key = measure("plan cache key", || {
+    let unchecked = measure("plan cache key", || {
         let mut parts = Vec::new();
         parts.extend(select.addresses.iter().map(|a| format!("address {a}")));
         parts.extend(select.complexity.iter().map(|c| format!("complexity {c}")));
         parts.extend(select.skip.iter().map(|s| format!("skip {s}")));
         parts.extend(select.set.iter().map(|s| format!("set {s}")));
-        // `plan` validates without looking programs up on PATH; its plan
-        // must not stand in for one that `build` validated with them.
-        if check_programs {
-            parts.push("programs checked".to_owned());
-        }
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
         plan::cache::key(&bytes, &parts, &load::directory_name(&located.root))
     });
-    let path = cache_path(&located.root);
-    if let Some(plan) = measure("plan cache", || plan::cache::load(&path, &key)) {
+    // A plan validated with PATH lookups is valid without them too, so
+    // `plan` may use `build`'s, but never the other way round.
+    let mut checked_input = unchecked.to_vec();
+    checked_input.extend_from_slice(b"programs checked");
+    let checked = *blake3::hash(&checked_input).as_bytes();
+    let mut tries = vec![(cache_path(&located.root, true), checked)];
+    if !check_programs {
+        tries.push((cache_path(&located.root, false), unchecked));
+    }
+    let hit = measure("plan cache", || {
+        tries
+            .iter()
+            .find_map(|(path, key)| plan::cache::load(path, key))
+    });
+    if let Some(plan) = hit {
         // Only a valid file was cached, so it is UTF-8 (and converting
         // takes the buffer over instead of copying megabytes).
         let text = String::from_utf8(bytes)
@@ -69,6 +84,7 @@ pub(super) fn compiled(
     let plan = compile::compile(require_model(&loaded, render)?, &chosen)?;
     if save {
         // A cache that cannot be written is only a slower next run.
+        let (path, key) = tries.pop().expect("one cache to try");
         let _ = measure("save plan cache", || plan::cache::save(&path, &key, &plan));
     }
     Ok((loaded, plan))

@@ -334,4 +334,12 @@ fn an_unchanged_file_and_selection_plan_from_the_cache_without_parsing() {
     let (changed, timings) = plan_with(&["plan"]);
     assert!(timings.contains("timing: parse"), "{timings}");
     assert!(changed.contains('b'), "{changed}");
+    // `build` validates with PATH lookups and keeps its own cache, so
+    // alternating with `plan` parses neither again.
+    let (_, timings) = plan_with(&["build"]);
+    assert!(timings.contains("timing: parse"), "{timings}");
+    for command in ["plan", "build", "plan"] {
+        let (_, timings) = plan_with(&[command]);
+        assert!(!timings.contains("timing: parse"), "{command}: {timings}");
+    }
 }
