@@ -320,3 +320,34 @@ fn a_dry_run_lists_tasks_whose_outputs_do_not_exist_yet() {
         "a dry run writes nothing"
     );
 }
+
+#[test]
+fn a_gate_rechecks_only_when_what_it_guards_ran() {
+    let project = Project::new();
+    project.write(
+        "orchestra.kdl",
+        r#"
+gate "verify" { check "seen" "echo checked >> checks.log"; }
+task "copy" {
+    run "mkdir -p out && cp side.txt out/side.txt"
+    inputs "side.txt"
+    outputs "out/side.txt"
+    gate "verify"
+}
+"#,
+    );
+    let checks = || {
+        std::fs::read_to_string(project.path("checks.log"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    project.build(&[]);
+    assert_eq!(checks(), 1);
+    let again = project.build(&[]);
+    assert_eq!(checks(), 1, "{}", again.stderr);
+    assert!(again.stderr.contains("(2 up to date)"), "{}", again.stderr);
+    project.write("side.txt", "changed\n");
+    let changed = project.build(&["--explain"]);
+    assert_eq!(checks(), 2, "{}", changed.stderr);
+}
