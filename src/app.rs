@@ -4,7 +4,10 @@
 //! before it return data.
 
 mod build;
+mod cached;
+mod clean;
 mod durable;
+mod why;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -45,15 +48,29 @@ pub fn main() -> ExitCode {
 fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     let start = working_directory(cli)?;
     let located = load::locate(&start, cli.file.as_deref())?;
+    // `plan` and `build` may skip loading altogether (the plan cache).
     // Programs must be on PATH to check or build; listing or planning a
     // file should work on a machine that lacks them.
-    let check_programs = matches!(cli.command, Command::Check(_) | Command::Build(_));
+    match &cli.command {
+        Command::Plan(args) => {
+            let (loaded, compiled) = cached::compiled(located, &args.select, render, true, false)?;
+            return plan(&loaded, &compiled, args);
+        }
+        Command::Build(args) => {
+            let save = !args.dry_run;
+            let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
+            return build::build(&loaded, &compiled, args, render);
+        }
+        _ => {}
+    }
+    let check_programs = matches!(cli.command, Command::Check(_));
     let loaded = load::load(located, Options { check_programs })?;
     match &cli.command {
         Command::Check(args) => check(&loaded, args, render),
         Command::List(args) => list(&loaded, args, render),
-        Command::Plan(args) => plan(&loaded, args, render),
-        Command::Build(args) => build::build(&loaded, args, render),
+        Command::Plan(_) | Command::Build(_) => unreachable!("handled above"),
+        Command::Why(args) => why::why(&loaded, args, render),
+        Command::Clean => clean::clean(&loaded),
         Command::Status(args) => durable::status(&loaded.located.root, args),
         Command::Unlock(args) => durable::unlock(&loaded.located.root, args),
     }
@@ -145,25 +162,21 @@ fn selection(args: &SelectArgs) -> Result<Selection, Error> {
     })
 }
 
-fn plan(loaded: &Loaded, args: &PlanArgs, render: RenderOptions) -> Result<(), Error> {
-    let model = require_model(loaded, render)?;
-    let selection = selection(&args.select)?;
-    let plan = compile::compile(model, &selection)?;
+fn plan(loaded: &Loaded, plan: &plan::Plan, args: &PlanArgs) -> Result<(), Error> {
     let text = timings::measure("render", || match args.format {
-        PlanFormat::Text => plan::text::render(&plan),
+        PlanFormat::Text => plan::text::render(plan),
         PlanFormat::Json => {
-            plan::json::render(&plan, &loaded.located.display, loaded.source.inner())
+            plan::json::render(plan, &loaded.located.display, loaded.source.inner())
         }
-        PlanFormat::Dot => plan::dot::render(&plan),
+        PlanFormat::Dot => plan::dot::render(plan),
     });
     // A var set from a secret (`--set token=…`) puts it in command text.
-    write_stdout(&secrets(model).mask(&text))
+    write_stdout(&secrets(plan).mask(&text))
 }
 
 /// The masker for the project's `secret` variables, from the environment.
-fn secrets(model: &Model) -> Masker {
-    let names = &model.config().project.secrets;
-    Masker::from_env(names.iter().map(|name| name.value.as_str()))
+fn secrets(plan: &plan::Plan) -> Masker {
+    Masker::from_env(plan.secrets.iter().map(String::as_str))
 }
 
 fn write_stdout(text: &str) -> Result<(), Error> {

@@ -45,6 +45,10 @@ pub enum Command {
     Plan(PlanArgs),
     /// Run the plan: tasks in dependency order, in parallel, gates included
     Build(BuildArgs),
+    /// Say why a task would run (or that it is up to date) without building
+    Why(WhyArgs),
+    /// Remove orchestra's state, logs and caches under `.orchestra/`
+    Clean,
     /// Show the last run (per milestone and task) and the milestone locks
     Status(StatusArgs),
     /// Remove milestone locks by hand (all of them when none is named)
@@ -63,6 +67,25 @@ pub struct UnlockArgs {
     /// Milestones whose locks to remove [default: every lock]
     #[arg(value_name = "MILESTONE")]
     pub milestones: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// The task to explain
+    #[arg(value_name = "ADDRESS")]
+    pub address: String,
+
+    /// As for `build`: the pipeline for every selected milestone
+    #[arg(long, value_name = "LEVEL")]
+    pub complexity: Option<String>,
+
+    /// As for `build`: leave out what has this name or address (repeatable)
+    #[arg(long = "skip", value_name = "NAME")]
+    pub skip: Vec<String>,
+
+    /// As for `build`: override a `vars` entry (repeatable)
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +175,14 @@ pub struct BuildArgs {
     /// Approve every `confirm` question
     #[arg(short = 'y', long)]
     pub yes: bool,
+
+    /// Run every task, up to date or not
+    #[arg(short = 'B', long)]
+    pub force: bool,
+
+    /// Say why each task that runs runs
+    #[arg(long)]
+    pub explain: bool,
 
     /// Stream each task's output live, each line prefixed with its address
     #[arg(short = 'v', long)]

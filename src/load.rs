@@ -69,13 +69,31 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads, parses, decodes and validates the located file.
-pub fn load(located: Located, options: Options) -> Result<Loaded, Error> {
-    let bytes = std::fs::read(&located.path).map_err(|source| Error::Io {
+/// The located file's bytes.
+pub fn read(located: &Located) -> Result<Vec<u8>, Error> {
+    std::fs::read(&located.path).map_err(|source| Error::Io {
         action: "read",
         path: located.path.clone(),
         source,
-    })?;
+    })
+}
+
+/// The project directory's name: the project name when the file sets none.
+pub fn directory_name(root: &Path) -> String {
+    root.canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "project".into())
+}
+
+/// Reads, parses, decodes and validates the located file.
+pub fn load(located: Located, options: Options) -> Result<Loaded, Error> {
+    let bytes = read(&located)?;
+    parse(located, bytes, options)
+}
+
+/// Parses, decodes and validates the file's `bytes`, already read.
+pub fn parse(located: Located, bytes: Vec<u8>, options: Options) -> Result<Loaded, Error> {
     let (text, mut diagnostics) = match String::from_utf8(bytes) {
         Ok(text) => (text, Vec::new()),
         Err(e) => {
@@ -95,12 +113,7 @@ pub fn load(located: Located, options: Options) -> Result<Loaded, Error> {
         let (config, found) = measure("parse", || crate::config::load(&text));
         diagnostics = found;
         if let Some(config) = config {
-            let fallback = located
-                .root
-                .canonicalize()
-                .ok()
-                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .unwrap_or_else(|| "project".into());
+            let fallback = directory_name(&located.root);
             let decode_failed = diagnostics.iter().any(Diagnostic::is_error);
             let (valid, found) = measure("validate", || {
                 validate::validate(config, &text, &fallback, options)

@@ -1,40 +1,39 @@
-//! `orchestra build`: compile the selection, choose the executor, screen and
-//! confirmation policy from the flags and the terminal, claim milestone
-//! locks and decide what `--resume` skips ([`super::durable`]), run the plan
-//! while recording its state, then turn its summary into JSON and an exit
-//! code.
+//! `orchestra build`: choose the executor, screen and confirmation policy
+//! from the flags and the terminal, claim milestone locks and decide what
+//! `--resume` skips ([`super::durable`]), run the plan with up-to-date
+//! checks while recording its state, then turn its summary into JSON and an
+//! exit code.
 //!
 //! Terminal detection happens here and nowhere else, so `run` and `report`
 //! stay testable without one.
 
-use std::collections::HashSet;
 use std::io::{IsTerminal, LineWriter};
-use std::sync::atomic::AtomicBool;
 
 use indicatif::ProgressDrawTarget;
 
-use super::durable::{self, Claimed};
-use super::{require_model, secrets, selection, write_stdout};
+use super::durable::{self, Begun};
+use super::{secrets, write_stdout};
 use crate::cli::{BuildArgs, ProgressChoice};
-use crate::compile;
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
 use crate::load::Loaded;
 use crate::plan::Plan;
 use crate::report::{self, DryRun, Human, Plain, Progress, prompt};
-use crate::run::record::{StateRecorder, Tee};
+use crate::run::record::Tee;
 use crate::run::secrets::Masker;
 use crate::run::{
     self, Confirm, ConfirmPolicy, DryRunExecutor, Options, ProcessExecutor, Reporter, Resume,
     Status, Summary,
 };
 
-pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) -> Result<(), Error> {
-    let model = require_model(loaded, render)?;
-    let plan = compile::compile(model, &selection(&args.select)?)?;
+pub(super) fn build(
+    loaded: &Loaded,
+    plan: &Plan,
+    args: &BuildArgs,
+    render: RenderOptions,
+) -> Result<(), Error> {
     let root = loaded.located.root.clone();
-    let project = &model.config().project;
-    let masker = secrets(model);
+    let masker = secrets(plan);
     if args.dry_run {
         // One job at a time, so the listing reads in the order of a serial run.
         let options = Options {
@@ -45,7 +44,7 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
         };
         let mut listing = DryRun::new(LineWriter::new(std::io::stdout().lock())).masking(masker);
         run::run(
-            &plan,
+            plan,
             &options,
             &mut DryRunExecutor::new(),
             &mut (),
@@ -53,41 +52,50 @@ pub(super) fn build(loaded: &Loaded, args: &BuildArgs, render: RenderOptions) ->
         );
         return Ok(());
     }
-    let project_jobs = model.config().project.jobs.as_ref().map(|j| j.value);
     let options = Options {
-        jobs: run::default_jobs(args.jobs.or(project_jobs)),
+        jobs: run::default_jobs(args.jobs.or(plan.jobs)),
         keep_going: args.keep_going,
         root,
         logs: Some(Options::default_logs()),
     };
     let mut executor = ProcessExecutor::new(&plan.shell, args.verbose).masking(masker.clone());
-    let stale_after = project.lock_timeout.as_ref().map(|t| t.value);
-    let begun = durable::begin(&plan, &options.root, args, stale_after, &masker, &executor)?;
-    let (claimed, done, mut recorder) = (begun.claimed, begun.done, begun.recorder);
-    let interrupted = &begun.interrupted;
+    let mut begun = durable::begin(plan, &options.root, args, &masker, &executor)?;
+    let mut incremental = crate::timings::measure("load fingerprints", || {
+        // Relative paths when the project is the current directory: the
+        // kernel walks fewer components for each of thousands of stats.
+        let here = std::env::current_dir().is_ok_and(|cwd| cwd == options.root);
+        let root = if here {
+            std::path::Path::new(".")
+        } else {
+            options.root.as_path()
+        };
+        run::Incremental::load(root, args.force, plan.tasks.len())
+    });
+    incremental.explain = args.explain;
     let run = Run {
-        plan: &plan,
+        plan,
         options: &options,
         loaded,
         args,
         render,
+        masker: &masker,
     };
-    let summary = execute(
-        &run,
-        &mut executor,
-        &claimed,
-        done,
-        &mut recorder,
-        &masker,
-        interrupted,
-    );
+    let summary = crate::timings::measure("run", || {
+        execute(&run, &mut executor, &mut begun, &mut incremental)
+    });
     // Released before the outcome is reported: the work is over.
-    drop(claimed);
-    if let Some(e) = &recorder.error {
+    drop(begun.claimed);
+    if let Some(e) = &begun.recorder.error {
         eprintln!("warning: cannot save the run's state or history under `.orchestra/`: {e}");
     }
+    // Once per run, at the end: per-task writes would cost a no-op build
+    // more than the checks themselves.
+    let saved = crate::timings::measure("save fingerprints", || incremental.save());
+    if let Err(source) = saved {
+        eprintln!("warning: could not save .orchestra/fingerprints: {source}");
+    }
     if args.json {
-        let mut value = report::json::summary(&plan, &summary);
+        let mut value = report::json::summary(plan, &summary);
         report::json::mask(&mut value, &masker);
         write_stdout(&format!("{value:#}\n"))?;
     }
@@ -114,18 +122,17 @@ struct Run<'a> {
     loaded: &'a Loaded,
     args: &'a BuildArgs,
     render: RenderOptions,
+    masker: &'a Masker,
 }
 
 /// Runs the plan with real processes, on the screen the terminal allows,
-/// skipping what is locked or done and recording every task's state.
+/// skipping what is up to date, locked or done, and recording every task's
+/// state.
 fn execute(
     run: &Run<'_>,
     executor: &mut ProcessExecutor,
-    claimed: &Claimed,
-    done: HashSet<String>,
-    recorder: &mut StateRecorder,
-    masker: &Masker,
-    interrupted: &AtomicBool,
+    begun: &mut Begun,
+    incremental: &mut run::Incremental,
 ) -> Summary {
     let Run {
         plan,
@@ -133,6 +140,7 @@ fn execute(
         loaded,
         args,
         render,
+        masker,
     } = *run;
     let stderr_is_terminal = std::io::stderr().is_terminal();
     let policy = if args.yes {
@@ -152,15 +160,22 @@ fn execute(
         ProgressChoice::Auto if stderr_is_terminal && !dumb => Some(ProgressDrawTarget::stderr()),
         ProgressChoice::Auto | ProgressChoice::Never => None,
     };
-    let mut done = Some(done);
+    let interrupted = std::sync::Arc::clone(&begun.interrupted);
     let mut run_with = |reporter: &mut dyn Reporter, ask: &mut dyn FnMut(&str) -> bool| {
         let mut decide = Resume {
-            done: done.take().unwrap_or_default(),
-            locked: claimed.locked.clone(),
+            done: std::mem::take(&mut begun.done),
+            locked: begun.claimed.locked.clone(),
             inner: Confirm { policy, ask },
         };
-        let mut both = Tee(reporter, recorder);
-        run::run(plan, options, executor, &mut decide, &mut both)
+        let mut both = Tee(reporter, &mut begun.recorder);
+        run::run_incremental(
+            plan,
+            options,
+            executor,
+            &mut decide,
+            &mut both,
+            Some(&mut *incremental),
+        )
     };
     if let Some(target) = target {
         let screen = Progress::new(target);
@@ -168,12 +183,12 @@ fn execute(
         let mut reporter =
             Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
         run_with(&mut reporter, &mut |q| {
-            prompt::ask(q, Some(&display), interrupted)
+            prompt::ask(q, Some(&display), &interrupted)
         })
     } else {
         let screen = Plain::new(LineWriter::new(std::io::stderr()));
         let mut reporter =
             Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
-        run_with(&mut reporter, &mut |q| prompt::ask(q, None, interrupted))
+        run_with(&mut reporter, &mut |q| prompt::ask(q, None, &interrupted))
     }
 }

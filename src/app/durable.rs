@@ -72,12 +72,11 @@ pub(super) fn begin(
     plan: &Plan,
     root: &Path,
     args: &BuildArgs,
-    stale_after: Option<Duration>,
     masker: &Masker,
     executor: &ProcessExecutor,
 ) -> Result<Begun, Error> {
     let interrupted = catch_interrupts(executor);
-    let claimed = claim_locks(plan, root, stale_after, args.wait, &interrupted)?;
+    let claimed = claim_locks(plan, root, plan.lock_timeout, args.wait, &interrupted)?;
     let dot = dot_dir(root);
     let key = selection_key(&args.select, masker);
     let (done, previous) = if args.resume {

@@ -51,6 +51,9 @@ pub(super) fn finish(
             .iter()
             .map(|p| (p.name.value.clone(), p.depth.value))
             .collect(),
+        jobs: c.project.jobs.as_ref().map(|j| j.value),
+        secrets: c.project.secrets.iter().map(|s| s.value.clone()).collect(),
+        lock_timeout: c.project.lock_timeout.as_ref().map(|t| t.value),
         tasks,
         skipped,
     }

@@ -17,19 +17,26 @@ use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, TaskId, Ta
 use crate::codec::{Reader, Writer};
 use crate::model::CommandKind;
 
-const MAGIC: &[u8; 8] = b"ORCHPC\x00\x01";
+const MAGIC: &[u8; 8] = b"ORCHPC\x00\x03";
 
 /// The cache key for a file and a selection.
 pub fn key(source: &[u8], selection: &[&str], project_dir: &str) -> [u8; 32] {
+    // The source is hashed in place, not copied into the encoding: it may
+    // be megabytes, and this runs on every `plan` and `build`.
     let mut w = Writer::default();
     w.str(env!("CARGO_PKG_VERSION"));
-    w.bytes(source);
+    w.u64(source.len() as u64);
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&w.bytes);
+    hasher.update(source);
+    w.bytes.clear();
     w.u64(selection.len() as u64);
     for part in selection {
         w.str(part);
     }
     w.str(project_dir);
-    *blake3::hash(&w.bytes).as_bytes()
+    hasher.update(&w.bytes);
+    *hasher.finalize().as_bytes()
 }
 
 /// The cached plan if the file holds one for `key`.
@@ -311,6 +318,10 @@ fn encode(w: &mut Writer, plan: &Plan) {
         w.str(name);
         w.u64(u64::from(*depth));
     }
+    w.bool(plan.jobs.is_some());
+    w.u64(u64::from(plan.jobs.unwrap_or(0)));
+    strs(w, &plan.secrets);
+    duration(w, plan.lock_timeout);
     w.u64(plan.tasks.len() as u64);
     plan.tasks.iter().for_each(|t| encode_task(w, t));
     w.u64(plan.skipped.len() as u64);
@@ -328,6 +339,11 @@ fn decode(r: &mut Reader<'_>) -> Option<Plan> {
     for _ in 0..n {
         pools.push((r.str()?.to_owned(), small(r)?));
     }
+    let has_jobs = r.bool()?;
+    let jobs = small(r)?;
+    let jobs = has_jobs.then_some(jobs);
+    let secrets = read_strs(r)?;
+    let lock_timeout = read_duration(r)?;
     let count = r.count()?;
     let mut tasks = Vec::with_capacity(count);
     for i in 0..count {
@@ -345,6 +361,9 @@ fn decode(r: &mut Reader<'_>) -> Option<Plan> {
         project,
         shell,
         pools,
+        jobs,
+        secrets,
+        lock_timeout,
         tasks,
         skipped,
     })
@@ -400,6 +419,9 @@ mod tests {
             project: "shop".into(),
             shell: vec!["sh".into(), "-c".into()],
             pools: vec![("db".into(), 1)],
+            jobs: Some(3),
+            secrets: vec!["DEPLOY_TOKEN".into()],
+            lock_timeout: Some(Duration::from_hours(2)),
             tasks: vec![
                 task(0, "entities/tag/generate", vec![]),
                 task(1, "entities/tag/verify", vec![TaskId(0)]),

@@ -138,6 +138,13 @@ pub struct Plan {
     pub shell: Vec<String>,
     /// Pools by name and depth.
     pub pools: Vec<(String, u32)>,
+    /// The project's `jobs` setting, kept so a cached plan can run without
+    /// the model.
+    pub jobs: Option<u32>,
+    /// The project's `secret` variable names, masked in all output.
+    pub secrets: Vec<String>,
+    /// The project's `lock-timeout`: older milestone locks are stale.
+    pub lock_timeout: Option<Duration>,
     /// Every selected task, in a topological order (needs before
     /// dependents; ties in declaration order). `tasks[i].id == TaskId(i)`.
     pub tasks: Vec<PlanTask>,

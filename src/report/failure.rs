@@ -118,6 +118,11 @@ impl fmt::Display for Report<'_> {
             ),
             Failure::Refused(reason) => write!(f, "{kind} `{address}` did not run: {reason}"),
             Failure::Interrupted => write!(f, "{kind} `{address}` was interrupted"),
+            Failure::OutputsMissing(missing) => write!(
+                f,
+                "{kind} `{address}` succeeded but did not produce its declared outputs: {}",
+                missing.join(", ")
+            ),
         }
     }
 }

@@ -82,6 +82,19 @@ impl<S: Screen> Reporter for Human<'_, S> {
                 }
                 self.screen.run_started(tasks);
             }
+            Event::TaskUpToDate { task } => {
+                self.done += 1;
+                self.screen.task_skipped();
+                // A no-op build of thousands of tasks should say so in one
+                // summary line, not thousands; `-v` lists them.
+                if self.verbose {
+                    let text = lines::up_to_date(self.done, self.total, address(task));
+                    self.screen.line(&text);
+                }
+            }
+            Event::Explained { task, reasons } => {
+                self.screen.line(&lines::explained(address(task), reasons));
+            }
             Event::TaskStarted { task } => {
                 self.screen
                     .task_started(task, address(task), self.done, self.total);

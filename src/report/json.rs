@@ -48,6 +48,7 @@ pub fn summary(plan: &Plan, summary: &Summary) -> Value {
         "totals": {
             "tasks": summary.tasks.len(),
             "succeeded": summary.succeeded(),
+            "up_to_date": summary.up_to_date(),
             "failed": summary.failed(),
             "not_run": summary.not_run(),
             "resumed": summary.resumed(),
@@ -79,6 +80,7 @@ fn millis(d: std::time::Duration) -> u64 {
 fn task_json(plan: &Plan, task: &PlanTask, record: &TaskRecord) -> Value {
     let (status, failure, blocked_by) = match record.status.clone() {
         Status::Succeeded => ("succeeded", Value::Null, Value::Null),
+        Status::UpToDate => ("up-to-date", Value::Null, Value::Null),
         Status::Failed(failure) => ("failed", failure_json(task, &failure), Value::Null),
         Status::NotRun(SkipReason::DependencyFailed(on)) => {
             ("not-run", Value::Null, json!(plan.task(on).address))
@@ -138,6 +140,15 @@ fn failure_json(task: &PlanTask, failure: &Failure) -> Value {
             "signal": null,
             "timed_out": false,
             "message": "interrupted",
+        }),
+        Failure::OutputsMissing(missing) => json!({
+            "step": "outputs",
+            "check": null,
+            "command": null,
+            "exit_code": null,
+            "signal": null,
+            "timed_out": false,
+            "message": format!("declared outputs not produced: {}", missing.join(", ")),
         }),
         Failure::Refused(reason) => json!({
             "step": "confirm",

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::error::plural;
 use crate::model::format_duration;
 use crate::plan::{Group, Plan, PlanTask};
+use crate::run::fingerprint::Reason;
 use crate::run::{Exit, Failure, SkipReason, Status, Summary, TaskRecord};
 
 /// `0.4s`, `12s`, `3m05s`, `1h02m`: short, and precise where it matters.
@@ -72,6 +73,20 @@ pub fn finished(done: usize, total: usize, task: &PlanTask, record: &TaskRecord)
         let _ = write!(line, " ({})", notes.join("; "));
     }
     line
+}
+
+/// `[3/40] up to date build/app`
+pub fn up_to_date(done: usize, total: usize, address: &str) -> String {
+    format!("{} up to date {address}", counter(done, total))
+}
+
+/// `--explain`: `why build/app: input changed: src/a.rs`, one reason a line.
+pub fn explained(address: &str, reasons: &[Reason]) -> String {
+    let mut text = format!("why {address}:");
+    for reason in reasons {
+        let _ = write!(text, "\n    {}", reason.to_string().replace('\n', "\n    "));
+    }
+    text
 }
 
 /// A task that does not run: a need failed (under `--keep-going`), it was
@@ -194,6 +209,10 @@ pub fn summary(plan: &Plan, summary: &Summary) -> String {
     let mut notes = Vec::new();
     if flaky > 0 {
         notes.push(plural(flaky, "flaky gate"));
+    }
+    let up_to_date = summary.up_to_date();
+    if up_to_date > 0 {
+        notes.push(format!("{up_to_date} up to date"));
     }
     if !plan.skipped.is_empty() {
         notes.push(format!("{} left out by --skip", plan.skipped.len()));

@@ -107,6 +107,9 @@ fn progress_lines() {
         project: "shop".into(),
         shell: Vec::new(),
         pools: Vec::new(),
+        jobs: None,
+        secrets: Vec::new(),
+        lock_timeout: None,
         tasks: vec![generate.clone(), verify()],
         skipped: vec![Skipped {
             address: "M1/review".into(),
@@ -219,6 +222,9 @@ fn json_summary() {
         project: "shop".into(),
         shell: Vec::new(),
         pools: Vec::new(),
+        jobs: None,
+        secrets: Vec::new(),
+        lock_timeout: None,
         tasks: vec![
             task(0, "generate", TaskKind::Task, &[]),
             gate,

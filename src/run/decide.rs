@@ -1,8 +1,9 @@
 //! The "should this task run?" decision taken just before a task starts.
 //!
 //! It answers confirmations (`confirm="…"`) here, and `--resume` and
-//! milestone locks in [`super::resume`], so the scheduler has one place to
-//! ask.
+//! milestone locks in [`super::resume`]. Up-to-date checks are asked
+//! earlier, before a task takes a slot (`incremental.rs`), so a skipped
+//! task is never confirmed.
 //! Asking a person is I/O, so the question itself is a closure supplied by
 //! `crate::report`; the policy around it lives here and is tested without a
 //! terminal.

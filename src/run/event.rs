@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::fingerprint::Reason;
 use crate::plan::{Plan, TaskId};
 
 /// Receives every event of a run, in order, on the scheduler's thread.
@@ -61,6 +62,8 @@ pub enum Failure {
     /// The run was interrupted (Ctrl-C, SIGTERM) while the task ran; its
     /// process group was stopped.
     Interrupted,
+    /// Its commands succeeded but these declared outputs do not exist.
+    OutputsMissing(Vec<String>),
 }
 
 impl Failure {
@@ -114,6 +117,8 @@ impl SkipReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     Succeeded,
+    /// Skipped: its fingerprint matches its last success and its outputs exist.
+    UpToDate,
     Failed(Failure),
     NotRun(SkipReason),
 }
@@ -143,10 +148,14 @@ impl Summary {
     pub fn success(&self) -> bool {
         !self.interrupted
             && self.tasks.iter().all(|t| match t.status {
-                Status::Succeeded => true,
+                Status::Succeeded | Status::UpToDate => true,
                 Status::NotRun(reason) => reason.is_benign(),
                 Status::Failed(_) => false,
             })
+    }
+
+    pub fn up_to_date(&self) -> usize {
+        self.count(|s| *s == Status::UpToDate)
     }
 
     pub fn failed(&self) -> usize {
@@ -187,6 +196,10 @@ impl Summary {
 pub enum Event<'a> {
     /// Before anything runs.
     RunStarted { tasks: usize, jobs: usize },
+    /// A task was skipped: nothing it depends on changed (it took no slot).
+    TaskUpToDate { task: TaskId },
+    /// Under `--explain`: why a task is about to run.
+    Explained { task: TaskId, reasons: &'a [Reason] },
     /// A task took a slot (or, with no work, is about to finish at once).
     TaskStarted { task: TaskId },
     /// One command of a task started; `attempt` counts from 1.

@@ -6,10 +6,12 @@
 //! ([`attempt`], [`gate`]), and hands single commands to an [`Executor`]:
 //! [`ProcessExecutor`] spawns real processes (own process group, timeout,
 //! captured output), [`DryRunExecutor`] pretends every command succeeded, and
-//! the unit tests use a fake with a simulated clock. Before a task starts, a
-//! [`Decide`] says whether it may: confirmations, and [`Resume`] for
-//! `--resume` and milestone locks. Interrupts (Ctrl-C) reach the scheduler
-//! as a message through the executor's channel ([`Interrupter`]).
+//! the unit tests use a fake with a simulated clock. When a task is ready,
+//! [`incremental`] says whether it is up to date (then it is skipped on the
+//! spot, without a slot); before it starts, a [`Decide`] says whether it
+//! may: confirmations, and [`Resume`] for `--resume` and milestone locks.
+//! Interrupts (Ctrl-C) reach the scheduler as a message through the
+//! executor's channel ([`Interrupter`]).
 //!
 //! Nothing here prints. Everything observable leaves as an [`Event`] to a
 //! [`Reporter`] (implemented in `crate::report`), and the run ends with a
@@ -19,7 +21,8 @@
 //! atomic `.orchestra/state.json`, kept current by the [`record`] reporter),
 //! [`history`], milestone [`lock`]s,
 //! [`secrets`] masking, and the pieces of up-to-date checks: [`inputs`]
-//! (glob expansion), [`stat_cache`], [`fingerprint`] and their [`store`].
+//! (glob expansion), [`stat_cache`], [`fingerprint`] and their [`store`],
+//! put together by [`incremental`].
 
 mod attempt;
 mod decide;
@@ -30,6 +33,7 @@ pub mod fingerprint;
 mod gate;
 mod groups;
 pub mod history;
+pub mod incremental;
 pub mod inputs;
 mod job;
 pub mod lock;
@@ -63,10 +67,11 @@ pub use event::{
     TaskRecord,
 };
 pub use executor::{Completion, Executor, Job, Update};
+pub use incremental::{Incremental, Verdict};
 pub use priority::critical_path;
 pub use process::{Interrupter, ProcessExecutor};
 pub use resume::Resume;
-pub use scheduler::run;
+pub use scheduler::{run, run_incremental};
 
 /// How to run a plan; everything the command line and project decide.
 #[derive(Debug, Clone)]

@@ -144,7 +144,7 @@ impl StateRecorder {
             succeeded: summary.succeeded(),
             failed: summary.failed(),
             skipped: summary.not_run() + summary.resumed() + summary.locked(),
-            up_to_date: 0,
+            up_to_date: summary.up_to_date(),
         };
         let result = history::append(&self.paths.history, &entry);
         self.keep_error(result);
@@ -245,6 +245,10 @@ impl Reporter for StateRecorder {
                 let record = self.record(plan, task, TaskStatus::Running);
                 self.send(Message::Task(plan.task(task).address.clone(), record));
             }
+            Event::TaskUpToDate { task } => {
+                let record = self.record(plan, task, TaskStatus::UpToDate);
+                self.send(Message::Task(plan.task(task).address.clone(), record));
+            }
             Event::TaskSkipped { task, reason } => {
                 let address = &plan.task(task).address;
                 let record = match (reason, self.previous.get(address)) {
@@ -257,13 +261,16 @@ impl Reporter for StateRecorder {
             Event::TaskFinished { task, record, .. } => {
                 let (status, exit_code) = match &record.status {
                     Status::Succeeded => (TaskStatus::Succeeded, Some(0)),
+                    Status::UpToDate => (TaskStatus::UpToDate, None),
                     Status::Failed(Failure::Interrupted) => (TaskStatus::Interrupted, None),
                     Status::Failed(Failure::Command { exit, .. }) => match exit {
                         Exit::TimedOut(_) => (TaskStatus::TimedOut, None),
                         Exit::Code(code) => (TaskStatus::Failed, Some(*code)),
                         _ => (TaskStatus::Failed, None),
                     },
-                    Status::Failed(Failure::Refused(_)) => (TaskStatus::Failed, None),
+                    Status::Failed(Failure::Refused(_) | Failure::OutputsMissing(_)) => {
+                        (TaskStatus::Failed, None)
+                    }
                     Status::NotRun(_) => (TaskStatus::Skipped, None),
                 };
                 let mut saved = self.record(plan, task, status);

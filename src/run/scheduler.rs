@@ -20,10 +20,13 @@ use super::attempt::{Action, Notice, TaskRun};
 use super::decide::{Decide, Decision};
 use super::event::{Event, Failure, Reporter, SkipReason, Status, Step, Summary, TaskRecord};
 use super::executor::{Completion, Executor, Update};
+use super::incremental::Incremental;
 use super::job::JobBuilder;
 use super::priority::{ReadyQueue, critical_path};
 use super::{Options, log_path};
 use crate::plan::{Plan, TaskId};
+
+mod up_to_date;
 
 #[derive(Debug)]
 enum State {
@@ -49,8 +52,21 @@ pub fn run(
     decide: &mut dyn Decide,
     reporter: &mut dyn Reporter,
 ) -> Summary {
+    run_incremental(plan, options, executor, decide, reporter, None)
+}
+
+/// [`run`], skipping tasks that `incremental` finds up to date.
+pub fn run_incremental(
+    plan: &Plan,
+    options: &Options,
+    executor: &mut dyn Executor,
+    decide: &mut dyn Decide,
+    reporter: &mut dyn Reporter,
+    incremental: Option<&mut Incremental>,
+) -> Summary {
     let started = Instant::now();
     let mut scheduler = Scheduler::new(plan, options, executor, decide, reporter);
+    scheduler.incremental = incremental;
     scheduler.main_loop();
     let interrupted = scheduler.interrupts > 0;
     let summary = Summary {
@@ -80,6 +96,10 @@ struct Scheduler<'a> {
     stopping: bool,
     /// Interrupts received; the first stops gently, the second kills.
     interrupts: u32,
+    incremental: Option<&'a mut Incremental>,
+    /// Tasks already found out of date: a task put back because its pool
+    /// was full is neither fingerprinted nor explained twice.
+    out_of_date: Vec<bool>,
 }
 
 impl<'a> Scheduler<'a> {
@@ -119,6 +139,8 @@ impl<'a> Scheduler<'a> {
                 .collect(),
             stopping: false,
             interrupts: 0,
+            incremental: None,
+            out_of_date: vec![false; plan.tasks.len()],
         }
     }
 
@@ -168,6 +190,10 @@ impl<'a> Scheduler<'a> {
         let mut pool_full = Vec::new();
         while !self.stopping && self.running < self.options.jobs {
             let Some(id) = self.ready.pop() else { break };
+            // Up-to-date tasks finish here, on this thread, without a slot.
+            if self.up_to_date(id) {
+                continue;
+            }
             if self.pool_is_full(id) {
                 pool_full.push(id);
                 continue;
@@ -310,7 +336,15 @@ impl<'a> Scheduler<'a> {
         else {
             unreachable!("only running tasks finish")
         };
+        let result = result.and_then(|()| self.outputs_produced(task));
         let success = result.is_ok();
+        if let Some(incremental) = self.incremental.as_deref_mut() {
+            if success {
+                incremental.succeeded(task);
+            } else {
+                incremental.failed(task);
+            }
+        }
         let log = (running.jobs_started > 0)
             .then_some(self.options.logs.as_deref())
             .flatten()

@@ -6,7 +6,7 @@
 //! could change again within the same timestamp tick without its stat
 //! changing; such an entry is marked racy and hashed again next time.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -34,6 +34,10 @@ pub struct StatCache {
     /// Files hashed (read) since load: the measure of a no-op's cost.
     pub hashed: usize,
     changed: bool,
+    /// Stats taken by [`StatCache::exists`] this run and not yet used: a
+    /// task's output is usually the next task's input, and one stat serves
+    /// both.
+    fresh: HashMap<String, (u64, i64, u64)>,
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
@@ -60,8 +64,12 @@ impl StatCache {
     /// is unchanged and the entry is not racy.
     pub fn hash(&mut self, root: &Path, rel: &str) -> io::Result<Hash> {
         let path = root.join(rel);
-        let meta = std::fs::metadata(&path)?;
-        let (size, mtime, ino) = (meta.len(), mtime_ns(&meta), meta.ino());
+        let (size, mtime, ino) = if let Some(stat) = self.fresh.remove(rel) {
+            stat
+        } else {
+            let meta = std::fs::metadata(&path)?;
+            (meta.len(), mtime_ns(&meta), meta.ino())
+        };
         if let Some(e) = self.entries.get(rel)
             && !e.racy
             && e.size == size
@@ -84,6 +92,20 @@ impl StatCache {
             self.changed = true;
         }
         Ok(hash)
+    }
+
+    /// Whether `rel` exists (a file or directory); a file's stat is kept
+    /// for the next [`StatCache::hash`] of it.
+    pub fn exists(&mut self, root: &Path, rel: &str) -> bool {
+        match std::fs::metadata(root.join(rel)) {
+            Ok(meta) if meta.is_file() => {
+                let stat = (meta.len(), mtime_ns(&meta), meta.ino());
+                self.fresh.insert(rel.to_owned(), stat);
+                true
+            }
+            Ok(_) => true,
+            Err(_) => false,
+        }
     }
 
     /// Whether anything changed since load (so saving can be skipped).
@@ -124,6 +146,7 @@ impl StatCache {
             entries,
             hashed: 0,
             changed: false,
+            fresh: HashMap::new(),
         })
     }
 

@@ -37,6 +37,9 @@ pub(crate) fn plan(tasks: Vec<PlanTask>) -> Plan {
         project: "test".into(),
         shell: Vec::new(),
         pools: Vec::new(),
+        jobs: None,
+        secrets: Vec::new(),
+        lock_timeout: None,
         tasks,
         skipped: Vec::new(),
     }
@@ -68,6 +71,8 @@ impl Reporter for Recorder {
                 format!("{status} {}", name(*task))
             }
             Event::TaskSkipped { task, .. } => format!("skip {}", name(*task)),
+            Event::TaskUpToDate { task } => format!("up to date {}", name(*task)),
+            Event::Explained { task, reasons } => format!("why {}: {reasons:?}", name(*task)),
             Event::CheckSkipped { task, program, .. } => {
                 format!("no {program} for {}", name(*task))
             }

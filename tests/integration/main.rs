@@ -9,6 +9,7 @@ mod cli;
 mod durable;
 mod example;
 mod fixtures;
+mod incremental;
 mod json_schema;
 mod locks;
 mod plan;

@@ -302,3 +302,44 @@ fn invalid_address_collisions_are_reported_by_check() {
             .run();
     }
 }
+
+#[test]
+fn an_unchanged_file_and_selection_plan_from_the_cache_without_parsing() {
+    let ran = Test::new()
+        .kdl(r#"task "a" { run "true"; }"#)
+        .args(["plan"])
+        .run();
+    let plan_with = |args: &[&str]| {
+        let output = std::process::Command::new(crate::support::binary())
+            .args(args)
+            .current_dir(ran.dir.path())
+            .env("ORCHESTRA_TIMINGS", "1")
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        (String::from_utf8(output.stdout).unwrap(), stderr)
+    };
+    let (first, timings) = plan_with(&["plan"]);
+    assert!(!timings.contains("timing: parse"), "{timings}");
+    assert_eq!(first, ran.stdout);
+    // Another selection is another key: parsed again.
+    let (_, timings) = plan_with(&["plan", "a"]);
+    assert!(timings.contains("timing: parse"), "{timings}");
+    std::fs::write(
+        ran.dir.path().join("orchestra.kdl"),
+        r#"task "b" { run "true"; }"#,
+    )
+    .unwrap();
+    let (changed, timings) = plan_with(&["plan"]);
+    assert!(timings.contains("timing: parse"), "{timings}");
+    assert!(changed.contains('b'), "{changed}");
+    // `build` validates with PATH lookups and keeps its own cache, so
+    // alternating with `plan` parses neither again.
+    let (_, timings) = plan_with(&["build"]);
+    assert!(timings.contains("timing: parse"), "{timings}");
+    for command in ["plan", "build", "plan"] {
+        let (_, timings) = plan_with(&[command]);
+        assert!(!timings.contains("timing: parse"), "{command}: {timings}");
+    }
+}

@@ -1,0 +1,75 @@
+//! The scheduler's side of incrementality: skipping a ready task that is
+//! up to date — on the scheduler's own thread, taking no `-j` slot, so a
+//! no-op build of thousands of tasks never hands work to another thread —
+//! and failing a task whose declared outputs were not produced.
+
+use super::super::event::{Event, Failure, Status, TaskRecord};
+use super::super::incremental::{Verdict, missing_outputs};
+use super::{Scheduler, State};
+use crate::plan::{PlanTask, TaskId};
+
+impl Scheduler<'_> {
+    /// Asks the up-to-date check about a ready task; when it may be
+    /// skipped, records it as up to date and releases its dependents.
+    pub(super) fn up_to_date(&mut self, id: TaskId) -> bool {
+        let Some(incremental) = self.incremental.as_deref_mut() else {
+            return false;
+        };
+        if self.out_of_date[id.index()] {
+            return false;
+        }
+        let task = self.plan.task(id);
+        let ran: Vec<String> = task
+            .needs
+            .iter()
+            .filter(|n| match &self.state[n.index()] {
+                State::Done(record) => record.status != Status::UpToDate,
+                _ => true,
+            })
+            .map(|n| self.plan.task(*n).address.clone())
+            .collect();
+        match incremental.check(self.plan, task, &ran) {
+            Verdict::UpToDate => {
+                incremental.succeeded(task);
+                let record = TaskRecord {
+                    status: Status::UpToDate,
+                    attempts: 0,
+                    duration: std::time::Duration::ZERO,
+                    gate: None,
+                    log: None,
+                };
+                self.state[id.index()] = State::Done(record);
+                self.reporter
+                    .event(self.plan, &Event::TaskUpToDate { task: id });
+                self.release_dependents(id);
+                true
+            }
+            Verdict::Run(reasons) => {
+                self.out_of_date[id.index()] = true;
+                if incremental.explain {
+                    let event = Event::Explained {
+                        task: id,
+                        reasons: &reasons,
+                    };
+                    self.reporter.event(self.plan, &event);
+                }
+                false
+            }
+        }
+    }
+
+    /// After a task's commands succeed: every declared output must exist.
+    /// Only real builds check (they are the ones with up-to-date checks); a
+    /// dry run's commands never produce anything.
+    pub(super) fn outputs_produced(&self, task: &PlanTask) -> Result<(), Failure> {
+        if task.outputs.is_empty() || self.incremental.is_none() {
+            return Ok(());
+        }
+        let missing = missing_outputs(&self.options.root, &task.outputs);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::OutputsMissing(missing))
+        }
+    }
+}

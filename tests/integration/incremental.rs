@@ -1,0 +1,353 @@
+//! Make-like incrementality with real processes: what reruns after touching,
+//! editing, adding and deleting files, changing commands or env, and what
+//! `--force`, `--explain`, `why` and `clean` say and do.
+//!
+//! Which tasks ran is read from the plain output: a task that runs prints
+//! `start ADDRESS`; an up-to-date one prints nothing (it is counted in the
+//! summary).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::binary;
+
+/// `copy` concatenates `src/*.txt`; `upper` transforms `copy`'s output;
+/// `side` is independent; `always` declares no inputs.
+const KDL: &str = r#"
+task "copy" {
+    run "mkdir -p out && cat src/*.txt > out/all.txt"
+    inputs "src/*.txt"
+    outputs "out/all.txt"
+    env MODE="{mode}"
+}
+task "upper" {
+    run "tr a-z A-Z < out/all.txt > out/upper.txt"
+    needs "copy"
+    inputs "out/all.txt"
+    outputs "out/upper.txt"
+}
+task "side" {
+    run "mkdir -p out && cp side.txt out/side.txt"
+    inputs "side.txt"
+    outputs "out/side.txt"
+}
+"#;
+
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+struct Build {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Build {
+    fn started(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter_map(|l| l.split_once("] start ").map(|(_, name)| name))
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The `--explain` blocks: each `why` line and its indented reasons.
+    fn explanations(&self) -> String {
+        let mut out = String::new();
+        let mut inside = false;
+        for line in self.stderr.lines() {
+            inside = line.starts_with("why ") || (inside && line.starts_with("    "));
+            if inside {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+impl Project {
+    fn new() -> Self {
+        let project = Self {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        };
+        project.config("dev");
+        project.write("src/a.txt", "alpha\n");
+        project.write("src/b.txt", "beta\n");
+        project.write("side.txt", "side\n");
+        project
+    }
+
+    fn path(&self, rel: &str) -> std::path::PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn config(&self, mode: &str) {
+        self.write("orchestra.kdl", &KDL.replace("{mode}", mode));
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> Build {
+        let output = Command::new(binary())
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run orchestra");
+        Build {
+            status: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    fn build(&self, extra: &[&str]) -> Build {
+        let mut args = vec!["build", "--progress", "never", "-j", "2"];
+        args.extend_from_slice(extra);
+        let build = self.run(&args);
+        assert_eq!(build.status, 0, "{}", build.stderr);
+        build
+    }
+
+    /// A first, full build.
+    fn built() -> Self {
+        let project = Self::new();
+        assert_eq!(project.build(&[]).started(), ["copy", "side", "upper"]);
+        project
+    }
+}
+
+#[test]
+fn an_unchanged_project_runs_nothing_and_says_so() {
+    let project = Project::built();
+    let again = project.build(&[]);
+    assert!(again.started().is_empty(), "{}", again.stderr);
+    assert!(again.stderr.contains("(3 up to date)"), "{}", again.stderr);
+    let listed = project.build(&["-v"]);
+    assert!(
+        listed.stderr.contains("up to date upper"),
+        "{}",
+        listed.stderr
+    );
+}
+
+#[test]
+fn touching_an_input_without_changing_it_reruns_nothing() {
+    let project = Project::built();
+    let file = std::fs::File::options()
+        .write(true)
+        .open(project.path("src/a.txt"))
+        .unwrap();
+    file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
+    assert!(project.build(&[]).started().is_empty());
+}
+
+#[test]
+fn one_changed_byte_reruns_the_task_and_its_dependents_only() {
+    let project = Project::built();
+    // Same size, same second: only the content tells.
+    project.write("src/a.txt", "alphA\n");
+    let build = project.build(&["--explain"]);
+    assert_eq!(build.started(), ["copy", "upper"]);
+    insta::assert_snapshot!("explain-one-byte", build.explanations());
+}
+
+#[test]
+fn command_env_and_input_set_changes_are_explained() {
+    let project = Project::built();
+    project.config("release");
+    project.write("src/c.txt", "gamma\n");
+    std::fs::remove_file(project.path("src/b.txt")).unwrap();
+    let why = project.run(&["why", "copy"]);
+    assert_eq!(why.status, 0, "{}", why.stderr);
+    insta::assert_snapshot!("why-env-and-inputs", why.stdout);
+    let build = project.build(&["--explain"]);
+    assert_eq!(build.started(), ["copy", "upper"]);
+    assert!(
+        project
+            .run(&["why", "copy"])
+            .stdout
+            .contains("copy: up to date")
+    );
+
+    let changed = KDL
+        .replace("{mode}", "release")
+        .replace("cat src/*.txt", "cat src/*.txt src/*.txt");
+    project.write("orchestra.kdl", &changed);
+    let build = project.build(&["--explain"]);
+    assert_eq!(build.started(), ["copy", "upper"]);
+    insta::assert_snapshot!("explain-command-changed", build.explanations());
+}
+
+#[test]
+fn a_deleted_output_reruns_only_its_task() {
+    let project = Project::built();
+    std::fs::remove_file(project.path("out/upper.txt")).unwrap();
+    let build = project.build(&["--explain"]);
+    assert_eq!(build.started(), ["upper"]);
+    assert!(
+        build.stderr.contains("output missing: out/upper.txt"),
+        "{}",
+        build.stderr
+    );
+}
+
+#[test]
+fn force_runs_everything() {
+    let project = Project::built();
+    let build = project.build(&["-B", "--explain"]);
+    assert_eq!(build.started(), ["copy", "side", "upper"]);
+    assert!(
+        build.stderr.contains("forced (--force)"),
+        "{}",
+        build.stderr
+    );
+}
+
+#[test]
+fn why_an_unknown_address_is_a_usage_error_with_a_suggestion() {
+    let project = Project::new();
+    let why = project.run(&["why", "uper"]);
+    assert_eq!(why.status, 2);
+    assert!(
+        why.stderr.contains("did you mean `upper`"),
+        "{}",
+        why.stderr
+    );
+    let first = project.run(&["why", "upper"]);
+    assert!(
+        first.stdout.contains("no previous successful run"),
+        "{}",
+        first.stdout
+    );
+}
+
+#[test]
+fn corrupt_caches_mean_a_rebuild_not_a_crash() {
+    let project = Project::built();
+    project.write(".orchestra/fingerprints", "ORCHFP\0\u{1}garbage");
+    project.write(".orchestra/plan-cache", "not a plan");
+    assert_eq!(project.build(&[]).started(), ["copy", "side", "upper"]);
+    assert!(project.build(&[]).started().is_empty());
+}
+
+#[test]
+fn an_output_that_was_not_produced_fails_the_task() {
+    let project = Project::new();
+    project.write(
+        "orchestra.kdl",
+        r#"task "liar" { run "true"; inputs "side.txt"; outputs "out/never.txt"; }"#,
+    );
+    let build = project.run(&["build", "--progress", "never"]);
+    assert_eq!(build.status, 1);
+    assert!(
+        build
+            .stderr
+            .contains("did not produce its declared outputs: out/never.txt"),
+        "{}",
+        build.stderr
+    );
+    // A failure records nothing: it runs again.
+    assert_eq!(project.run(&["build", "--progress", "never"]).status, 1);
+}
+
+#[test]
+fn clean_removes_only_orchestras_files_and_keeps_held_locks() {
+    let project = Project::built();
+    project.write(".orchestra/locks/M1", "{}");
+    let held = std::fs::File::open(project.path(".orchestra/locks/M1")).unwrap();
+    held.lock().unwrap();
+    let clean = project.run(&["clean"]);
+    assert_eq!(clean.status, 0, "{}", clean.stderr);
+    assert!(
+        clean.stdout.contains("removed .orchestra/fingerprints"),
+        "{}",
+        clean.stdout
+    );
+    assert!(
+        clean.stdout.contains("kept .orchestra/locks/M1"),
+        "{}",
+        clean.stdout
+    );
+    for user_file in ["out/all.txt", "out/upper.txt", "src/a.txt", "orchestra.kdl"] {
+        assert!(project.path(user_file).exists(), "{user_file} removed");
+    }
+    assert!(!Path::new(&project.path(".orchestra/logs")).exists());
+    drop(held);
+    let clean = project.run(&["clean"]);
+    assert!(
+        clean.stdout.contains("removed .orchestra/locks/M1"),
+        "{}",
+        clean.stdout
+    );
+    assert!(!project.path(".orchestra").exists());
+    // With nothing recorded, everything runs again.
+    assert_eq!(project.build(&[]).started(), ["copy", "side", "upper"]);
+}
+
+#[test]
+fn a_task_waiting_for_its_pool_is_explained_once() {
+    let project = Project::new();
+    project.write(
+        "orchestra.kdl",
+        r#"
+pool "one" depth=1
+task "a" { run "sleep 0.2"; inputs "side.txt"; pool "one"; }
+task "b" { run "sleep 0.2"; inputs "side.txt"; pool "one"; }
+"#,
+    );
+    let build = project.build(&["--explain"]);
+    assert_eq!(build.stderr.matches("why ").count(), 2, "{}", build.stderr);
+}
+
+#[test]
+fn a_dry_run_lists_tasks_whose_outputs_do_not_exist_yet() {
+    let project = Project::new();
+    let dry = project.run(&["build", "-n"]);
+    assert_eq!(dry.status, 0, "{}", dry.stderr);
+    assert!(dry.stdout.contains("3 tasks in order"), "{}", dry.stdout);
+    assert!(
+        !project.path(".orchestra").exists(),
+        "a dry run writes nothing"
+    );
+}
+
+#[test]
+fn a_gate_rechecks_only_when_what_it_guards_ran() {
+    let project = Project::new();
+    project.write(
+        "orchestra.kdl",
+        r#"
+gate "verify" { check "seen" "echo checked >> checks.log"; }
+task "copy" {
+    run "mkdir -p out && cp side.txt out/side.txt"
+    inputs "side.txt"
+    outputs "out/side.txt"
+    gate "verify"
+}
+"#,
+    );
+    let checks = || {
+        std::fs::read_to_string(project.path("checks.log"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    project.build(&[]);
+    assert_eq!(checks(), 1);
+    let again = project.build(&[]);
+    assert_eq!(checks(), 1, "{}", again.stderr);
+    assert!(again.stderr.contains("(2 up to date)"), "{}", again.stderr);
+    project.write("side.txt", "changed\n");
+    let changed = project.build(&["--explain"]);
+    assert_eq!(checks(), 2, "{}", changed.stderr);
+}
