@@ -24,6 +24,11 @@ pub enum Decision {
 
 pub trait Decide {
     fn decide(&mut self, task: &PlanTask) -> Decision;
+    /// Asked first, as soon as a task is ready, before its up-to-date check:
+    /// a task that is skipped for this reason is not even looked at.
+    fn skip(&mut self, _task: &PlanTask) -> Option<SkipReason> {
+        None
+    }
 }
 
 /// Approves everything: a dry run asks nobody.

@@ -22,15 +22,24 @@ pub struct Resume<D> {
 
 impl<D: Decide> Decide for Resume<D> {
     fn decide(&mut self, task: &PlanTask) -> Decision {
+        match self.skip(task) {
+            Some(reason) => Decision::Skip(reason),
+            None => self.inner.decide(task),
+        }
+    }
+
+    /// Before the up-to-date check too: a locked milestone's files may be
+    /// changing under the other build, and a resumed task is done.
+    fn skip(&mut self, task: &PlanTask) -> Option<SkipReason> {
         if let Some(Group::Milestone(name)) = &task.group
             && self.locked.contains(name)
         {
-            return Decision::Skip(SkipReason::Locked(task.id));
+            return Some(SkipReason::Locked(task.id));
         }
         if self.done.contains(&task.address) {
-            return Decision::Skip(SkipReason::Resumed);
+            return Some(SkipReason::Resumed);
         }
-        self.inner.decide(task)
+        self.inner.skip(task)
     }
 }
 

@@ -190,7 +190,12 @@ impl<'a> Scheduler<'a> {
         let mut pool_full = Vec::new();
         while !self.stopping && self.running < self.options.jobs {
             let Some(id) = self.ready.pop() else { break };
-            // Up-to-date tasks finish here, on this thread, without a slot.
+            // Locked or resumed tasks, then up-to-date ones, finish here, on
+            // this thread, without a slot.
+            if let Some(reason) = self.decide.skip(self.plan.task(id)) {
+                self.skip(id, reason);
+                continue;
+            }
             if self.up_to_date(id) {
                 continue;
             }
