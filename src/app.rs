@@ -154,12 +154,16 @@ fn selection(args: &SelectArgs) -> Result<Selection, Error> {
         addresses: args.addresses.clone(),
         complexity: args.complexity.clone(),
         skip: args.skip.clone(),
-        set: args
-            .set
-            .iter()
-            .map(|s| compile::parse_set(s))
-            .collect::<Result<_, _>>()?,
+        set: parse_sets(&args.set)?,
     })
+}
+
+/// `--set name=value` flags as the compiler takes them.
+fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, Error> {
+    Ok(sets
+        .iter()
+        .map(|s| compile::parse_set(s))
+        .collect::<Result<_, _>>()?)
 }
 
 fn plan(loaded: &Loaded, plan: &plan::Plan, args: &PlanArgs) -> Result<(), Error> {

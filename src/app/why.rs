@@ -24,11 +24,7 @@ pub(super) fn why(loaded: &Loaded, args: &WhyArgs, render: RenderOptions) -> Res
         addresses: vec![args.address.clone()],
         complexity: args.complexity.clone(),
         skip: args.skip.clone(),
-        set: args
-            .set
-            .iter()
-            .map(|s| compile::parse_set(s))
-            .collect::<Result<_, _>>()?,
+        set: super::parse_sets(&args.set)?,
     };
     let plan = compile::compile(model, &selection)?;
     let mut incremental = Incremental::load(&loaded.located.root, false, plan.tasks.len());

@@ -3,13 +3,12 @@
 //! real terminal (tmux).
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::json_schema;
-use crate::support::{Test, binary};
+use crate::support::{Terminal, Test, binary};
 
 const MIXED: &str = r#"
 gate "verify" retries=1 {
@@ -112,45 +111,17 @@ fn json_summary_matches_its_documented_schema() {
 /// Runs a build inside a detached tmux session and returns what the
 /// terminal showed while it ran and when it ended; `None` without tmux.
 fn on_terminal(project: &Path) -> Option<(String, String)> {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux is not installed: skipping the terminal test");
-        return None;
-    }
-    // A socket inside the project's temporary directory: a server of our
-    // own that no other tmux can see, and nothing left behind in /tmp.
-    let socket = project.join("tmux.sock");
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&socket)
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .expect("run tmux")
-    };
     let script = format!(
         "cd '{}' && '{}' build -j 2; echo EXIT=$?; sleep 30",
         project.display(),
         binary().display()
     );
-    let started = tmux(&[
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "15",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(started.status.success(), "{started:?}");
-    let screen = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+    let terminal = Terminal::start(project, &script)?;
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut during = String::new();
     let mut after = String::new();
     while Instant::now() < deadline {
-        let now = screen();
+        let now = terminal.screen();
         if now.contains("EXIT=") {
             after = now;
             break;
@@ -160,7 +131,6 @@ fn on_terminal(project: &Path) -> Option<(String, String)> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    tmux(&["kill-server"]);
     Some((during, after))
 }
 

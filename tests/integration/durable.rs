@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::json_schema;
-use crate::support::{Test, eventually, gone, orchestra, signal, spawn, text};
+use crate::support::{Terminal, Test, eventually, gone, orchestra, signal, spawn, text};
 
 fn state(dir: &Path) -> Value {
     let bytes = std::fs::read(dir.join(".orchestra/state.json")).expect("state.json");
@@ -175,50 +175,28 @@ fn a_dry_run_writes_nothing_under_dot_orchestra() {
 /// waits for the answer ends the run as interrupted, not after Enter.
 #[test]
 fn ctrl_c_at_a_question_interrupts_the_run() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux is not installed: skipping the terminal test");
-        return;
-    }
     let test = Test::new().kdl(
         r#"task "first" { run "echo first >> count" }
 task "publish" { needs "first"; confirm "Publish now?"; run "echo published >> count" }"#,
     );
     let dir = test.path();
-    let socket = dir.join("tmux.sock");
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&socket)
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .expect("run tmux")
-    };
     // `exec`: orchestra alone in the terminal's foreground group gets Ctrl-C.
     let script = format!(
         "cd '{}' && exec '{}' build --progress never",
         dir.display(),
         crate::support::binary().display()
     );
-    let started = tmux(&[
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "15",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(started.status.success(), "{started:?}");
-    let screen = || text(&tmux(&["capture-pane", "-p"]).stdout);
-    eventually("the question", || screen().contains("Publish now? [y/N]"));
-    tmux(&["send-keys", "C-c"]);
+    let Some(terminal) = Terminal::start(dir, &script) else {
+        return;
+    };
+    eventually("the question", || {
+        terminal.screen().contains("Publish now? [y/N]")
+    });
+    terminal.send_keys("C-c");
     eventually("the interrupted run's history", || {
         std::fs::read_to_string(dir.join(".orchestra/history.jsonl")).is_ok_and(|h| !h.is_empty())
     });
-    tmux(&["kill-server"]);
+    drop(terminal);
     let history = std::fs::read_to_string(dir.join(".orchestra/history.jsonl")).unwrap();
     assert!(history.contains("\"interrupted\":true"), "{history}");
     assert_eq!(

@@ -304,3 +304,63 @@ pub fn gone(pid: &str) -> bool {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// A detached tmux session running one shell script on a 100×15 terminal,
+/// for tests that need a real terminal. Its server socket lives in `dir`, so
+/// no other tmux sees it and nothing is left in /tmp; the server is killed
+/// on drop.
+pub struct Terminal {
+    socket: PathBuf,
+}
+
+impl Terminal {
+    /// Starts `script` under `sh -c`; `None` (with a note) without tmux.
+    pub fn start(dir: &Path, script: &str) -> Option<Self> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("tmux is not installed: skipping the terminal test");
+            return None;
+        }
+        let terminal = Self {
+            socket: dir.join("tmux.sock"),
+        };
+        let started = terminal.tmux(&[
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "15",
+            "sh",
+            "-c",
+            script,
+        ]);
+        assert!(started.status.success(), "{started:?}");
+        Some(terminal)
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("run tmux")
+    }
+
+    /// What the terminal shows now.
+    pub fn screen(&self) -> String {
+        text(&self.tmux(&["capture-pane", "-p"]).stdout)
+    }
+
+    /// Types keys, in tmux's notation (`C-c`, `Enter`, `y`).
+    pub fn send_keys(&self, keys: &str) {
+        self.tmux(&["send-keys", keys]);
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
