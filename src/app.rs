@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{
-    CheckArgs, Cli, ColorChoice, Command, ListArgs, PlanArgs, PlanFormat, SelectArgs,
+    CheckArgs, Cli, ColorChoice, Command, ListArgs, PlanArgs, PlanFormat, SelectArgs, ShapeArgs,
 };
 use crate::compile::{self, Selection};
 use crate::diagnostic::{self, Diagnostic, RenderOptions};
@@ -150,20 +150,21 @@ fn list(loaded: &Loaded, args: &ListArgs, render: RenderOptions) -> Result<(), E
 
 /// The command line's selection flags as the compiler takes them.
 fn selection(args: &SelectArgs) -> Result<Selection, Error> {
-    Ok(Selection {
-        addresses: args.addresses.clone(),
-        complexity: args.complexity.clone(),
-        skip: args.skip.clone(),
-        set: parse_sets(&args.set)?,
-    })
+    shaped(args.addresses.clone(), &args.shape)
 }
 
-/// `--set name=value` flags as the compiler takes them.
-fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, Error> {
-    Ok(sets
-        .iter()
-        .map(|s| compile::parse_set(s))
-        .collect::<Result<_, _>>()?)
+/// `addresses` compiled with `--complexity`, `--skip` and `--set`.
+fn shaped(addresses: Vec<String>, shape: &ShapeArgs) -> Result<Selection, Error> {
+    Ok(Selection {
+        addresses,
+        complexity: shape.complexity.clone(),
+        skip: shape.skip.clone(),
+        set: shape
+            .set
+            .iter()
+            .map(|s| compile::parse_set(s))
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 fn plan(loaded: &Loaded, plan: &plan::Plan, args: &PlanArgs) -> Result<(), Error> {

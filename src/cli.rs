@@ -75,17 +75,8 @@ pub struct WhyArgs {
     #[arg(value_name = "ADDRESS")]
     pub address: String,
 
-    /// As for `build`: the pipeline for every selected milestone
-    #[arg(long, value_name = "LEVEL")]
-    pub complexity: Option<String>,
-
-    /// As for `build`: leave out what has this name or address (repeatable)
-    #[arg(long = "skip", value_name = "NAME")]
-    pub skip: Vec<String>,
-
-    /// As for `build`: override a `vars` entry (repeatable)
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub shape: ShapeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +102,14 @@ pub struct SelectArgs {
     #[arg(value_name = "ADDRESS")]
     pub addresses: Vec<String>,
 
+    #[command(flatten)]
+    pub shape: ShapeArgs,
+}
+
+/// How the selected part of the plan is compiled: shared by every command
+/// that compiles one, so `build`, `plan` and `why` agree.
+#[derive(Debug, Args)]
+pub struct ShapeArgs {
     /// Use this pipeline for every selected milestone
     #[arg(long, value_name = "LEVEL")]
     pub complexity: Option<String>,

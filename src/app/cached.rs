@@ -47,9 +47,15 @@ pub(super) fn compiled(
     let unchecked = measure("plan cache key", || {
         let mut parts = Vec::new();
         parts.extend(select.addresses.iter().map(|a| format!("address {a}")));
-        parts.extend(select.complexity.iter().map(|c| format!("complexity {c}")));
-        parts.extend(select.skip.iter().map(|s| format!("skip {s}")));
-        parts.extend(select.set.iter().map(|s| format!("set {s}")));
+        parts.extend(
+            select
+                .shape
+                .complexity
+                .iter()
+                .map(|c| format!("complexity {c}")),
+        );
+        parts.extend(select.shape.skip.iter().map(|s| format!("skip {s}")));
+        parts.extend(select.shape.set.iter().map(|s| format!("set {s}")));
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
         plan::cache::key(&bytes, &parts, &load::directory_name(&located.root))
     });

@@ -168,9 +168,9 @@ fn claim_locks(
 fn selection_key(args: &SelectArgs, masker: &Masker) -> String {
     let key = serde_json::json!({
         "addresses": args.addresses,
-        "complexity": args.complexity,
-        "skip": args.skip,
-        "set": args.set,
+        "complexity": args.shape.complexity,
+        "skip": args.shape.skip,
+        "set": args.shape.set,
     });
     masker.mask(&key.to_string()).into_owned()
 }

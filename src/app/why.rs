@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use super::{require_model, write_stdout};
 use crate::cli::WhyArgs;
-use crate::compile::{self, Selection};
+use crate::compile;
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
 use crate::load::Loaded;
@@ -20,12 +20,7 @@ use crate::run::{Incremental, Verdict};
 
 pub(super) fn why(loaded: &Loaded, args: &WhyArgs, render: RenderOptions) -> Result<(), Error> {
     let model = require_model(loaded, render)?;
-    let selection = Selection {
-        addresses: vec![args.address.clone()],
-        complexity: args.complexity.clone(),
-        skip: args.skip.clone(),
-        set: super::parse_sets(&args.set)?,
-    };
+    let selection = super::shaped(vec![args.address.clone()], &args.shape)?;
     let plan = compile::compile(model, &selection)?;
     let mut incremental = Incremental::load(&loaded.located.root, false, plan.tasks.len());
     write_stdout(&explain(&plan, &mut incremental, &args.address))
