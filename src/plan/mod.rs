@@ -18,6 +18,8 @@ pub mod text;
 use std::time::Duration;
 
 pub mod cache;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use crate::model::{CommandKind, Span};
 

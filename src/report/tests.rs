@@ -8,7 +8,7 @@ use miette::NamedSource;
 
 use super::{failure, json, lines};
 use crate::diagnostic::RenderOptions;
-use crate::plan::{CheckSpec, Cmd, GateSpec, Plan, PlanTask, Skipped, TaskId, TaskKind};
+use crate::plan::{CheckSpec, Cmd, GateSpec, Plan, PlanTask, Skipped, TaskId, TaskKind, testing};
 use crate::run::{
     CheckFailure, Exit, Failure, GateRecord, SkipReason, Status, Step, Summary, TaskRecord,
 };
@@ -22,27 +22,24 @@ task "generate" {
 "#;
 
 fn task(id: u32, address: &str, kind: TaskKind, needs: &[u32]) -> PlanTask {
-    PlanTask {
-        id: TaskId(id),
-        address: address.into(),
-        kind,
-        group: None,
-        commands: vec![Cmd::Shell("sh gen.sh".into())],
-        gate: None,
-        needs: needs.iter().map(|n| TaskId(*n)).collect(),
-        wave: 1 + u32::from(!needs.is_empty()),
-        inputs: Vec::new(),
-        outputs: Vec::new(),
-        env: Vec::new(),
-        dir: None,
-        timeout: None,
-        retries: 0,
-        pool: None,
-        confirm: None,
-        description: None,
-        // `task "generate" { … }` in SOURCE.
-        declared: (SOURCE.find("task").unwrap(), 15).into(),
-    }
+    let mut task = testing::task(id, address, needs);
+    task.kind = kind;
+    task.commands = vec![Cmd::Shell("sh gen.sh".into())];
+    task.wave = 1 + u32::from(!needs.is_empty());
+    // `task "generate" { … }` in SOURCE.
+    task.declared = (SOURCE.find("task").unwrap(), 15).into();
+    task
+}
+
+/// A plan of `tasks` for project `shop` with one skipped address.
+fn shop(tasks: Vec<PlanTask>, skipped: &str) -> Plan {
+    let mut plan = testing::plan(tasks);
+    plan.project = "shop".into();
+    plan.skipped = vec![Skipped {
+        address: skipped.into(),
+        by: "review".into(),
+    }];
+    plan
 }
 
 fn verify() -> PlanTask {
@@ -103,19 +100,7 @@ fn gate_record(attempts: u32, flaky: bool, fixed: bool) -> GateRecord {
 #[test]
 fn progress_lines() {
     let generate = task(0, "entities/product/generate", TaskKind::Step, &[]);
-    let plan = Plan {
-        project: "shop".into(),
-        shell: Vec::new(),
-        pools: Vec::new(),
-        jobs: None,
-        secrets: Vec::new(),
-        lock_timeout: None,
-        tasks: vec![generate.clone(), verify()],
-        skipped: vec![Skipped {
-            address: "M1/review".into(),
-            by: "review".into(),
-        }],
-    };
+    let plan = shop(vec![generate.clone(), verify()], "M1/review");
     let ok = record(Status::Succeeded, 1234);
     let mut retried = ok.clone();
     retried.attempts = 3;
@@ -218,23 +203,14 @@ fn failure_report_labels_the_declaration() {
 fn json_summary() {
     let mut gate = verify();
     gate.wave = 2;
-    let plan = Plan {
-        project: "shop".into(),
-        shell: Vec::new(),
-        pools: Vec::new(),
-        jobs: None,
-        secrets: Vec::new(),
-        lock_timeout: None,
-        tasks: vec![
+    let plan = shop(
+        vec![
             task(0, "generate", TaskKind::Task, &[]),
             gate,
             task(2, "ship", TaskKind::Task, &[1]),
         ],
-        skipped: vec![Skipped {
-            address: "review".into(),
-            by: "review".into(),
-        }],
-    };
+        "review",
+    );
     let mut failed = record(Status::Failed(check_failure()), 300);
     failed.gate = Some(gate_record(3, false, false));
     failed.attempts = 3;

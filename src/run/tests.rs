@@ -6,44 +6,9 @@ use std::path::PathBuf;
 
 use super::fake::Fake;
 use super::*;
-use crate::plan::{Cmd, Plan, PlanTask, TaskId, TaskKind};
+use crate::plan::{Plan, TaskId, TaskKind};
 
-/// A task whose one command is its own address.
-pub(crate) fn task(id: u32, address: &str, needs: &[u32]) -> PlanTask {
-    PlanTask {
-        id: TaskId(id),
-        address: address.into(),
-        kind: TaskKind::Task,
-        group: None,
-        commands: vec![Cmd::Shell(address.into())],
-        gate: None,
-        needs: needs.iter().map(|n| TaskId(*n)).collect(),
-        wave: 1,
-        inputs: Vec::new(),
-        outputs: Vec::new(),
-        env: Vec::new(),
-        dir: None,
-        timeout: None,
-        retries: 0,
-        pool: None,
-        confirm: None,
-        description: None,
-        declared: (0, 0).into(),
-    }
-}
-
-pub(crate) fn plan(tasks: Vec<PlanTask>) -> Plan {
-    Plan {
-        project: "test".into(),
-        shell: Vec::new(),
-        pools: Vec::new(),
-        jobs: None,
-        secrets: Vec::new(),
-        lock_timeout: None,
-        tasks,
-        skipped: Vec::new(),
-    }
-}
+pub(crate) use crate::plan::testing::{plan, task};
 
 /// Remembers events as short strings, and the most tasks seen running.
 #[derive(Debug, Default)]
