@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use orchestra::validate::{Options, validate};
+use orchestra::facade as bench;
 
 fn best(runs: usize, mut f: impl FnMut()) -> Duration {
     (0..runs)
@@ -43,23 +43,11 @@ fn main() {
     });
     let document = kdl::KdlDocument::parse(&text).expect("valid KDL");
     let decode = best(runs, || {
-        std::hint::black_box(orchestra::config::decode(&document));
+        std::hint::black_box(bench::decode(&document));
     });
     let validation = best(runs, || {
-        let (config, _) = orchestra::config::decode(&document);
-        let (model, diagnostics) = validate(
-            config,
-            &text,
-            "bench",
-            Options {
-                check_programs: true,
-            },
-        );
-        assert!(
-            diagnostics.is_empty() && model.is_some(),
-            "the file must be valid"
-        );
-        std::hint::black_box(model);
+        let (model, diagnostics) = bench::decode_and_validate(&document, &text);
+        assert!(diagnostics == 0 && model, "the file must be valid");
     });
     let validate_only = validation.saturating_sub(decode);
     let added = decode + validate_only;

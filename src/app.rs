@@ -5,10 +5,10 @@
 
 mod build;
 mod cached;
-mod clean;
 mod durable;
 mod why;
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,13 +24,18 @@ use crate::error::Error;
 use crate::load::{self, Loaded};
 use crate::model::Model;
 use crate::report;
-use crate::run::secrets::Masker;
+use crate::secrets::Masker;
 use crate::validate::Options;
+use crate::workspace::Workspace;
+use crate::workspace::clean::CleanError;
 use crate::{plan, timings};
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Guardian) {
+        return crate::run::serve_guardian();
+    }
     let render = render_options(cli.color);
     let outcome = run(&cli, render);
     if timings::enabled() {
@@ -70,10 +75,63 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::List(args) => list(&loaded, args, render),
         Command::Plan(_) | Command::Build(_) => unreachable!("handled above"),
         Command::Why(args) => why::why(&loaded, args, render),
-        Command::Clean => clean::clean(&loaded),
-        Command::Status(args) => durable::status(&loaded.located.root, args),
-        Command::Unlock(args) => durable::unlock(&loaded.located.root, args),
+        Command::Clean => clean(&workspace(&loaded)),
+        Command::Status(args) => durable::status(&workspace(&loaded), args),
+        Command::Unlock(args) => durable::unlock(&workspace(&loaded), args),
+        Command::Guardian => unreachable!("handled in main"),
     }
+}
+
+/// The project's `.orchestra/`; what it prints is masked with the
+/// environment's secrets (the plan that names them is not compiled here).
+fn workspace(loaded: &Loaded) -> Workspace {
+    let names = loaded
+        .model
+        .as_ref()
+        .map(|m| {
+            m.config()
+                .project
+                .secrets
+                .iter()
+                .map(|s| s.value.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    Workspace::new(
+        &loaded.located.root,
+        Masker::from_env(names.iter().map(String::as_str)),
+    )
+}
+
+/// `orchestra clean`: what the workspace removed and kept, as lines.
+fn clean(workspace: &Workspace) -> Result<(), Error> {
+    let cleaned = workspace.clean().map_err(|e| match e {
+        CleanError::NotADirectory { shown, kind } => Error::Unsafe {
+            message: format!(
+                "`{shown}` is {kind}, not a directory: orchestra never follows or removes it; \
+                 remove it yourself (`rm {shown}`) if it is not yours"
+            ),
+        },
+        CleanError::Io(source) => Error::Io {
+            action: "clean",
+            path: workspace.path(&[]),
+            source,
+        },
+    })?;
+    if cleaned.absent {
+        return write_stdout("nothing to clean: there is no .orchestra/\n");
+    }
+    let mut text = String::new();
+    for name in &cleaned.removed {
+        let _ = writeln!(text, "removed {name}");
+    }
+    for (name, why) in &cleaned.kept {
+        let _ = writeln!(text, "kept {name}: {why}");
+    }
+    if cleaned.removed.is_empty() && cleaned.kept.is_empty() {
+        text.push_str("nothing to clean: .orchestra/ is empty\n");
+    }
+    write_stdout(&text)
 }
 
 /// `-C DIR` applies before anything else, like make and git.

@@ -11,32 +11,32 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "A declarative build tool: entities, milestones, pipelines and gates compiled into a task DAG",
     propagate_version = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The orchestra file [default: orchestra.kdl, searched upward from the current directory]
     #[arg(short = 'f', long = "file", global = true, value_name = "PATH")]
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
 
     /// Change to DIR before doing anything
     #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
-    pub directory: Option<PathBuf>,
+    pub(crate) directory: Option<PathBuf>,
 
     /// When to use colour [honours `NO_COLOR` and `CLICOLOR_FORCE` under `auto`]
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    pub(crate) color: ColorChoice,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Validate orchestra.kdl and report every problem in it
     Check(CheckArgs),
     /// List targets, milestones, entities, gates, tasks and pools
@@ -49,93 +49,96 @@ pub enum Command {
     Why(WhyArgs),
     /// Remove orchestra's state, logs and caches under `.orchestra/`
     Clean,
-    /// Show the last run (per milestone and task) and the milestone locks
+    /// Show recent runs, the last one per milestone and task, and the locks
     Status(StatusArgs),
     /// Remove milestone locks by hand (all of them when none is named)
     Unlock(UnlockArgs),
+    /// Internal: the guardian a build starts to kill its commands if it is killed
+    #[command(name = "__guardian", hide = true)]
+    Guardian,
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Print a JSON object: the state file as `run`, and `locks`
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct UnlockArgs {
+pub(crate) struct UnlockArgs {
     /// Milestones whose locks to remove [default: every lock]
     #[arg(value_name = "MILESTONE")]
-    pub milestones: Vec<String>,
+    pub(crate) milestones: Vec<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct WhyArgs {
+pub(crate) struct WhyArgs {
     /// The task to explain
     #[arg(value_name = "ADDRESS")]
-    pub address: String,
+    pub(crate) address: String,
 
     #[command(flatten)]
-    pub shape: ShapeArgs,
+    pub(crate) shape: ShapeArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Fail (exit 2) when there are warnings too
     #[arg(long)]
-    pub deny_warnings: bool,
+    pub(crate) deny_warnings: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Print a JSON object instead of columns (schema in docs/cli.md)
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// What to build: shared by every command that compiles a plan.
 #[derive(Debug, Args)]
-pub struct SelectArgs {
+pub(crate) struct SelectArgs {
     /// Addresses to build with everything they need: a target, task, gate,
     /// milestone, `M1/phase`, `entities`, `entities/product` or
     /// `entities/product/generate` [default: the project's `default`, else everything]
     #[arg(value_name = "ADDRESS")]
-    pub addresses: Vec<String>,
+    pub(crate) addresses: Vec<String>,
 
     #[command(flatten)]
-    pub shape: ShapeArgs,
+    pub(crate) shape: ShapeArgs,
 }
 
 /// How the selected part of the plan is compiled: shared by every command
 /// that compiles one, so `build`, `plan` and `why` agree.
 #[derive(Debug, Args)]
-pub struct ShapeArgs {
+pub(crate) struct ShapeArgs {
     /// Use this pipeline for every selected milestone
     #[arg(long, value_name = "LEVEL")]
-    pub complexity: Option<String>,
+    pub(crate) complexity: Option<String>,
 
     /// Leave out stages, steps, phases, gates, checks or tasks with this name
     /// or address (repeatable); what needed them needs what they needed
     #[arg(long = "skip", value_name = "NAME")]
-    pub skip: Vec<String>,
+    pub(crate) skip: Vec<String>,
 
     /// Override a `vars` entry (repeatable)
     #[arg(long = "set", value_name = "NAME=VALUE")]
-    pub set: Vec<String>,
+    pub(crate) set: Vec<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub(crate) select: SelectArgs,
 
     /// Output format (JSON schema in docs/plan-json.md)
     #[arg(long, value_enum, default_value_t = PlanFormat::Text, value_name = "FORMAT")]
-    pub format: PlanFormat,
+    pub(crate) format: PlanFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PlanFormat {
+pub(crate) enum PlanFormat {
     /// Waves in order, one task per entry
     Text,
     /// A versioned JSON document
@@ -147,57 +150,65 @@ pub enum PlanFormat {
 // Each bool is an independent command-line flag, not hidden state.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub(crate) select: SelectArgs,
 
     /// Run at most N tasks at once; 0 means one per CPU [default: the project's `jobs`, else one per CPU]
     #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<u32>,
+    pub(crate) jobs: Option<u32>,
 
     /// After a failure, still run everything that does not depend on it
     #[arg(short = 'k', long)]
-    pub keep_going: bool,
+    pub(crate) keep_going: bool,
 
     /// List what would run, in order, without running anything or writing `.orchestra/`
     #[arg(short = 'n', long, conflicts_with_all = ["json", "keep_going", "yes", "verbose", "resume", "wait"])]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 
-    /// Skip what succeeded in the previous run, if it was interrupted and built the same selection
+    /// Continue the last run of this selection that did not succeed: rerun only what did not finish
     #[arg(long)]
-    pub resume: bool,
+    pub(crate) resume: bool,
 
-    /// Wait for milestone locks other builds hold, instead of skipping those milestones
-    #[arg(long)]
-    pub wait: bool,
+    /// Wait for milestone locks other builds hold (at most LIMIT, e.g. `10m`), instead of skipping those milestones
+    #[arg(long, value_name = "LIMIT", num_args = 0..=1, require_equals = false, value_parser = wait_limit)]
+    // Absent, present without a limit, present with one: clap's shape for
+    // an option whose value is optional.
+    #[allow(clippy::option_option)]
+    pub(crate) wait: Option<Option<std::time::Duration>>,
 
     /// Approve every `confirm` question
     #[arg(short = 'y', long)]
-    pub yes: bool,
+    pub(crate) yes: bool,
 
     /// Run every task, up to date or not
     #[arg(short = 'B', long)]
-    pub force: bool,
+    pub(crate) force: bool,
 
     /// Say why each task that runs runs
     #[arg(long)]
-    pub explain: bool,
+    pub(crate) explain: bool,
 
     /// Stream each task's output live, each line prefixed with its address
     #[arg(short = 'v', long)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
 
     /// Print a JSON summary on stdout; human output stays on stderr (schema in docs/build-json.md)
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 
     /// When to draw the progress display [auto: when stderr is a terminal]
     #[arg(long, value_enum, default_value_t = ProgressChoice::Auto, value_name = "WHEN")]
-    pub progress: ProgressChoice,
+    pub(crate) progress: ProgressChoice,
+}
+
+/// `--wait 10m`: a duration as `orchestra.kdl` writes one.
+fn wait_limit(text: &str) -> Result<std::time::Duration, String> {
+    crate::model::parse_duration(text)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProgressChoice {
+pub(crate) enum ProgressChoice {
     Auto,
     Always,
     /// Plain lines: one when a task starts, one when it ends

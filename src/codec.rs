@@ -4,12 +4,12 @@
 
 /// Appends values to a byte buffer.
 #[derive(Debug, Default)]
-pub struct Writer {
-    pub bytes: Vec<u8>,
+pub(crate) struct Writer {
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl Writer {
-    pub fn u64(&mut self, mut v: u64) {
+    pub(crate) fn u64(&mut self, mut v: u64) {
         while v >= 0x80 {
             // Truncation is the point: seven bits at a time.
             #[allow(clippy::cast_possible_truncation)]
@@ -20,26 +20,26 @@ impl Writer {
         self.bytes.push(v as u8);
     }
 
-    pub fn i64(&mut self, v: i64) {
+    pub(crate) fn i64(&mut self, v: i64) {
         // Zig-zag so small negatives stay small.
         #[allow(clippy::cast_sign_loss)]
         self.u64(((v << 1) ^ (v >> 63)) as u64);
     }
 
-    pub fn bytes(&mut self, b: &[u8]) {
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
         self.u64(b.len() as u64);
         self.bytes.extend_from_slice(b);
     }
 
-    pub fn str(&mut self, s: &str) {
+    pub(crate) fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes());
     }
 
-    pub fn hash(&mut self, h: &[u8; 32]) {
+    pub(crate) fn hash(&mut self, h: &[u8; 32]) {
         self.bytes.extend_from_slice(h);
     }
 
-    pub fn bool(&mut self, b: bool) {
+    pub(crate) fn bool(&mut self, b: bool) {
         self.bytes.push(u8::from(b));
     }
 }
@@ -47,20 +47,20 @@ impl Writer {
 /// Reads values back; every method returns `None` past the end or on a
 /// malformed value.
 #[derive(Debug)]
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Self { rest: bytes }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rest.is_empty()
     }
 
-    pub fn u64(&mut self) -> Option<u64> {
+    pub(crate) fn u64(&mut self) -> Option<u64> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {
             let (&byte, rest) = self.rest.split_first()?;
@@ -73,7 +73,7 @@ impl<'a> Reader<'a> {
         None
     }
 
-    pub fn i64(&mut self) -> Option<i64> {
+    pub(crate) fn i64(&mut self) -> Option<i64> {
         let v = self.u64()?;
         #[allow(clippy::cast_possible_wrap)]
         Some(((v >> 1) as i64) ^ -((v & 1) as i64))
@@ -81,30 +81,30 @@ impl<'a> Reader<'a> {
 
     /// A length, checked against what is left so a corrupt length cannot
     /// make us allocate gigabytes.
-    pub fn len(&mut self) -> Option<usize> {
+    pub(crate) fn len(&mut self) -> Option<usize> {
         let n = usize::try_from(self.u64()?).ok()?;
         (n <= self.rest.len()).then_some(n)
     }
 
-    pub fn bytes(&mut self) -> Option<&'a [u8]> {
+    pub(crate) fn bytes(&mut self) -> Option<&'a [u8]> {
         let n = self.len()?;
         let (head, rest) = self.rest.split_at(n);
         self.rest = rest;
         Some(head)
     }
 
-    pub fn str(&mut self) -> Option<&'a str> {
+    pub(crate) fn str(&mut self) -> Option<&'a str> {
         std::str::from_utf8(self.bytes()?).ok()
     }
 
-    pub fn hash(&mut self) -> Option<[u8; 32]> {
+    pub(crate) fn hash(&mut self) -> Option<[u8; 32]> {
         let head = self.rest.get(..32)?;
         let hash = head.try_into().ok()?;
         self.rest = &self.rest[32..];
         Some(hash)
     }
 
-    pub fn bool(&mut self) -> Option<bool> {
+    pub(crate) fn bool(&mut self) -> Option<bool> {
         let (&byte, rest) = self.rest.split_first()?;
         self.rest = rest;
         match byte {
@@ -115,7 +115,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A count of items that each take at least one byte.
-    pub fn count(&mut self) -> Option<usize> {
+    pub(crate) fn count(&mut self) -> Option<usize> {
         self.len()
     }
 }

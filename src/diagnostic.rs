@@ -14,17 +14,17 @@ use crate::model::Span;
 
 /// One edge of a dependency cycle, labelled at the span that declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CycleEdge {
-    pub from: String,
-    pub to: String,
-    pub span: Span,
+pub(crate) struct CycleEdge {
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) span: Span,
 }
 
 /// The kinds of item that share one namespace (see `validate/names.rs`).
 const SHARED_NAMESPACE: &[&str] = &["task", "gate", "milestone", "target", "entity group"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Diagnostic {
+pub(crate) enum Diagnostic {
     /// A KDL syntax error, re-wrapped from kdl's own diagnostic.
     Syntax {
         message: String,
@@ -142,19 +142,19 @@ pub enum Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn severity(&self) -> Severity {
+    pub(crate) fn severity(&self) -> Severity {
         match self {
             Self::ProgramNotFound { optional: true, .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }
 
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.severity() == Severity::Error
     }
 
     /// A stable code per class, shown in the report header.
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             Self::Syntax { .. } => "orchestra::syntax",
             Self::UnknownNode { .. } => "orchestra::unknown_node",
@@ -177,7 +177,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             Self::Syntax { message, .. } => format!("syntax error: {message}"),
             Self::UnknownNode { name, parent, .. } => {
@@ -249,7 +249,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn labels(&self) -> Vec<LabeledSpan> {
+    pub(crate) fn labels(&self) -> Vec<LabeledSpan> {
         let label = |text: &str, span: &Span| LabeledSpan::new_with_span(Some(text.into()), *span);
         match self {
             Self::Syntax { label: l, span, .. } => {
@@ -314,7 +314,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         let did_you_mean = |s: &Option<String>| s.as_ref().map(|s| format!("did you mean `{s}`?"));
         match self {
             Self::Syntax { help, .. } | Self::InvalidValue { help, .. } => help.clone(),
@@ -396,7 +396,7 @@ impl Diagnostic {
     }
 
     /// The span the diagnostic is about (its first label), for sorting.
-    pub fn primary_offset(&self) -> usize {
+    pub(crate) fn primary_offset(&self) -> usize {
         self.labels().first().map_or(0, LabeledSpan::offset)
     }
 }
@@ -409,7 +409,10 @@ fn with_article(word: &str) -> String {
 
 /// The near miss among `candidates` for `name`, the way clap finds one:
 /// the most similar by Jaro, above 0.7.
-pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn suggest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .filter(|c| *c != name)
@@ -421,9 +424,9 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 
 /// How to draw reports.
 #[derive(Debug, Clone, Copy)]
-pub struct RenderOptions {
-    pub color: bool,
-    pub width: usize,
+pub(crate) struct RenderOptions {
+    pub(crate) color: bool,
+    pub(crate) width: usize,
 }
 
 /// One diagnostic bound to the file it points into, as miette wants it.
@@ -471,7 +474,7 @@ impl miette::Diagnostic for Located<'_> {
 }
 
 /// Renders each diagnostic as a miette report against `source`.
-pub fn render(
+pub(crate) fn render(
     diagnostics: &[Diagnostic],
     source: &NamedSource<String>,
     options: RenderOptions,

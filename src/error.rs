@@ -7,7 +7,7 @@ use crate::compile::SelectionError;
 
 /// Why a command stopped short.
 #[derive(Debug)]
-pub enum Error {
+pub(crate) enum Error {
     /// No orchestra file was found searching upward from `start`.
     FileNotFound { start: PathBuf },
     /// A path given on the command line cannot be used.
@@ -28,16 +28,20 @@ pub enum Error {
     BuildFailed { failed: Vec<String> },
     /// The run was interrupted (Ctrl-C); exit code 130 like a shell.
     Interrupted,
+    /// orchestra refused to touch something that is not what it should be
+    /// (a `.orchestra` that is a symlink, say); the message says what.
+    Unsafe { message: String },
 }
 
 impl Error {
     /// 2 for everything about configuration or usage, per the README.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::FileNotFound { .. }
             | Self::Io { .. }
             | Self::Config { .. }
-            | Self::DeniedWarnings { .. } => 2,
+            | Self::DeniedWarnings { .. }
+            | Self::Unsafe { .. } => 2,
             Self::Selection(e) => e.exit_code(),
             Self::Output(_) | Self::BuildFailed { .. } => 1,
             Self::Interrupted => 130,
@@ -66,6 +70,7 @@ impl fmt::Display for Error {
                 path,
                 source,
             } => write!(f, "cannot {action} `{}`: {source}", path.display()),
+            Self::Unsafe { message } => write!(f, "{message}"),
             Self::Config { errors, warnings } if *warnings > 0 => write!(
                 f,
                 "the configuration has {} and {}",

@@ -7,17 +7,103 @@
 //! file; [`app`] coordinates a command from the CLI ([`cli`]) to its output
 //! ([`report`]).
 
-pub mod app;
-pub mod cli;
-pub mod codec;
-pub mod compile;
-pub mod config;
-pub mod diagnostic;
-pub mod error;
-pub mod load;
-pub mod model;
-pub mod plan;
-pub mod report;
-pub mod run;
-pub mod timings;
-pub mod validate;
+mod app;
+mod cli;
+mod codec;
+mod compile;
+mod config;
+mod diagnostic;
+mod error;
+mod freshness;
+mod load;
+mod model;
+mod plan;
+mod report;
+mod run;
+mod secrets;
+mod timings;
+mod validate;
+mod workspace;
+
+pub use app::main;
+
+/// The facade for the benches and integration tests outside the crate: the
+/// front-end stages one at a time (their cost is measured beside a bare
+/// KDL parse) and the whole front-end in-process (the robustness tests run
+/// thousands of inputs through it). Nothing else of orchestra is public;
+/// the binary is its interface.
+pub mod facade {
+    /// Decodes a parsed orchestra file; returns how many diagnostics it made.
+    pub fn decode(document: &kdl::KdlDocument) -> usize {
+        crate::config::decode(document).1.len()
+    }
+
+    /// Decodes and validates (looking programs up on PATH, as `build`
+    /// does); returns whether a model came out and how many diagnostics.
+    pub fn decode_and_validate(document: &kdl::KdlDocument, text: &str) -> (bool, usize) {
+        let (config, mut diagnostics) = crate::config::decode(document);
+        let (model, more) = crate::validate::validate(
+            config,
+            text,
+            "bench",
+            crate::validate::Options {
+                check_programs: true,
+            },
+        );
+        diagnostics.extend(more);
+        (model.is_some(), diagnostics.len())
+    }
+
+    /// Everything the front-end does with `dir/orchestra.kdl`, in this
+    /// process: locate, load, validate, render every diagnostic, list.
+    /// Returns what went wrong besides a panic (which callers catch): a
+    /// label that cannot be drawn, or a diagnostic the renderer dropped.
+    pub fn front_end(dir: &std::path::Path) -> Result<(), String> {
+        use crate::diagnostic::{RenderOptions, render};
+        let located = crate::load::locate(dir, None).map_err(|e| e.to_string())?;
+        let loaded = crate::load::load(
+            located,
+            crate::validate::Options {
+                check_programs: false,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        let source: &String = loaded.source.inner();
+        for diagnostic in &loaded.diagnostics {
+            for label in diagnostic.labels() {
+                let (start, end) = (label.offset(), label.offset() + label.len());
+                if end > source.len()
+                    || !source.is_char_boundary(start)
+                    || !source.is_char_boundary(end)
+                {
+                    return Err(format!(
+                        "label {start}..{end} of `{}` cannot be drawn in a {}-byte file",
+                        diagnostic.message(),
+                        source.len()
+                    ));
+                }
+            }
+        }
+        let options = RenderOptions {
+            color: false,
+            width: 100,
+        };
+        let text = render(&loaded.diagnostics, &loaded.source, options);
+        let headers = text
+            .lines()
+            .filter(|l| l.starts_with("  × ") || l.starts_with("  ⚠ "))
+            .count();
+        if headers != loaded.diagnostics.len() {
+            return Err(format!(
+                "{} diagnostics but {headers} rendered:\n{text}",
+                loaded.diagnostics.len()
+            ));
+        }
+        if let Some(model) = &loaded.model {
+            crate::report::list_text(model);
+            crate::report::list_json("orchestra.kdl", model);
+            crate::report::check_summary("orchestra.kdl", model, 0);
+        }
+        Ok(())
+    }
+}

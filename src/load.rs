@@ -11,22 +11,22 @@ use crate::model::Model;
 use crate::timings::measure;
 use crate::validate::{self, Options};
 
-pub const FILE_NAME: &str = "orchestra.kdl";
+pub(crate) const FILE_NAME: &str = "orchestra.kdl";
 
 /// Where the file is, and how to show its name in messages.
 #[derive(Debug, Clone)]
-pub struct Located {
-    pub path: PathBuf,
+pub(crate) struct Located {
+    pub(crate) path: PathBuf,
     /// The project directory: the file's parent.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// Relative to the current directory when possible (`orchestra.kdl`,
     /// `../orchestra.kdl`), so messages read like what the user typed.
-    pub display: String,
+    pub(crate) display: String,
 }
 
 /// The explicit `-f PATH`, or `orchestra.kdl` in `start` or its nearest
 /// ancestor that has one.
-pub fn locate(start: &Path, explicit: Option<&Path>) -> Result<Located, Error> {
+pub(crate) fn locate(start: &Path, explicit: Option<&Path>) -> Result<Located, Error> {
     if let Some(path) = explicit {
         let full = start.join(path);
         if !full.is_file() {
@@ -61,16 +61,16 @@ pub fn locate(start: &Path, explicit: Option<&Path>) -> Result<Located, Error> {
 }
 
 /// A loaded file: the model if it is valid, and everything found.
-pub struct Loaded {
-    pub located: Located,
-    pub source: NamedSource<String>,
-    pub model: Option<Model>,
+pub(crate) struct Loaded {
+    pub(crate) located: Located,
+    pub(crate) source: NamedSource<String>,
+    pub(crate) model: Option<Model>,
     /// Sorted by position in the file; errors and warnings together.
-    pub diagnostics: Vec<Diagnostic>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 /// The located file's bytes.
-pub fn read(located: &Located) -> Result<Vec<u8>, Error> {
+pub(crate) fn read(located: &Located) -> Result<Vec<u8>, Error> {
     std::fs::read(&located.path).map_err(|source| Error::Io {
         action: "read",
         path: located.path.clone(),
@@ -79,7 +79,7 @@ pub fn read(located: &Located) -> Result<Vec<u8>, Error> {
 }
 
 /// The project directory's name: the project name when the file sets none.
-pub fn directory_name(root: &Path) -> String {
+pub(crate) fn directory_name(root: &Path) -> String {
     root.canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -87,13 +87,13 @@ pub fn directory_name(root: &Path) -> String {
 }
 
 /// Reads, parses, decodes and validates the located file.
-pub fn load(located: Located, options: Options) -> Result<Loaded, Error> {
+pub(crate) fn load(located: Located, options: Options) -> Result<Loaded, Error> {
     let bytes = read(&located)?;
-    parse(located, bytes, options)
+    Ok(parse(located, bytes, options))
 }
 
 /// Parses, decodes and validates the file's `bytes`, already read.
-pub fn parse(located: Located, bytes: Vec<u8>, options: Options) -> Result<Loaded, Error> {
+pub(crate) fn parse(located: Located, bytes: Vec<u8>, options: Options) -> Loaded {
     let (text, mut diagnostics) = match String::from_utf8(bytes) {
         Ok(text) => (text, Vec::new()),
         Err(e) => {
@@ -125,10 +125,10 @@ pub fn parse(located: Located, bytes: Vec<u8>, options: Options) -> Result<Loade
         }
     }
     diagnostics.sort_by_key(Diagnostic::primary_offset);
-    Ok(Loaded {
+    Loaded {
         source: NamedSource::new(located.display.clone(), text),
         located,
         model,
         diagnostics,
-    })
+    }
 }

@@ -11,14 +11,14 @@ use std::fmt::Write;
 use std::time::{Duration, Instant};
 
 /// The environment variable that turns printing on.
-pub const ENV: &str = "ORCHESTRA_TIMINGS";
+pub(crate) const ENV: &str = "ORCHESTRA_TIMINGS";
 
 thread_local! {
     static RECORDED: RefCell<Vec<(&'static str, Duration)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs `f`, recording its wall-clock time under `label`.
-pub fn measure<T>(label: &'static str, f: impl FnOnce() -> T) -> T {
+pub(crate) fn measure<T>(label: &'static str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let value = f();
     let elapsed = start.elapsed();
@@ -27,17 +27,17 @@ pub fn measure<T>(label: &'static str, f: impl FnOnce() -> T) -> T {
 }
 
 /// Everything recorded on this thread so far, oldest first; clears the list.
-pub fn take() -> Vec<(&'static str, Duration)> {
+pub(crate) fn take() -> Vec<(&'static str, Duration)> {
     RECORDED.with(|r| std::mem::take(&mut *r.borrow_mut()))
 }
 
 /// Whether `ORCHESTRA_TIMINGS` asks for the timings (set, not empty, not `0`).
-pub fn enabled() -> bool {
+pub(crate) fn enabled() -> bool {
     std::env::var_os(ENV).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// One line per stage: `timing: lower 12.345 ms`.
-pub fn format(recorded: &[(&'static str, Duration)]) -> String {
+pub(crate) fn format(recorded: &[(&'static str, Duration)]) -> String {
     let mut out = String::new();
     for (label, d) in recorded {
         // Writing into a String cannot fail.

@@ -12,19 +12,21 @@ use std::io::{IsTerminal, LineWriter};
 use indicatif::ProgressDrawTarget;
 
 use super::durable::{self, Begun};
-use super::{secrets, write_stdout};
+use super::{secrets, selection, write_stdout};
 use crate::cli::{BuildArgs, ProgressChoice};
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
+use crate::freshness::{AlwaysRun, Incremental};
 use crate::load::Loaded;
 use crate::plan::Plan;
+use crate::report::record::Tee;
 use crate::report::{self, DryRun, Human, Plain, Progress, prompt};
-use crate::run::record::Tee;
-use crate::run::secrets::Masker;
 use crate::run::{
-    self, Confirm, ConfirmPolicy, DryRunExecutor, Options, ProcessExecutor, Reporter, Resume,
-    Status, Summary,
+    self, Confirm, ConfirmPolicy, DryRunExecutor, Interrupts, Options, ProcessExecutor, Reporter,
+    Resume, Seams, Status, Summary,
 };
+use crate::secrets::Masker;
+use crate::workspace::Workspace;
 
 pub(super) fn build(
     loaded: &Loaded,
@@ -34,6 +36,9 @@ pub(super) fn build(
 ) -> Result<(), Error> {
     let root = loaded.located.root.clone();
     let masker = secrets(plan);
+    // Ctrl-C, SIGTERM and SIGHUP from here on are read, never fatal.
+    let interrupts = Interrupts::new();
+    interrupts.catch_signals();
     if args.dry_run {
         // One job at a time, so the listing reads in the order of a serial run.
         let options = Options {
@@ -43,24 +48,37 @@ pub(super) fn build(
             logs: None,
         };
         let mut listing = DryRun::new(LineWriter::new(std::io::stdout().lock())).masking(masker);
-        run::run(
+        let summary = run::run(
             plan,
             &options,
-            &mut DryRunExecutor::new(),
-            &mut (),
-            &mut listing,
+            Seams {
+                executor: &mut DryRunExecutor::new(),
+                decide: &mut (),
+                reporter: &mut listing,
+                freshness: &mut AlwaysRun,
+                interrupts: &interrupts,
+            },
         );
-        return Ok(());
+        return if summary.interrupted {
+            Err(Error::Interrupted)
+        } else {
+            Ok(())
+        };
     }
+    let workspace = Workspace::new(&root, masker.clone());
     let options = Options {
         jobs: run::default_jobs(args.jobs.or(plan.jobs)),
         keep_going: args.keep_going,
         root,
-        logs: Some(Options::default_logs()),
+        logs: Some(workspace.clone()),
     };
-    let mut executor = ProcessExecutor::new(&plan.shell, args.verbose).masking(masker.clone());
-    let mut begun = durable::begin(plan, &options.root, args, &masker, &executor)?;
-    let mut incremental = crate::timings::measure("load fingerprints", || {
+    let mut executor = ProcessExecutor::new(&plan.shell, args.verbose)
+        .masking(masker.clone())
+        .woken_by(&interrupts)
+        .guarded();
+    let key = selection(&args.select)?.key();
+    let mut begun = durable::begin(plan, &workspace, args, &key, &interrupts)?;
+    let mut freshness = crate::timings::measure("load fingerprints", || {
         // Relative paths when the project is the current directory: the
         // kernel walks fewer components for each of thousands of stats.
         let here = std::env::current_dir().is_ok_and(|cwd| cwd == options.root);
@@ -69,9 +87,10 @@ pub(super) fn build(
         } else {
             options.root.as_path()
         };
-        run::Incremental::load(root, args.force, plan.tasks.len())
+        Incremental::for_build(&workspace, root, begun.run, args.force, plan.tasks.len())
     });
-    incremental.explain = args.explain;
+    freshness.explain = args.explain;
+    warn_notes(&workspace);
     let run = Run {
         plan,
         options: &options,
@@ -79,21 +98,24 @@ pub(super) fn build(
         args,
         render,
         masker: &masker,
+        interrupts: &interrupts,
     };
     let summary = crate::timings::measure("run", || {
-        execute(&run, &mut executor, &mut begun, &mut incremental)
+        execute(&run, &mut executor, &mut begun, &mut freshness)
     });
+    let Begun {
+        claims, recorder, ..
+    } = begun;
     // Released before the outcome is reported: the work is over.
-    drop(begun.claimed);
-    if let Some(e) = &begun.recorder.error {
-        eprintln!("warning: cannot save the run's state or history under `.orchestra/`: {e}");
+    claims.release_all();
+    if let Some(e) = &recorder.error {
+        eprintln!("warning: cannot save the run's record or history under `.orchestra/`: {e}");
     }
-    // Once per run, at the end: per-task writes would cost a no-op build
-    // more than the checks themselves.
-    let saved = crate::timings::measure("save fingerprints", || incremental.save());
+    let saved = crate::timings::measure("save fingerprints", || freshness.finish());
     if let Err(source) = saved {
-        eprintln!("warning: could not save .orchestra/fingerprints: {source}");
+        eprintln!("warning: could not save the fingerprints under `.orchestra/`: {source}");
     }
+    warn_notes(&workspace);
     if args.json {
         let mut value = report::json::summary(plan, &summary);
         report::json::mask(&mut value, &masker);
@@ -115,6 +137,13 @@ pub(super) fn build(
     }
 }
 
+/// Prints what the workspace noted about files it could not use.
+fn warn_notes(workspace: &Workspace) {
+    for note in workspace.take_notes() {
+        eprintln!("warning: {note}");
+    }
+}
+
 /// What one real run needs to know.
 struct Run<'a> {
     plan: &'a Plan,
@@ -123,6 +152,7 @@ struct Run<'a> {
     args: &'a BuildArgs,
     render: RenderOptions,
     masker: &'a Masker,
+    interrupts: &'a Interrupts,
 }
 
 /// Runs the plan with real processes, on the screen the terminal allows,
@@ -132,7 +162,7 @@ fn execute(
     run: &Run<'_>,
     executor: &mut ProcessExecutor,
     begun: &mut Begun,
-    incremental: &mut run::Incremental,
+    freshness: &mut Incremental,
 ) -> Summary {
     let Run {
         plan,
@@ -141,6 +171,7 @@ fn execute(
         args,
         render,
         masker,
+        interrupts,
     } = *run;
     let stderr_is_terminal = std::io::stderr().is_terminal();
     let policy = if args.yes {
@@ -160,21 +191,23 @@ fn execute(
         ProgressChoice::Auto if stderr_is_terminal && !dumb => Some(ProgressDrawTarget::stderr()),
         ProgressChoice::Auto | ProgressChoice::Never => None,
     };
-    let interrupted = std::sync::Arc::clone(&begun.interrupted);
     let mut run_with = |reporter: &mut dyn Reporter, ask: &mut dyn FnMut(&str) -> bool| {
         let mut decide = Resume {
             done: std::mem::take(&mut begun.done),
-            locked: begun.claimed.locked.clone(),
+            claims: &mut begun.claims,
             inner: Confirm { policy, ask },
         };
         let mut both = Tee(reporter, &mut begun.recorder);
-        run::run_incremental(
+        run::run(
             plan,
             options,
-            executor,
-            &mut decide,
-            &mut both,
-            Some(&mut *incremental),
+            Seams {
+                executor,
+                decide: &mut decide,
+                reporter: &mut both,
+                freshness,
+                interrupts,
+            },
         )
     };
     if let Some(target) = target {
@@ -183,12 +216,12 @@ fn execute(
         let mut reporter =
             Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
         run_with(&mut reporter, &mut |q| {
-            prompt::ask(q, Some(&display), &interrupted)
+            prompt::ask(q, Some(&display), interrupts)
         })
     } else {
         let screen = Plain::new(LineWriter::new(std::io::stderr()));
         let mut reporter =
             Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
-        run_with(&mut reporter, &mut |q| prompt::ask(q, None, &interrupted))
+        run_with(&mut reporter, &mut |q| prompt::ask(q, None, interrupts))
     }
 }

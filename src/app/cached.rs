@@ -1,12 +1,10 @@
-//! The compiled plan for `plan` and `build`, from `.orchestra/plan-cache`
+//! The compiled plan for `plan` and `build`, from the workspace's plan cache
 //! when orchestra.kdl, the selection and orchestra's version are what they
 //! were (`crate::plan::cache`), else by loading and compiling — and then
 //! caching it for next time.
 //!
 //! A hit never parses: the source text is kept only so a failing task can
 //! still be labelled in orchestra.kdl.
-
-use std::path::Path;
 
 use miette::NamedSource;
 
@@ -16,21 +14,11 @@ use crate::compile;
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
 use crate::load::{self, Loaded, Located};
+use crate::plan::cache::Lookup;
 use crate::plan::{self, Plan};
 use crate::timings::measure;
 use crate::validate::Options;
-
-/// The cache files of a project: one for plans validated with programs
-/// looked up on PATH (`build`), one for plans validated without (`plan`),
-/// so running one command never evicts the other's plan.
-fn cache_path(root: &Path, check_programs: bool) -> std::path::PathBuf {
-    let name = if check_programs {
-        "plan-cache"
-    } else {
-        "plan-cache-unchecked"
-    };
-    root.join(".orchestra").join(name)
-}
+use crate::workspace::{CacheFile, Workspace};
 
 /// The loaded file (without a model on a cache hit) and its plan; `save`
 /// writes the cache after a miss (not for a dry run, which writes nothing);
@@ -44,34 +32,34 @@ pub(super) fn compiled(
 ) -> Result<(Loaded, Plan), Error> {
     let bytes = measure("read", || load::read(&located))?;
     let chosen = selection(select)?;
+    // Notes about unusable cache files are not worth a warning here: the
+    // cache is rebuilt either way, and `build` reports the workspace's state.
+    let workspace = Workspace::new(&located.root, crate::secrets::Masker::default());
     let unchecked = measure("plan cache key", || {
-        let mut parts = Vec::new();
-        parts.extend(select.addresses.iter().map(|a| format!("address {a}")));
-        parts.extend(
-            select
-                .shape
-                .complexity
-                .iter()
-                .map(|c| format!("complexity {c}")),
-        );
-        parts.extend(select.shape.skip.iter().map(|s| format!("skip {s}")));
-        parts.extend(select.shape.set.iter().map(|s| format!("set {s}")));
-        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-        plan::cache::key(&bytes, &parts, &load::directory_name(&located.root))
+        plan::cache::key(&bytes, &chosen.key(), &load::directory_name(&located.root))
     });
     // A plan validated with PATH lookups is valid without them too, so
     // `plan` may use `build`'s, but never the other way round.
     let mut checked_input = unchecked.to_vec();
     checked_input.extend_from_slice(b"programs checked");
     let checked = *blake3::hash(&checked_input).as_bytes();
-    let mut tries = vec![(cache_path(&located.root, true), checked)];
+    let mut tries = vec![(CacheFile::Checked, checked)];
     if !check_programs {
-        tries.push((cache_path(&located.root, false), unchecked));
+        tries.push((CacheFile::Unchecked, unchecked));
     }
     let hit = measure("plan cache", || {
-        tries
-            .iter()
-            .find_map(|(path, key)| plan::cache::load(path, key))
+        tries.iter().find_map(|(file, key)| {
+            match plan::cache::lookup(&workspace.read_cache(*file)?, key) {
+                Lookup::Hit(plan) => Some(plan),
+                Lookup::Miss => None,
+                Lookup::Corrupt => {
+                    eprintln!(
+                        "warning: ignoring a garbled plan cache under `.orchestra/`; compiling orchestra.kdl again"
+                    );
+                    None
+                }
+            }
+        })
     });
     if let Some(plan) = hit {
         // Only a valid file was cached, so it is UTF-8 (and converting
@@ -86,14 +74,16 @@ pub(super) fn compiled(
         };
         return Ok((loaded, plan));
     }
-    let loaded = load::parse(located, bytes, Options { check_programs })?;
+    let loaded = load::parse(located, bytes, Options { check_programs });
     let plan = compile::compile(require_model(&loaded, render)?, &chosen)?;
     // A var set from a secret (`--set token=…`) puts its value in commands;
     // such a plan is never written to disk.
     if save && !holds_secret(&plan) {
         // A cache that cannot be written is only a slower next run.
-        let (path, key) = tries.pop().expect("one cache to try");
-        let _ = measure("save plan cache", || plan::cache::save(&path, &key, &plan));
+        let (file, key) = tries.pop().expect("one cache to try");
+        let _ = measure("save plan cache", || {
+            workspace.write_cache(file, &plan::cache::encode_cached(&key, &plan))
+        });
     }
     Ok((loaded, plan))
 }
@@ -101,10 +91,10 @@ pub(super) fn compiled(
 /// Whether a secret's value appears anywhere in `plan` (checked only when
 /// the project names secrets and one is set, so usually free).
 fn holds_secret(plan: &Plan) -> bool {
-    let masker = crate::run::secrets::Masker::from_env(plan.secrets.iter().map(String::as_str));
+    let masker = crate::secrets::Masker::from_env(plan.secrets.iter().map(String::as_str));
     !masker.is_empty()
         && matches!(
-            masker.mask(&format!("{plan:?}")),
+            masker.mask_json(&format!("{plan:?}")),
             std::borrow::Cow::Owned(_)
         )
 }

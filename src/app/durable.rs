@@ -1,40 +1,34 @@
 //! The durable side of `orchestra build` and the commands that read it:
-//! claiming milestone locks, choosing what `--resume` skips, catching
-//! Ctrl-C, and `orchestra status` / `orchestra unlock`.
+//! claiming locks and keeping them alive, choosing what `--resume` skips,
+//! starting the build's run record, and `orchestra status` / `unlock`.
 //!
-//! Locks are claimed for every milestone in the plan before anything runs,
-//! in sorted order, so two builds never wait on each other in a cycle. A
-//! milestone another build holds is skipped whole (its tasks and what needs
-//! them), or waited for under `--wait`. Claiming up front keeps the rule
-//! simple and the scheduler unaware of locks: it only sees `Locked` skips.
+//! Milestone locks are claimed for every milestone in the plan before
+//! anything runs, in sorted order, so two builds never wait on each other
+//! in a cycle. A milestone another build holds is skipped whole (its tasks
+//! and what needs them), or waited for under `--wait`. A heartbeat keeps
+//! the claimed locks fresh; one lost meanwhile (taken over, or removed by
+//! hand) fails its milestone's next task. A task outside any milestone is
+//! locked just while it runs, so two builds never run it at once.
 
-use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::PoisonError;
+use std::time::{Duration, Instant};
 
 use super::write_stdout;
-use crate::cli::{BuildArgs, SelectArgs, StatusArgs, UnlockArgs};
+use crate::cli::{BuildArgs, StatusArgs, UnlockArgs};
 use crate::error::Error;
-use crate::plan::{Group, Plan};
+use crate::plan::{Group, Plan, PlanTask};
 use crate::report::durable;
-use crate::run::lock::{self, Acquire, MilestoneLock};
-use crate::run::record::{RecordPaths, StateRecorder, now_millis};
-use crate::run::secrets::Masker;
-use crate::run::state::{self, RunState};
-use crate::run::{Interrupter, ProcessExecutor};
+use crate::report::record::StateRecorder;
+use crate::run::{Claim, Claims, Interrupts};
+use crate::workspace::locks::{Acquire, Heartbeat, HeldLock, Lost, Scope};
+use crate::workspace::runs::RunState;
+use crate::workspace::{Workspace, now_millis};
 
-/// `.orchestra/` under the project root.
-pub(super) fn dot_dir(root: &Path) -> PathBuf {
-    root.join(".orchestra")
-}
-
-fn locks_dir(root: &Path) -> PathBuf {
-    dot_dir(root).join("locks")
-}
-
-fn io_error(action: &'static str, path: PathBuf) -> impl FnOnce(std::io::Error) -> Error {
+fn io_error(
+    action: &'static str,
+    path: std::path::PathBuf,
+) -> impl FnOnce(std::io::Error) -> Error {
     move |source| Error::Io {
         action,
         path,
@@ -42,78 +36,127 @@ fn io_error(action: &'static str, path: PathBuf) -> impl FnOnce(std::io::Error) 
     }
 }
 
-/// Routes Ctrl-C, SIGTERM and SIGHUP to the run as messages, and raises a
-/// flag for the places the scheduler is not listening: waiting for a lock,
-/// or for the answer to a question.
-fn catch_interrupts(executor: &ProcessExecutor) -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let raised = Arc::clone(&flag);
-    let interrupter: Interrupter = executor.interrupter();
-    // Only fails if a handler is already set, which one build never does;
-    // then Ctrl-C keeps its default effect, ending orchestra at once.
-    let _ = ctrlc::set_handler(move || {
-        raised.store(true, Ordering::SeqCst);
-        interrupter.interrupt();
-    });
-    flag
-}
-
-/// Everything a real build sets up before it runs: interrupts caught,
-/// locks claimed, what `--resume` skips, the state record started.
+/// Everything a real build sets up before it runs: locks claimed and kept
+/// alive, what `--resume` skips, the run record started.
 pub(super) struct Begun {
-    pub(super) claimed: Claimed,
+    pub(super) claims: BuildClaims,
     pub(super) done: HashSet<String>,
     pub(super) recorder: StateRecorder,
-    /// Raised by Ctrl-C; read where the scheduler cannot be told (a question).
-    pub(super) interrupted: Arc<AtomicBool>,
+    /// The build's run number (its record and its fingerprint journal).
+    pub(super) run: u64,
 }
 
 pub(super) fn begin(
     plan: &Plan,
-    root: &Path,
+    workspace: &Workspace,
     args: &BuildArgs,
-    masker: &Masker,
-    executor: &ProcessExecutor,
+    selection: &str,
+    interrupts: &Interrupts,
 ) -> Result<Begun, Error> {
-    let interrupted = catch_interrupts(executor);
-    let claimed = claim_locks(plan, root, plan.lock_timeout, args.wait, &interrupted)?;
-    let dot = dot_dir(root);
-    let key = selection_key(&args.select, masker);
+    let wait = match args.wait {
+        None => Wait::Skip,
+        Some(None) => Wait::Forever,
+        Some(Some(limit)) => Wait::UpTo(limit),
+    };
+    let claims = claim_locks(plan, workspace, wait, interrupts)?;
     let (done, previous) = if args.resume {
-        let previous = state::load(&dot.join("state.json"));
-        let (done, note) = resumable(previous.as_ref(), &key);
+        let previous = workspace.last_run_of(selection);
+        let (done, note) = resumable(plan, previous.as_ref());
         eprintln!("{note}");
-        (done, previous)
+        (done, previous.filter(RunState::resumable))
     } else {
         (HashSet::new(), None)
     };
-    let paths = RecordPaths {
-        state: dot.join("state.json"),
-        history: dot.join("history.jsonl"),
-    };
-    let recorder = StateRecorder::start(plan, paths, key, previous);
+    let record = workspace
+        .begin_run()
+        .map_err(io_error("start a run record in", workspace.path(&["runs"])))?;
+    let run = record.id;
+    let recorder = StateRecorder::start(plan, workspace, record, selection.to_owned(), previous);
     Ok(Begun {
-        claimed,
+        claims,
         done,
         recorder,
-        interrupted,
+        run,
     })
 }
 
-/// The locks this build holds and the milestones it must skip.
-pub(super) struct Claimed {
-    pub(super) held: Vec<MilestoneLock>,
-    pub(super) locked: HashSet<String>,
+/// The locks of one build, as the scheduler's decisions see them.
+pub(super) struct BuildClaims {
+    workspace: Workspace,
+    /// Milestones another build held when this one began.
+    locked: HashSet<String>,
+    /// Keeps the claimed milestone locks alive; dropping it releases them.
+    heartbeat: Heartbeat,
+    lost: Lost,
+    /// Task locks held while their task runs, by address.
+    tasks: HashMap<String, HeldLock>,
+}
+
+impl Claims for BuildClaims {
+    fn milestone_locked(&self, milestone: &str) -> bool {
+        self.locked.contains(milestone)
+    }
+
+    fn claim(&mut self, task: &PlanTask) -> Claim {
+        if let Some(Group::Milestone(name)) = &task.group {
+            let lost = self.lost.lock().unwrap_or_else(PoisonError::into_inner);
+            return match lost.get(name) {
+                Some(holder) => Claim::Lost(durable::lock_lost(name, holder.as_ref())),
+                None => Claim::Granted,
+            };
+        }
+        let now = now_millis() / 1000;
+        match self
+            .workspace
+            .try_lock(Scope::Task, &task.address, None, now)
+        {
+            Ok(Acquire::Acquired(lock)) => {
+                self.tasks.insert(task.address.clone(), lock);
+                Claim::Granted
+            }
+            Ok(Acquire::Held(_)) => Claim::Busy,
+            // A lock that cannot be taken at all (a read-only disk): run
+            // anyway, as a build without locks would; the workspace's
+            // other writes will say what is wrong.
+            Err(_) => Claim::Granted,
+        }
+    }
+
+    fn release(&mut self, task: &PlanTask) {
+        if let Some(lock) = self.tasks.remove(&task.address) {
+            let _ = lock.release();
+        }
+    }
+}
+
+impl BuildClaims {
+    /// Stops the heartbeat and releases every lock: the work is over.
+    pub(super) fn release_all(self) {
+        drop(self.heartbeat);
+        for (_, lock) in self.tasks {
+            let _ = lock.release();
+        }
+    }
+}
+
+/// What to do about a milestone another build holds.
+#[derive(Debug, Clone, Copy)]
+enum Wait {
+    /// Skip it (the default).
+    Skip,
+    /// `--wait`: wait for it.
+    Forever,
+    /// `--wait LIMIT`: wait at most this long, then skip it.
+    UpTo(Duration),
 }
 
 /// Claims the lock of every milestone in `plan`, in sorted order.
 fn claim_locks(
     plan: &Plan,
-    root: &Path,
-    stale_after: Option<Duration>,
-    wait: bool,
-    interrupted: &AtomicBool,
-) -> Result<Claimed, Error> {
+    workspace: &Workspace,
+    wait: Wait,
+    interrupts: &Interrupts,
+) -> Result<BuildClaims, Error> {
     let milestones: BTreeSet<&str> = plan
         .tasks
         .iter()
@@ -122,110 +165,129 @@ fn claim_locks(
             _ => None,
         })
         .collect();
-    let dir = locks_dir(root);
-    let mut claimed = Claimed {
-        held: Vec::new(),
-        locked: HashSet::new(),
-    };
+    let stale_after = plan.lock_timeout;
+    let mut held = Vec::new();
+    let mut locked = HashSet::new();
     for milestone in milestones {
-        let mut announced = false;
+        let mut waiting_since: Option<Instant> = None;
         loop {
             let now = now_millis() / 1000;
-            let attempt = lock::try_acquire(&dir, milestone, stale_after, now)
-                .map_err(io_error("take the lock", dir.join(milestone)))?;
+            let attempt = workspace
+                .try_lock(Scope::Milestone, milestone, stale_after, now)
+                .map_err(io_error("take the lock in", workspace.path(&["locks"])))?;
             match attempt {
                 Acquire::Acquired(lock) => {
                     if let Some(previous) = &lock.took_over {
                         eprintln!("{}", durable::lock_taken_over(milestone, previous, now));
                     }
-                    claimed.held.push(lock);
+                    held.push(lock);
                     break;
                 }
-                Acquire::Held(info) if wait => {
-                    if !announced {
+                Acquire::Held(info) => {
+                    let limit = match wait {
+                        Wait::Skip => {
+                            eprintln!("{}", durable::lock_held(milestone, info.as_ref()));
+                            locked.insert(milestone.to_owned());
+                            break;
+                        }
+                        Wait::Forever => None,
+                        Wait::UpTo(limit) => Some(limit),
+                    };
+                    let since = *waiting_since.get_or_insert_with(|| {
                         eprintln!("{}", durable::lock_waiting(milestone, info.as_ref()));
-                        announced = true;
+                        Instant::now()
+                    });
+                    if let Some(limit) = limit
+                        && since.elapsed() >= limit
+                    {
+                        let text = durable::lock_wait_expired(milestone, limit, info.as_ref());
+                        eprintln!("{text}");
+                        locked.insert(milestone.to_owned());
+                        break;
                     }
-                    // Dropping `claimed` on the way out releases what we hold.
-                    if interrupted.load(Ordering::SeqCst) {
+                    // Dropping `held` on the way out releases what we hold.
+                    if interrupts.is_raised() {
                         return Err(Error::Interrupted);
                     }
                     std::thread::sleep(Duration::from_millis(100));
                 }
-                Acquire::Held(info) => {
-                    eprintln!("{}", durable::lock_held(milestone, info.as_ref()));
-                    claimed.locked.insert(milestone.to_owned());
-                    break;
-                }
             }
         }
     }
-    Ok(claimed)
+    let heartbeat = Heartbeat::start(held, Heartbeat::interval(stale_after));
+    Ok(BuildClaims {
+        workspace: workspace.clone(),
+        locked,
+        lost: heartbeat.lost(),
+        heartbeat,
+        tasks: HashMap::new(),
+    })
 }
 
-/// The selection key: what must match for `--resume` to continue a run.
-/// Masked, since `--set` values may hold secrets.
-fn selection_key(args: &SelectArgs, masker: &Masker) -> String {
-    let key = serde_json::json!({
-        "addresses": args.addresses,
-        "complexity": args.shape.complexity,
-        "skip": args.shape.skip,
-        "set": args.shape.set,
-    });
-    masker.mask(&key.to_string()).into_owned()
-}
-
-/// What `--resume` skips: the done tasks of the previous run when it is
-/// unfinished and of the same selection; otherwise nothing, with a note.
-fn resumable(previous: Option<&RunState>, key: &str) -> (HashSet<String>, String) {
+/// What `--resume` skips: the done tasks of the last run of this selection
+/// when it did not succeed; otherwise nothing, with a note that says which
+/// run is resumed and how much is left.
+fn resumable(plan: &Plan, previous: Option<&RunState>) -> (HashSet<String>, String) {
     match previous {
-        Some(run) if !run.finished && run.selection == key => {
+        Some(run) if run.resumable() => {
             let done: HashSet<String> = run
                 .tasks
                 .iter()
                 .filter(|(_, t)| t.status.is_done())
                 .map(|(address, _)| address.clone())
                 .collect();
+            let planned = plan
+                .tasks
+                .iter()
+                .filter(|t| done.contains(&t.address))
+                .count();
             let note = format!(
-                "resuming run {}: {} done in it will be skipped",
-                run.run_id,
-                crate::error::plural(done.len(), "task")
+                "resuming run {}: {} done, {} to go",
+                run.id,
+                planned,
+                plan.tasks.len() - planned
             );
             (done, note)
         }
-        Some(run) if run.finished => (
+        Some(run) => (
             HashSet::new(),
-            "nothing to resume: the last run finished; running everything".into(),
-        ),
-        Some(_) => (
-            HashSet::new(),
-            "nothing to resume: the last run built a different selection; running everything"
-                .into(),
+            format!(
+                "nothing to resume: run {} of this selection succeeded; running what is not up to date",
+                run.id
+            ),
         ),
         None => (
             HashSet::new(),
-            "nothing to resume: no earlier run recorded; running everything".into(),
+            "nothing to resume: no earlier run of this selection; running what is not up to date"
+                .into(),
         ),
     }
 }
 
+/// How many runs `orchestra status` lists.
+const STATUS_RUNS: usize = 10;
+
 /// `orchestra status`.
-pub(super) fn status(root: &Path, args: &StatusArgs) -> Result<(), Error> {
-    let run = state::load(&dot_dir(root).join("state.json"));
-    let dir = locks_dir(root);
-    let locks = lock::list(&dir).map_err(io_error("read the locks in", dir))?;
+pub(super) fn status(workspace: &Workspace, args: &StatusArgs) -> Result<(), Error> {
+    let runs = workspace.runs(STATUS_RUNS);
+    let locks = workspace
+        .locks()
+        .map_err(io_error("read the locks in", workspace.path(&["locks"])))?;
+    for note in workspace.take_notes() {
+        eprintln!("warning: {note}");
+    }
     let text = if args.json {
-        format!("{:#}\n", durable::status_json(run.as_ref(), &locks))
+        format!("{:#}\n", durable::status_json(&runs, &locks))
     } else {
-        durable::status_text(run.as_ref(), &locks)
+        durable::status_text(&runs, &locks)
     };
     write_stdout(&text)
 }
 
 /// `orchestra unlock`.
-pub(super) fn unlock(root: &Path, args: &UnlockArgs) -> Result<(), Error> {
-    let dir = locks_dir(root);
-    let removed = lock::remove(&dir, &args.milestones)
-        .map_err(io_error("remove the locks in", dir.clone()))?;
+pub(super) fn unlock(workspace: &Workspace, args: &UnlockArgs) -> Result<(), Error> {
+    let removed = workspace
+        .unlock(&args.milestones)
+        .map_err(io_error("remove the locks in", workspace.path(&["locks"])))?;
     write_stdout(&durable::unlocked(&args.milestones, &removed))
 }

@@ -1,11 +1,13 @@
 //! `orchestra why ADDRESS`: what `build --explain` would say about one task,
 //! without building anything or writing `.orchestra/`.
 //!
-//! The task's selection is compiled and every task up to it is checked in
-//! plan (dependency) order, exactly as the scheduler would, so an upstream
-//! change shows up downstream. Files are hashed as they are now: if an
-//! upstream task would regenerate one of this task's inputs, the prediction
-//! is made before that happens.
+//! The task's selection is compiled and run through the engine itself —
+//! the same scheduler walk a build takes — with an executor that runs
+//! nothing and pretends every command succeeded, and up-to-date checks that
+//! record nothing. So an upstream change shows up downstream exactly as in
+//! a build. Files are hashed as they are now: if an upstream task would
+//! regenerate one of this task's inputs, the prediction is made before
+//! that happens.
 
 use std::fmt::Write;
 
@@ -14,59 +16,102 @@ use crate::cli::WhyArgs;
 use crate::compile;
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
+use crate::freshness::{Incremental, Reason};
 use crate::load::Loaded;
 use crate::plan::Plan;
-use crate::run::{Incremental, Verdict};
+use crate::run::{self, DryRunExecutor, Event, Interrupts, Options, Reporter, Seams};
+use crate::secrets::Masker;
+use crate::workspace::Workspace;
 
 pub(super) fn why(loaded: &Loaded, args: &WhyArgs, render: RenderOptions) -> Result<(), Error> {
     let model = require_model(loaded, render)?;
     let selection = super::shaped(vec![args.address.clone()], &args.shape)?;
     let plan = compile::compile(model, &selection)?;
-    let mut incremental = Incremental::load(&loaded.located.root, false, plan.tasks.len());
-    write_stdout(&explain(&plan, &mut incremental, &args.address))
+    let root = &loaded.located.root;
+    let masker = Masker::from_env(plan.secrets.iter().map(String::as_str));
+    let workspace = Workspace::new(root, masker.clone());
+    let mut freshness = Incremental::predicting(&workspace, root, plan.tasks.len());
+    freshness.explain = true;
+    let mut verdicts = Verdicts::default();
+    let interrupts = Interrupts::new();
+    interrupts.catch_signals();
+    let options = Options {
+        jobs: 1,
+        keep_going: true,
+        root: root.clone(),
+        logs: None,
+    };
+    run::run(
+        &plan,
+        &options,
+        Seams {
+            executor: &mut DryRunExecutor::new(),
+            decide: &mut (),
+            reporter: &mut verdicts,
+            freshness: &mut freshness,
+            interrupts: &interrupts,
+        },
+    );
+    for note in workspace.take_notes() {
+        eprintln!("warning: {note}");
+    }
+    let text = verdicts.render(&plan, &args.address);
+    write_stdout(&masker.mask(&text))
 }
 
-/// The verdict on the task at `address` — or, when the address names a
-/// group (an entity, a milestone), on each task in it — one block each.
-fn explain(plan: &Plan, incremental: &mut Incremental, address: &str) -> String {
-    let prefix = format!("{address}/");
-    let exact = plan.tasks.iter().any(|t| t.address == address);
-    let wanted = |a: &str| {
-        if exact {
-            a == address
-        } else {
-            a.starts_with(&prefix)
-        }
-    };
-    let mut ran = vec![false; plan.tasks.len()];
-    let mut text = String::new();
-    for task in &plan.tasks {
-        let needs_ran: Vec<String> = task
-            .needs
-            .iter()
-            .filter(|n| ran[n.index()])
-            .map(|n| plan.task(*n).address.clone())
-            .collect();
-        let verdict = incremental.check(plan, task, &needs_ran);
-        ran[task.id.index()] = matches!(verdict, Verdict::Run(_));
-        if !wanted(&task.address) {
-            continue;
-        }
-        match verdict {
-            Verdict::UpToDate => {
-                let _ = writeln!(text, "{}: up to date", task.address);
+/// What the walk found for each task: up to date, or why it would run.
+#[derive(Debug, Default)]
+struct Verdicts {
+    /// By task index: `None` up to date, `Some(reasons)` would run.
+    found: std::collections::HashMap<usize, Option<Vec<Reason>>>,
+}
+
+impl Reporter for Verdicts {
+    fn event(&mut self, _plan: &Plan, event: &Event<'_>) {
+        match event {
+            Event::TaskUpToDate { task } => {
+                self.found.insert(task.index(), None);
             }
-            Verdict::Run(reasons) => {
-                let _ = writeln!(text, "{} would run:", task.address);
-                for reason in reasons {
-                    let reason = reason.to_string().replace('\n', "\n    ");
-                    let _ = writeln!(text, "    {reason}");
+            Event::Explained { task, reasons } => {
+                self.found.insert(task.index(), Some(reasons.to_vec()));
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Verdicts {
+    /// The verdict on the task at `address` — or, when the address names a
+    /// group (an entity, a milestone), on each task in it — one block each.
+    fn render(&self, plan: &Plan, address: &str) -> String {
+        let prefix = format!("{address}/");
+        let exact = plan.tasks.iter().any(|t| t.address == address);
+        let mut text = String::new();
+        for task in &plan.tasks {
+            let wanted = if exact {
+                task.address == address
+            } else {
+                task.address.starts_with(&prefix)
+            };
+            if !wanted {
+                continue;
+            }
+            match self.found.get(&task.id.index()) {
+                Some(Some(reasons)) => {
+                    let _ = writeln!(text, "{} would run:", task.address);
+                    for reason in reasons {
+                        let reason = reason.to_string().replace('\n', "\n    ");
+                        let _ = writeln!(text, "    {reason}");
+                    }
+                }
+                Some(None) => {
+                    let _ = writeln!(text, "{}: up to date", task.address);
+                }
+                None => {
+                    let _ = writeln!(text, "{}: not reached", task.address);
                 }
             }
         }
-        // Checking does not run anything, so what it would run counts as
-        // having run for what comes after.
-        incremental.succeeded(task);
+        text
     }
-    text
 }

@@ -7,7 +7,7 @@ use std::fmt;
 use crate::model::AddressError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SelectionError {
+pub(crate) enum SelectionError {
     /// An `ADDRESS` argument that names nothing.
     UnknownAddress {
         address: String,
@@ -41,7 +41,10 @@ pub enum SelectionError {
 
 impl SelectionError {
     /// Usage errors exit with 2, like configuration errors.
-    pub fn exit_code(&self) -> u8 {
+    // Every selection error is a usage error today; the method mirrors
+    // `Error::exit_code` so a new kind can choose its own.
+    #[allow(clippy::unused_self)]
+    pub(crate) fn exit_code(&self) -> u8 {
         2
     }
 }

@@ -33,7 +33,7 @@ mod properties;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use error::SelectionError;
+pub(crate) use error::SelectionError;
 
 use crate::diagnostic::suggest;
 use crate::model::{Model, Pipeline};
@@ -42,19 +42,34 @@ use crate::timings::measure;
 
 /// What to compile: the command line's selection flags, parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// Addresses to build; empty means the project's `default`, else all.
-    pub addresses: Vec<String>,
+    pub(crate) addresses: Vec<String>,
     /// `--complexity LEVEL`: the pipeline for every selected milestone.
-    pub complexity: Option<String>,
+    pub(crate) complexity: Option<String>,
     /// `--skip NAME`, in order.
-    pub skip: Vec<String>,
+    pub(crate) skip: Vec<String>,
     /// `--set NAME=VALUE`, split at the first `=`.
-    pub set: Vec<(String, String)>,
+    pub(crate) set: Vec<(String, String)>,
+}
+
+impl Selection {
+    /// The one canonical key of a selection: what the plan cache is keyed
+    /// by and what `--resume` compares run records with. A JSON object, so
+    /// it reads well in `orchestra status`.
+    pub(crate) fn key(&self) -> String {
+        serde_json::json!({
+            "addresses": self.addresses,
+            "complexity": self.complexity,
+            "skip": self.skip,
+            "set": self.set.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>(),
+        })
+        .to_string()
+    }
 }
 
 /// Splits one `--set NAME=VALUE` argument at its first `=`.
-pub fn parse_set(arg: &str) -> Result<(String, String), SelectionError> {
+pub(crate) fn parse_set(arg: &str) -> Result<(String, String), SelectionError> {
     match arg.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
         _ => Err(SelectionError::MalformedSet {
@@ -64,7 +79,7 @@ pub fn parse_set(arg: &str) -> Result<(String, String), SelectionError> {
 }
 
 /// Compiles the selection of `model` into a plan.
-pub fn compile(model: &Model, selection: &Selection) -> Result<Plan, SelectionError> {
+pub(crate) fn compile(model: &Model, selection: &Selection) -> Result<Plan, SelectionError> {
     let vars = templates::Vars::new(model, &selection.set)?;
     let pipeline = complexity(model, selection.complexity.as_deref())?;
     let mut lowered = measure("lower", || lower::lower(model, &vars, pipeline))?;

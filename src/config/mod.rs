@@ -35,7 +35,7 @@ const TOP_LEVEL: &[&str] = &[
 /// Parses and decodes `source`. The config is returned even when there are
 /// diagnostics, so validation can report its own findings in the same run;
 /// callers must not use it for anything else when an error was returned.
-pub fn load(source: &str) -> (Option<Config>, Vec<Diagnostic>) {
+pub(crate) fn load(source: &str) -> (Option<Config>, Vec<Diagnostic>) {
     match KdlDocument::parse(source) {
         Ok(document) => {
             let (config, diagnostics) = decode(&document);
@@ -114,7 +114,7 @@ fn keyword_help(source: &str, span: crate::model::Span) -> Option<String> {
 }
 
 /// Decodes a parsed document into a [`Config`], collecting diagnostics.
-pub fn decode(document: &KdlDocument) -> (Config, Vec<Diagnostic>) {
+pub(crate) fn decode(document: &KdlDocument) -> (Config, Vec<Diagnostic>) {
     let mut ctx = Ctx::default();
     let mut config = Config::default();
     let mut project_span = None;

@@ -5,7 +5,7 @@ use crate::diagnostic::suggest;
 
 /// What an address names in the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Address {
+pub(crate) enum Address {
     Item(Item),
     Phase {
         milestone: usize,
@@ -24,7 +24,7 @@ pub enum Address {
 
 impl Address {
     /// The top-level item the address lies in.
-    pub fn item(self) -> Item {
+    pub(crate) fn item(self) -> Item {
         match self {
             Self::Item(item) => item,
             Self::Phase { milestone, .. } => Item::Milestone(milestone),
@@ -35,18 +35,18 @@ impl Address {
 
 /// Why an address does not resolve; `what` and `name` name the failing part.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddressError {
-    pub what: &'static str,
-    pub name: String,
+pub(crate) struct AddressError {
+    pub(crate) what: &'static str,
+    pub(crate) name: String,
     /// Byte offset of the failing part within the address.
-    pub offset: usize,
-    pub suggestion: Option<String>,
-    pub hint: Option<String>,
+    pub(crate) offset: usize,
+    pub(crate) suggestion: Option<String>,
+    pub(crate) hint: Option<String>,
 }
 
 impl Model {
     /// Resolves an address against the model.
-    pub fn resolve(&self, address: &str) -> Result<Address, AddressError> {
+    pub(crate) fn resolve(&self, address: &str) -> Result<Address, AddressError> {
         let mut parts = address.split('/');
         let head = parts.next().unwrap_or_default();
         let Some(item) = self.item(head) else {

@@ -4,7 +4,7 @@
 use super::Span;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CommandKind {
+pub(crate) enum CommandKind {
     /// `run "one string"`: passed to the project's shell (`sh -c` by default).
     Shell(String),
     /// `run "prog" "arg" …`: executed directly, no shell, so substituted
@@ -13,17 +13,17 @@ pub enum CommandKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command {
-    pub kind: CommandKind,
+pub(crate) struct Command {
+    pub(crate) kind: CommandKind,
     /// Span of each word (one for shell form), in order.
-    pub word_spans: Vec<Span>,
+    pub(crate) word_spans: Vec<Span>,
     /// The whole node or value that declared the command.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 impl Command {
     /// The words of the command as written (one for shell form).
-    pub fn words(&self) -> Vec<&str> {
+    pub(crate) fn words(&self) -> Vec<&str> {
         match &self.kind {
             CommandKind::Shell(line) => vec![line.as_str()],
             CommandKind::Exec(argv) => argv.iter().map(String::as_str).collect(),
@@ -33,7 +33,7 @@ impl Command {
     /// The program this command will start, when it can be known before
     /// running: argv\[0\] in exec form, the first word of a shell line when it is
     /// a plain program name (not a builtin, assignment, path or template).
-    pub fn program(&self) -> Option<&str> {
+    pub(crate) fn program(&self) -> Option<&str> {
         match &self.kind {
             CommandKind::Exec(argv) => argv.first().map(String::as_str).filter(|p| is_plain(p)),
             CommandKind::Shell(line) => shell_program(line),
@@ -50,7 +50,7 @@ const SHELL_BUILTINS: &[&str] = &[
 ];
 
 /// The first word of a shell line when it names a program to look up on PATH.
-pub fn shell_program(line: &str) -> Option<&str> {
+pub(crate) fn shell_program(line: &str) -> Option<&str> {
     let first = line.split_whitespace().next()?;
     (is_plain(first) && !SHELL_BUILTINS.contains(&first)).then_some(first)
 }

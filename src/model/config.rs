@@ -10,190 +10,196 @@ use super::{Command, Span, Spanned};
 
 /// The whole file.
 #[derive(Debug, Clone, Default)]
-pub struct Config {
-    pub project: Project,
-    pub vars: Vec<Var>,
-    pub pools: Vec<Pool>,
-    pub gates: Vec<Gate>,
-    pub tasks: Vec<Task>,
-    pub entity_groups: Vec<EntityGroup>,
-    pub pipelines: Vec<Pipeline>,
-    pub milestones: Vec<Milestone>,
-    pub targets: Vec<Target>,
+pub(crate) struct Config {
+    pub(crate) project: Project,
+    pub(crate) vars: Vec<Var>,
+    pub(crate) pools: Vec<Pool>,
+    pub(crate) gates: Vec<Gate>,
+    pub(crate) tasks: Vec<Task>,
+    pub(crate) entity_groups: Vec<EntityGroup>,
+    pub(crate) pipelines: Vec<Pipeline>,
+    pub(crate) milestones: Vec<Milestone>,
+    pub(crate) targets: Vec<Target>,
 }
 
 /// `project "name" { … }`. Absent from the file: every field is empty and the
 /// name is the project directory's name.
 #[derive(Debug, Clone, Default)]
-pub struct Project {
-    pub name: Option<Spanned<String>>,
-    pub default: Option<Spanned<String>>,
-    pub jobs: Option<Spanned<u32>>,
-    pub complexity: Option<Spanned<String>>,
-    pub env: Vec<EnvVar>,
-    pub lock_timeout: Option<Spanned<Duration>>,
-    pub secrets: Vec<Spanned<String>>,
+pub(crate) struct Project {
+    pub(crate) name: Option<Spanned<String>>,
+    pub(crate) default: Option<Spanned<String>>,
+    pub(crate) jobs: Option<Spanned<u32>>,
+    pub(crate) complexity: Option<Spanned<String>>,
+    pub(crate) env: Vec<EnvVar>,
+    pub(crate) lock_timeout: Option<Spanned<Duration>>,
+    pub(crate) secrets: Vec<Spanned<String>>,
     /// Program and leading arguments; the command line is appended.
-    pub shell: Option<Spanned<Vec<String>>>,
-    pub span: Option<Span>,
+    pub(crate) shell: Option<Spanned<Vec<String>>>,
+    #[allow(dead_code)] // decoded with the node; no diagnostic points at it yet
+    pub(crate) span: Option<Span>,
 }
 
 /// `NAME="value"` in an `env` node.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvVar {
-    pub name: Spanned<String>,
-    pub value: Spanned<String>,
+pub(crate) struct EnvVar {
+    pub(crate) name: Spanned<String>,
+    pub(crate) value: Spanned<String>,
 }
 
 /// One child of `vars { … }`: `name "value"`.
 #[derive(Debug, Clone)]
-pub struct Var {
-    pub name: Spanned<String>,
-    pub value: Spanned<String>,
+pub(crate) struct Var {
+    pub(crate) name: Spanned<String>,
+    pub(crate) value: Spanned<String>,
 }
 
 /// `pool "name" depth=N`.
 #[derive(Debug, Clone)]
-pub struct Pool {
-    pub name: Spanned<String>,
-    pub depth: Spanned<u32>,
-    pub span: Span,
+pub(crate) struct Pool {
+    pub(crate) name: Spanned<String>,
+    pub(crate) depth: Spanned<u32>,
+    #[allow(dead_code)] // decoded with the node; no diagnostic points at it yet
+    pub(crate) span: Span,
 }
 
 /// `gate "name" retries=N { check … }`.
 #[derive(Debug, Clone)]
-pub struct Gate {
-    pub name: Spanned<String>,
-    pub retries: Option<Spanned<u32>>,
-    pub description: Option<Spanned<String>>,
-    pub checks: Vec<Check>,
-    pub span: Span,
+pub(crate) struct Gate {
+    pub(crate) name: Spanned<String>,
+    pub(crate) retries: Option<Spanned<u32>>,
+    pub(crate) description: Option<Spanned<String>>,
+    pub(crate) checks: Vec<Check>,
+    pub(crate) span: Span,
 }
 
 /// `check "name" "command" fix="…" optional=#true`.
 #[derive(Debug, Clone)]
-pub struct Check {
-    pub name: Spanned<String>,
-    pub command: Command,
-    pub fix: Option<Command>,
-    pub optional: bool,
-    pub timeout: Option<Spanned<Duration>>,
-    pub retries: Option<Spanned<u32>>,
-    pub dir: Option<Spanned<String>>,
-    pub env: Vec<EnvVar>,
-    pub span: Span,
+pub(crate) struct Check {
+    pub(crate) name: Spanned<String>,
+    pub(crate) command: Command,
+    pub(crate) fix: Option<Command>,
+    pub(crate) optional: bool,
+    pub(crate) timeout: Option<Spanned<Duration>>,
+    pub(crate) retries: Option<Spanned<u32>>,
+    pub(crate) dir: Option<Spanned<String>>,
+    pub(crate) env: Vec<EnvVar>,
+    #[allow(dead_code)] // decoded with the node; no diagnostic points at it yet
+    pub(crate) span: Span,
 }
 
 /// The settings shared by every task-like node: `task`, `phase`, `stage`,
 /// `step`. Which of them a node kind accepts is the decoder's business.
 #[derive(Debug, Clone, Default)]
-pub struct Body {
-    pub run: Vec<Command>,
-    pub needs: Vec<Spanned<String>>,
-    pub inputs: Vec<Spanned<String>>,
-    pub outputs: Vec<Spanned<String>>,
-    pub env: Vec<EnvVar>,
-    pub dir: Option<Spanned<String>>,
-    pub timeout: Option<Spanned<Duration>>,
-    pub retries: Option<Spanned<u32>>,
-    pub gate: Option<Spanned<String>>,
-    pub pool: Option<Spanned<String>>,
-    pub confirm: Option<Spanned<String>>,
-    pub description: Option<Spanned<String>>,
+pub(crate) struct Body {
+    pub(crate) run: Vec<Command>,
+    pub(crate) needs: Vec<Spanned<String>>,
+    pub(crate) inputs: Vec<Spanned<String>>,
+    pub(crate) outputs: Vec<Spanned<String>>,
+    pub(crate) env: Vec<EnvVar>,
+    pub(crate) dir: Option<Spanned<String>>,
+    pub(crate) timeout: Option<Spanned<Duration>>,
+    pub(crate) retries: Option<Spanned<u32>>,
+    pub(crate) gate: Option<Spanned<String>>,
+    pub(crate) pool: Option<Spanned<String>>,
+    pub(crate) confirm: Option<Spanned<String>>,
+    pub(crate) description: Option<Spanned<String>>,
 }
 
 /// `task "name" { … }`: the make-like primitive.
 #[derive(Debug, Clone)]
-pub struct Task {
-    pub name: Spanned<String>,
-    pub body: Body,
-    pub span: Span,
+pub(crate) struct Task {
+    pub(crate) name: Spanned<String>,
+    pub(crate) body: Body,
+    pub(crate) span: Span,
 }
 
 /// `entities ["name"] { needs …; each { … }; wave-gate …; entity … }`.
 #[derive(Debug, Clone)]
-pub struct EntityGroup {
+pub(crate) struct EntityGroup {
     /// Written name, or `entities` (span of the node name) when omitted.
-    pub name: Spanned<String>,
-    pub needs: Vec<Spanned<String>>,
-    pub steps: Vec<Step>,
+    pub(crate) name: Spanned<String>,
+    pub(crate) needs: Vec<Spanned<String>>,
+    pub(crate) steps: Vec<Step>,
     /// `gate` inside `each`: runs per entity after its steps.
-    pub each_gate: Option<Spanned<String>>,
-    pub wave_gate: Option<Spanned<String>>,
-    pub entities: Vec<Entity>,
-    pub span: Span,
+    pub(crate) each_gate: Option<Spanned<String>>,
+    pub(crate) wave_gate: Option<Spanned<String>>,
+    pub(crate) entities: Vec<Entity>,
+    pub(crate) span: Span,
 }
 
 /// `step "name" "command"` inside `each`.
 #[derive(Debug, Clone)]
-pub struct Step {
-    pub name: Spanned<String>,
-    pub body: Body,
-    pub span: Span,
+pub(crate) struct Step {
+    pub(crate) name: Spanned<String>,
+    pub(crate) body: Body,
+    pub(crate) span: Span,
 }
 
 /// `entity "name" key="value" … { relation "other" }`.
 #[derive(Debug, Clone)]
-pub struct Entity {
-    pub name: Spanned<String>,
+pub(crate) struct Entity {
+    pub(crate) name: Spanned<String>,
     /// Template variables for this entity's steps, in written order.
-    pub properties: Vec<(Spanned<String>, Spanned<String>)>,
-    pub relations: Vec<Spanned<String>>,
-    pub span: Span,
+    pub(crate) properties: Vec<(Spanned<String>, Spanned<String>)>,
+    pub(crate) relations: Vec<Spanned<String>>,
+    #[allow(dead_code)] // decoded with the node; no diagnostic points at it yet
+    pub(crate) span: Span,
 }
 
 /// `pipeline "level" { stage …; phases; gate … }`.
 #[derive(Debug, Clone)]
-pub struct Pipeline {
-    pub name: Spanned<String>,
-    pub items: Vec<PipelineItem>,
-    pub span: Span,
+pub(crate) struct Pipeline {
+    pub(crate) name: Spanned<String>,
+    pub(crate) items: Vec<PipelineItem>,
+    #[allow(dead_code)] // decoded with the node; no diagnostic points at it yet
+    pub(crate) span: Span,
 }
 
 #[derive(Debug, Clone)]
-pub enum PipelineItem {
+pub(crate) enum PipelineItem {
     Stage(Box<Stage>),
     /// Where the milestone's own phases go.
+    #[allow(dead_code)] // the span of `phases`, for diagnostics to come
     Phases(Span),
     Gate(Spanned<String>),
 }
 
 /// `stage "name" "command" confirm="…"` inside a pipeline.
 #[derive(Debug, Clone)]
-pub struct Stage {
-    pub name: Spanned<String>,
-    pub body: Body,
-    pub span: Span,
+pub(crate) struct Stage {
+    pub(crate) name: Spanned<String>,
+    pub(crate) body: Body,
+    pub(crate) span: Span,
 }
 
 /// `milestone "name" complexity="level" { needs …; phase … }`.
 #[derive(Debug, Clone)]
-pub struct Milestone {
-    pub name: Spanned<String>,
-    pub complexity: Option<Spanned<String>>,
-    pub description: Option<Spanned<String>>,
-    pub needs: Vec<Spanned<String>>,
-    pub phases: Vec<Phase>,
-    pub span: Span,
+pub(crate) struct Milestone {
+    pub(crate) name: Spanned<String>,
+    pub(crate) complexity: Option<Spanned<String>>,
+    pub(crate) description: Option<Spanned<String>>,
+    pub(crate) needs: Vec<Spanned<String>>,
+    pub(crate) phases: Vec<Phase>,
+    pub(crate) span: Span,
 }
 
 /// `phase "name" depends-on="other" { … }`.
 #[derive(Debug, Clone)]
-pub struct Phase {
-    pub name: Spanned<String>,
-    pub body: Body,
+pub(crate) struct Phase {
+    pub(crate) name: Spanned<String>,
+    pub(crate) body: Body,
     /// `None`: follows the previous phase. `Some(empty)`: a bare `depends-on`,
     /// starts with the milestone. `Some(names)`: waits for exactly those.
-    pub depends_on: Option<Vec<Spanned<String>>>,
-    pub span: Span,
+    pub(crate) depends_on: Option<Vec<Spanned<String>>>,
+    pub(crate) span: Span,
 }
 
 /// `target "name" { needs …; gate … }`.
 #[derive(Debug, Clone)]
-pub struct Target {
-    pub name: Spanned<String>,
-    pub description: Option<Spanned<String>>,
-    pub needs: Vec<Spanned<String>>,
-    pub gate: Option<Spanned<String>>,
-    pub span: Span,
+pub(crate) struct Target {
+    pub(crate) name: Spanned<String>,
+    pub(crate) description: Option<Spanned<String>>,
+    pub(crate) needs: Vec<Spanned<String>>,
+    pub(crate) gate: Option<Spanned<String>>,
+    pub(crate) span: Span,
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 /// Parses `<number><unit>`; the error is a sentence for a diagnostic's help.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -56,7 +56,7 @@ fn unit_meant(word: &str) -> Option<&'static str> {
 }
 
 /// Formats a duration the way users write them, choosing the largest exact unit.
-pub fn format_duration(d: Duration) -> String {
+pub(crate) fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if !ms.is_multiple_of(1000) {
         return format!("{ms}ms");

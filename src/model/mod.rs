@@ -18,16 +18,16 @@ mod config;
 mod duration;
 mod namespace;
 mod spanned;
-pub mod template;
+pub(crate) mod template;
 mod waves;
 
-pub use address::{Address, AddressError};
-pub use command::{Command, CommandKind, shell_program};
-pub use config::{
+pub(crate) use address::{Address, AddressError};
+pub(crate) use command::{Command, CommandKind, shell_program};
+pub(crate) use config::{
     Body, Check, Config, Entity, EntityGroup, EnvVar, Gate, Milestone, Phase, Pipeline,
     PipelineItem, Pool, Project, Stage, Step, Target, Task, Var,
 };
-pub use duration::{format_duration, parse_duration};
-pub use namespace::{Item, Model, split_address};
-pub use spanned::{Span, Spanned};
-pub use waves::{entity_waves, relation_indices};
+pub(crate) use duration::{format_duration, parse_duration};
+pub(crate) use namespace::{Item, Model};
+pub(crate) use spanned::{Span, Spanned};
+pub(crate) use waves::{entity_waves, relation_indices};

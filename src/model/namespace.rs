@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use super::{Config, EntityGroup, Gate, Milestone, Pipeline, Pool, Target, Task};
+use super::{Config, Gate, Milestone, Pipeline, Pool};
 
 /// A top-level name in the shared namespace: tasks, gates, milestones,
 /// targets and entity groups may not share a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Item {
+pub(crate) enum Item {
     Task(usize),
     Gate(usize),
     Milestone(usize),
@@ -17,7 +17,7 @@ pub enum Item {
 
 impl Item {
     /// The kind as users read it in messages.
-    pub fn kind(self) -> &'static str {
+    pub(crate) fn kind(self) -> &'static str {
         match self {
             Self::Task(_) => "task",
             Self::Gate(_) => "gate",
@@ -28,17 +28,9 @@ impl Item {
     }
 }
 
-/// Splits `a/b/c` into its first segment and the rest (`b/c`), if any.
-pub fn split_address(address: &str) -> (&str, Option<&str>) {
-    match address.split_once('/') {
-        Some((head, rest)) => (head, Some(rest)),
-        None => (address, None),
-    }
-}
-
 /// A configuration that passed validation. Built only by `crate::validate`.
 #[derive(Debug, Clone)]
-pub struct Model {
+pub(crate) struct Model {
     config: Config,
     project_name: String,
     items: HashMap<String, Item>,
@@ -55,87 +47,50 @@ impl Model {
         }
     }
 
-    pub fn config(&self) -> &Config {
+    pub(crate) fn config(&self) -> &Config {
         &self.config
     }
 
     /// `project "name"`, or the project directory's name when not written.
-    pub fn project_name(&self) -> &str {
+    pub(crate) fn project_name(&self) -> &str {
         &self.project_name
     }
 
-    pub fn item(&self, name: &str) -> Option<Item> {
+    pub(crate) fn item(&self, name: &str) -> Option<Item> {
         self.items.get(name).copied()
     }
 
     /// Every name in the shared namespace (for suggestions).
-    pub fn item_names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn item_names(&self) -> impl Iterator<Item = &str> {
         self.items.keys().map(String::as_str)
     }
 
-    pub fn gate(&self, name: &str) -> Option<&Gate> {
+    pub(crate) fn gate(&self, name: &str) -> Option<&Gate> {
         match self.item(name)? {
             Item::Gate(i) => Some(&self.config.gates[i]),
             _ => None,
         }
     }
 
-    pub fn task(&self, name: &str) -> Option<&Task> {
-        match self.item(name)? {
-            Item::Task(i) => Some(&self.config.tasks[i]),
-            _ => None,
-        }
-    }
-
-    pub fn milestone(&self, name: &str) -> Option<&Milestone> {
-        match self.item(name)? {
-            Item::Milestone(i) => Some(&self.config.milestones[i]),
-            _ => None,
-        }
-    }
-
-    pub fn target(&self, name: &str) -> Option<&Target> {
-        match self.item(name)? {
-            Item::Target(i) => Some(&self.config.targets[i]),
-            _ => None,
-        }
-    }
-
-    pub fn entity_group(&self, name: &str) -> Option<&EntityGroup> {
-        match self.item(name)? {
-            Item::Entities(i) => Some(&self.config.entity_groups[i]),
-            _ => None,
-        }
-    }
-
-    pub fn pipeline(&self, name: &str) -> Option<&Pipeline> {
+    pub(crate) fn pipeline(&self, name: &str) -> Option<&Pipeline> {
         self.config
             .pipelines
             .iter()
             .find(|p| p.name.as_str() == name)
     }
 
-    pub fn pool(&self, name: &str) -> Option<&Pool> {
+    pub(crate) fn pool(&self, name: &str) -> Option<&Pool> {
         self.config.pools.iter().find(|p| p.name.as_str() == name)
     }
 
     /// The pipeline a milestone goes through: its own `complexity`, else the
     /// project's, else none (the milestone just runs its phases).
-    pub fn pipeline_of(&self, milestone: &Milestone) -> Option<&Pipeline> {
+    pub(crate) fn pipeline_of(&self, milestone: &Milestone) -> Option<&Pipeline> {
         let level = milestone
             .complexity
             .as_ref()
             .or(self.config.project.complexity.as_ref())?;
         self.pipeline(level.as_str())
-    }
-
-    /// A `vars` entry by name.
-    pub fn var(&self, name: &str) -> Option<&str> {
-        self.config
-            .vars
-            .iter()
-            .find(|v| v.name.as_str() == name)
-            .map(|v| v.value.as_str())
     }
 }
 

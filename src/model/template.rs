@@ -9,14 +9,14 @@ use std::fmt;
 /// A template that does not parse, with the byte offset of the culprit
 /// within the template text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateError {
-    pub offset: usize,
-    pub len: usize,
-    pub kind: TemplateErrorKind,
+pub(crate) struct TemplateError {
+    pub(crate) offset: usize,
+    pub(crate) len: usize,
+    pub(crate) kind: TemplateErrorKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplateErrorKind {
+pub(crate) enum TemplateErrorKind {
     /// `{name` with no closing brace.
     Unclosed,
     /// A `}` that closes nothing.
@@ -38,7 +38,7 @@ impl fmt::Display for TemplateErrorKind {
 
 /// One piece of a parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece<'a> {
+pub(crate) enum Piece<'a> {
     Text(&'a str),
     /// A literal `{` or `}` written doubled.
     Brace(char),
@@ -50,7 +50,7 @@ pub enum Piece<'a> {
 }
 
 /// Splits a template into text, literal braces and variables.
-pub fn parse(text: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
+pub(crate) fn parse(text: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
     let mut pieces = Vec::new();
     scan(text, |piece| {
         pieces.push(piece);
@@ -62,7 +62,7 @@ pub fn parse(text: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
 /// Hands each piece of a template to `emit`, in order, without collecting
 /// them (the compiler expands a template per task of a large plan). Stops
 /// at the first error, from the template or from `emit`.
-pub fn scan<'a>(
+pub(crate) fn scan<'a>(
     text: &'a str,
     mut emit: impl FnMut(Piece<'a>) -> Result<(), TemplateError>,
 ) -> Result<(), TemplateError> {
@@ -138,9 +138,10 @@ fn is_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Expands a template whose variables were validated; an unknown name is
+/// Expands a template (tests use it as the reference expansion); an unknown name is
 /// returned as the error so callers can still fail loudly on a logic bug.
-pub fn expand<'a>(
+#[cfg(test)]
+pub(crate) fn expand<'a>(
     text: &'a str,
     lookup: impl Fn(&str) -> Option<&'a str>,
 ) -> Result<String, TemplateError> {
@@ -148,7 +149,8 @@ pub fn expand<'a>(
 }
 
 /// Like [`expand`], with a lookup that builds its values.
-pub fn expand_with(
+#[cfg(test)]
+pub(crate) fn expand_with(
     text: &str,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<String, TemplateError> {

@@ -9,7 +9,7 @@ use super::EntityGroup;
 /// unknown entities are ignored and entities on a cycle get the wave reached
 /// so far, so this is total even on a config that failed validation (which
 /// reports both). Kahn's algorithm: no recursion, so long chains are fine.
-pub fn entity_waves(group: &EntityGroup) -> Vec<u32> {
+pub(crate) fn entity_waves(group: &EntityGroup) -> Vec<u32> {
     let count = group.entities.len();
     let mut pending = vec![0usize; count];
     let mut dependents = vec![Vec::new(); count];
@@ -35,7 +35,7 @@ pub fn entity_waves(group: &EntityGroup) -> Vec<u32> {
 
 /// For each entity of `group`, the indices of the entities it relates to,
 /// in written order; relations to unknown names are left out.
-pub fn relation_indices(group: &EntityGroup) -> Vec<Vec<usize>> {
+pub(crate) fn relation_indices(group: &EntityGroup) -> Vec<Vec<usize>> {
     let index: HashMap<&str, usize> = group
         .entities
         .iter()

@@ -2,15 +2,15 @@
 //! keyed by a hash of orchestra.kdl's bytes, the selection (addresses,
 //! `--complexity`, `--skip`, `--set`), the project directory's name and
 //! orchestra's version. A hit skips parsing, decoding, validation and
-//! lowering — parsing is the slowest step on large files. A miss, an old
-//! version, or a corrupt file is silently a miss.
+//! lowering — parsing is the slowest step on large files. A miss or an old
+//! version is silently a miss; a file of this version that does not decode
+//! is [`Lookup::Corrupt`], which the caller notes. Where the bytes live is
+//! the workspace's business (`crate::workspace`).
 //!
 //! A cached plan skips validation, so its warnings (an optional check's
 //! program missing from PATH) are not repeated; errors cannot be cached,
 //! since only a valid file compiles.
 
-use std::io;
-use std::path::Path;
 use std::time::Duration;
 
 use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, TaskId, TaskKind};
@@ -19,8 +19,8 @@ use crate::model::CommandKind;
 
 const MAGIC: &[u8; 8] = b"ORCHPC\x00\x03";
 
-/// The cache key for a file and a selection.
-pub fn key(source: &[u8], selection: &[&str], project_dir: &str) -> [u8; 32] {
+/// The cache key for a file and a selection (`Selection::key`).
+pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32] {
     // The source is hashed in place, not copied into the encoding: it may
     // be megabytes, and this runs on every `plan` and `build`.
     let mut w = Writer::default();
@@ -30,34 +30,46 @@ pub fn key(source: &[u8], selection: &[&str], project_dir: &str) -> [u8; 32] {
     hasher.update(&w.bytes);
     hasher.update(source);
     w.bytes.clear();
-    w.u64(selection.len() as u64);
-    for part in selection {
-        w.str(part);
-    }
+    w.str(selection);
     w.str(project_dir);
     hasher.update(&w.bytes);
     *hasher.finalize().as_bytes()
 }
 
-/// The cached plan if the file holds one for `key`.
-pub fn load(path: &Path, key: &[u8; 32]) -> Option<Plan> {
-    let bytes = std::fs::read(path).ok()?;
-    let body = bytes.strip_prefix(MAGIC.as_slice())?;
-    let mut r = Reader::new(body);
-    if &r.hash()? != key {
-        return None;
-    }
-    let plan = decode(&mut r)?;
-    r.is_empty().then_some(plan)
+/// What a cache file holds for a key.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Lookup {
+    Hit(Plan),
+    /// Another key, another version, or no cache file at all.
+    Miss,
+    /// This version's magic and key, but the rest does not decode.
+    Corrupt,
 }
 
-/// Stores `plan` under `key`, atomically.
-pub fn save(path: &Path, key: &[u8; 32], plan: &Plan) -> io::Result<()> {
+/// The cached plan if `bytes` (a cache file) hold one for `key`.
+pub(crate) fn lookup(bytes: &[u8], key: &[u8; 32]) -> Lookup {
+    let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
+        return Lookup::Miss;
+    };
+    let mut r = Reader::new(body);
+    match r.hash() {
+        Some(found) if &found == key => {}
+        Some(_) => return Lookup::Miss,
+        None => return Lookup::Corrupt,
+    }
+    match decode(&mut r) {
+        Some(plan) if r.is_empty() => Lookup::Hit(plan),
+        _ => Lookup::Corrupt,
+    }
+}
+
+/// The cache file's bytes for `plan` under `key`.
+pub(crate) fn encode_cached(key: &[u8; 32], plan: &Plan) -> Vec<u8> {
     let mut w = Writer::default();
     w.bytes.extend_from_slice(MAGIC);
     w.hash(key);
     encode(&mut w, plan);
-    crate::run::state::write_atomic(path, &w.bytes)
+    w.bytes
 }
 
 fn strs(w: &mut Writer, v: &[String]) {
@@ -435,32 +447,28 @@ mod tests {
 
     #[test]
     fn round_trips_under_its_key_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("plan-cache");
-        let k = key(b"task \"a\"", &["ci"], "shop");
-        save(&path, &k, &plan()).unwrap();
-        assert_eq!(load(&path, &k), Some(plan()));
-        let other = key(b"task \"a\"", &["ci", "--skip=x"], "shop");
+        let k = key(b"task \"a\"", "ci", "shop");
+        let bytes = encode_cached(&k, &plan());
+        assert_eq!(lookup(&bytes, &k), Lookup::Hit(plan()));
+        let other = key(b"task \"a\"", "ci --skip=x", "shop");
         assert_ne!(k, other);
-        assert_eq!(load(&path, &other), None);
+        assert_eq!(lookup(&bytes, &other), Lookup::Miss);
     }
 
     #[test]
-    fn corrupt_files_are_a_miss() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("plan-cache");
-        let k = key(b"x", &[], "p");
-        save(&path, &k, &plan()).unwrap();
-        let bytes = std::fs::read(&path).unwrap();
-        for cut in [0, 5, 40, bytes.len() - 1] {
-            std::fs::write(&path, &bytes[..cut]).unwrap();
-            assert_eq!(load(&path, &k), None, "cut at {cut}");
+    fn corrupt_files_are_corrupt_and_foreign_ones_a_miss() {
+        let k = key(b"x", "", "p");
+        let bytes = encode_cached(&k, &plan());
+        for cut in [0, 5] {
+            assert_eq!(lookup(&bytes[..cut], &k), Lookup::Miss, "cut at {cut}");
+        }
+        for cut in [40, bytes.len() - 1] {
+            assert_eq!(lookup(&bytes[..cut], &k), Lookup::Corrupt, "cut at {cut}");
         }
         for i in (40..bytes.len()).step_by(7) {
             let mut flipped = bytes.clone();
             flipped[i] ^= 0x5a;
-            std::fs::write(&path, flipped).unwrap();
-            let _ = load(&path, &k); // never panics
+            let _ = lookup(&flipped, &k); // never panics
         }
     }
 }

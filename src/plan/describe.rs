@@ -5,7 +5,7 @@ use super::{Cmd, TaskKind};
 use crate::model::CommandKind;
 
 /// The kind as users read it: `task`, `step`, `wave-gate`…
-pub fn kind_name(kind: TaskKind) -> &'static str {
+pub(crate) fn kind_name(kind: TaskKind) -> &'static str {
     match kind {
         TaskKind::Task => "task",
         TaskKind::Step => "step",
@@ -19,7 +19,7 @@ pub fn kind_name(kind: TaskKind) -> &'static str {
 
 /// A command as one line: a shell line as written, a direct command with
 /// each word quoted for `sh` where it needs it (so the line can be pasted).
-pub fn command_line(command: &Cmd) -> String {
+pub(crate) fn command_line(command: &Cmd) -> String {
     match command {
         CommandKind::Shell(line) => line.clone(),
         CommandKind::Exec(argv) => argv.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" "),

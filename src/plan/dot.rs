@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use super::{Group, Plan, PlanTask, TaskKind};
 
-pub fn render(plan: &Plan) -> String {
+pub(crate) fn render(plan: &Plan) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail, so results are ignored below.
     let _ = writeln!(out, "digraph {} {{", quoted(&plan.project));

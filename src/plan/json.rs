@@ -20,53 +20,53 @@ use super::{Cmd, Group, Plan};
 use crate::model::CommandKind;
 
 /// The schema version, the document's `"version"`.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 #[derive(Debug, Serialize)]
-pub struct Document<'a> {
-    pub version: u32,
-    pub project: &'a str,
-    pub file: &'a str,
-    pub shell: &'a [String],
-    pub pools: Vec<Pool<'a>>,
-    pub waves: u32,
-    pub critical_path: Vec<&'a str>,
-    pub tasks: Vec<Task<'a>>,
-    pub skipped: Vec<Skipped<'a>>,
+pub(crate) struct Document<'a> {
+    pub(crate) version: u32,
+    pub(crate) project: &'a str,
+    pub(crate) file: &'a str,
+    pub(crate) shell: &'a [String],
+    pub(crate) pools: Vec<Pool<'a>>,
+    pub(crate) waves: u32,
+    pub(crate) critical_path: Vec<&'a str>,
+    pub(crate) tasks: Vec<Task<'a>>,
+    pub(crate) skipped: Vec<Skipped<'a>>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Pool<'a> {
-    pub name: &'a str,
-    pub depth: u32,
+pub(crate) struct Pool<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) depth: u32,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Task<'a> {
-    pub id: u32,
-    pub address: &'a str,
-    pub kind: &'static str,
-    pub group: Option<GroupRef<'a>>,
-    pub description: Option<&'a str>,
-    pub commands: Vec<Command<'a>>,
-    pub gate: Option<Gate<'a>>,
-    pub needs: Vec<&'a str>,
-    pub wave: u32,
-    pub inputs: &'a [String],
-    pub outputs: &'a [String],
-    pub env: Vec<&'a str>,
-    pub dir: Option<&'a str>,
-    pub pool: Option<&'a str>,
-    pub timeout_ms: Option<u64>,
-    pub retries: u32,
-    pub confirm: Option<&'a str>,
-    pub declared: Declared<'a>,
+pub(crate) struct Task<'a> {
+    pub(crate) id: u32,
+    pub(crate) address: &'a str,
+    pub(crate) kind: &'static str,
+    pub(crate) group: Option<GroupRef<'a>>,
+    pub(crate) description: Option<&'a str>,
+    pub(crate) commands: Vec<Command<'a>>,
+    pub(crate) gate: Option<Gate<'a>>,
+    pub(crate) needs: Vec<&'a str>,
+    pub(crate) wave: u32,
+    pub(crate) inputs: &'a [String],
+    pub(crate) outputs: &'a [String],
+    pub(crate) env: Vec<&'a str>,
+    pub(crate) dir: Option<&'a str>,
+    pub(crate) pool: Option<&'a str>,
+    pub(crate) timeout_ms: Option<u64>,
+    pub(crate) retries: u32,
+    pub(crate) confirm: Option<&'a str>,
+    pub(crate) declared: Declared<'a>,
 }
 
 /// `{"milestone": "M1"}` or `{"entities": "entities", "entity": "product"}`.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub enum GroupRef<'a> {
+pub(crate) enum GroupRef<'a> {
     Milestone {
         milestone: &'a str,
     },
@@ -80,46 +80,46 @@ pub enum GroupRef<'a> {
 /// `{"shell": "line"}` or `{"exec": ["prog", "arg"]}`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Command<'a> {
+pub(crate) enum Command<'a> {
     Shell(&'a str),
     Exec(&'a [String]),
 }
 
 #[derive(Debug, Serialize)]
-pub struct Gate<'a> {
-    pub name: &'a str,
-    pub retries: u32,
-    pub checks: Vec<Check<'a>>,
+pub(crate) struct Gate<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) retries: u32,
+    pub(crate) checks: Vec<Check<'a>>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Check<'a> {
-    pub name: &'a str,
-    pub command: Command<'a>,
-    pub fix: Option<Command<'a>>,
-    pub optional: bool,
-    pub timeout_ms: Option<u64>,
-    pub retries: u32,
-    pub dir: Option<&'a str>,
-    pub env: Vec<&'a str>,
+pub(crate) struct Check<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) command: Command<'a>,
+    pub(crate) fix: Option<Command<'a>>,
+    pub(crate) optional: bool,
+    pub(crate) timeout_ms: Option<u64>,
+    pub(crate) retries: u32,
+    pub(crate) dir: Option<&'a str>,
+    pub(crate) env: Vec<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Declared<'a> {
-    pub file: &'a str,
-    pub line: usize,
-    pub column: usize,
+pub(crate) struct Declared<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Skipped<'a> {
-    pub address: &'a str,
-    pub by: &'a str,
+pub(crate) struct Skipped<'a> {
+    pub(crate) address: &'a str,
+    pub(crate) by: &'a str,
 }
 
 /// The plan as pretty-printed JSON with a final newline; `file` names the
 /// orchestra file and `source` is its text, for where each task was declared.
-pub fn render(plan: &Plan, file: &str, source: &str) -> String {
+pub(crate) fn render(plan: &Plan, file: &str, source: &str) -> String {
     let mut text = serde_json::to_string_pretty(&document(plan, file, source))
         .expect("the document has string keys only");
     text.push('\n');
@@ -127,7 +127,7 @@ pub fn render(plan: &Plan, file: &str, source: &str) -> String {
 }
 
 /// The document [`render`] writes.
-pub fn document<'a>(plan: &'a Plan, file: &'a str, source: &str) -> Document<'a> {
+pub(crate) fn document<'a>(plan: &'a Plan, file: &'a str, source: &str) -> Document<'a> {
     let lines = Lines::new(source);
     let address = |id: &super::TaskId| plan.task(*id).address.as_str();
     Document {
@@ -144,7 +144,7 @@ pub fn document<'a>(plan: &'a Plan, file: &'a str, source: &str) -> Document<'a>
             })
             .collect(),
         waves: plan.wave_count(),
-        critical_path: plan.critical_path().iter().map(address).collect(),
+        critical_path: plan.longest_wave_chain().iter().map(address).collect(),
         tasks: plan
             .tasks
             .iter()

@@ -9,15 +9,15 @@
 //! `text.rs` (waves for people), `json.rs` (the versioned schema in
 //! `docs/plan-json.md`) and `dot.rs` (graphviz).
 
-pub mod describe;
-pub mod dot;
-pub mod json;
-pub mod source;
-pub mod text;
+pub(crate) mod describe;
+pub(crate) mod dot;
+pub(crate) mod json;
+pub(crate) mod source;
+pub(crate) mod text;
 
 use std::time::Duration;
 
-pub mod cache;
+pub(crate) mod cache;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -25,17 +25,17 @@ use crate::model::{CommandKind, Span};
 
 /// Index of a task in [`Plan::tasks`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TaskId(pub u32);
+pub(crate) struct TaskId(pub u32);
 
 impl TaskId {
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self.0 as usize
     }
 }
 
 /// What a task was lowered from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskKind {
+pub(crate) enum TaskKind {
     /// A `task` node.
     Task,
     /// One `each` step of one entity.
@@ -54,7 +54,7 @@ pub enum TaskKind {
 
 /// The cluster a task belongs to, for grouping in output.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Group {
+pub(crate) enum Group {
     Milestone(String),
     /// One entity of a group, with the entity's wave (1 + the highest wave
     /// among its relations), which a reader checks against the relations.
@@ -66,100 +66,100 @@ pub enum Group {
 }
 
 /// A command after templating.
-pub type Cmd = CommandKind;
+pub(crate) type Cmd = CommandKind;
 
 /// One check of a gate task, after templating.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckSpec {
-    pub name: String,
-    pub command: Cmd,
-    pub fix: Option<Cmd>,
-    pub optional: bool,
-    pub timeout: Option<Duration>,
-    pub retries: u32,
-    pub dir: Option<String>,
-    pub env: Vec<(String, String)>,
+pub(crate) struct CheckSpec {
+    pub(crate) name: String,
+    pub(crate) command: Cmd,
+    pub(crate) fix: Option<Cmd>,
+    pub(crate) optional: bool,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retries: u32,
+    pub(crate) dir: Option<String>,
+    pub(crate) env: Vec<(String, String)>,
 }
 
 /// A gate as the runner needs it: checks in order, and how many more
 /// attempts after the first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GateSpec {
-    pub name: String,
-    pub retries: u32,
-    pub checks: Vec<CheckSpec>,
+pub(crate) struct GateSpec {
+    pub(crate) name: String,
+    pub(crate) retries: u32,
+    pub(crate) checks: Vec<CheckSpec>,
 }
 
 /// One node of the DAG.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PlanTask {
-    pub id: TaskId,
+pub(crate) struct PlanTask {
+    pub(crate) id: TaskId,
     /// `scaffold`, `entities/product/generate`, `M1-catalog/schema`,
     /// `M1-catalog/verify`, `ci`…
-    pub address: String,
-    pub kind: TaskKind,
-    pub group: Option<Group>,
+    pub(crate) address: String,
+    pub(crate) kind: TaskKind,
+    pub(crate) group: Option<Group>,
     /// Commands in order; the first failure fails the task. Empty for gates
     /// (see [`PlanTask::gate`]) and targets.
-    pub commands: Vec<Cmd>,
+    pub(crate) commands: Vec<Cmd>,
     /// For gate tasks: the checks to run.
-    pub gate: Option<GateSpec>,
+    pub(crate) gate: Option<GateSpec>,
     /// Direct dependencies, sorted and deduplicated.
-    pub needs: Vec<TaskId>,
+    pub(crate) needs: Vec<TaskId>,
     /// 1 + the highest wave among `needs` (1 when it needs nothing).
-    pub wave: u32,
-    pub inputs: Vec<String>,
-    pub outputs: Vec<String>,
+    pub(crate) wave: u32,
+    pub(crate) inputs: Vec<String>,
+    pub(crate) outputs: Vec<String>,
     /// Project env, then the task's own (later entries win), templated.
-    pub env: Vec<(String, String)>,
+    pub(crate) env: Vec<(String, String)>,
     /// Working directory relative to the project root.
-    pub dir: Option<String>,
-    pub timeout: Option<Duration>,
+    pub(crate) dir: Option<String>,
+    pub(crate) timeout: Option<Duration>,
     /// More attempts after the first.
-    pub retries: u32,
-    pub pool: Option<String>,
-    pub confirm: Option<String>,
-    pub description: Option<String>,
+    pub(crate) retries: u32,
+    pub(crate) pool: Option<String>,
+    pub(crate) confirm: Option<String>,
+    pub(crate) description: Option<String>,
     /// Where it was declared in orchestra.kdl.
-    pub declared: Span,
+    pub(crate) declared: Span,
 }
 
 /// A part of the selection that `--skip` left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skipped {
-    pub address: String,
+pub(crate) struct Skipped {
+    pub(crate) address: String,
     /// The `--skip NAME` that removed it.
-    pub by: String,
+    pub(crate) by: String,
 }
 
 /// The compiled plan.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    pub project: String,
+pub(crate) struct Plan {
+    pub(crate) project: String,
     /// Program and leading arguments for shell-form commands (`sh -c`).
-    pub shell: Vec<String>,
+    pub(crate) shell: Vec<String>,
     /// Pools by name and depth.
-    pub pools: Vec<(String, u32)>,
+    pub(crate) pools: Vec<(String, u32)>,
     /// The project's `jobs` setting, kept so a cached plan can run without
     /// the model.
-    pub jobs: Option<u32>,
+    pub(crate) jobs: Option<u32>,
     /// The project's `secret` variable names, masked in all output.
-    pub secrets: Vec<String>,
+    pub(crate) secrets: Vec<String>,
     /// The project's `lock-timeout`: older milestone locks are stale.
-    pub lock_timeout: Option<Duration>,
+    pub(crate) lock_timeout: Option<Duration>,
     /// Every selected task, in a topological order (needs before
     /// dependents; ties in declaration order). `tasks[i].id == TaskId(i)`.
-    pub tasks: Vec<PlanTask>,
-    pub skipped: Vec<Skipped>,
+    pub(crate) tasks: Vec<PlanTask>,
+    pub(crate) skipped: Vec<Skipped>,
 }
 
 impl Plan {
-    pub fn task(&self, id: TaskId) -> &PlanTask {
+    pub(crate) fn task(&self, id: TaskId) -> &PlanTask {
         &self.tasks[id.index()]
     }
 
     /// The highest wave (0 for an empty plan).
-    pub fn wave_count(&self) -> u32 {
+    pub(crate) fn wave_count(&self) -> u32 {
         self.tasks.iter().map(|t| t.wave).max().unwrap_or(0)
     }
 
@@ -167,7 +167,7 @@ impl Plan {
     /// fast the plan can run however many jobs run at once. Its length is
     /// the wave count; among equals, the first task of the last wave and
     /// each time the first need one wave lower.
-    pub fn critical_path(&self) -> Vec<TaskId> {
+    pub(crate) fn longest_wave_chain(&self) -> Vec<TaskId> {
         let last = self.wave_count();
         let Some(mut at) = self.tasks.iter().find(|t| t.wave == last) else {
             return Vec::new();

@@ -3,13 +3,13 @@
 /// Line starts of a source text, found once so each lookup is a binary search
 /// (a plan may hold 100k tasks).
 #[derive(Debug)]
-pub struct Lines<'a> {
+pub(crate) struct Lines<'a> {
     text: &'a str,
     starts: Vec<usize>,
 }
 
 impl<'a> Lines<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -19,7 +19,7 @@ impl<'a> Lines<'a> {
     /// 1-based line and column of `offset`; the column counts characters
     /// (Unicode scalar values), as editors do. Offsets past the end or inside
     /// a character are clamped.
-    pub fn locate(&self, offset: usize) -> (usize, usize) {
+    pub(crate) fn locate(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line];

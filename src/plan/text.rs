@@ -14,7 +14,7 @@ use crate::model::format_duration;
 /// a large group waits for thousands of tasks.
 const NEEDS_SHOWN: usize = 8;
 
-pub fn render(plan: &Plan) -> String {
+pub(crate) fn render(plan: &Plan) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail, so results are ignored below.
     let _ = writeln!(out, "plan for `{}`", plan.project);
@@ -34,7 +34,7 @@ pub fn render(plan: &Plan) -> String {
             let _ = writeln!(out, "skipped {} (--skip {})", skipped.address, skipped.by);
         }
     }
-    let path = plan.critical_path();
+    let path = plan.longest_wave_chain();
     let _ = write!(
         out,
         "\n{}, {}, critical path {}",

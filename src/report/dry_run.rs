@@ -7,17 +7,17 @@ use std::io::Write;
 
 use super::lines;
 use crate::plan::Plan;
-use crate::run::secrets::Masker;
 use crate::run::{Event, Reporter, Step, command_text, step_command};
+use crate::secrets::Masker;
 
-pub struct DryRun<W> {
+pub(crate) struct DryRun<W> {
     out: W,
     /// Secrets masked in the commands listed (a var may hold one).
     masker: Masker,
 }
 
 impl<W: Write> DryRun<W> {
-    pub fn new(out: W) -> Self {
+    pub(crate) fn new(out: W) -> Self {
         Self {
             out,
             masker: Masker::default(),
@@ -25,7 +25,7 @@ impl<W: Write> DryRun<W> {
     }
 
     #[must_use]
-    pub fn masking(mut self, masker: Masker) -> Self {
+    pub(crate) fn masking(mut self, masker: Masker) -> Self {
         self.masker = masker;
         self
     }

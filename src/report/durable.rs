@@ -8,11 +8,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::lines::elapsed;
-use crate::run::lock::{LockInfo, LockStatus};
-use crate::run::state::{RunState, TaskStatus};
+use crate::workspace::locks::{LockInfo, LockStatus, Scope};
+use crate::workspace::runs::{Listed, RunState, TaskStatus};
 
 /// `2026-11-22 03:52:10 UTC` from seconds since the Unix epoch.
-pub fn utc(secs: u64) -> String {
+pub(crate) fn utc(secs: u64) -> String {
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rest = secs % 86_400;
     // Days to a civil date (proleptic Gregorian), counting eras of 400 years
@@ -35,21 +35,21 @@ pub fn utc(secs: u64) -> String {
 }
 
 /// `pid 4242 on build-7, since 2026-11-22 03:52:10 UTC`.
-pub fn holder(info: Option<&LockInfo>) -> String {
+pub(crate) fn holder(info: Option<&LockInfo>) -> String {
     match info {
         Some(i) => format!("pid {} on {}, since {}", i.pid, i.host, utc(i.started_at)),
         None => "a process whose lock file cannot be read".into(),
     }
 }
 
-pub fn lock_held(milestone: &str, info: Option<&LockInfo>) -> String {
+pub(crate) fn lock_held(milestone: &str, info: Option<&LockInfo>) -> String {
     format!(
         "warning: skipping milestone `{milestone}`: another build holds its lock ({}); `--wait` waits for it, `orchestra unlock {milestone}` removes it",
         holder(info)
     )
 }
 
-pub fn lock_waiting(milestone: &str, info: Option<&LockInfo>) -> String {
+pub(crate) fn lock_waiting(milestone: &str, info: Option<&LockInfo>) -> String {
     format!(
         "waiting for the lock of milestone `{milestone}` ({})",
         holder(info)
@@ -57,7 +57,7 @@ pub fn lock_waiting(milestone: &str, info: Option<&LockInfo>) -> String {
 }
 
 /// A stale lock taken over: its holder died, or is older than `lock-timeout`.
-pub fn lock_taken_over(milestone: &str, info: &LockInfo, now: u64) -> String {
+pub(crate) fn lock_taken_over(milestone: &str, info: &LockInfo, now: u64) -> String {
     let age = elapsed(Duration::from_secs(now.saturating_sub(info.started_at)));
     format!(
         "note: took over the stale lock of milestone `{milestone}` ({}; {age} old)",
@@ -66,10 +66,10 @@ pub fn lock_taken_over(milestone: &str, info: &LockInfo, now: u64) -> String {
 }
 
 /// What `orchestra unlock` did, and which of the `asked` milestones had no lock.
-pub fn unlocked(asked: &[String], removed: &[LockStatus]) -> String {
+pub(crate) fn unlocked(asked: &[String], removed: &[LockStatus]) -> String {
     let mut out = String::new();
     for name in asked {
-        if !removed.iter().any(|l| &l.milestone == name) {
+        if !removed.iter().any(|l| &l.name == name) {
             let _ = writeln!(out, "no lock for milestone `{name}`");
         }
     }
@@ -84,12 +84,44 @@ pub fn unlocked(asked: &[String], removed: &[LockStatus]) -> String {
         };
         let _ = writeln!(
             out,
-            "removed the lock of milestone `{}` ({}){live}",
-            lock.milestone,
+            "removed the lock of {} ({}){live}",
+            locked_thing(lock),
             holder(lock.info.as_ref())
         );
     }
     out
+}
+
+/// `milestone `M1`` or `task `lint``.
+fn locked_thing(lock: &LockStatus) -> String {
+    match lock.scope {
+        Scope::Milestone => format!("milestone `{}`", lock.name),
+        Scope::Task => format!("task `{}`", lock.name),
+    }
+}
+
+/// A milestone lock lost while the build ran: what the next task of it says.
+pub(crate) fn lock_lost(milestone: &str, info: Option<&LockInfo>) -> String {
+    let by = info.map_or_else(
+        || "it was removed (`orchestra unlock` or `clean`)".to_owned(),
+        |i| format!("another build took it over ({})", holder(Some(i))),
+    );
+    format!(
+        "lost the lock of milestone `{milestone}`: {by}; no further task of it starts in this build"
+    )
+}
+
+/// `waited 10m for the lock of milestone `M1`; skipping it`.
+pub(crate) fn lock_wait_expired(
+    milestone: &str,
+    waited: Duration,
+    info: Option<&LockInfo>,
+) -> String {
+    format!(
+        "warning: gave up waiting for the lock of milestone `{milestone}` after {} ({}); skipping it",
+        elapsed(waited),
+        holder(info)
+    )
 }
 
 fn status_word(status: TaskStatus) -> &'static str {
@@ -113,70 +145,108 @@ fn outcome(state: &RunState) -> &'static str {
     }
 }
 
-/// `orchestra status`: the last run, milestone by milestone, then the locks.
-pub fn status_text(state: Option<&RunState>, locks: &[LockStatus]) -> String {
+fn run_outcome(run: &Listed) -> &'static str {
+    if run.live {
+        return "running";
+    }
+    match (run.state.finished, run.state.success) {
+        (true, true) => "succeeded",
+        (true, false) => "failed",
+        (false, _) => "interrupted or killed",
+    }
+}
+
+/// `orchestra status`: recent runs, the last one milestone by milestone,
+/// then the locks.
+pub(crate) fn status_text(runs: &[Listed], locks: &[LockStatus]) -> String {
     let mut out = String::new();
-    match state {
-        None => out.push_str("no run recorded yet (.orchestra/state.json)\n"),
-        Some(state) => {
-            let _ = writeln!(
-                out,
-                "last run {} started {}: {}",
-                state.run_id,
-                utc(state.started_at / 1000),
-                outcome(state)
-            );
-            let _ = writeln!(out, "selection: {}", state.selection);
-            let mut groups: Vec<Option<&str>> = state
-                .tasks
-                .values()
-                .map(|t| t.milestone.as_deref())
-                .collect();
-            // Milestones by name, then the tasks of none.
-            groups.sort_unstable_by_key(|g| (g.is_none(), *g));
-            groups.dedup();
-            for group in groups {
-                let members: Vec<_> = state
-                    .tasks
-                    .iter()
-                    .filter(|(_, t)| t.milestone.as_deref() == group)
-                    .collect();
-                let done = members.iter().filter(|(_, t)| t.status.is_done()).count();
-                let name = group.map_or_else(|| "other tasks".into(), |m| format!("milestone {m}"));
-                let _ = writeln!(out, "{name}: {done}/{} done", members.len());
-                for (address, task) in members {
-                    let took = task
-                        .duration_ms
-                        .map(|ms| format!(" {}", elapsed(Duration::from_millis(ms))))
-                        .unwrap_or_default();
-                    let code = match (task.status, task.exit_code) {
-                        (TaskStatus::Failed, Some(code)) => format!(" (exit {code})"),
-                        _ => String::new(),
-                    };
-                    let _ = writeln!(out, "  {address} {}{took}{code}", status_word(task.status));
-                }
-            }
-        }
+    if runs.is_empty() {
+        out.push_str("no run recorded yet\n");
+    }
+    for run in runs {
+        let pid = if run.live {
+            format!(" (pid {})", run.state.pid)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "run {} started {}: {}{pid}; selection {}",
+            run.state.id,
+            utc(run.state.started_at / 1000),
+            run_outcome(run),
+            run.state.selection
+        );
+    }
+    if let Some(last) = runs.first() {
+        let state = &last.state;
+        let _ = writeln!(out, "\nlast run {}: {}", state.id, outcome(state));
+        last_run(&mut out, state);
     }
     for lock in locks {
         let state = if lock.held { "held" } else { "left behind" };
         let _ = writeln!(
             out,
-            "lock {state}: milestone `{}` ({})",
-            lock.milestone,
+            "lock {state}: {} ({})",
+            locked_thing(lock),
             holder(lock.info.as_ref())
         );
     }
     out
 }
 
-/// `orchestra status --json`: the state file as is, plus the locks.
-pub fn status_json(state: Option<&RunState>, locks: &[LockStatus]) -> Value {
+fn last_run(out: &mut String, state: &RunState) {
+    let mut groups: Vec<Option<&str>> = state
+        .tasks
+        .values()
+        .map(|t| t.milestone.as_deref())
+        .collect();
+    // Milestones by name, then the tasks of none.
+    groups.sort_unstable_by_key(|g| (g.is_none(), *g));
+    groups.dedup();
+    for group in groups {
+        let members: Vec<_> = state
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.milestone.as_deref() == group)
+            .collect();
+        let done = members.iter().filter(|(_, t)| t.status.is_done()).count();
+        let name = group.map_or_else(|| "other tasks".into(), |m| format!("milestone {m}"));
+        let _ = writeln!(out, "{name}: {done}/{} done", members.len());
+        for (address, task) in members {
+            let took = task
+                .duration_ms
+                .map(|ms| format!(" {}", elapsed(Duration::from_millis(ms))))
+                .unwrap_or_default();
+            let code = match (task.status, task.exit_code) {
+                (TaskStatus::Failed, Some(code)) => format!(" (exit {code})"),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "  {address} {}{took}{code}", status_word(task.status));
+        }
+    }
+}
+
+/// `orchestra status --json`: recent runs, the last run's record as is,
+/// and the locks.
+pub(crate) fn status_json(runs: &[Listed], locks: &[LockStatus]) -> Value {
     let locks: Vec<Value> = locks
         .iter()
-        .map(|l| json!({ "milestone": l.milestone, "held": l.held, "holder": l.info }))
+        .map(|l| json!({ "scope": l.scope, "name": l.name, "held": l.held, "holder": l.info }))
         .collect();
-    json!({ "run": state, "locks": locks })
+    let listed: Vec<Value> = runs
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.state.id,
+                "selection": r.state.selection,
+                "started_at": r.state.started_at,
+                "outcome": run_outcome(r),
+                "pid": r.live.then_some(r.state.pid),
+            })
+        })
+        .collect();
+    json!({ "runs": listed, "run": runs.first().map(|r| &r.state), "locks": locks })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::plan::{PlanTask, TaskKind};
 use crate::run::{Failure, Step, TaskRecord};
 
 /// Renders the report for `task`, which failed as `record` says.
-pub fn render(
+pub(crate) fn render(
     task: &PlanTask,
     record: &TaskRecord,
     failure: &Failure,

@@ -9,11 +9,11 @@ use miette::NamedSource;
 use super::{failure, lines};
 use crate::diagnostic::RenderOptions;
 use crate::plan::{Plan, TaskId};
-use crate::run::secrets::Masker;
 use crate::run::{Event, Failure, Reporter, Status, command_text, step_command};
+use crate::secrets::Masker;
 
 /// Where human output goes.
-pub trait Screen {
+pub(crate) trait Screen {
     /// A line (or block) that stays, above any progress display.
     fn line(&mut self, text: &str);
     /// A run of `total` tasks begins.
@@ -28,7 +28,7 @@ pub trait Screen {
     fn run_finished(&mut self);
 }
 
-pub struct Human<'a, S> {
+pub(crate) struct Human<'a, S> {
     screen: S,
     source: &'a NamedSource<String>,
     render: RenderOptions,
@@ -41,7 +41,7 @@ pub struct Human<'a, S> {
 }
 
 impl<'a, S: Screen> Human<'a, S> {
-    pub fn new(
+    pub(crate) fn new(
         screen: S,
         source: &'a NamedSource<String>,
         render: RenderOptions,
@@ -60,7 +60,7 @@ impl<'a, S: Screen> Human<'a, S> {
 
     /// Masks these secrets in everything it shows.
     #[must_use]
-    pub fn masking(mut self, masker: Masker) -> Self {
+    pub(crate) fn masking(mut self, masker: Masker) -> Self {
         self.masker = masker;
         self
     }

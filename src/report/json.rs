@@ -7,13 +7,13 @@ use serde_json::{Value, json};
 use super::lines;
 use crate::plan::describe::kind_name;
 use crate::plan::{Plan, PlanTask};
-use crate::run::secrets::Masker;
 use crate::run::{Exit, Failure, GateRecord, SkipReason, Status, Step, Summary, TaskRecord};
+use crate::secrets::Masker;
 
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// The summary object for a finished run of `plan`.
-pub fn summary(plan: &Plan, summary: &Summary) -> Value {
+pub(crate) fn summary(plan: &Plan, summary: &Summary) -> Value {
     let tasks: Vec<Value> = plan
         .tasks
         .iter()
@@ -60,7 +60,7 @@ pub fn summary(plan: &Plan, summary: &Summary) -> Value {
 
 /// Replaces secrets in every string of `value` (done on the values, not the
 /// printed text, where JSON escaping could hide a secret from the search).
-pub fn mask(value: &mut Value, masker: &Masker) {
+pub(crate) fn mask(value: &mut Value, masker: &Masker) {
     match value {
         Value::String(text) => {
             if let std::borrow::Cow::Owned(masked) = masker.mask(text) {

@@ -6,13 +6,13 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::error::plural;
+use crate::freshness::Reason;
 use crate::model::format_duration;
 use crate::plan::{Group, Plan, PlanTask};
-use crate::run::fingerprint::Reason;
 use crate::run::{Exit, Failure, SkipReason, Status, Summary, TaskRecord};
 
 /// `0.4s`, `12s`, `3m05s`, `1h02m`: short, and precise where it matters.
-pub fn elapsed(d: Duration) -> String {
+pub(crate) fn elapsed(d: Duration) -> String {
     // Round to tenths first so 9.96s reads `10s`, not `10.0s`.
     let tenths = (d.as_millis() + 50) / 100;
     let secs = u64::try_from(tenths / 10).unwrap_or(u64::MAX);
@@ -28,18 +28,18 @@ pub fn elapsed(d: Duration) -> String {
 }
 
 /// `[ 3/40]`: done out of total, padded so lines align.
-pub fn counter(done: usize, total: usize) -> String {
+pub(crate) fn counter(done: usize, total: usize) -> String {
     let width = total.to_string().len();
     format!("[{done:>width$}/{total}]")
 }
 
-pub fn started(done: usize, total: usize, address: &str) -> String {
+pub(crate) fn started(done: usize, total: usize, address: &str) -> String {
     format!("{} start {address}", counter(done, total))
 }
 
 /// `[12/40] ok entities/product/generate 1.2s`, plus what is worth knowing
 /// about attempts: retries, flaky or fixed gates.
-pub fn finished(done: usize, total: usize, task: &PlanTask, record: &TaskRecord) -> String {
+pub(crate) fn finished(done: usize, total: usize, task: &PlanTask, record: &TaskRecord) -> String {
     let word = match record.status {
         Status::Succeeded => "ok",
         Status::Failed(Failure::Interrupted) => "interrupted",
@@ -76,12 +76,12 @@ pub fn finished(done: usize, total: usize, task: &PlanTask, record: &TaskRecord)
 }
 
 /// `[3/40] up to date build/app`
-pub fn up_to_date(done: usize, total: usize, address: &str) -> String {
+pub(crate) fn up_to_date(done: usize, total: usize, address: &str) -> String {
     format!("{} up to date {address}", counter(done, total))
 }
 
 /// `--explain`: `why build/app: input changed: src/a.rs`, one reason a line.
-pub fn explained(address: &str, reasons: &[Reason]) -> String {
+pub(crate) fn explained(address: &str, reasons: &[Reason]) -> String {
     let mut text = format!("why {address}:");
     for reason in reasons {
         let _ = write!(text, "\n    {}", reason.to_string().replace('\n', "\n    "));
@@ -91,7 +91,13 @@ pub fn explained(address: &str, reasons: &[Reason]) -> String {
 
 /// A task that does not run: a need failed (under `--keep-going`), it was
 /// done in the interrupted run (`--resume`), or another build holds a lock.
-pub fn skipped(done: usize, total: usize, plan: &Plan, task: &PlanTask, why: SkipReason) -> String {
+pub(crate) fn skipped(
+    done: usize,
+    total: usize,
+    plan: &Plan,
+    task: &PlanTask,
+    why: SkipReason,
+) -> String {
     let reason = match why {
         SkipReason::DependencyFailed(failed) => {
             format!("needs `{}`, which failed", plan.task(failed).address)
@@ -117,7 +123,7 @@ pub fn skipped(done: usize, total: usize, plan: &Plan, task: &PlanTask, why: Ski
 }
 
 /// How a command ended, as the end of a sentence about it.
-pub fn exit(exit: &Exit) -> String {
+pub(crate) fn exit(exit: &Exit) -> String {
     match exit {
         Exit::Success => "succeeded".into(),
         Exit::Code(code) => format!("exited with status {code}"),
@@ -144,11 +150,11 @@ fn signal_name(signal: i32) -> Option<&'static str> {
     })
 }
 
-pub fn check_skipped(address: &str, check: &str, program: &str) -> String {
+pub(crate) fn check_skipped(address: &str, check: &str, program: &str) -> String {
     format!("warning: {address}: optional check `{check}` skipped: `{program}` is not on PATH")
 }
 
-pub fn check_failed(
+pub(crate) fn check_failed(
     address: &str,
     check: &str,
     attempt: u32,
@@ -169,22 +175,22 @@ pub fn check_failed(
     )
 }
 
-pub fn retrying(address: &str, attempt: u32, attempts: u32) -> String {
+pub(crate) fn retrying(address: &str, attempt: u32, attempts: u32) -> String {
     format!("{address}: failed; retrying (attempt {attempt} of {attempts})")
 }
 
 /// A line of live output under `-v`.
-pub fn output(address: &str, line: &str) -> String {
+pub(crate) fn output(address: &str, line: &str) -> String {
     format!("{address} | {line}")
 }
 
 /// A selected part that `--skip` left out.
-pub fn left_out(address: &str, by: &str) -> String {
+pub(crate) fn left_out(address: &str, by: &str) -> String {
     format!("skipped {address} (--skip {by})")
 }
 
 /// Ctrl-C arrived: what happens to the running tasks.
-pub fn interrupted(hard: bool, running: usize) -> String {
+pub(crate) fn interrupted(hard: bool, running: usize) -> String {
     if hard {
         format!(
             "interrupted again: killing {} now",
@@ -199,7 +205,7 @@ pub fn interrupted(hard: bool, running: usize) -> String {
 }
 
 /// The last line of a run.
-pub fn summary(plan: &Plan, summary: &Summary) -> String {
+pub(crate) fn summary(plan: &Plan, summary: &Summary) -> String {
     let took = elapsed(summary.duration);
     let flaky = summary
         .tasks

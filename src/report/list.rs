@@ -8,7 +8,7 @@ use crate::error::plural as pluralize;
 use crate::model::{Model, Spanned, entity_waves};
 
 /// `orchestra.kdl: ok — 4 entities, 2 milestones, 1 gate, 1 task, 1 target`.
-pub fn check_summary(file: &str, model: &Model, warnings: usize) -> String {
+pub(crate) fn check_summary(file: &str, model: &Model, warnings: usize) -> String {
     let c = model.config();
     let entities: usize = c.entity_groups.iter().map(|g| g.entities.len()).sum();
     let mut line = format!(
@@ -157,7 +157,7 @@ fn complexity_label(model: &Model, milestone: &crate::model::Milestone) -> Strin
 }
 
 /// Aligned columns, one section per kind; empty sections are left out.
-pub fn list_text(model: &Model) -> String {
+pub(crate) fn list_text(model: &Model) -> String {
     let sections = sections(model);
     let width = |col: usize| {
         sections
@@ -186,7 +186,7 @@ pub fn list_text(model: &Model) -> String {
 }
 
 /// The same as [`list_text`] as one JSON object (schema: docs/cli.md).
-pub fn list_json(file: &str, model: &Model) -> Value {
+pub(crate) fn list_json(file: &str, model: &Model) -> Value {
     let c = model.config();
     let text = |d: &Option<Spanned<String>>| d.as_ref().map(|d| d.value.clone());
     let names = |v: &[Spanned<String>]| v.iter().map(|n| n.value.clone()).collect::<Vec<_>>();

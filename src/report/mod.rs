@@ -8,21 +8,22 @@
 //! `orchestra status`. Nothing here schedules.
 
 mod dry_run;
-pub mod durable;
-pub mod failure;
+pub(crate) mod durable;
+pub(crate) mod failure;
 mod human;
-pub mod json;
-pub mod lines;
+pub(crate) mod json;
+pub(crate) mod lines;
 mod list;
 mod plain;
 mod progress;
-pub mod prompt;
+pub(crate) mod prompt;
+pub(crate) mod record;
 
 #[cfg(test)]
 mod tests;
 
-pub use dry_run::DryRun;
-pub use human::{Human, Screen};
-pub use list::{check_summary, list_json, list_text};
-pub use plain::Plain;
-pub use progress::Progress;
+pub(crate) use dry_run::DryRun;
+pub(crate) use human::Human;
+pub(crate) use list::{check_summary, list_json, list_text};
+pub(crate) use plain::Plain;
+pub(crate) use progress::Progress;

@@ -8,12 +8,12 @@ use super::lines;
 use crate::plan::TaskId;
 
 /// Writes every line straight to `out` (stderr in the binary).
-pub struct Plain<W> {
+pub(crate) struct Plain<W> {
     out: W,
 }
 
 impl<W: Write> Plain<W> {
-    pub fn new(out: W) -> Self {
+    pub(crate) fn new(out: W) -> Self {
         Self { out }
     }
 

@@ -14,7 +14,7 @@ use crate::plan::TaskId;
 const OVERALL: &str = "[{bar:30}] {pos}/{len} tasks  {elapsed} elapsed  ETA {eta}";
 const RUNNING: &str = "  {spinner} {prefix} {elapsed}";
 
-pub struct Progress {
+pub(crate) struct Progress {
     multi: MultiProgress,
     overall: ProgressBar,
     running: HashMap<TaskId, ProgressBar>,
@@ -23,7 +23,7 @@ pub struct Progress {
 impl Progress {
     /// Draws on `target`: stderr normally; any terminal-like target when
     /// `--progress always` insists on a display.
-    pub fn new(target: ProgressDrawTarget) -> Self {
+    pub(crate) fn new(target: ProgressDrawTarget) -> Self {
         let multi = MultiProgress::with_draw_target(target);
         let overall = multi.add(ProgressBar::new(0).with_style(style(OVERALL)));
         Self {
@@ -34,7 +34,7 @@ impl Progress {
     }
 
     /// A handle for pausing the display (to ask a question on stderr).
-    pub fn handle(&self) -> MultiProgress {
+    pub(crate) fn handle(&self) -> MultiProgress {
         self.multi.clone()
     }
 }

@@ -3,19 +3,24 @@
 //! read from stdin. The policy around it is `crate::run::Confirm`.
 //!
 //! The answer is read on a thread of its own, so a Ctrl-C while the
-//! question is open (`interrupted` raised) ends the wait as a "no" and the
+//! question is open (see `crate::run::Interrupts`) ends the wait as a "no" and the
 //! run stops, instead of waiting for Enter.
 
 use std::io::{BufRead, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use indicatif::MultiProgress;
 
+use crate::run::Interrupts;
+
 /// Asks `question [y/N]`; only `y` or `yes` (any case) approves. With a
 /// progress display, it is paused while the question is open.
-pub fn ask(question: &str, display: Option<&MultiProgress>, interrupted: &AtomicBool) -> bool {
+pub(crate) fn ask(
+    question: &str,
+    display: Option<&MultiProgress>,
+    interrupts: &Interrupts,
+) -> bool {
     let ask = || {
         eprint!("{question} [y/N] ");
         let _ = std::io::stderr().flush();
@@ -34,7 +39,7 @@ pub fn ask(question: &str, display: Option<&MultiProgress>, interrupted: &Atomic
             match answer.recv_timeout(Duration::from_millis(50)) {
                 Ok(yes) => return yes,
                 Err(RecvTimeoutError::Disconnected) => return false,
-                Err(RecvTimeoutError::Timeout) if interrupted.load(Ordering::SeqCst) => {
+                Err(RecvTimeoutError::Timeout) if interrupts.is_raised() => {
                     eprintln!();
                     return false;
                 }

@@ -7,7 +7,7 @@ use super::gate::{AttemptFailed, GateNext, GateRun};
 use crate::plan::{Cmd, PlanTask};
 
 /// A command as a user would type it (one definition, in `plan::describe`).
-pub use crate::plan::describe::command_line as command_text;
+pub(crate) use crate::plan::describe::command_line as command_text;
 
 /// What the task wants next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +158,7 @@ impl TaskRun {
 }
 
 /// The command a step runs.
-pub fn step_command(task: &PlanTask, step: Step) -> &Cmd {
+pub(crate) fn step_command(task: &PlanTask, step: Step) -> &Cmd {
     let check = |i: usize| &task.gate.as_ref().expect("checks belong to a gate").checks[i];
     match step {
         Step::Command(i) => &task.commands[i],

@@ -13,7 +13,7 @@ use crate::plan::PlanTask;
 
 /// The answer for one task.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Run,
     /// Fail the task without running it, for this reason.
     Refuse(String),
@@ -22,13 +22,15 @@ pub enum Decision {
     Skip(SkipReason),
 }
 
-pub trait Decide {
+pub(crate) trait Decide {
     fn decide(&mut self, task: &PlanTask) -> Decision;
     /// Asked first, as soon as a task is ready, before its up-to-date check:
     /// a task that is skipped for this reason is not even looked at.
     fn skip(&mut self, _task: &PlanTask) -> Option<SkipReason> {
         None
     }
+    /// The task that was decided to run has finished (whatever its outcome).
+    fn finished(&mut self, _task: &PlanTask) {}
 }
 
 /// Approves everything: a dry run asks nobody.
@@ -40,7 +42,7 @@ impl Decide for () {
 
 /// How confirmations are answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfirmPolicy {
+pub(crate) enum ConfirmPolicy {
     /// `--yes`: approve every confirmation.
     Approve,
     /// A terminal is attached: ask.
@@ -51,9 +53,9 @@ pub enum ConfirmPolicy {
 
 /// Answers `confirm` tasks by `policy`; `ask` puts the question to a person
 /// and returns whether they agreed.
-pub struct Confirm<A> {
-    pub policy: ConfirmPolicy,
-    pub ask: A,
+pub(crate) struct Confirm<A> {
+    pub(crate) policy: ConfirmPolicy,
+    pub(crate) ask: A,
 }
 
 impl<A: FnMut(&str) -> bool> Decide for Confirm<A> {

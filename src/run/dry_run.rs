@@ -9,12 +9,12 @@ use super::executor::{Completion, Executor, Job, Update};
 
 /// Completes jobs in the order they were started, doing nothing.
 #[derive(Debug, Default)]
-pub struct DryRunExecutor {
+pub(crate) struct DryRunExecutor {
     started: VecDeque<Job>,
 }
 
 impl DryRunExecutor {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 }

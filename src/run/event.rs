@@ -7,17 +7,17 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::fingerprint::Reason;
+use crate::freshness::Reason;
 use crate::plan::{Plan, TaskId};
 
 /// Receives every event of a run, in order, on the scheduler's thread.
-pub trait Reporter {
+pub(crate) trait Reporter {
     fn event(&mut self, plan: &Plan, event: &Event<'_>);
 }
 
 /// One unit of work inside a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// The task's `run` line at this index.
     Command(usize),
     /// The gate check at this index.
@@ -28,7 +28,7 @@ pub enum Step {
 
 /// How a command ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     Success,
     /// A non-zero exit status.
     Code(i32),
@@ -41,14 +41,14 @@ pub enum Exit {
 }
 
 impl Exit {
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         matches!(self, Self::Success)
     }
 }
 
 /// Why a task failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// A command (run line, check or fix) failed: which, as text, how it
     /// ended and the last lines (at most [`Failure::TAIL`]) of its output.
     Command {
@@ -67,32 +67,32 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub const TAIL: usize = 40;
+    pub(crate) const TAIL: usize = 40;
 }
 
 /// One failed check in one attempt of a gate.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckFailure {
-    pub attempt: u32,
-    pub check: String,
+pub(crate) struct CheckFailure {
+    pub(crate) attempt: u32,
+    pub(crate) check: String,
     /// Whether its `fix` ran (and succeeded) after it failed.
-    pub fixed: bool,
+    pub(crate) fixed: bool,
 }
 
 /// How a gate went: attempts, which checks failed, what was skipped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GateRecord {
-    pub attempts: u32,
-    pub failures: Vec<CheckFailure>,
+pub(crate) struct GateRecord {
+    pub(crate) attempts: u32,
+    pub(crate) failures: Vec<CheckFailure>,
     /// Optional checks skipped because their program is missing: (check, program).
-    pub skipped: Vec<(String, String)>,
+    pub(crate) skipped: Vec<(String, String)>,
     /// Passed only after a retry that no fix explains.
-    pub flaky: bool,
+    pub(crate) flaky: bool,
 }
 
 /// Why a task did not run although it was selected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipReason {
+pub(crate) enum SkipReason {
     /// It depends on this failed task (reported at once under `--keep-going`).
     DependencyFailed(TaskId),
     /// The build stopped (after a failure or an interrupt) before this task
@@ -108,14 +108,14 @@ pub enum SkipReason {
 impl SkipReason {
     /// Whether the build is still a success with this task not run: its work
     /// is done already, or another build is doing it.
-    pub fn is_benign(self) -> bool {
+    pub(crate) fn is_benign(self) -> bool {
         matches!(self, Self::Resumed | Self::Locked(_))
     }
 }
 
 /// Where a task ended up.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     Succeeded,
     /// Skipped: its fingerprint matches its last success and its outputs exist.
     UpToDate,
@@ -125,27 +125,27 @@ pub enum Status {
 
 /// Everything known about one task after the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskRecord {
-    pub status: Status,
+pub(crate) struct TaskRecord {
+    pub(crate) status: Status,
     /// Attempts of its commands (0 when it did not start).
-    pub attempts: u32,
-    pub duration: Duration,
-    pub gate: Option<GateRecord>,
+    pub(crate) attempts: u32,
+    pub(crate) duration: Duration,
+    pub(crate) gate: Option<GateRecord>,
     /// Its log, relative to the project root, when one was written.
-    pub log: Option<PathBuf>,
+    pub(crate) log: Option<PathBuf>,
 }
 
 /// The outcome of a run: one record per plan task, indexed by [`TaskId`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Summary {
-    pub tasks: Vec<TaskRecord>,
-    pub duration: Duration,
+pub(crate) struct Summary {
+    pub(crate) tasks: Vec<TaskRecord>,
+    pub(crate) duration: Duration,
     /// The run was interrupted (Ctrl-C, SIGTERM): exit code 130.
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
 }
 
 impl Summary {
-    pub fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         !self.interrupted
             && self.tasks.iter().all(|t| match t.status {
                 Status::Succeeded | Status::UpToDate => true,
@@ -154,35 +154,35 @@ impl Summary {
             })
     }
 
-    pub fn up_to_date(&self) -> usize {
+    pub(crate) fn up_to_date(&self) -> usize {
         self.count(|s| *s == Status::UpToDate)
     }
 
-    pub fn failed(&self) -> usize {
+    pub(crate) fn failed(&self) -> usize {
         self.count(|s| matches!(s, Status::Failed(_)))
     }
 
-    pub fn succeeded(&self) -> usize {
+    pub(crate) fn succeeded(&self) -> usize {
         self.count(|s| *s == Status::Succeeded)
     }
 
     /// Tasks that did not run for a reason that fails the build.
-    pub fn not_run(&self) -> usize {
+    pub(crate) fn not_run(&self) -> usize {
         self.count(|s| matches!(s, Status::NotRun(r) if !r.is_benign()))
     }
 
     /// Tasks skipped because the interrupted run had done them (`--resume`).
-    pub fn resumed(&self) -> usize {
+    pub(crate) fn resumed(&self) -> usize {
         self.count(|s| *s == Status::NotRun(SkipReason::Resumed))
     }
 
     /// Tasks skipped because another build holds their milestone's lock.
-    pub fn locked(&self) -> usize {
+    pub(crate) fn locked(&self) -> usize {
         self.count(|s| matches!(s, Status::NotRun(SkipReason::Locked(_))))
     }
 
     /// Failed tasks whose failure matches `f`.
-    pub fn count_failures(&self, f: impl Fn(&Failure) -> bool) -> usize {
+    pub(crate) fn count_failures(&self, f: impl Fn(&Failure) -> bool) -> usize {
         self.count(|s| matches!(s, Status::Failed(failure) if f(failure)))
     }
 
@@ -193,9 +193,13 @@ impl Summary {
 
 /// Something that happened during a run.
 #[derive(Debug)]
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// Before anything runs.
-    RunStarted { tasks: usize, jobs: usize },
+    RunStarted {
+        tasks: usize,
+        #[allow(dead_code)] // for event consumers to come (an event stream)
+        jobs: usize,
+    },
     /// A task was skipped: nothing it depends on changed (it took no slot).
     TaskUpToDate { task: TaskId },
     /// Under `--explain`: why a task is about to run.
@@ -206,6 +210,7 @@ pub enum Event<'a> {
     StepStarted {
         task: TaskId,
         step: Step,
+        #[allow(dead_code)] // for event consumers to come (an event stream)
         attempt: u32,
     },
     /// A line of live output (only when the executor streams, `-v`).

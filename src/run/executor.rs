@@ -15,49 +15,53 @@ use crate::plan::{Cmd, TaskId};
 /// One command to run for one task. A task runs one job at a time, so the
 /// task id names the job.
 #[derive(Debug, Clone)]
-pub struct Job {
-    pub task: TaskId,
-    pub command: Cmd,
+pub(crate) struct Job {
+    pub(crate) task: TaskId,
+    pub(crate) command: Cmd,
     /// Absolute working directory.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// The complete set of variables added to orchestra's own environment.
-    pub env: Vec<(String, String)>,
-    pub timeout: Option<Duration>,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) timeout: Option<Duration>,
     /// Absolute path of the task's log, when logs are written.
-    pub log: Option<PathBuf>,
+    pub(crate) log: Option<PathBuf>,
+    /// Why the log cannot be written (its directory is not safe): the job
+    /// then fails to start with this message rather than write elsewhere.
+    pub(crate) log_error: Option<String>,
     /// Start the log afresh (the task's first job) instead of appending.
-    pub fresh_log: bool,
+    pub(crate) fresh_log: bool,
     /// A line written to the log before the command's output (`$ cargo test`).
-    pub header: String,
+    pub(crate) header: String,
 }
 
 /// A finished job.
 #[derive(Debug, Clone)]
-pub struct Completion {
-    pub task: TaskId,
-    pub exit: Exit,
+pub(crate) struct Completion {
+    pub(crate) task: TaskId,
+    pub(crate) exit: Exit,
     /// stdout and stderr, merged in the order they were written.
-    pub output: String,
+    pub(crate) output: String,
 }
 
 /// What [`Executor::wait`] reports.
 #[derive(Debug, Clone)]
-pub enum Update {
+pub(crate) enum Update {
     /// A complete line of output, when the executor streams it.
     Output {
         task: TaskId,
         line: String,
     },
     Finished(Completion),
-    /// Ctrl-C, SIGTERM or SIGHUP reached orchestra. It comes through the
-    /// executor's channel because that is where the scheduler waits.
+    /// A wake-up: an interrupt was raised (see `super::Interrupts`); it
+    /// comes through the executor's channel because that is where the
+    /// scheduler waits, and the scheduler reads the count itself.
     Interrupted,
 }
 
 /// Runs jobs. `start` must not block on the job; `wait` blocks until some
 /// started job has news and is only called while at least one job is
 /// unfinished. Every started job produces exactly one `Finished`.
-pub trait Executor {
+pub(crate) trait Executor {
     fn start(&mut self, job: Job);
     fn wait(&mut self) -> Update;
     /// Whether `program` can be found, for optional checks.
@@ -65,9 +69,4 @@ pub trait Executor {
     /// Stops every running job: TERM now and KILL after a grace period, or
     /// KILL at once when `hard`. Each still reports `Finished` as usual.
     fn interrupt(&mut self, hard: bool);
-    /// With nothing running: whether an interrupt is waiting to be read
-    /// (one that came while a question was open, say). Consumes it.
-    fn pending_interrupt(&mut self) -> bool {
-        false
-    }
 }

@@ -9,6 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use super::attempt::command_text;
 use super::event::Exit;
 use super::executor::{Completion, Executor, Job, Update};
+use super::interrupt::Interrupts;
 
 #[derive(Debug, Default)]
 pub(crate) struct Fake {
@@ -28,6 +29,8 @@ pub(crate) struct Fake {
     killed: Vec<usize>,
     /// Every command started, with its start tick, in order.
     pub(crate) ran: Vec<(u64, String)>,
+    /// Raised at `interrupt_at`, as a signal would.
+    pub(crate) interrupts: Interrupts,
 }
 
 impl Fake {
@@ -90,6 +93,7 @@ impl Executor for Fake {
         {
             self.interrupt_at = None;
             self.now = at;
+            self.interrupts.raise();
             return Update::Interrupted;
         }
         let (finish, order, job) = self.running.remove(next);

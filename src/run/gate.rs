@@ -28,9 +28,9 @@ pub(crate) enum GateNext {
 /// Reported when a check failure ends an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AttemptFailed {
-    pub check: usize,
-    pub attempt: u32,
-    pub fixing: bool,
+    pub(crate) check: usize,
+    pub(crate) attempt: u32,
+    pub(crate) fixing: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,22 +11,39 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use super::spawn::{GRACE, signal_group};
+use super::guardian::Guardian;
+use super::signal::{GRACE, signal_group};
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Groups {
     ids: Arc<Mutex<HashSet<u32>>>,
+    /// Told of every group too, to kill them if orchestra is killed.
+    guardian: Option<Arc<Guardian>>,
 }
 
 impl Groups {
+    /// Groups that a guardian process also knows of.
+    pub(crate) fn guarded(guardian: Guardian) -> Self {
+        Self {
+            ids: Arc::default(),
+            guardian: Some(Arc::new(guardian)),
+        }
+    }
+
     /// A command just started in the group led by `leader`.
     pub(crate) fn insert(&self, leader: u32) {
+        if let Some(guardian) = &self.guardian {
+            guardian.watch(leader);
+        }
         self.lock().insert(leader);
     }
 
     /// The command's leader is about to be reaped: never signal it again.
     pub(crate) fn forget(&self, leader: u32) {
         self.lock().remove(&leader);
+        if let Some(guardian) = &self.guardian {
+            guardian.forget(leader);
+        }
     }
 
     /// Sends `signal` to every group still running.

@@ -1,12 +1,14 @@
 //! Turning one step of a plan task into a [`Job`]: which command, where, with
 //! which environment, timeout and log.
 
-use std::path::PathBuf;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
+use super::Options;
 use super::attempt::{command_text, step_command};
 use super::event::Step;
 use super::executor::Job;
-use super::{Options, log_path};
 use crate::plan::{Plan, TaskId};
 
 /// Builds jobs for one plan; holds what every job shares.
@@ -15,6 +17,9 @@ pub(crate) struct JobBuilder<'a> {
     plan: &'a Plan,
     options: &'a Options,
     root: String,
+    /// Log directories known to be real directories inside `.orchestra/`,
+    /// so each is checked (and created) once per run, not per command.
+    checked: RefCell<HashSet<PathBuf>>,
 }
 
 impl<'a> JobBuilder<'a> {
@@ -23,6 +28,7 @@ impl<'a> JobBuilder<'a> {
             plan,
             options,
             root: options.root.to_string_lossy().into_owned(),
+            checked: RefCell::default(),
         }
     }
 
@@ -56,20 +62,56 @@ impl<'a> JobBuilder<'a> {
             (Step::Fix(_), Some(c)) => format!("fix `{}`: {}", c.name, command_text(command)),
             _ => command_text(command),
         };
+        let (log, log_error) = match self.log(&task.address) {
+            Ok(log) => (log, None),
+            Err(e) => (None, Some(e)),
+        };
         Job {
             task: id,
             command: command.clone(),
             dir,
             env,
             timeout: check.and_then(|c| c.timeout).or(task.timeout),
-            log: self.log(&task.address),
+            log,
+            log_error,
             fresh_log,
             header: format!("$ {header}"),
         }
     }
 
-    fn log(&self, address: &str) -> Option<PathBuf> {
-        let logs = self.options.logs.as_deref()?;
-        Some(self.options.root.join(log_path(logs, address)))
+    /// The task's log file, its directory checked; an error when the
+    /// directory cannot be made safely (a link in the way).
+    fn log(&self, address: &str) -> Result<Option<PathBuf>, String> {
+        let Some(workspace) = &self.options.logs else {
+            return Ok(None);
+        };
+        let path = workspace.log_path(address);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if !self.checked.borrow().contains(dir) {
+            let logs = workspace
+                .logs_dir()
+                .map_err(|e| format!("cannot keep the log: {e}"))?;
+            let below: Vec<String> = dir
+                .strip_prefix(&logs)
+                .unwrap_or(Path::new(""))
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let below: Vec<&str> = below.iter().map(String::as_str).collect();
+            crate::workspace::fs::ensure_dir(&logs, &below)
+                .map_err(|e| format!("cannot keep the log: {e}"))?;
+            self.checked.borrow_mut().insert(dir.to_path_buf());
+        }
+        Ok(Some(path))
+    }
+
+    /// The task's log as reports show it (relative to the project root).
+    pub(crate) fn log_shown(&self, address: &str) -> Option<PathBuf> {
+        let workspace = self.options.logs.as_ref()?;
+        let path = workspace.log_path(address);
+        Some(
+            path.strip_prefix(&self.options.root)
+                .map_or_else(|_| path.clone(), Path::to_path_buf),
+        )
     }
 }

@@ -1,52 +1,42 @@
-//! Executing a [`Plan`]: the engine behind `orchestra build`.
+//! Executing a [`Plan`]: the engine behind `orchestra build`, `--dry-run`
+//! and `why`.
 //!
-//! One coordinator, [`scheduler::run`], owns all run state. It decides which
-//! ready task starts next ([`priority`]: longest remaining path first), walks
-//! each started task through its commands, retries and gate checks
-//! ([`attempt`], [`gate`]), and hands single commands to an [`Executor`]:
-//! [`ProcessExecutor`] spawns real processes (own process group, timeout,
-//! captured output), [`DryRunExecutor`] pretends every command succeeded, and
-//! the unit tests use a fake with a simulated clock. When a task is ready,
-//! [`incremental`] says whether it is up to date (then it is skipped on the
-//! spot, without a slot); before it starts, a [`Decide`] says whether it
-//! may: confirmations, and [`Resume`] for `--resume` and milestone locks.
-//! Interrupts (Ctrl-C) reach the scheduler as a message through the
-//! executor's channel ([`Interrupter`]).
+//! One coordinator, [`run`] (in `scheduler.rs`), owns all run state. It
+//! decides which ready task starts next (`priority.rs`: longest remaining
+//! path first), walks each started task through its commands, retries and
+//! gate checks (`attempt.rs`, `gate.rs`), and hands single commands to an
+//! [`Executor`]: [`ProcessExecutor`] spawns real processes (own process
+//! group, timeout, captured output, a guardian that kills the groups if
+//! orchestra itself is killed), [`DryRunExecutor`] pretends every command
+//! succeeded, and the unit tests use a fake with a simulated clock.
 //!
-//! Nothing here prints. Everything observable leaves as an [`Event`] to a
-//! [`Reporter`] (implemented in `crate::report`), and the run ends with a
-//! [`Summary`].
+//! Everything else the scheduler needs arrives as a seam in [`Seams`]: a
+//! [`crate::freshness::Freshness`] says whether a ready task is up to date
+//! (then it is skipped on the spot, without a slot); a [`Decide`] says
+//! whether it may start (confirmations, and [`Resume`] for `--resume` and
+//! locks through [`Claims`]); [`Interrupts`] carries Ctrl-C, SIGTERM and
+//! SIGHUP; and a [`Reporter`] receives every [`Event`].
 //!
-//! Durability and incrementality live beside the engine: [`state`] (the
-//! atomic `.orchestra/state.json`, kept current by the [`record`] reporter),
-//! [`history`], milestone [`lock`]s,
-//! [`secrets`] masking, and the pieces of up-to-date checks: [`inputs`]
-//! (glob expansion), [`stat_cache`], [`fingerprint`] and their [`store`],
-//! put together by [`incremental`].
+//! Nothing here prints and nothing here persists: everything observable
+//! leaves as an event (implemented in `crate::report`), and the run ends
+//! with a [`Summary`].
 
 mod attempt;
 mod decide;
 mod dry_run;
 mod event;
 mod executor;
-pub mod fingerprint;
 mod gate;
 mod groups;
-pub mod history;
-pub mod incremental;
-pub mod inputs;
+mod guardian;
+mod interrupt;
 mod job;
-pub mod lock;
 mod priority;
 mod process;
-pub mod record;
 mod resume;
 mod scheduler;
-pub mod secrets;
+mod signal;
 mod spawn;
-pub mod stat_cache;
-pub mod state;
-pub mod store;
 
 #[cfg(test)]
 mod fake;
@@ -57,62 +47,52 @@ mod tests_durable;
 #[cfg(test)]
 mod tests_gate;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-pub use attempt::{command_text, step_command};
-pub use decide::{Confirm, ConfirmPolicy, Decide, Decision};
-pub use dry_run::DryRunExecutor;
-pub use event::{
-    CheckFailure, Event, Exit, Failure, GateRecord, Reporter, SkipReason, Status, Step, Summary,
-    TaskRecord,
+pub(crate) use attempt::{command_text, step_command};
+pub(crate) use decide::{Confirm, ConfirmPolicy, Decide};
+pub(crate) use dry_run::DryRunExecutor;
+#[cfg(test)]
+pub(crate) use event::CheckFailure;
+pub(crate) use event::{
+    Event, Exit, Failure, GateRecord, Reporter, SkipReason, Status, Step, Summary, TaskRecord,
 };
-pub use executor::{Completion, Executor, Job, Update};
-pub use incremental::{Incremental, Verdict};
-pub use priority::critical_path;
-pub use process::{Interrupter, ProcessExecutor};
-pub use resume::Resume;
-pub use scheduler::{run, run_incremental};
+pub(crate) use executor::Executor;
+pub(crate) use guardian::serve as serve_guardian;
+pub(crate) use interrupt::Interrupts;
+pub(crate) use process::ProcessExecutor;
+pub(crate) use resume::{Claim, Claims, Resume};
+pub(crate) use scheduler::run;
+
+use crate::freshness::Freshness;
+use crate::workspace::Workspace;
 
 /// How to run a plan; everything the command line and project decide.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     /// At most this many tasks at once (at least 1).
-    pub jobs: usize,
+    pub(crate) jobs: usize,
     /// `-k`: after a failure, still run everything that does not depend on it.
-    pub keep_going: bool,
+    pub(crate) keep_going: bool,
     /// The project root (the directory of `orchestra.kdl`); task `dir`s are
     /// relative to it.
-    pub root: PathBuf,
-    /// Where task logs go, relative to `root`; `None` writes none (dry run).
-    pub logs: Option<PathBuf>,
+    pub(crate) root: PathBuf,
+    /// Where task logs go; `None` writes none (dry run, prediction).
+    pub(crate) logs: Option<Workspace>,
 }
 
-impl Options {
-    /// The usual log directory, `.orchestra/logs`.
-    pub fn default_logs() -> PathBuf {
-        Path::new(".orchestra").join("logs")
-    }
-}
-
-/// The log file of the task at `address`, relative to the project root:
-/// each address segment becomes a directory, so addresses cannot collide
-/// (`entities/product/generate` → `.orchestra/logs/entities/product/generate.log`).
-pub fn log_path(logs: &Path, address: &str) -> PathBuf {
-    let mut path = logs.to_path_buf();
-    let mut segments = address.split('/').peekable();
-    while let Some(segment) = segments.next() {
-        if segments.peek().is_some() {
-            path.push(segment);
-        } else {
-            path.push(format!("{segment}.log"));
-        }
-    }
-    path
+/// Everything the scheduler talks to besides the plan.
+pub(crate) struct Seams<'a> {
+    pub(crate) executor: &'a mut dyn Executor,
+    pub(crate) decide: &'a mut dyn Decide,
+    pub(crate) reporter: &'a mut dyn Reporter,
+    pub(crate) freshness: &'a mut dyn Freshness,
+    pub(crate) interrupts: &'a Interrupts,
 }
 
 /// The default `-j`: project `jobs` when set (0 means every CPU), else the
 /// number of CPUs.
-pub fn default_jobs(project_jobs: Option<u32>) -> usize {
+pub(crate) fn default_jobs(project_jobs: Option<u32>) -> usize {
     let cpus = || std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     match project_jobs {
         Some(0) | None => cpus(),
@@ -121,21 +101,8 @@ pub fn default_jobs(project_jobs: Option<u32>) -> usize {
 }
 
 #[cfg(test)]
-mod path_tests {
+mod jobs_tests {
     use super::*;
-
-    #[test]
-    fn log_paths_keep_address_segments_as_directories() {
-        let logs = Options::default_logs();
-        assert_eq!(
-            log_path(&logs, "entities/product/generate"),
-            Path::new(".orchestra/logs/entities/product/generate.log")
-        );
-        assert_eq!(
-            log_path(&logs, "scaffold"),
-            Path::new(".orchestra/logs/scaffold.log")
-        );
-    }
 
     #[test]
     fn jobs_default_to_project_then_cpus() {

@@ -19,7 +19,7 @@ fn weight(task: &PlanTask) -> u64 {
 
 /// For every task, its weight plus the heaviest path through what depends on
 /// it, indexed by [`TaskId`].
-pub fn critical_path(plan: &Plan) -> Vec<u64> {
+pub(crate) fn longest_path_to_end(plan: &Plan) -> Vec<u64> {
     let mut dependents: Vec<Vec<TaskId>> = vec![Vec::new(); plan.tasks.len()];
     for task in &plan.tasks {
         for need in &task.needs {

@@ -16,10 +16,12 @@ use std::thread;
 use super::event::Exit;
 use super::executor::{Completion, Executor, Job, Update};
 use super::groups::Groups;
-use super::secrets::Masker;
+use super::guardian::Guardian;
+use super::interrupt::Interrupts;
 use super::spawn::{self, Shell, Started};
+use crate::secrets::Masker;
 
-pub struct ProcessExecutor {
+pub(crate) struct ProcessExecutor {
     shell: Shell,
     /// Send complete output lines as they arrive (`-v`).
     stream: bool,
@@ -37,22 +39,10 @@ pub struct ProcessExecutor {
     masker: Arc<Masker>,
 }
 
-/// Delivers an interrupt to a running build from any thread (the signal
-/// handler's): it becomes an [`Update::Interrupted`] the scheduler reads.
-#[derive(Debug, Clone)]
-pub struct Interrupter(Sender<Update>);
-
-impl Interrupter {
-    pub fn interrupt(&self) {
-        // The build is over if nobody receives it; nothing to stop then.
-        let _ = self.0.send(Update::Interrupted);
-    }
-}
-
 impl ProcessExecutor {
     /// `shell` is the program and leading arguments for shell-form commands
     /// (the plan's; `sh -c` when empty).
-    pub fn new(shell: &[String], stream: bool) -> Self {
+    pub(crate) fn new(shell: &[String], stream: bool) -> Self {
         let (sender, receiver) = mpsc::channel();
         let (queue, taken) = mpsc::channel();
         Self {
@@ -71,14 +61,31 @@ impl ProcessExecutor {
 
     /// Masks these secrets in every log, output and streamed line.
     #[must_use]
-    pub fn masking(mut self, masker: Masker) -> Self {
+    pub(crate) fn masking(mut self, masker: Masker) -> Self {
         self.masker = Arc::new(masker);
         self
     }
 
-    /// A handle that interrupts this executor's run from another thread.
-    pub fn interrupter(&self) -> Interrupter {
-        Interrupter(self.sender.clone())
+    /// Wakes the scheduler (blocked in `wait`) at every interrupt.
+    #[must_use]
+    pub(crate) fn woken_by(self, interrupts: &Interrupts) -> Self {
+        let sender = Mutex::new(self.sender.clone());
+        interrupts.on_raise(move || {
+            // The build is over if nobody receives it; nothing to stop then.
+            let _ = sender.lock().map(|s| s.send(Update::Interrupted));
+        });
+        self
+    }
+
+    /// Starts a guardian process that kills the running commands' groups
+    /// if orchestra dies without stopping them (`kill -9`); without one
+    /// (it could not start) the build runs as before, unguarded.
+    #[must_use]
+    pub(crate) fn guarded(mut self) -> Self {
+        if let Ok(guardian) = Guardian::start() {
+            self.groups = Groups::guarded(guardian);
+        }
+        self
     }
 
     /// Starts one more worker; false if the system refused a thread.
@@ -160,10 +167,5 @@ impl Executor for ProcessExecutor {
 
     fn interrupt(&mut self, hard: bool) {
         self.groups.stop(hard);
-    }
-
-    fn pending_interrupt(&mut self) -> bool {
-        // Nothing runs, so the only message that can be waiting is one.
-        matches!(self.receiver.try_recv(), Ok(Update::Interrupted))
     }
 }

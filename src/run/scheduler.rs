@@ -8,10 +8,14 @@
 //! so a failure never abandons running work — after one, no new task starts
 //! (unless `--keep-going`) and the loop drains what is running.
 //!
-//! Interrupts arrive the same way, as an [`Update::Interrupted`] message from
-//! the executor's channel: the loop stops starting tasks, asks the executor
-//! to stop the running ones, and drains them, so every record (and the
-//! state written from the events) is complete when the run returns.
+//! Interrupts are read from the shared [`Interrupts`] counter at every turn
+//! of the loop (an executor blocked on its channel is woken with an
+//! [`Update::Interrupted`] to look): the loop stops starting tasks, asks the
+//! executor to stop the running ones, and drains them, so every record (and
+//! the state written from the events) is complete when the run returns.
+//!
+//! Up-to-date checks are asked through the [`Freshness`] seam as each task
+//! becomes ready (`up_to_date.rs`).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -20,10 +24,11 @@ use super::attempt::{Action, Notice, TaskRun};
 use super::decide::{Decide, Decision};
 use super::event::{Event, Failure, Reporter, SkipReason, Status, Step, Summary, TaskRecord};
 use super::executor::{Completion, Executor, Update};
-use super::incremental::Incremental;
+use super::interrupt::Interrupts;
 use super::job::JobBuilder;
-use super::priority::{ReadyQueue, critical_path};
-use super::{Options, log_path};
+use super::priority::{ReadyQueue, longest_path_to_end};
+use super::{Options, Seams};
+use crate::freshness::Freshness;
 use crate::plan::{Plan, TaskId};
 
 mod up_to_date;
@@ -44,33 +49,18 @@ struct Running {
     jobs_started: u32,
 }
 
-/// Runs `plan` to the end and returns what happened to every task.
-pub fn run(
-    plan: &Plan,
-    options: &Options,
-    executor: &mut dyn Executor,
-    decide: &mut dyn Decide,
-    reporter: &mut dyn Reporter,
-) -> Summary {
-    run_incremental(plan, options, executor, decide, reporter, None)
-}
-
-/// [`run`], skipping tasks that `incremental` finds up to date.
-pub fn run_incremental(
-    plan: &Plan,
-    options: &Options,
-    executor: &mut dyn Executor,
-    decide: &mut dyn Decide,
-    reporter: &mut dyn Reporter,
-    incremental: Option<&mut Incremental>,
-) -> Summary {
+/// Runs `plan` to the end and returns what happened to every task: the
+/// one entry of the engine, for builds, dry runs and predictions alike.
+pub(crate) fn run<'a>(plan: &'a Plan, options: &'a Options, seams: Seams<'a>) -> Summary {
     let started = Instant::now();
-    let mut scheduler = Scheduler::new(plan, options, executor, decide, reporter);
-    scheduler.incremental = incremental;
+    let mut scheduler = Scheduler::new(plan, options, seams);
     scheduler.main_loop();
     let interrupted = scheduler.interrupts > 0;
+    let Scheduler {
+        reporter, state, ..
+    } = scheduler;
     let summary = Summary {
-        tasks: scheduler.into_records(),
+        tasks: records(plan, state),
         duration: started.elapsed(),
         interrupted,
     };
@@ -94,29 +84,31 @@ struct Scheduler<'a> {
     /// Pool name → (running, depth).
     pools: HashMap<&'a str, (u32, u32)>,
     stopping: bool,
-    /// Interrupts received; the first stops gently, the second kills.
+    /// Interrupts acted on; the first stops gently, the second kills.
     interrupts: u32,
-    incremental: Option<&'a mut Incremental>,
+    signals: &'a Interrupts,
+    pub(super) freshness: &'a mut dyn Freshness,
     /// Tasks already found out of date: a task put back because its pool
     /// was full is neither fingerprinted nor explained twice.
     out_of_date: Vec<bool>,
 }
 
 impl<'a> Scheduler<'a> {
-    fn new(
-        plan: &'a Plan,
-        options: &'a Options,
-        executor: &'a mut dyn Executor,
-        decide: &'a mut dyn Decide,
-        reporter: &'a mut dyn Reporter,
-    ) -> Self {
+    fn new(plan: &'a Plan, options: &'a Options, seams: Seams<'a>) -> Self {
+        let Seams {
+            executor,
+            decide,
+            reporter,
+            freshness,
+            interrupts,
+        } = seams;
         let mut dependents = vec![Vec::new(); plan.tasks.len()];
         for task in &plan.tasks {
             for need in &task.needs {
                 dependents[need.index()].push(task.id);
             }
         }
-        let mut ready = ReadyQueue::new(critical_path(plan));
+        let mut ready = ReadyQueue::new(longest_path_to_end(plan));
         for task in plan.tasks.iter().filter(|t| t.needs.is_empty()) {
             ready.push(task.id);
         }
@@ -139,7 +131,8 @@ impl<'a> Scheduler<'a> {
                 .collect(),
             stopping: false,
             interrupts: 0,
-            incremental: None,
+            signals: interrupts,
+            freshness,
             out_of_date: vec![false; plan.tasks.len()],
         }
     }
@@ -152,13 +145,11 @@ impl<'a> Scheduler<'a> {
         };
         self.reporter.event(self.plan, &event);
         loop {
+            self.take_interrupts();
             self.start_ready();
+            // An interrupt that came while a question was open counts too.
+            self.take_interrupts();
             if self.running == 0 {
-                // An interrupt that came while nothing could hear it (a
-                // question was open) still makes this an interrupted run.
-                if self.interrupts == 0 && self.executor.pending_interrupt() {
-                    self.on_interrupt();
-                }
                 break;
             }
             match self.executor.wait() {
@@ -167,8 +158,17 @@ impl<'a> Scheduler<'a> {
                     self.reporter.event(self.plan, &event);
                 }
                 Update::Finished(completion) => self.on_completion(&completion),
-                Update::Interrupted => self.on_interrupt(),
+                // A wake-up: the count is read at the top of the loop.
+                Update::Interrupted => {}
             }
+        }
+    }
+
+    /// Acts on every interrupt raised since the last look.
+    fn take_interrupts(&mut self) {
+        let raised = self.signals.count();
+        while self.interrupts < raised {
+            self.on_interrupt();
         }
     }
 
@@ -188,7 +188,12 @@ impl<'a> Scheduler<'a> {
     /// pool is full waits for the next round without blocking the others.
     fn start_ready(&mut self) {
         let mut pool_full = Vec::new();
-        while !self.stopping && self.running < self.options.jobs {
+        loop {
+            // A question may have been open: an interrupt then stops here.
+            self.take_interrupts();
+            if self.stopping || self.running >= self.options.jobs {
+                break;
+            }
             let Some(id) = self.ready.pop() else { break };
             // Locked or resumed tasks, then up-to-date ones, finish here, on
             // this thread, without a slot.
@@ -256,6 +261,7 @@ impl<'a> Scheduler<'a> {
         self.reporter
             .event(self.plan, &Event::TaskSkipped { task: id, reason });
         if reason == SkipReason::Resumed {
+            self.freshness.resumed(self.plan.task(id));
             self.release_dependents(id);
         } else {
             self.skip_dependents(id, reason);
@@ -343,17 +349,15 @@ impl<'a> Scheduler<'a> {
         };
         let result = result.and_then(|()| self.outputs_produced(task));
         let success = result.is_ok();
-        if let Some(incremental) = self.incremental.as_deref_mut() {
-            if success {
-                incremental.succeeded(task);
-            } else {
-                incremental.failed(task);
-            }
+        if success {
+            self.freshness.succeeded(task);
+        } else {
+            self.freshness.failed(task);
         }
+        self.decide.finished(task);
         let log = (running.jobs_started > 0)
-            .then_some(self.options.logs.as_deref())
-            .flatten()
-            .map(|logs| log_path(logs, &task.address));
+            .then(|| self.jobs.log_shown(&task.address))
+            .flatten();
         let record = TaskRecord {
             status: result.map_or_else(Status::Failed, |()| Status::Succeeded),
             attempts: running.run.attempts(task),
@@ -404,32 +408,32 @@ impl<'a> Scheduler<'a> {
             stack.extend(self.dependents[id.index()].iter().copied());
         }
     }
+}
 
-    /// Every task's record; what never started is not run, blaming the
-    /// failure it depends on when there is one.
-    fn into_records(self) -> Vec<TaskRecord> {
-        let mut records: Vec<TaskRecord> = Vec::with_capacity(self.state.len());
-        for (task, state) in self.plan.tasks.iter().zip(self.state) {
-            let record = match state {
-                State::Done(record) => record,
-                State::Waiting | State::Running(_) => {
-                    let blame =
-                        task.needs
-                            .iter()
-                            .find_map(|need| match &records[need.index()].status {
-                                // An interrupted need did not fail: the build stopped.
-                                Status::Failed(Failure::Interrupted) => None,
-                                Status::Failed(_) => Some(*need),
-                                Status::NotRun(SkipReason::DependencyFailed(root)) => Some(*root),
-                                _ => None,
-                            });
-                    not_run(blame.map_or(SkipReason::Stopped, SkipReason::DependencyFailed))
-                }
-            };
-            records.push(record);
-        }
-        records
+/// Every task's record; what never started is not run, blaming the
+/// failure it depends on when there is one.
+fn records(plan: &Plan, states: Vec<State>) -> Vec<TaskRecord> {
+    let mut records: Vec<TaskRecord> = Vec::with_capacity(states.len());
+    for (task, state) in plan.tasks.iter().zip(states) {
+        let record = match state {
+            State::Done(record) => record,
+            State::Waiting | State::Running(_) => {
+                let blame =
+                    task.needs
+                        .iter()
+                        .find_map(|need| match &records[need.index()].status {
+                            // An interrupted need did not fail: the build stopped.
+                            Status::Failed(Failure::Interrupted) => None,
+                            Status::Failed(_) => Some(*need),
+                            Status::NotRun(SkipReason::DependencyFailed(root)) => Some(*root),
+                            _ => None,
+                        });
+                not_run(blame.map_or(SkipReason::Stopped, SkipReason::DependencyFailed))
+            }
+        };
+        records.push(record);
     }
+    records
 }
 
 fn not_run(reason: SkipReason) -> TaskRecord {

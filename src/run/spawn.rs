@@ -10,6 +10,7 @@
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{PipeReader, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -19,11 +20,9 @@ use std::time::Duration;
 use super::event::Exit;
 use super::executor::{Completion, Job, Update};
 use super::groups::Groups;
-use super::secrets::Masker;
+use super::signal::{GRACE, signal_group};
 use crate::plan::{Cmd, TaskId};
-
-/// How long a timed-out or interrupted group gets between TERM and KILL.
-pub(crate) const GRACE: Duration = Duration::from_secs(2);
+use crate::secrets::Masker;
 
 /// The shell for shell-form commands: its program resolved on PATH once, so
 /// each spawn is a single `execve` instead of a search through PATH.
@@ -177,6 +176,9 @@ fn program_name<'a>(cmd: &'a Cmd, shell: &'a Shell) -> std::borrow::Cow<'a, str>
 }
 
 fn open_log(job: &Job) -> Result<Option<File>, String> {
+    if let Some(error) = &job.log_error {
+        return Err(error.clone());
+    }
     let Some(path) = &job.log else {
         return Ok(None);
     };
@@ -184,7 +186,9 @@ fn open_log(job: &Job) -> Result<Option<File>, String> {
     // byte of a previous run can survive in it, even if orchestra dies
     // mid-command. Not truncated in place: on ext4, truncating to zero and
     // rewriting makes close flush the file, which cost 50–300µs per
-    // command, more than running `true`; a new inode does not.
+    // command, more than running `true`; a new inode does not. Its
+    // directory was checked by the job builder; the file itself is opened
+    // without following a link (`O_NOFOLLOW`).
     if job.fresh_log {
         match std::fs::remove_file(path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -193,28 +197,16 @@ fn open_log(job: &Job) -> Result<Option<File>, String> {
             _ => {}
         }
     }
-    let open = || {
-        if job.fresh_log {
-            // `truncate` only matters if another build recreated it meanwhile.
-            OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(path)
-        } else {
-            OpenOptions::new().append(true).create(true).open(path)
-        }
-    };
-    // Create the directory only when it is missing: most logs go where an
-    // earlier one already made it, and this runs once per command.
-    let opened = match open() {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| open()),
-        other => other,
-    };
-    opened
+    let mut options = OpenOptions::new();
+    options.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    if job.fresh_log {
+        // `truncate` only matters if another build recreated it meanwhile.
+        options.write(true).create(true).truncate(true);
+    } else {
+        options.append(true).create(true);
+    }
+    options
+        .open(path)
         .and_then(|mut file| writeln!(file, "{}", job.header).map(|()| file))
         .map(Some)
         .map_err(|e| format!("cannot write the log `{}`: {e}", path.display()))
@@ -290,20 +282,6 @@ fn watch(group: u32, timeout: Duration, done: &Receiver<()>) -> bool {
     true
 }
 
-/// Sends `signal` to every process in the group led by `group`.
-#[allow(unsafe_code)]
-pub(crate) fn signal_group(group: u32, signal: libc::c_int) {
-    let Ok(group) = libc::pid_t::try_from(group) else {
-        return;
-    };
-    // SAFETY: killpg takes two integers and touches no memory of ours. The
-    // group is ours: its leader is our child and is not reaped until the
-    // watchdog calling this has returned and `Groups` has forgotten it.
-    unsafe {
-        libc::killpg(group, signal);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,7 +296,8 @@ mod tests {
             dir: dir.to_path_buf(),
             env: vec![("GREETING".into(), "hello".into())],
             timeout,
-            log: Some(dir.join("logs/t.log")),
+            log: Some(dir.join("t.log")),
+            log_error: None,
             fresh_log: true,
             header: "$ test".into(),
         }
@@ -346,7 +325,7 @@ mod tests {
         assert_eq!(completion.exit, Exit::Code(3));
         assert_eq!(completion.output, "hello\noops\ntail");
         assert_eq!(lines, ["hello", "oops", "tail"]);
-        let log = std::fs::read_to_string(dir.path().join("logs/t.log")).unwrap();
+        let log = std::fs::read_to_string(dir.path().join("t.log")).unwrap();
         assert_eq!(log, "$ test\nhello\noops\ntail");
     }
 
@@ -364,7 +343,7 @@ mod tests {
         second.header = "$ next".into();
         executor.start(second);
         finish(&mut executor);
-        let log = std::fs::read_to_string(dir.path().join("logs/t.log")).unwrap();
+        let log = std::fs::read_to_string(dir.path().join("t.log")).unwrap();
         assert_eq!(log, "$ test\nshort\n$ next\nappended\n");
     }
 

@@ -63,8 +63,35 @@ pub(crate) fn options(jobs: usize, keep_going: bool) -> Options {
         jobs,
         keep_going,
         root: PathBuf::from("/project"),
-        logs: Some(Options::default_logs()),
+        // Never written: the fake runs nothing, and `/project` does not exist.
+        logs: Some(crate::workspace::Workspace::new(
+            std::path::Path::new("/project"),
+            crate::secrets::Masker::default(),
+        )),
     }
+}
+
+/// Runs `plan` with the fake executor, nothing up to date, and the fake's
+/// interrupts.
+pub(crate) fn run(
+    plan: &Plan,
+    options: &Options,
+    fake: &mut Fake,
+    decide: &mut dyn Decide,
+    reporter: &mut dyn Reporter,
+) -> Summary {
+    let interrupts = fake.interrupts.clone();
+    super::run(
+        plan,
+        options,
+        Seams {
+            executor: fake,
+            decide,
+            reporter,
+            freshness: &mut crate::freshness::AlwaysRun,
+            interrupts: &interrupts,
+        },
+    )
 }
 
 pub(crate) fn execute(
@@ -152,7 +179,7 @@ fn the_longest_remaining_path_starts_first() {
         task(2, "x2", &[1]),
         task(3, "x3", &[2]),
     ]);
-    assert_eq!(critical_path(&plan), [1, 3, 2, 1]);
+    assert_eq!(super::priority::longest_path_to_end(&plan), [1, 3, 2, 1]);
     let mut fake = Fake::new();
     execute(&plan, 1, false, &mut fake);
     // After x2, x3 and `short` have equal paths left: declaration order wins.

@@ -3,7 +3,8 @@
 //! dependents; locked tasks take their dependents with them.
 
 use super::fake::Fake;
-use super::tests::{Recorder, options, plan, task};
+use super::resume::tests::FakeClaims;
+use super::tests::{Recorder, options, plan, run, task};
 use super::*;
 use crate::plan::{Group, TaskId};
 
@@ -45,7 +46,10 @@ fn resumed_tasks_unlock_dependents_and_locked_ones_skip_them() {
     let plan = plan(tasks);
     let mut decide = Resume {
         done: ["scaffold".to_owned()].into(),
-        locked: ["M1".to_owned()].into(),
+        claims: FakeClaims {
+            locked: ["M1".to_owned()].into(),
+            ..FakeClaims::default()
+        },
         inner: (),
     };
     let mut fake = Fake::new();
@@ -67,46 +71,43 @@ fn resumed_tasks_unlock_dependents_and_locked_ones_skip_them() {
 }
 
 #[test]
-fn the_record_follows_the_run_and_carries_resumed_tasks_over() {
-    use super::record::{RecordPaths, StateRecorder};
-    use super::state::TaskStatus;
-    let dir = tempfile::tempdir().unwrap();
-    let paths = || RecordPaths {
-        state: dir.path().join("state.json"),
-        history: dir.path().join("history.jsonl"),
-    };
-    let plan = plan(vec![task(0, "a", &[]), task(1, "b", &[0])]);
-    let mut fake = Fake::new().fails("b", 1);
-    let mut recorder = StateRecorder::start(&plan, paths(), "sel".into(), None);
-    run(&plan, &options(1, false), &mut fake, &mut (), &mut recorder);
-    assert!(recorder.error.is_none());
-    let first = state::load(&paths().state).expect("a readable state");
-    assert!(first.finished && !first.success);
-    assert_eq!(first.tasks["a"].status, TaskStatus::Succeeded);
-    assert_eq!(first.tasks["b"].status, TaskStatus::Failed);
-    assert_eq!(first.tasks["b"].exit_code, Some(1));
-
+fn a_lost_milestone_fails_its_next_task_and_a_busy_task_is_skipped() {
+    let mut tasks = vec![
+        task(0, "M1/build", &[]),
+        task(1, "M1/test", &[0]),
+        task(2, "gen", &[]),
+        task(3, "after-gen", &[2]),
+    ];
+    tasks[0].group = Some(Group::Milestone("M1".into()));
+    tasks[1].group = Some(Group::Milestone("M1".into()));
+    let plan = plan(tasks);
     let mut decide = Resume {
-        done: ["a".to_owned()].into(),
-        locked: std::collections::HashSet::new(),
+        done: std::collections::HashSet::new(),
+        claims: FakeClaims {
+            lost: ["M1".to_owned()].into(),
+            busy: ["gen".to_owned()].into(),
+            ..FakeClaims::default()
+        },
         inner: (),
     };
-    let mut recorder = StateRecorder::start(&plan, paths(), "sel".into(), Some(first.clone()));
+    let mut fake = Fake::new();
     let summary = run(
         &plan,
-        &options(1, false),
+        &options(2, true),
         &mut fake,
         &mut decide,
-        &mut recorder,
+        &mut Recorder::default(),
     );
-    assert!(summary.success());
-    let second = state::load(&paths().state).expect("a readable state");
+    assert!(fake.commands().is_empty(), "nothing of M1 or gen started");
+    assert!(
+        matches!(&summary.tasks[0].status, Status::Failed(Failure::Refused(m)) if m.contains("M1"))
+    );
     assert_eq!(
-        second.tasks["a"], first.tasks["a"],
-        "carried over for the next resume"
+        summary.tasks[2].status,
+        Status::NotRun(SkipReason::Locked(TaskId(2)))
     );
-    assert_eq!(second.tasks["b"].status, TaskStatus::Succeeded);
-    let runs = history::read(&paths().history);
-    assert_eq!(runs.len(), 2);
-    assert!(!runs[0].success && runs[1].success);
+    assert_eq!(
+        summary.tasks[3].status,
+        Status::NotRun(SkipReason::Locked(TaskId(2)))
+    );
 }

@@ -19,16 +19,16 @@ use crate::model::{Config, Model};
 
 /// What validation should look at beyond the file itself.
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub(crate) struct Options {
     /// Look programs up on PATH (off for tests of pure rules).
-    pub check_programs: bool,
+    pub(crate) check_programs: bool,
 }
 
 /// Validates `config`. `source` is the file text (for exact spans inside
 /// string literals); `fallback_name` names the project when it has no
 /// `project` node. The model is returned only when there are no errors;
 /// warnings come back either way.
-pub fn validate(
+pub(crate) fn validate(
     config: Config,
     source: &str,
     fallback_name: &str,

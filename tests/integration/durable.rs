@@ -12,9 +12,22 @@ use serde_json::Value;
 use crate::json_schema;
 use crate::support::{Terminal, Test, eventually, gone, orchestra, signal, spawn, text};
 
-fn state(dir: &Path) -> Value {
-    let bytes = std::fs::read(dir.join(".orchestra/state.json")).expect("state.json");
+/// The newest run record (`.orchestra/runs/<id>/state.json`).
+pub(crate) fn state(dir: &Path) -> Value {
+    let path = last_run(dir).expect("a run record").join("state.json");
+    let bytes = std::fs::read(path).expect("state.json");
     serde_json::from_slice(&bytes).expect("state.json is valid JSON")
+}
+
+/// The directory of the newest run record.
+pub(crate) fn last_run(dir: &Path) -> Option<std::path::PathBuf> {
+    let runs = dir.join(".orchestra/runs");
+    std::fs::read_dir(&runs)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
+        .max()
+        .map(|id| runs.join(id.to_string()))
 }
 
 #[test]
@@ -105,8 +118,9 @@ task "c" { needs "b"; run "echo c >> count" }
     eventually("b to start", || dir.join("b.pid").exists());
     // `b` is running, so `a`'s success is being saved; give it a moment.
     eventually("a's success to be saved", || {
-        std::fs::read_to_string(dir.join(".orchestra/state.json"))
-            .is_ok_and(|s| s.contains("\"succeeded\""))
+        last_run(dir)
+            .and_then(|run| std::fs::read_to_string(run.join("state.json")).ok())
+            .is_some_and(|s| s.contains("\"succeeded\""))
     });
     signal(child.id(), "-KILL");
     child.wait().unwrap();
@@ -125,14 +139,22 @@ task "c" { needs "b"; run "echo c >> count" }
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
+        stderr.contains("resuming run 1: 1 done, 2 to go"),
+        "{stderr}"
+    );
+    assert!(
         stderr.contains("skipped a: done in the interrupted run"),
         "{stderr}"
     );
     let count = std::fs::read_to_string(dir.join("count")).unwrap();
     assert_eq!(count, "a\nb\nb\nc\n", "a ran once, b twice, c once");
-    // A finished run leaves nothing to resume.
+    // A run that succeeded leaves nothing to resume.
     let again = orchestra(dir, &["build", "--resume"]);
-    assert!(text(&again.stderr).contains("nothing to resume: the last run finished"));
+    let stderr = text(&again.stderr);
+    assert!(
+        stderr.contains("nothing to resume: run 2 of this selection succeeded"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -151,9 +173,14 @@ fn a_run_that_failed_then_succeeded_clears_its_failure() {
     std::fs::write(dir.join("fixed"), "").unwrap();
     assert!(orchestra(dir, &["build"]).status.success());
     let status = text(&orchestra(dir, &["status"]).stdout);
-    assert!(status.contains(": succeeded"), "{status}");
+    assert!(status.contains("run 2 started"), "{status}");
+    assert!(status.contains("last run 2: succeeded"), "{status}");
     assert!(status.contains("milestone M1: 1/1 done"), "{status}");
-    assert!(!status.contains("failed"), "{status}");
+    assert!(
+        status.contains("run 1 started") && status.contains(": failed;"),
+        "the failed run is listed too: {status}"
+    );
+    assert!(!status.contains("M1/build failed"), "{status}");
     let json: Value =
         serde_json::from_slice(&orchestra(dir, &["status", "--json"]).stdout).unwrap();
     assert_eq!(json["run"]["tasks"]["M1/build"]["status"], "succeeded");

@@ -14,10 +14,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use orchestra::diagnostic::{RenderOptions, render};
-use orchestra::load::{self, Loaded};
-use orchestra::validate::Options;
-
 use crate::support::{binary, fixtures};
 
 /// `SplitMix64`: tiny, deterministic, good enough to pick mutations.
@@ -283,38 +279,7 @@ fn mutants(per_base: u64) -> Vec<(String, Vec<u8>)> {
 /// went wrong: a panic, or a diagnostic miette could not draw.
 fn front_end(dir: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(dir.join("orchestra.kdl"), bytes).expect("write input");
-    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(), String> {
-        let located = load::locate(dir, None).map_err(|e| e.to_string())?;
-        let loaded = load::load(
-            located,
-            Options {
-                check_programs: false,
-            },
-        )
-        .map_err(|e| e.to_string())?;
-        spans_are_drawable(&loaded)?;
-        let options = RenderOptions {
-            color: false,
-            width: 100,
-        };
-        let text = render(&loaded.diagnostics, &loaded.source, options);
-        let headers = text
-            .lines()
-            .filter(|l| l.starts_with("  × ") || l.starts_with("  ⚠ "))
-            .count();
-        if headers != loaded.diagnostics.len() {
-            return Err(format!(
-                "{} diagnostics but {headers} rendered:\n{text}",
-                loaded.diagnostics.len()
-            ));
-        }
-        if let Some(model) = &loaded.model {
-            orchestra::report::list_text(model);
-            orchestra::report::list_json("orchestra.kdl", model);
-            orchestra::report::check_summary("orchestra.kdl", model, 0);
-        }
-        Ok(())
-    }));
+    let outcome = catch_unwind(AssertUnwindSafe(|| orchestra::facade::front_end(dir)));
     match outcome {
         Ok(result) => result,
         Err(panic) => Err(format!(
@@ -326,28 +291,6 @@ fn front_end(dir: &Path, bytes: &[u8]) -> Result<(), String> {
                 .unwrap_or("(no message)")
         )),
     }
-}
-
-/// Each label lies inside the source and on character boundaries, so
-/// miette can draw it (it silently stops drawing otherwise).
-fn spans_are_drawable(loaded: &Loaded) -> Result<(), String> {
-    let source: &String = loaded.source.inner();
-    for diagnostic in &loaded.diagnostics {
-        for label in diagnostic.labels() {
-            let (start, end) = (label.offset(), label.offset() + label.len());
-            if end > source.len()
-                || !source.is_char_boundary(start)
-                || !source.is_char_boundary(end)
-            {
-                return Err(format!(
-                    "label {start}..{end} of `{}` cannot be drawn in a {}-byte file",
-                    diagnostic.message(),
-                    source.len()
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Runs every case through [`front_end`] (split across the machine's

@@ -4,17 +4,14 @@
 //! and failing a task whose declared outputs were not produced.
 
 use super::super::event::{Event, Failure, Status, TaskRecord};
-use super::super::incremental::{Verdict, missing_outputs};
 use super::{Scheduler, State};
+use crate::freshness::Verdict;
 use crate::plan::{PlanTask, TaskId};
 
 impl Scheduler<'_> {
     /// Asks the up-to-date check about a ready task; when it may be
     /// skipped, records it as up to date and releases its dependents.
     pub(super) fn up_to_date(&mut self, id: TaskId) -> bool {
-        let Some(incremental) = self.incremental.as_deref_mut() else {
-            return false;
-        };
         if self.out_of_date[id.index()] {
             return false;
         }
@@ -28,9 +25,9 @@ impl Scheduler<'_> {
             })
             .map(|n| self.plan.task(*n).address.clone())
             .collect();
-        match incremental.check(self.plan, task, &ran) {
+        match self.freshness.check(self.plan, task, &ran) {
             Verdict::UpToDate => {
-                incremental.succeeded(task);
+                self.freshness.succeeded(task);
                 let record = TaskRecord {
                     status: Status::UpToDate,
                     attempts: 0,
@@ -46,7 +43,7 @@ impl Scheduler<'_> {
             }
             Verdict::Run(reasons) => {
                 self.out_of_date[id.index()] = true;
-                if incremental.explain {
+                if self.freshness.explains() {
                     let event = Event::Explained {
                         task: id,
                         reasons: &reasons,
@@ -59,13 +56,12 @@ impl Scheduler<'_> {
     }
 
     /// After a task's commands succeed: every declared output must exist.
-    /// Only real builds check (they are the ones with up-to-date checks); a
-    /// dry run's commands never produce anything.
-    pub(super) fn outputs_produced(&self, task: &PlanTask) -> Result<(), Failure> {
-        if task.outputs.is_empty() || self.incremental.is_none() {
+    /// Only real builds check; a dry run's commands never produce anything.
+    pub(super) fn outputs_produced(&mut self, task: &PlanTask) -> Result<(), Failure> {
+        if task.outputs.is_empty() {
             return Ok(());
         }
-        let missing = missing_outputs(&self.options.root, &task.outputs);
+        let missing = self.freshness.outputs_missing(task);
         if missing.is_empty() {
             Ok(())
         } else {

@@ -14,25 +14,25 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::codec::{Reader, Writer};
 
-pub type Hash = [u8; 32];
+pub(crate) type Hash = [u8; 32];
 
 const RACY_WINDOW: Duration = Duration::from_secs(2);
 
 /// What we knew about one file when we last hashed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry {
-    pub size: u64,
-    pub mtime_ns: i64,
-    pub ino: u64,
-    pub racy: bool,
-    pub hash: Hash,
+pub(crate) struct Entry {
+    pub(crate) size: u64,
+    pub(crate) mtime_ns: i64,
+    pub(crate) ino: u64,
+    pub(crate) racy: bool,
+    pub(crate) hash: Hash,
 }
 
-#[derive(Debug, Default)]
-pub struct StatCache {
+#[derive(Debug, Default, Clone)]
+pub(crate) struct StatCache {
     entries: HashMap<String, Entry>,
     /// Files hashed (read) since load: the measure of a no-op's cost.
-    pub hashed: usize,
+    pub(crate) hashed: usize,
     changed: bool,
     /// Stats taken by [`StatCache::exists`] this run and not yet used: a
     /// task's output is usually the next task's input, and one stat serves
@@ -53,7 +53,7 @@ fn now_ns() -> i64 {
 }
 
 /// Hashes a file's contents with BLAKE3.
-pub fn hash_file(path: &Path) -> io::Result<Hash> {
+pub(crate) fn hash_file(path: &Path) -> io::Result<Hash> {
     let mut hasher = blake3::Hasher::new();
     hasher.update_reader(std::fs::File::open(path)?)?;
     Ok(*hasher.finalize().as_bytes())
@@ -62,7 +62,7 @@ pub fn hash_file(path: &Path) -> io::Result<Hash> {
 impl StatCache {
     /// The hash of `rel` (relative to `root`), from the cache when its stat
     /// is unchanged and the entry is not racy.
-    pub fn hash(&mut self, root: &Path, rel: &str) -> io::Result<Hash> {
+    pub(crate) fn hash(&mut self, root: &Path, rel: &str) -> io::Result<Hash> {
         let path = root.join(rel);
         let (size, mtime, ino) = if let Some(stat) = self.fresh.remove(rel) {
             stat
@@ -96,7 +96,7 @@ impl StatCache {
 
     /// Whether `rel` exists (a file or directory); a file's stat is kept
     /// for the next [`StatCache::hash`] of it.
-    pub fn exists(&mut self, root: &Path, rel: &str) -> bool {
+    pub(crate) fn exists(&mut self, root: &Path, rel: &str) -> bool {
         match std::fs::metadata(root.join(rel)) {
             Ok(meta) if meta.is_file() => {
                 let stat = (meta.len(), mtime_ns(&meta), meta.ino());
@@ -109,11 +109,11 @@ impl StatCache {
     }
 
     /// Whether anything changed since load (so saving can be skipped).
-    pub fn is_changed(&self) -> bool {
+    pub(crate) fn is_changed(&self) -> bool {
         self.changed
     }
 
-    pub fn encode(&self, w: &mut Writer) {
+    pub(crate) fn encode(&self, w: &mut Writer) {
         w.u64(self.entries.len() as u64);
         let mut paths: Vec<&String> = self.entries.keys().collect();
         paths.sort();
@@ -128,7 +128,7 @@ impl StatCache {
         }
     }
 
-    pub fn decode(r: &mut Reader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Option<Self> {
         let count = r.count()?;
         let mut entries = HashMap::with_capacity(count);
         for _ in 0..count {

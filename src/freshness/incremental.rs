@@ -21,28 +21,25 @@ use super::fingerprint::{Reason, Record, explain};
 use super::inputs;
 use super::stat_cache::Hash;
 use super::store::Store;
+use super::{Freshness, Verdict};
+use crate::codec::Writer;
 use crate::plan::{Cmd, Plan, PlanTask, TaskKind};
-
-/// The fingerprint store's place in a project.
-pub fn store_path(root: &Path) -> PathBuf {
-    root.join(".orchestra").join("fingerprints")
-}
-
-/// Whether a task runs, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    UpToDate,
-    Run(Vec<Reason>),
-}
+use crate::workspace::journal::{Entry, Journal};
+use crate::workspace::{Workspace, now_millis};
 
 /// The up-to-date state of one run: the store loaded at its start, this
 /// run's fingerprints, and the records waiting for their task to succeed.
-pub struct Incremental {
+pub(crate) struct Incremental {
+    /// Where relative input paths are resolved (`.` when the project is the
+    /// current directory: the kernel walks fewer components per stat).
     root: PathBuf,
-    pub store: Store,
+    workspace: Workspace,
+    pub(crate) store: Store,
     force: bool,
     /// `--explain`: the scheduler reports why each task runs.
-    pub explain: bool,
+    pub(crate) explain: bool,
+    /// Record successes: a build does, a prediction (`why`) does not.
+    record: Option<Recording>,
     /// This run's fingerprint of each task, by `TaskId` index.
     fingerprints: Vec<Option<Hash>>,
     /// The record to keep when the task succeeds.
@@ -51,35 +48,117 @@ pub struct Incremental {
     changed: bool,
 }
 
+/// Where a build's records go as tasks finish: its own journal, opened at
+/// the first record, so a no-op build creates no file.
+struct Recording {
+    run: u64,
+    journal: Option<Journal>,
+    /// The first error writing it, for one warning at the end.
+    error: Option<std::io::Error>,
+}
+
 impl Incremental {
-    pub fn new(root: &Path, store: Store, force: bool, tasks: usize) -> Self {
+    /// The store as the workspace holds it (compacted store and journals);
+    /// a garbled store is noted and loads empty ("rebuild").
+    fn loaded(workspace: &Workspace) -> Store {
+        let stored = workspace.load_fingerprints();
+        let (store, corrupt) = Store::from_stored(&stored);
+        if corrupt {
+            workspace.note(
+                "ignoring `.orchestra/fingerprints`: it cannot be read (garbled, truncated or from another version); tasks are checked from scratch",
+            );
+        }
+        store
+    }
+
+    /// For a build, run `run`: successes are journalled as they happen.
+    pub(crate) fn for_build(
+        workspace: &Workspace,
+        root: &Path,
+        run: u64,
+        force: bool,
+        tasks: usize,
+    ) -> Self {
+        let mut this = Self::predicting(workspace, root, tasks);
+        this.force = force;
+        this.record = Some(Recording {
+            run,
+            journal: None,
+            error: None,
+        });
+        this
+    }
+
+    /// For a prediction (`why`): nothing is written.
+    pub(crate) fn predicting(workspace: &Workspace, root: &Path, tasks: usize) -> Self {
         Self {
             root: root.to_path_buf(),
-            store,
-            force,
+            workspace: workspace.clone(),
+            store: Self::loaded(workspace),
+            force: false,
             explain: false,
+            record: None,
             fingerprints: vec![None; tasks],
             pending: vec![None; tasks],
             changed: false,
         }
     }
 
-    /// Loads the project's store; a missing or unreadable one is empty.
-    pub fn load(root: &Path, force: bool, tasks: usize) -> Self {
-        Self::new(root, Store::load(&store_path(root)), force, tasks)
-    }
-
-    /// Writes the store back, atomically, when anything changed.
-    pub fn save(&self) -> std::io::Result<()> {
-        if self.changed || self.store.stat.is_changed() {
-            self.store.save(&store_path(&self.root))?;
+    /// At the end of a build: merges this build's journal (and those of
+    /// builds that died) into the compacted store when anything changed.
+    pub(crate) fn finish(self) -> std::io::Result<()> {
+        let Some(mut recording) = self.record else {
+            return Ok(());
+        };
+        if let Some(error) = recording.error.take() {
+            return Err(error);
         }
-        Ok(())
+        if !(self.changed || self.store.stat.is_changed() || self.workspace.has_journals()) {
+            return Ok(());
+        }
+        let stat = &self.store.stat;
+        self.workspace.compact(recording.journal, |stored| {
+            let (mut merged, _) = Store::from_stored(stored);
+            merged.stat = stat.clone();
+            merged.encode()
+        })
     }
 
-    /// Fingerprints `task` (its needs are done) and says whether it runs.
-    /// `ran`: the needs that ran this run rather than being up to date.
-    pub fn check(&mut self, plan: &Plan, task: &PlanTask, ran: &[String]) -> Verdict {
+    /// Appends to this build's journal (opened on first use).
+    fn journal(&mut self, address: &str, record: Option<&Record>) {
+        let Some(recording) = &mut self.record else {
+            return;
+        };
+        if recording.error.is_some() {
+            return;
+        }
+        if recording.journal.is_none() {
+            match self.workspace.open_journal(recording.run) {
+                Ok(journal) => recording.journal = Some(journal),
+                Err(e) => {
+                    recording.error = Some(e);
+                    return;
+                }
+            }
+        }
+        let record = record.map(|r| {
+            let mut w = Writer::default();
+            r.encode(&mut w);
+            w.bytes
+        });
+        let entry = Entry {
+            stamp: now_millis(),
+            address: address.to_owned(),
+            record,
+        };
+        if let Some(Err(e)) = recording.journal.as_mut().map(|j| j.append(&entry)) {
+            recording.error = Some(e);
+        }
+    }
+}
+
+impl Freshness for Incremental {
+    fn check(&mut self, plan: &Plan, task: &PlanTask, ran: &[String]) -> Verdict {
         let record = self.record(plan, task);
         let barrier = matches!(
             task.kind,
@@ -128,6 +207,48 @@ impl Incremental {
         verdict
     }
 
+    fn succeeded(&mut self, task: &PlanTask) {
+        if let Some(record) = self.pending[task.id.index()].take() {
+            let keep = !task.inputs.is_empty()
+                || (!task.needs.is_empty()
+                    && matches!(
+                        task.kind,
+                        TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
+                    ));
+            if keep {
+                self.journal(&task.address, Some(&record));
+                self.store
+                    .insert(task.address.clone(), now_millis(), record);
+                self.changed = true;
+            }
+        }
+    }
+
+    fn failed(&mut self, task: &PlanTask) {
+        self.pending[task.id.index()] = None;
+        if self.store.remove(&task.address, now_millis()) {
+            self.journal(&task.address, None);
+            self.changed = true;
+        }
+    }
+
+    fn resumed(&mut self, task: &PlanTask) {
+        self.fingerprints[task.id.index()] = self.store.fingerprint(&task.address);
+    }
+
+    fn explains(&self) -> bool {
+        self.explain
+    }
+
+    fn outputs_missing(&mut self, task: &PlanTask) -> Vec<String> {
+        if self.record.is_none() {
+            return Vec::new();
+        }
+        missing_outputs(&self.root, &task.outputs)
+    }
+}
+
+impl Incremental {
     fn check_barrier(previous: Option<&Record>, record: &Record, ran: &[String]) -> Verdict {
         let mut reasons = explain(previous, record);
         if reasons.is_empty() && !ran.is_empty() {
@@ -138,28 +259,6 @@ impl Incremental {
         } else {
             Verdict::Run(reasons)
         }
-    }
-
-    /// Keeps the fingerprint of a task that succeeded (or was up to date).
-    pub fn succeeded(&mut self, task: &PlanTask) {
-        if let Some(record) = self.pending[task.id.index()].take() {
-            let keep = !task.inputs.is_empty()
-                || (!task.needs.is_empty()
-                    && matches!(
-                        task.kind,
-                        TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
-                    ));
-            if keep {
-                self.store.insert(task.address.clone(), record);
-                self.changed = true;
-            }
-        }
-    }
-
-    /// Forgets a failed task's last success, so it runs next time.
-    pub fn failed(&mut self, task: &PlanTask) {
-        self.pending[task.id.index()] = None;
-        self.changed |= self.store.remove(&task.address);
     }
 
     /// Declared outputs that do not exist (a glob counts when it matches).
@@ -240,7 +339,7 @@ impl Incremental {
 }
 
 /// Declared outputs under `root` that do not exist.
-pub fn missing_outputs(root: &Path, outputs: &[String]) -> Vec<String> {
+pub(crate) fn missing_outputs(root: &Path, outputs: &[String]) -> Vec<String> {
     outputs
         .iter()
         .filter(|output| {

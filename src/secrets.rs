@@ -3,11 +3,11 @@
 
 use std::borrow::Cow;
 
-pub const MASK: &str = "****";
+pub(crate) const MASK: &str = "****";
 
 /// Replaces secret values in text. Built once per run from the environment.
 #[derive(Debug, Clone, Default)]
-pub struct Masker {
+pub(crate) struct Masker {
     /// Longest first, so a secret containing another is masked whole.
     values: Vec<String>,
 }
@@ -15,7 +15,7 @@ pub struct Masker {
 impl Masker {
     /// Masks the given values; empty ones are ignored (masking "" would
     /// garble every string).
-    pub fn new(values: impl IntoIterator<Item = String>) -> Self {
+    pub(crate) fn new(values: impl IntoIterator<Item = String>) -> Self {
         let mut values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
         values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
@@ -23,15 +23,15 @@ impl Masker {
     }
 
     /// The values of the named variables in this process's environment.
-    pub fn from_env<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+    pub(crate) fn from_env<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
         Self::new(names.into_iter().filter_map(|n| std::env::var(n).ok()))
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
-    pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    pub(crate) fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
         if !self.values.iter().any(|v| text.contains(v.as_str())) {
             return Cow::Borrowed(text);
         }
@@ -44,9 +44,25 @@ impl Masker {
         Cow::Owned(out)
     }
 
+    /// Masks `text` that is JSON: each secret in its plain form and in the
+    /// form JSON escapes it to (a quote, backslash or tab inside a secret
+    /// changes its bytes in JSON).
+    pub(crate) fn mask_json<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let escaped = self.values.iter().filter_map(|v| {
+            let quoted = serde_json::to_string(v).ok()?;
+            let inner = &quoted[1..quoted.len() - 1];
+            (inner != v).then(|| inner.to_owned())
+        });
+        let both = Masker::new(self.values.iter().cloned().chain(escaped));
+        match both.mask(text) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            Cow::Owned(masked) => Cow::Owned(masked),
+        }
+    }
+
     /// Masks bytes that may not be UTF-8 (command output): secrets are
     /// matched as byte strings.
-    pub fn mask_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+    pub(crate) fn mask_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
         let mut current: Cow<'a, [u8]> = Cow::Borrowed(bytes);
         for value in &self.values {
             let needle = value.as_bytes();
@@ -88,6 +104,14 @@ mod tests {
         let m = Masker::new(["s3cr3t".to_owned()]);
         let input = b"\xff token=s3cr3t\n s3cr3ts3cr3t";
         assert_eq!(&*m.mask_bytes(input), b"\xff token=****\n ********");
+    }
+
+    #[test]
+    fn masks_json_escaped_forms_too() {
+        let secret = "a\"b\\c\td".to_owned();
+        let m = Masker::new([secret.clone()]);
+        let json = serde_json::to_string(&serde_json::json!({ "v": secret })).unwrap();
+        assert_eq!(m.mask_json(&json), r#"{"v":"****"}"#);
     }
 
     #[test]

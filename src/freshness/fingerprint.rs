@@ -15,17 +15,17 @@ use crate::plan::describe::command_line;
 
 /// What a task's last success was computed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    pub fingerprint: Hash,
-    pub commands: Vec<CommandKind>,
-    pub shell: Vec<String>,
-    pub dir: String,
+pub(crate) struct Record {
+    pub(crate) fingerprint: Hash,
+    pub(crate) commands: Vec<CommandKind>,
+    pub(crate) shell: Vec<String>,
+    pub(crate) dir: String,
     /// Sorted by name; values hashed.
-    pub env: Vec<(String, Hash)>,
+    pub(crate) env: Vec<(String, Hash)>,
     /// Sorted by path; `None` for a named input that does not exist.
-    pub inputs: Vec<(String, Option<Hash>)>,
+    pub(crate) inputs: Vec<(String, Option<Hash>)>,
     /// Sorted by address.
-    pub upstream: Vec<(String, Hash)>,
+    pub(crate) upstream: Vec<(String, Hash)>,
 }
 
 fn hash_str(s: &str) -> Hash {
@@ -33,7 +33,7 @@ fn hash_str(s: &str) -> Hash {
 }
 
 impl Record {
-    pub fn new(
+    pub(crate) fn new(
         commands: Vec<CommandKind>,
         shell: Vec<String>,
         dir: String,
@@ -109,12 +109,12 @@ impl Record {
         }
     }
 
-    pub fn encode(&self, w: &mut Writer) {
+    pub(crate) fn encode(&self, w: &mut Writer) {
         w.hash(&self.fingerprint);
         self.encode_parts(w);
     }
 
-    pub fn decode(r: &mut Reader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Option<Self> {
         let fingerprint = r.hash()?;
         let mut commands = Vec::new();
         for _ in 0..r.count()? {
@@ -164,7 +164,7 @@ impl Record {
 
 /// Why a task runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     Forced,
     NoInputs,
     NoPreviousRun,
@@ -181,7 +181,7 @@ pub enum Reason {
 
 /// Everything that differs between the last success and now; empty when the
 /// fingerprints match.
-pub fn explain(previous: Option<&Record>, current: &Record) -> Vec<Reason> {
+pub(crate) fn explain(previous: Option<&Record>, current: &Record) -> Vec<Reason> {
     let Some(old) = previous else {
         return vec![Reason::NoPreviousRun];
     };

@@ -1,6 +1,6 @@
-//! The durable record of a run: a [`Reporter`] that keeps
-//! `.orchestra/state.json` current after every task and appends the run to
-//! `.orchestra/history.jsonl` when it ends.
+//! The durable record of a build: a [`Reporter`] that keeps the build's own
+//! run record (`crate::workspace::runs`) current after every task and
+//! appends the run to the history when it ends.
 //!
 //! Events arrive on the scheduler's thread and must not slow it: each one
 //! becomes a small message to a writer thread that owns the [`RunState`].
@@ -9,28 +9,21 @@
 //! gathering whatever arrives meanwhile: a burst of short tasks costs a few
 //! saves instead of thousands, and a long task never leaves an earlier
 //! result unsaved. At most once per [`SYNC_EVERY`], a save is also flushed
-//! to disk ([`state::save`]) in the background. A `kill -9` loses at most
+//! to disk in the background. A `kill -9` loses at most
 //! the last [`SAVE_EVERY`] of results, a power cut about the last
 //! [`SYNC_EVERY`]: those tasks simply run again on `--resume`.
 
 use std::collections::HashMap;
 use std::io;
-use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use super::event::{Event, Exit, Failure, Reporter, SkipReason, Status, Summary};
-use super::history::{self, HistoryEntry};
-use super::state::{self, RunState, TaskRecord, TaskStatus};
 use crate::plan::{Group, Plan, TaskId};
-
-/// Milliseconds since the Unix epoch.
-pub fn now_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
+use crate::run::{Event, Exit, Failure, Reporter, SkipReason, Status, Summary};
+use crate::workspace::history::HistoryEntry;
+use crate::workspace::runs::{RunRecord, RunState, STATE_VERSION, TaskRecord, TaskStatus};
+use crate::workspace::{Workspace, now_millis};
 
 enum Message {
     Task(String, TaskRecord),
@@ -41,58 +34,52 @@ enum Message {
     },
 }
 
-/// Where the record goes and what it starts from.
-#[derive(Debug)]
-pub struct RecordPaths {
-    pub state: PathBuf,
-    pub history: PathBuf,
-}
-
-pub struct StateRecorder {
-    paths: RecordPaths,
+pub(crate) struct StateRecorder {
+    workspace: Workspace,
     sender: Option<Sender<Message>>,
     writer: Option<JoinHandle<io::Result<()>>>,
     /// The records of the run being resumed, carried over for its done tasks.
     previous: HashMap<String, TaskRecord>,
     started: HashMap<TaskId, u64>,
-    run_id: String,
+    run_id: u64,
     selection: String,
     started_at: u64,
     /// The first error writing state or history, for a warning at the end.
-    pub error: Option<io::Error>,
+    pub(crate) error: Option<io::Error>,
 }
 
 impl StateRecorder {
-    /// Starts the record of a run of `plan`: every task pending, saved at
-    /// once so even a run killed in its first task leaves a readable file.
-    /// `selection` must already be masked.
-    pub fn start(
+    /// Starts the record of a run of `plan` in `record`: every task
+    /// pending, saved at once so even a run killed in its first task leaves
+    /// a readable file. `previous` is the run being resumed.
+    pub(crate) fn start(
         plan: &Plan,
-        paths: RecordPaths,
+        workspace: &Workspace,
+        record: RunRecord,
         selection: String,
         previous: Option<RunState>,
     ) -> Self {
         let started_at = now_millis();
-        let run_id = format!("{started_at}-{}", std::process::id());
-        let mut initial = RunState::new(run_id.clone(), selection.clone(), started_at);
+        let run_id = record.id;
+        let mut initial = RunState::new(run_id, selection.clone(), started_at);
+        initial.resumed = previous.as_ref().map(|p| p.id);
         for task in &plan.tasks {
             let mut record = TaskRecord::pending();
             record.milestone = milestone(plan, task.id);
             initial.tasks.insert(task.address.clone(), record);
         }
         // Not flushed: every task pending is worth no wait on the disk.
-        let first = state::save_quick(&paths.state, &initial).err();
+        let first = record.save(&initial, false).err();
         let (sender, receiver) = mpsc::channel();
-        let path = paths.state.clone();
         let writer = thread::Builder::new()
             .name("orchestra-state".into())
-            .spawn(move || write_loop(&path, initial, &receiver));
+            .spawn(move || write_loop(&record, initial, &receiver));
         let (writer, error) = match writer {
             Ok(handle) => (Some(handle), first),
             Err(e) => (None, Some(e)),
         };
         Self {
-            paths,
+            workspace: workspace.clone(),
             sender: writer.as_ref().map(|_| sender),
             writer,
             previous: previous
@@ -134,8 +121,8 @@ impl StateRecorder {
             self.keep_error(result);
         }
         let entry = HistoryEntry {
-            version: state::STATE_VERSION,
-            run_id: self.run_id.clone(),
+            version: STATE_VERSION,
+            run_id: self.run_id,
             selection: self.selection.clone(),
             started_at: self.started_at,
             duration_ms: u64::try_from(summary.duration.as_millis()).unwrap_or(u64::MAX),
@@ -146,7 +133,9 @@ impl StateRecorder {
             skipped: summary.not_run() + summary.resumed() + summary.locked(),
             up_to_date: summary.up_to_date(),
         };
-        let result = history::append(&self.paths.history, &entry);
+        let result = self.workspace.append_history(&entry);
+        self.keep_error(result);
+        let result = self.workspace.prune_runs();
         self.keep_error(result);
     }
 
@@ -179,7 +168,7 @@ const SYNC_EVERY: Duration = Duration::from_secs(1);
 /// The writer thread: gather what arrives until the next save is due,
 /// save, repeat until `Finish`, which is saved at once.
 fn write_loop(
-    path: &std::path::Path,
+    record: &RunRecord,
     mut state: RunState,
     receiver: &Receiver<Message>,
 ) -> io::Result<()> {
@@ -204,9 +193,9 @@ fn write_loop(
         // power cut's loss to the last second.
         let saved = if !finished && now >= next_sync {
             next_sync = now + SYNC_EVERY;
-            state::save(path, &state)
+            record.save(&state, true)
         } else {
-            state::save_quick(path, &state)
+            record.save(&state, false)
         };
         next_save = now + SAVE_EVERY;
         if result.is_ok() {
@@ -297,11 +286,93 @@ impl Reporter for StateRecorder {
 }
 
 /// Sends every event to two reporters: the screen and the record.
-pub struct Tee<'a>(pub &'a mut dyn Reporter, pub &'a mut dyn Reporter);
+pub(crate) struct Tee<'a>(pub &'a mut dyn Reporter, pub &'a mut dyn Reporter);
 
 impl Reporter for Tee<'_> {
     fn event(&mut self, plan: &Plan, event: &Event<'_>) {
         self.0.event(plan, event);
         self.1.event(plan, event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::testing::{plan, task};
+    use crate::run::TaskRecord as Record;
+    use crate::secrets::Masker;
+
+    fn finished(status: Status) -> Record {
+        Record {
+            status,
+            attempts: 1,
+            duration: Duration::from_millis(3),
+            gate: None,
+            log: None,
+        }
+    }
+
+    /// Feeds the recorder a run in which `a` ends with `a_status` and `b`
+    /// succeeds, and returns the run record as saved.
+    fn record_a_run(ws: &Workspace, a: Status, previous: Option<RunState>) -> RunState {
+        let plan = plan(vec![task(0, "a", &[]), task(1, "b", &[0])]);
+        let record = ws.begin_run().unwrap();
+        let mut recorder = StateRecorder::start(&plan, ws, record, "sel".into(), previous);
+        let mut records = Vec::new();
+        for (id, status) in [(0, a), (1, Status::Succeeded)] {
+            let id = TaskId(id);
+            if let Status::NotRun(reason) = status {
+                recorder.event(&plan, &Event::TaskSkipped { task: id, reason });
+                records.push(finished(status));
+                continue;
+            }
+            recorder.event(&plan, &Event::TaskStarted { task: id });
+            let done = finished(status);
+            recorder.event(
+                &plan,
+                &Event::TaskFinished {
+                    task: id,
+                    record: &done,
+                    output: "",
+                },
+            );
+            records.push(done);
+        }
+        let summary = Summary {
+            tasks: records,
+            duration: Duration::from_millis(9),
+            interrupted: false,
+        };
+        recorder.event(&plan, &Event::RunFinished { summary: &summary });
+        assert!(recorder.error.is_none());
+        ws.runs(1).remove(0).state
+    }
+
+    #[test]
+    fn the_record_follows_the_run_and_carries_resumed_tasks_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path(), Masker::default());
+        let failed = Status::Failed(Failure::Refused("no".into()));
+        let first = record_a_run(&ws, failed, None);
+        assert!(first.finished && !first.success);
+        assert_eq!(first.tasks["a"].status, TaskStatus::Failed);
+        let first_ok = record_a_run(&ws, Status::Succeeded, None);
+        let second = record_a_run(
+            &ws,
+            Status::NotRun(SkipReason::Resumed),
+            Some(first_ok.clone()),
+        );
+        assert_eq!(second.resumed, Some(first_ok.id));
+        assert_eq!(
+            second.tasks["a"], first_ok.tasks["a"],
+            "carried over for the next resume"
+        );
+        let history = ws.history();
+        assert_eq!(history.len(), 3);
+        assert!(!history[0].success && history[2].success);
+        assert_eq!(
+            history.iter().map(|h| h.run_id).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
     }
 }

@@ -16,18 +16,18 @@ const SKIPPED_DIRS: &[&str] = &[".git", ".orchestra"];
 
 /// What a task's input patterns name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Expanded {
+pub(crate) struct Expanded {
     /// Existing files, sorted, deduplicated.
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     /// Literal paths (no glob characters) that do not exist.
-    pub missing: Vec<String>,
+    pub(crate) missing: Vec<String>,
 }
 
 /// An input pattern that is not a valid glob.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadPattern {
-    pub pattern: String,
-    pub message: String,
+pub(crate) struct BadPattern {
+    pub(crate) pattern: String,
+    pub(crate) message: String,
 }
 
 fn is_glob(component: &str) -> bool {
@@ -35,7 +35,7 @@ fn is_glob(component: &str) -> bool {
 }
 
 /// Expands `patterns` under `root`.
-pub fn expand(root: &Path, patterns: &[String]) -> Result<Expanded, BadPattern> {
+pub(crate) fn expand(root: &Path, patterns: &[String]) -> Result<Expanded, BadPattern> {
     let mut files = BTreeSet::new();
     let mut missing = Vec::new();
     for pattern in patterns {

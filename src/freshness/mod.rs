@@ -1,0 +1,63 @@
+//! Whether a task is up to date: the [`Freshness`] seam the scheduler asks
+//! in dependency order, and its implementations — [`Incremental`] (content
+//! fingerprints of inputs, commands, env and upstream, checked against each
+//! task's last success) and [`AlwaysRun`] (dry runs: nothing is up to date).
+//!
+//! The pieces: [`inputs`] expands globs, [`stat_cache`] hashes files only
+//! when their stat changed, [`fingerprint`] builds and compares records,
+//! [`store`] holds every task's last success, loaded from and journalled to
+//! the workspace (`crate::workspace::journal`).
+
+pub(crate) mod fingerprint;
+pub(crate) mod incremental;
+pub(crate) mod inputs;
+pub(crate) mod stat_cache;
+pub(crate) mod store;
+
+pub(crate) use fingerprint::Reason;
+pub(crate) use incremental::Incremental;
+
+use crate::plan::{Plan, PlanTask};
+
+/// Whether a task runs, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    UpToDate,
+    Run(Vec<Reason>),
+}
+
+/// The scheduler's questions about up-to-dateness, and what it tells back.
+pub(crate) trait Freshness {
+    /// Fingerprints `task` (its needs are done) and says whether it runs.
+    /// `ran`: the needs that ran this run rather than being up to date.
+    fn check(&mut self, plan: &Plan, task: &PlanTask, ran: &[String]) -> Verdict;
+    /// The task succeeded (or was up to date): keep its record.
+    fn succeeded(&mut self, task: &PlanTask);
+    /// The task failed: forget its last success, so it runs next time.
+    fn failed(&mut self, task: &PlanTask);
+    /// The task was skipped as done by `--resume`: its recorded success
+    /// stands for what depends on it.
+    fn resumed(&mut self, task: &PlanTask);
+    /// `--explain`: report why each task runs.
+    fn explains(&self) -> bool {
+        false
+    }
+    /// Declared outputs of a task that succeeded which do not exist; empty
+    /// when outputs are not checked (a dry run produces nothing).
+    fn outputs_missing(&mut self, _task: &PlanTask) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Nothing is up to date: for dry runs, which list everything selected.
+#[derive(Debug, Default)]
+pub(crate) struct AlwaysRun;
+
+impl Freshness for AlwaysRun {
+    fn check(&mut self, _: &Plan, _: &PlanTask, _: &[String]) -> Verdict {
+        Verdict::Run(Vec::new())
+    }
+    fn succeeded(&mut self, _: &PlanTask) {}
+    fn failed(&mut self, _: &PlanTask) {}
+    fn resumed(&mut self, _: &PlanTask) {}
+}

@@ -1,0 +1,271 @@
+//! The fingerprint store: the stat cache and every task's record at its
+//! last success, in one compact binary layout with a magic and version, so a
+//! no-op build loads it in a few milliseconds, plus the journal entries of
+//! later builds on top (where the bytes live is `crate::workspace::journal`).
+//! A missing, old or corrupt store loads as empty ("rebuild"), never as an
+//! error.
+//!
+//! Records are decoded lazily: loading reads each task's address and
+//! fingerprint and keeps the rest of its record as bytes, decoded only when
+//! the fingerprint differs and the record is needed to explain why. A
+//! no-op build of thousands of tasks never builds their strings, and saving
+//! copies untouched records back byte for byte.
+
+use foldhash::{HashMap, HashMapExt};
+use std::ops::Range;
+
+use super::fingerprint::Record;
+use super::stat_cache::{Hash, StatCache};
+use crate::codec::{Reader, Writer};
+use crate::workspace::journal::{Entry as JournalEntry, Stored};
+
+/// `ORCHFP` and a version byte; bump the version when the layout changes.
+const MAGIC: &[u8; 8] = b"ORCHFP\x00\x03";
+
+/// One task's last success (or that it has none since `stamp`): decoded,
+/// or still bytes of what was loaded. Each carries the time it was made
+/// (ms since the epoch), so the newest of the store and journals wins.
+#[derive(Debug, Clone)]
+enum Entry {
+    Decoded(u64, Record),
+    /// The fingerprint, and where the encoded record lies in `Store::raw`.
+    Raw(u64, Hash, Range<usize>),
+    /// Forgotten (the task failed) at this time.
+    Gone(u64),
+}
+
+impl Entry {
+    fn stamp(&self) -> u64 {
+        match self {
+            Self::Decoded(stamp, _) | Self::Raw(stamp, ..) | Self::Gone(stamp) => *stamp,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    pub(crate) stat: StatCache,
+    tasks: HashMap<String, Entry>,
+    /// The loaded bytes, which `Entry::Raw` ranges point into.
+    raw: Vec<u8>,
+}
+
+impl Store {
+    /// The store as the workspace read it: the compacted file, then every
+    /// journal entry, the newest entry per task winning. The flag says the
+    /// compacted file exists but could not be decoded (it counts as empty;
+    /// the journals still apply).
+    pub(crate) fn from_stored(stored: &Stored) -> (Self, bool) {
+        let (mut store, corrupt) = match &stored.store {
+            Some(bytes) => match Self::decode(bytes.clone()) {
+                Some(store) => (store, false),
+                None => (Self::default(), true),
+            },
+            None => (Self::default(), false),
+        };
+        for entry in &stored.entries {
+            store.apply(entry);
+        }
+        (store, corrupt)
+    }
+
+    fn decode(bytes: Vec<u8>) -> Option<Self> {
+        let body = bytes.strip_prefix(MAGIC.as_slice())?;
+        let mut r = Reader::new(body);
+        let stat = StatCache::decode(&mut r)?;
+        let count = r.count()?;
+        let mut tasks = HashMap::with_capacity(count);
+        let base = bytes.as_ptr() as usize;
+        for _ in 0..count {
+            let address = r.str()?.to_owned();
+            let stamp = r.u64()?;
+            let record = r.bytes()?;
+            let fingerprint: Hash = record.get(..32)?.try_into().ok()?;
+            let offset = record.as_ptr() as usize - base;
+            tasks.insert(
+                address,
+                Entry::Raw(stamp, fingerprint, offset..offset + record.len()),
+            );
+        }
+        r.is_empty().then_some(Self {
+            stat,
+            tasks,
+            raw: bytes,
+        })
+    }
+
+    /// Applies a journal entry unless something newer is known.
+    fn apply(&mut self, entry: &JournalEntry) {
+        if self
+            .tasks
+            .get(&entry.address)
+            .is_some_and(|known| known.stamp() > entry.stamp)
+        {
+            return;
+        }
+        let value = match &entry.record {
+            None => Entry::Gone(entry.stamp),
+            Some(record) => {
+                let Some(fingerprint) = record.get(..32).and_then(|f| f.try_into().ok()) else {
+                    return;
+                };
+                let start = self.raw.len();
+                self.raw.extend_from_slice(record);
+                Entry::Raw(entry.stamp, fingerprint, start..self.raw.len())
+            }
+        };
+        self.tasks.insert(entry.address.clone(), value);
+    }
+
+    /// The fingerprint of `address`'s last success.
+    pub(crate) fn fingerprint(&self, address: &str) -> Option<Hash> {
+        match self.tasks.get(address)? {
+            Entry::Decoded(_, record) => Some(record.fingerprint),
+            Entry::Raw(_, fingerprint, _) => Some(*fingerprint),
+            Entry::Gone(_) => None,
+        }
+    }
+
+    /// The whole record of `address`'s last success; `None` also when its
+    /// bytes do not decode (a corrupt record means "run it").
+    pub(crate) fn record(&self, address: &str) -> Option<Record> {
+        match self.tasks.get(address)? {
+            Entry::Decoded(_, record) => Some(record.clone()),
+            Entry::Raw(_, _, range) => {
+                let mut r = Reader::new(self.raw.get(range.clone())?);
+                Record::decode(&mut r).filter(|_| r.is_empty())
+            }
+            Entry::Gone(_) => None,
+        }
+    }
+
+    pub(crate) fn insert(&mut self, address: String, stamp: u64, record: Record) {
+        self.tasks.insert(address, Entry::Decoded(stamp, record));
+    }
+
+    /// Forgets `address` as of `stamp`; whether it had a record.
+    pub(crate) fn remove(&mut self, address: &str, stamp: u64) -> bool {
+        let had = self.fingerprint(address).is_some();
+        self.tasks.insert(address.to_owned(), Entry::Gone(stamp));
+        had
+    }
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.bytes.extend_from_slice(MAGIC);
+        self.stat.encode(&mut w);
+        let mut addresses: Vec<&String> = self
+            .tasks
+            .iter()
+            .filter(|(_, e)| !matches!(e, Entry::Gone(_)))
+            .map(|(a, _)| a)
+            .collect();
+        addresses.sort();
+        w.u64(addresses.len() as u64);
+        let mut scratch = Writer::default();
+        for address in addresses {
+            w.str(address);
+            let entry = &self.tasks[address];
+            w.u64(entry.stamp());
+            match entry {
+                Entry::Decoded(_, record) => {
+                    scratch.bytes.clear();
+                    record.encode(&mut scratch);
+                    w.bytes(&scratch.bytes);
+                }
+                Entry::Raw(_, _, range) => w.bytes(&self.raw[range.clone()]),
+                Entry::Gone(_) => unreachable!("filtered out above"),
+            }
+        }
+        w.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CommandKind;
+
+    fn record(command: &str) -> Record {
+        Record::new(
+            vec![CommandKind::Shell(command.into())],
+            vec!["sh".into(), "-c".into()],
+            ".".into(),
+            &[],
+            vec![("a".into(), Some([1; 32]))],
+            vec![],
+        )
+    }
+
+    fn store() -> Store {
+        let mut s = Store::default();
+        s.insert("copy".into(), 5, record("cp a b"));
+        s
+    }
+
+    fn stored(store: &Store, entries: Vec<JournalEntry>) -> Stored {
+        Stored {
+            store: Some(store.encode()),
+            entries,
+        }
+    }
+
+    #[test]
+    fn round_trips_and_copies_untouched_records_byte_for_byte() {
+        let loaded = Store::from_stored(&stored(&store(), vec![])).0;
+        assert_eq!(loaded.record("copy"), store().record("copy"));
+        assert_eq!(loaded.fingerprint("copy"), store().fingerprint("copy"));
+        assert_eq!(loaded.record("other"), None);
+        assert_eq!(loaded.encode(), store().encode());
+    }
+
+    #[test]
+    fn the_newest_entry_wins_whatever_the_order() {
+        let mut w = Writer::default();
+        record("new").encode(&mut w);
+        let newer = JournalEntry {
+            stamp: 9,
+            address: "copy".into(),
+            record: Some(w.bytes.clone()),
+        };
+        let older_forget = JournalEntry {
+            stamp: 7,
+            address: "copy".into(),
+            record: None,
+        };
+        let loaded = Store::from_stored(&stored(&store(), vec![newer.clone(), older_forget])).0;
+        assert_eq!(loaded.record("copy"), Some(record("new")));
+        let forget = JournalEntry {
+            stamp: 10,
+            address: "copy".into(),
+            record: None,
+        };
+        let loaded = Store::from_stored(&stored(&store(), vec![newer, forget])).0;
+        assert_eq!(loaded.fingerprint("copy"), None);
+        let back = Store::from_stored(&stored(&loaded, vec![])).0;
+        assert_eq!(
+            back.fingerprint("copy"),
+            None,
+            "a forgotten task is not stored"
+        );
+    }
+
+    #[test]
+    fn corrupt_truncated_or_foreign_stores_do_not_decode() {
+        let bytes = store().encode();
+        for cut in [0, 3, 8, bytes.len() / 2, bytes.len() - 1] {
+            let s = Stored {
+                store: Some(bytes[..cut].to_vec()),
+                entries: vec![],
+            };
+            assert!(Store::from_stored(&s).1, "cut at {cut}");
+        }
+        let mut other_version = bytes.clone();
+        other_version[7] = 0;
+        assert!(Store::decode(other_version).is_none());
+        let mut flipped = bytes;
+        let last = flipped.len() - 40;
+        flipped[last] ^= 0xff;
+        let _ = Store::decode(flipped); // must not panic, whatever it decodes
+    }
+}

@@ -1,0 +1,260 @@
+//! Where up-to-date records live: `.orchestra/fingerprints` (the compacted
+//! store) and one append-only journal per build,
+//! `.orchestra/fingerprints.d/<run>.journal`.
+//!
+//! A build appends an entry to its own journal the moment a task succeeds
+//! (or forgets a failed one) — one `write` each, so a `kill -9` loses
+//! nothing already appended — and holds an OS lock on the journal while it
+//! runs. Loading reads the store and then every journal; each entry carries
+//! the time it was made and the newest entry for a task wins, so two builds
+//! never overwrite each other's records. At its end a build compacts: under
+//! `fingerprints.lock` it merges the store, its own journal and the
+//! journals of builds that are gone (their lock is free) into a new store,
+//! written atomically, then deletes those journals. Journals of builds
+//! still running are left for them.
+//!
+//! This module frames bytes; what a record means is
+//! `crate::freshness`'s business.
+
+use std::fs::{File, TryLockError};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::{Workspace, fs};
+use crate::codec::{Reader, Writer};
+
+const STORE: &str = "fingerprints";
+const JOURNALS: &str = "fingerprints.d";
+const COMPACTION: &str = "fingerprints.lock";
+const MAGIC: &[u8; 8] = b"ORCHJR\x00\x01";
+
+/// One journal entry: at `stamp` (ms since the epoch), `address` succeeded
+/// with `record`, or (`None`) lost its record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) stamp: u64,
+    pub(crate) address: String,
+    pub(crate) record: Option<Vec<u8>>,
+}
+
+/// What is on disk: the store's bytes and every journal's entries.
+#[derive(Debug, Default)]
+pub(crate) struct Stored {
+    pub(crate) store: Option<Vec<u8>>,
+    pub(crate) entries: Vec<Entry>,
+}
+
+/// This build's journal, locked while it is open.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    file: File,
+    path: PathBuf,
+    scratch: Writer,
+}
+
+impl Journal {
+    /// Appends one entry with a single write.
+    pub(crate) fn append(&mut self, entry: &Entry) -> io::Result<()> {
+        self.scratch.bytes.clear();
+        encode_entry(&mut self.scratch, entry);
+        self.file.write_all(&self.scratch.bytes)
+    }
+}
+
+fn encode_entry(w: &mut Writer, entry: &Entry) {
+    w.u64(entry.stamp);
+    w.str(&entry.address);
+    w.bool(entry.record.is_some());
+    if let Some(record) = &entry.record {
+        w.bytes(record);
+    }
+}
+
+/// The entries of one journal file; a torn last entry is dropped.
+fn decode_journal(bytes: &[u8]) -> Vec<Entry> {
+    let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
+        return Vec::new();
+    };
+    let mut r = Reader::new(body);
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let entry = (|| {
+            let stamp = r.u64()?;
+            let address = r.str()?.to_owned();
+            let record = if r.bool()? {
+                Some(r.bytes()?.to_vec())
+            } else {
+                None
+            };
+            Some(Entry {
+                stamp,
+                address,
+                record,
+            })
+        })();
+        match entry {
+            Some(entry) => out.push(entry),
+            None => break,
+        }
+    }
+    out
+}
+
+/// Whether the build that writes the journal at `path` still runs.
+pub(crate) fn is_live(path: &Path) -> bool {
+    if fs::Kind::of(path).ok() != Some(fs::Kind::File) {
+        return false;
+    }
+    File::open(path).is_ok_and(|f| matches!(f.try_lock(), Err(TryLockError::WouldBlock)))
+}
+
+impl Workspace {
+    /// The store and every journal, read under a shared compaction lock so
+    /// a compaction never hides entries between the two reads.
+    pub(crate) fn load_fingerprints(&self) -> Stored {
+        let _shared = self.compaction_lock(false);
+        let (stored, _) = self.read_fingerprints(|_| true);
+        stored
+    }
+
+    /// Reads the store and the journals `take` accepts; returns their paths.
+    fn read_fingerprints(&self, take: impl Fn(&Path) -> bool) -> (Stored, Vec<PathBuf>) {
+        let mut stored = Stored {
+            store: self.read(&[STORE]),
+            entries: Vec::new(),
+        };
+        let mut paths = Vec::new();
+        if let Some(dir) = self.existing_dir(&[JOURNALS])
+            && let Ok(entries) = std::fs::read_dir(&dir)
+        {
+            let mut names: Vec<String> = entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".journal"))
+                .collect();
+            names.sort();
+            for name in names {
+                let path = dir.join(&name);
+                if !take(&path) {
+                    continue;
+                }
+                if let Some(bytes) = self.read(&[JOURNALS, &name]) {
+                    stored.entries.extend(decode_journal(&bytes));
+                }
+                paths.push(path);
+            }
+        }
+        (stored, paths)
+    }
+
+    fn compaction_lock(&self, exclusive: bool) -> Option<File> {
+        let dir = self.existing_dir(&[])?;
+        let (file, _) = fs::open_rw(&dir.join(COMPACTION)).ok()?;
+        let locked = if exclusive {
+            file.lock()
+        } else {
+            file.lock_shared()
+        };
+        locked.ok().map(|()| file)
+    }
+
+    /// Opens (creating) the journal of run `run`, locked for this build.
+    pub(crate) fn open_journal(&self, run: u64) -> io::Result<Journal> {
+        let dir = self.ensure(&[JOURNALS])?;
+        let path = dir.join(format!("{run:08}.journal"));
+        let file = fs::create(&path)?;
+        file.lock()?;
+        let mut journal = Journal {
+            file,
+            path,
+            scratch: Writer::default(),
+        };
+        journal.file.write_all(MAGIC)?;
+        Ok(journal)
+    }
+
+    /// Merges the store, `own` journal and the journals of builds that are
+    /// gone into a new store (`merge` turns what was read into its bytes),
+    /// then deletes the merged journals.
+    pub(crate) fn compact(
+        &self,
+        own: Option<Journal>,
+        merge: impl FnOnce(&Stored) -> Vec<u8>,
+    ) -> io::Result<()> {
+        let dir = self.ensure(&[])?;
+        let _exclusive = self.compaction_lock(true);
+        let own_path = own.as_ref().map(|j| j.path.clone());
+        let (stored, paths) =
+            self.read_fingerprints(|p| Some(p) == own_path.as_deref() || !is_live(p));
+        let bytes = merge(&stored);
+        fs::write_atomic(&dir, STORE, &bytes, true)?;
+        drop(own);
+        for path in paths {
+            fs::remove(&path)?;
+        }
+        Ok(())
+    }
+
+    /// Whether journals are waiting to be merged (of this build or others).
+    pub(crate) fn has_journals(&self) -> bool {
+        self.existing_dir(&[JOURNALS])
+            .and_then(|d| std::fs::read_dir(d).ok())
+            .is_some_and(|mut e| e.next().is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::Masker;
+
+    fn entry(stamp: u64, address: &str, record: Option<&[u8]>) -> Entry {
+        Entry {
+            stamp,
+            address: address.into(),
+            record: record.map(<[u8]>::to_vec),
+        }
+    }
+
+    #[test]
+    fn entries_are_durable_at_once_and_compaction_keeps_live_journals() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path(), Masker::default());
+        let mut mine = ws.open_journal(1).unwrap();
+        let mut theirs = ws.open_journal(2).unwrap();
+        mine.append(&entry(10, "a", Some(b"A"))).unwrap();
+        theirs.append(&entry(11, "b", Some(b"B"))).unwrap();
+        mine.append(&entry(12, "c", None)).unwrap();
+        // Without closing anything, another process reads every entry.
+        let stored = ws.load_fingerprints();
+        assert_eq!(stored.entries.len(), 3);
+        ws.compact(Some(mine), |s| {
+            assert_eq!(s.entries.len(), 2, "ours only: theirs is live");
+            b"merged".to_vec()
+        })
+        .unwrap();
+        let stored = ws.load_fingerprints();
+        assert_eq!(stored.store.as_deref(), Some(&b"merged"[..]));
+        assert_eq!(stored.entries, [entry(11, "b", Some(b"B"))]);
+        drop(theirs);
+        ws.compact(None, |s| {
+            assert_eq!(s.entries.len(), 1, "a finished build's journal is merged");
+            b"again".to_vec()
+        })
+        .unwrap();
+        assert!(!ws.has_journals());
+    }
+
+    #[test]
+    fn a_torn_tail_loses_only_itself() {
+        let mut w = Writer::default();
+        w.bytes.extend_from_slice(MAGIC);
+        encode_entry(&mut w, &entry(1, "a", Some(b"xyz")));
+        let whole = w.bytes.len();
+        encode_entry(&mut w, &entry(2, "b", Some(b"xyz")));
+        let entries = decode_journal(&w.bytes[..w.bytes.len() - 2]);
+        assert_eq!(entries, [entry(1, "a", Some(b"xyz"))]);
+        assert_eq!(decode_journal(&w.bytes[..whole]).len(), 1);
+        assert!(decode_journal(b"garbage").is_empty());
+    }
+}

@@ -1,0 +1,351 @@
+//! Run records: `.orchestra/runs/<id>/state.json`, one per build, so a
+//! build skipped by a lock, a concurrent build or a crash never overwrites
+//! another build's record.
+//!
+//! Ids are small increasing numbers, allocated by creating the run's
+//! directory (`mkdir` is atomic: two builds never get the same id). While a
+//! build runs it holds an OS lock on `runs/<id>/owner`, so `status` can tell
+//! a live run from a dead one and pruning never removes a live run. Records
+//! are written atomically (a temporary file renamed over the old one), so a
+//! crash at any moment leaves a whole old or new file. The newest
+//! [`KEEP_RUNS`] records are kept; older ones are pruned when a build ends.
+//!
+//! A record carries a version; a missing, unreadable or older one is
+//! passed over (with a note when it exists but cannot be read).
+
+use std::collections::BTreeMap;
+use std::fs::{File, TryLockError};
+use std::io;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::Workspace;
+use super::fs;
+
+/// Bump when the shape changes; older records are then ignored.
+pub(crate) const STATE_VERSION: u32 = 2;
+
+/// How many run records are kept (the newest; live runs always).
+pub(crate) const KEEP_RUNS: usize = 20;
+
+const RUNS: &str = "runs";
+const STATE: &str = "state.json";
+const OWNER: &str = "owner";
+
+/// How a task ended (or that it has not yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum TaskStatus {
+    Pending,
+    Running,
+    Succeeded,
+    /// Skipped because its fingerprint matched the last success.
+    UpToDate,
+    Failed,
+    TimedOut,
+    /// Not run: something it needs failed, or the run stopped first, or
+    /// another build held its lock.
+    Skipped,
+    Interrupted,
+}
+
+impl TaskStatus {
+    /// Whether the task's work is done and need not run again on resume.
+    pub(crate) fn is_done(self) -> bool {
+        matches!(self, Self::Succeeded | Self::UpToDate)
+    }
+}
+
+/// One task's record in a run record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TaskRecord {
+    pub(crate) status: TaskStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) exit_code: Option<i32>,
+    #[serde(default)]
+    pub(crate) attempts: u32,
+    /// Milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) started_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) duration_ms: Option<u64>,
+    /// The milestone the task belongs to, for `orchestra status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) milestone: Option<String>,
+}
+
+impl TaskRecord {
+    pub(crate) fn pending() -> Self {
+        Self {
+            status: TaskStatus::Pending,
+            exit_code: None,
+            attempts: 0,
+            started_at: None,
+            duration_ms: None,
+            milestone: None,
+        }
+    }
+}
+
+/// One build's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RunState {
+    pub(crate) version: u32,
+    /// The run's number in this project.
+    pub(crate) id: u64,
+    /// The process that ran it.
+    pub(crate) pid: u32,
+    /// What was selected, as [`crate::compile::Selection::key`] writes it,
+    /// so `--resume` only continues the same build.
+    pub(crate) selection: String,
+    /// Milliseconds since the Unix epoch.
+    pub(crate) started_at: u64,
+    /// `false` while running and after an interrupted or killed run.
+    pub(crate) finished: bool,
+    #[serde(default)]
+    pub(crate) success: bool,
+    /// The run this one resumed, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) resumed: Option<u64>,
+    pub(crate) tasks: BTreeMap<String, TaskRecord>,
+}
+
+impl RunState {
+    pub(crate) fn new(id: u64, selection: String, started_at: u64) -> Self {
+        Self {
+            version: STATE_VERSION,
+            id,
+            pid: std::process::id(),
+            selection,
+            started_at,
+            finished: false,
+            success: false,
+            resumed: None,
+            tasks: BTreeMap::new(),
+        }
+    }
+
+    /// Whether a build of the same selection has anything to continue:
+    /// it did not finish, or finished with a failure.
+    pub(crate) fn resumable(&self) -> bool {
+        !(self.finished && self.success)
+    }
+}
+
+/// A run record on disk and whether its build still runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Listed {
+    pub(crate) state: RunState,
+    pub(crate) live: bool,
+}
+
+/// The record of the build in progress: its directory and the OS lock on
+/// its `owner` file, held until this is dropped.
+#[derive(Debug)]
+pub(crate) struct RunRecord {
+    workspace: Workspace,
+    pub(crate) id: u64,
+    dir: PathBuf,
+    _owner: File,
+}
+
+impl RunRecord {
+    /// Saves `state` atomically; `sync` also flushes it to disk.
+    pub(crate) fn save(&self, state: &RunState, sync: bool) -> io::Result<()> {
+        let bytes = self.workspace.masked_json(state, true);
+        fs::write_atomic(&self.dir, STATE, &bytes, sync)
+    }
+}
+
+impl Workspace {
+    /// Starts a new run record with the next free id.
+    pub(crate) fn begin_run(&self) -> io::Result<RunRecord> {
+        let runs = self.ensure(&[RUNS])?;
+        let mut id = self.run_ids().last().map_or(1, |last| last + 1);
+        loop {
+            let dir = runs.join(id.to_string());
+            match std::fs::create_dir(&dir) {
+                Ok(()) => {
+                    let (owner, _) = fs::open_rw(&dir.join(OWNER))?;
+                    owner.lock()?;
+                    return Ok(RunRecord {
+                        workspace: self.clone(),
+                        id,
+                        dir,
+                        _owner: owner,
+                    });
+                }
+                // Another build took this id a moment ago.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => id += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The ids of recorded runs, ascending.
+    fn run_ids(&self) -> Vec<u64> {
+        let Some(dir) = self.existing_dir(&[RUNS]) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<u64> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Whether the build that owns run `id` is still running.
+    fn is_live(&self, id: u64) -> bool {
+        let path = self.path(&[RUNS, &id.to_string(), OWNER]);
+        if fs::Kind::of(&path).ok() != Some(fs::Kind::File) {
+            return false;
+        }
+        // Opened read-only: a lock test must not create or change anything.
+        let Ok(file) = File::open(&path) else {
+            return false;
+        };
+        matches!(file.try_lock(), Err(TryLockError::WouldBlock))
+    }
+
+    /// The ids of runs whose build still runs (record written or not).
+    pub(crate) fn live_runs(&self) -> Vec<u64> {
+        self.run_ids()
+            .into_iter()
+            .filter(|id| self.is_live(*id))
+            .collect()
+    }
+
+    /// The record of run `id`; a garbled or old one is noted and `None`.
+    fn run(&self, id: u64) -> Option<RunState> {
+        let name = id.to_string();
+        let bytes = self.read(&[RUNS, &name, STATE])?;
+        match serde_json::from_slice::<RunState>(&bytes) {
+            Ok(state) if state.version == STATE_VERSION && state.id == id => Some(state),
+            Ok(_) => None,
+            Err(e) => {
+                self.note(format!(
+                    "ignoring `{}`: not a readable run record ({e})",
+                    self.path(&[RUNS, &name, STATE]).display()
+                ));
+                None
+            }
+        }
+    }
+
+    /// Readable run records, newest first, at most `limit`.
+    pub(crate) fn runs(&self, limit: usize) -> Vec<Listed> {
+        self.run_ids()
+            .into_iter()
+            .rev()
+            .filter_map(|id| {
+                let state = self.run(id)?;
+                Some(Listed {
+                    live: self.is_live(id),
+                    state,
+                })
+            })
+            .take(limit)
+            .collect()
+    }
+
+    /// The newest run of `selection` that is not running now, whatever
+    /// other builds ran since.
+    pub(crate) fn last_run_of(&self, selection: &str) -> Option<RunState> {
+        self.run_ids()
+            .into_iter()
+            .rev()
+            .filter(|id| !self.is_live(*id))
+            .filter_map(|id| self.run(id))
+            .find(|run| run.selection == selection)
+    }
+
+    /// Removes all but the newest [`KEEP_RUNS`] records; live runs stay.
+    pub(crate) fn prune_runs(&self) -> io::Result<()> {
+        let ids = self.run_ids();
+        let Some(dir) = self.existing_dir(&[RUNS]) else {
+            return Ok(());
+        };
+        let old = ids.len().saturating_sub(KEEP_RUNS);
+        for id in &ids[..old] {
+            if !self.is_live(*id) {
+                fs::remove(&dir.join(id.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::Masker;
+
+    fn sample(id: u64, n: u32) -> RunState {
+        let mut state = RunState::new(id, "ci".into(), 1_700_000_000_000);
+        let mut record = TaskRecord::pending();
+        record.status = TaskStatus::Succeeded;
+        record.attempts = n;
+        state.tasks.insert("entities/tag/generate".into(), record);
+        state
+    }
+
+    #[test]
+    fn each_build_gets_its_own_record_and_live_runs_are_known() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path(), Masker::default());
+        let first = ws.begin_run().unwrap();
+        let second = ws.begin_run().unwrap();
+        assert_eq!((first.id, second.id), (1, 2));
+        first.save(&sample(1, 1), false).unwrap();
+        second.save(&sample(2, 2), true).unwrap();
+        let listed = ws.runs(10);
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].state, sample(2, 2));
+        assert!(listed[0].live && listed[1].live);
+        assert_eq!(ws.last_run_of("ci"), None, "both still run");
+        drop(first);
+        assert_eq!(ws.last_run_of("ci"), Some(sample(1, 1)));
+        assert_eq!(ws.last_run_of("other"), None);
+    }
+
+    #[test]
+    fn garbled_and_old_records_are_passed_over_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path(), Masker::default());
+        let run = ws.begin_run().unwrap();
+        run.save(&sample(1, 1), false).unwrap();
+        drop(run);
+        let path = ws.path(&[RUNS, "1", STATE]);
+        let full = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &full[..full.len() / 2]).unwrap();
+        assert!(ws.runs(10).is_empty());
+        assert_eq!(ws.take_notes().len(), 1);
+        let mut old = sample(1, 1);
+        old.version = 1;
+        std::fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+        assert!(ws.runs(10).is_empty());
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_and_the_live() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path(), Masker::default());
+        let live = ws.begin_run().unwrap();
+        live.save(&sample(1, 1), false).unwrap();
+        for id in 2..=(KEEP_RUNS as u64 + 5) {
+            let run = ws.begin_run().unwrap();
+            run.save(&sample(id, 1), false).unwrap();
+        }
+        ws.prune_runs().unwrap();
+        let ids = ws.run_ids();
+        assert_eq!(ids.len(), KEEP_RUNS + 1);
+        assert_eq!(ids[0], 1, "the live run stays");
+        assert_eq!(ids[1], 6);
+    }
+}
