@@ -105,12 +105,12 @@ fn workspace(loaded: &Loaded) -> Workspace {
 
 /// `orchestra clean`: what the workspace removed and kept, as lines.
 fn clean(workspace: &Workspace) -> Result<(), Error> {
+    workspace
+        .check()
+        .map_err(|message| Error::Unsafe { message })?;
     let cleaned = workspace.clean().map_err(|e| match e {
         CleanError::NotADirectory { shown, kind } => Error::Unsafe {
-            message: format!(
-                "`{shown}` is {kind}, not a directory: orchestra never follows or removes it; \
-                 remove it yourself (`rm {shown}`) if it is not yours"
-            ),
+            message: format!("`{shown}` is {kind}, not a directory"),
         },
         CleanError::Io(source) => Error::Io {
             action: "clean",

@@ -66,6 +66,9 @@ pub(super) fn build(
         };
     }
     let workspace = Workspace::new(&root, masker.clone());
+    workspace
+        .check()
+        .map_err(|message| Error::Unsafe { message })?;
     let options = Options {
         jobs: run::default_jobs(args.jobs.or(plan.jobs)),
         keep_going: args.keep_going,

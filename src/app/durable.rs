@@ -19,10 +19,10 @@ use crate::cli::{BuildArgs, StatusArgs, UnlockArgs};
 use crate::error::Error;
 use crate::plan::{Group, Plan, PlanTask};
 use crate::report::durable;
-use crate::report::record::StateRecorder;
+use crate::report::record::{Carried, StateRecorder};
 use crate::run::{Claim, Claims, Interrupts};
 use crate::workspace::locks::{Acquire, Heartbeat, HeldLock, Lost, Scope};
-use crate::workspace::runs::RunState;
+use crate::workspace::runs::Resumable;
 use crate::workspace::{Workspace, now_millis};
 
 fn io_error(
@@ -59,11 +59,21 @@ pub(super) fn begin(
         Some(Some(limit)) => Wait::UpTo(limit),
     };
     let claims = claim_locks(plan, workspace, wait, interrupts)?;
-    let (done, previous) = if args.resume {
-        let previous = workspace.last_run_of(selection);
-        let (done, note) = resumable(plan, previous.as_ref());
+    let (done, resumed) = if args.resume {
+        let (resumed, note) = resumable(plan, workspace.resumable(selection));
         eprintln!("{note}");
-        (done, previous.filter(RunState::resumable))
+        let done = resumed
+            .as_ref()
+            .map(|carried| {
+                carried
+                    .tasks
+                    .iter()
+                    .filter(|(_, t)| t.status.is_done())
+                    .map(|(address, _)| address.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (done, resumed)
     } else {
         (HashSet::new(), None)
     };
@@ -71,7 +81,7 @@ pub(super) fn begin(
         .begin_run()
         .map_err(io_error("start a run record in", workspace.path(&["runs"])))?;
     let run = record.id;
-    let recorder = StateRecorder::start(plan, workspace, record, selection.to_owned(), previous);
+    let recorder = StateRecorder::start(plan, workspace, record, selection.to_owned(), resumed);
     Ok(Begun {
         claims,
         done,
@@ -224,40 +234,43 @@ fn claim_locks(
     })
 }
 
-/// What `--resume` skips: the done tasks of the last run of this selection
-/// when it did not succeed; otherwise nothing, with a note that says which
-/// run is resumed and how much is left.
-fn resumable(plan: &Plan, previous: Option<&RunState>) -> (HashSet<String>, String) {
-    match previous {
-        Some(run) if run.resumable() => {
-            let done: HashSet<String> = run
+/// What `--resume` continues, with the note that says so: the run it
+/// resumes and the task records it carries over, or why there is none.
+fn resumable(plan: &Plan, found: Resumable) -> (Option<Carried>, String) {
+    match found {
+        Resumable::Continue { tasks, runs } => {
+            let done = plan
                 .tasks
                 .iter()
-                .filter(|(_, t)| t.status.is_done())
-                .map(|(address, _)| address.clone())
-                .collect();
-            let planned = plan
-                .tasks
-                .iter()
-                .filter(|t| done.contains(&t.address))
+                .filter(|t| tasks.get(&t.address).is_some_and(|r| r.status.is_done()))
                 .count();
+            let which = match runs.as_slice() {
+                [] => "the last run".to_owned(),
+                [one] => format!("run {one}"),
+                [newest, rest @ ..] => {
+                    let rest: Vec<String> = rest.iter().map(u64::to_string).collect();
+                    format!("run {newest} (with runs {})", rest.join(", "))
+                }
+            };
             let note = format!(
-                "resuming run {}: {} done, {} to go",
-                run.id,
-                planned,
-                plan.tasks.len() - planned
+                "resuming {which}: {done} done, {} to go",
+                plan.tasks.len() - done
             );
-            (done, note)
+            let id = runs.first().copied().unwrap_or(0);
+            let carried = Carried {
+                run: id,
+                tasks: tasks.into_iter().collect(),
+            };
+            (Some(carried), note)
         }
-        Some(run) => (
-            HashSet::new(),
+        Resumable::Complete(id) => (
+            None,
             format!(
-                "nothing to resume: run {} of this selection succeeded; running what is not up to date",
-                run.id
+                "nothing to resume: run {id} of this selection succeeded; running what is not up to date"
             ),
         ),
-        None => (
-            HashSet::new(),
+        Resumable::NoRun => (
+            None,
             "nothing to resume: no earlier run of this selection; running what is not up to date"
                 .into(),
         ),

@@ -133,6 +133,7 @@ fn status_word(status: TaskStatus) -> &'static str {
         TaskStatus::Failed => "failed",
         TaskStatus::TimedOut => "timed out",
         TaskStatus::Skipped => "skipped",
+        TaskStatus::Locked => "skipped (another build held its lock)",
         TaskStatus::Interrupted => "interrupted",
     }
 }

@@ -108,7 +108,7 @@ pub(crate) fn skipped(
             Some(Group::Milestone(name)) => {
                 format!("milestone `{name}` is locked by another build")
             }
-            _ => "locked by another build".to_owned(),
+            _ => "another build is running it".to_owned(),
         },
         SkipReason::Locked(by) => format!(
             "needs `{}`, which another build holds locked",

@@ -34,6 +34,13 @@ enum Message {
     },
 }
 
+/// The run a resumed build continues, and the records it carries over.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Carried {
+    pub(crate) run: u64,
+    pub(crate) tasks: HashMap<String, TaskRecord>,
+}
+
 pub(crate) struct StateRecorder {
     workspace: Workspace,
     sender: Option<Sender<Message>>,
@@ -51,18 +58,19 @@ pub(crate) struct StateRecorder {
 impl StateRecorder {
     /// Starts the record of a run of `plan` in `record`: every task
     /// pending, saved at once so even a run killed in its first task leaves
-    /// a readable file. `previous` is the run being resumed.
+    /// a readable file. `resumed`: the run this one continues (if any) and
+    /// the records of the tasks it settled, carried over for done tasks.
     pub(crate) fn start(
         plan: &Plan,
         workspace: &Workspace,
         record: RunRecord,
         selection: String,
-        previous: Option<RunState>,
+        resumed: Option<Carried>,
     ) -> Self {
         let started_at = now_millis();
         let run_id = record.id;
         let mut initial = RunState::new(run_id, selection.clone(), started_at);
-        initial.resumed = previous.as_ref().map(|p| p.id);
+        initial.resumed = resumed.as_ref().map(|c| c.run);
         for task in &plan.tasks {
             let mut record = TaskRecord::pending();
             record.milestone = milestone(plan, task.id);
@@ -82,9 +90,7 @@ impl StateRecorder {
             workspace: workspace.clone(),
             sender: writer.as_ref().map(|_| sender),
             writer,
-            previous: previous
-                .map(|p| p.tasks.into_iter().collect())
-                .unwrap_or_default(),
+            previous: resumed.map(|c| c.tasks).unwrap_or_default(),
             started: HashMap::new(),
             run_id,
             selection,
@@ -243,6 +249,7 @@ impl Reporter for StateRecorder {
                 let record = match (reason, self.previous.get(address)) {
                     // Done before: keep that record, so a later resume skips it too.
                     (SkipReason::Resumed, Some(done)) => done.clone(),
+                    (SkipReason::Locked(_), _) => self.record(plan, task, TaskStatus::Locked),
                     _ => self.record(plan, task, TaskStatus::Skipped),
                 };
                 self.send(Message::Task(address.clone(), record));
@@ -317,7 +324,11 @@ mod tests {
     fn record_a_run(ws: &Workspace, a: Status, previous: Option<RunState>) -> RunState {
         let plan = plan(vec![task(0, "a", &[]), task(1, "b", &[0])]);
         let record = ws.begin_run().unwrap();
-        let mut recorder = StateRecorder::start(&plan, ws, record, "sel".into(), previous);
+        let resumed = previous.map(|p| Carried {
+            run: p.id,
+            tasks: p.tasks.into_iter().collect(),
+        });
+        let mut recorder = StateRecorder::start(&plan, ws, record, "sel".into(), resumed);
         let mut records = Vec::new();
         for (id, status) in [(0, a), (1, Status::Succeeded)] {
             let id = TaskId(id);

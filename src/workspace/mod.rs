@@ -71,6 +71,21 @@ impl Workspace {
         Kind::of(&self.dir())
     }
 
+    /// Whether `.orchestra` can be used: absent or a real directory. A
+    /// symlink (a cloned repository could ship `.orchestra -> ..`), file or
+    /// FIFO there is refused with the message to show.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        match self.kind() {
+            Ok(Kind::Missing | Kind::Dir) => Ok(()),
+            Ok(kind) => Err(format!(
+                "`{DIR}` is {}, not a directory: orchestra never follows or removes it; \
+                 remove it yourself (`rm {DIR}`) if it is not yours",
+                kind.described()
+            )),
+            Err(e) => Err(format!("cannot look at `{DIR}`: {e}")),
+        }
+    }
+
     /// `.orchestra/<parts…>` as real directories, created when missing.
     pub(crate) fn ensure(&self, parts: &[&str]) -> io::Result<PathBuf> {
         let mut all = Vec::with_capacity(parts.len() + 1);

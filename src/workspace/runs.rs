@@ -44,9 +44,10 @@ pub(crate) enum TaskStatus {
     UpToDate,
     Failed,
     TimedOut,
-    /// Not run: something it needs failed, or the run stopped first, or
-    /// another build held its lock.
+    /// Not run: something it needs failed, or the run stopped first.
     Skipped,
+    /// Not run: another build held its lock (its milestone's, or its own).
+    Locked,
     Interrupted,
 }
 
@@ -54,6 +55,16 @@ impl TaskStatus {
     /// Whether the task's work is done and need not run again on resume.
     pub(crate) fn is_done(self) -> bool {
         matches!(self, Self::Succeeded | Self::UpToDate)
+    }
+
+    /// Whether the run that recorded it settled the task one way or the
+    /// other (it ran, or was found up to date); skipped, locked and pending
+    /// tasks say nothing about the task's work.
+    pub(crate) fn is_decisive(self) -> bool {
+        matches!(
+            self,
+            Self::Succeeded | Self::UpToDate | Self::Failed | Self::TimedOut | Self::Interrupted
+        )
     }
 }
 
@@ -126,11 +137,27 @@ impl RunState {
         }
     }
 
-    /// Whether a build of the same selection has anything to continue:
-    /// it did not finish, or finished with a failure.
-    pub(crate) fn resumable(&self) -> bool {
-        !(self.finished && self.success)
+    /// Whether this run did the whole selection: it finished and every
+    /// task is done (none failed, was interrupted or was locked away).
+    pub(crate) fn complete(&self) -> bool {
+        self.finished && self.success && self.tasks.values().all(|t| t.status.is_done())
     }
+}
+
+/// What `--resume` continues: the work of the runs of one selection since
+/// its last complete run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Resumable {
+    /// Each task's record from the newest of those runs that settled it,
+    /// and the ids of the runs that settled any, newest first.
+    Continue {
+        tasks: BTreeMap<String, TaskRecord>,
+        runs: Vec<u64>,
+    },
+    /// The newest run of the selection did all of it.
+    Complete(u64),
+    /// No run of the selection was recorded (or none is readable).
+    NoRun,
 }
 
 /// A run record on disk and whether its build still runs.
@@ -254,15 +281,45 @@ impl Workspace {
             .collect()
     }
 
-    /// The newest run of `selection` that is not running now, whatever
-    /// other builds ran since.
-    pub(crate) fn last_run_of(&self, selection: &str) -> Option<RunState> {
-        self.run_ids()
-            .into_iter()
-            .rev()
-            .filter(|id| !self.is_live(*id))
-            .filter_map(|id| self.run(id))
-            .find(|run| run.selection == selection)
+    /// What `--resume` continues for `selection`: walking its runs from the
+    /// newest (runs still going are left to their builds) back to its last
+    /// complete one, each task's newest decisive record. A build that only
+    /// skipped locked milestones settles nothing, so the build it yielded
+    /// to is still the one resumed, whatever ran since.
+    pub(crate) fn resumable(&self, selection: &str) -> Resumable {
+        let mut tasks = BTreeMap::new();
+        let mut runs = Vec::new();
+        let mut any = false;
+        for id in self.run_ids().into_iter().rev() {
+            if self.is_live(id) {
+                continue;
+            }
+            let Some(run) = self.run(id).filter(|r| r.selection == selection) else {
+                continue;
+            };
+            if run.complete() {
+                if any {
+                    break;
+                }
+                return Resumable::Complete(run.id);
+            }
+            any = true;
+            let mut settled = false;
+            for (address, record) in run.tasks {
+                if record.status.is_decisive() && !tasks.contains_key(&address) {
+                    tasks.insert(address, record);
+                    settled = true;
+                }
+            }
+            if settled {
+                runs.push(run.id);
+            }
+        }
+        if any {
+            Resumable::Continue { tasks, runs }
+        } else {
+            Resumable::NoRun
+        }
     }
 
     /// Removes all but the newest [`KEEP_RUNS`] records; live runs stay.
@@ -308,10 +365,45 @@ mod tests {
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[0].state, sample(2, 2));
         assert!(listed[0].live && listed[1].live);
-        assert_eq!(ws.last_run_of("ci"), None, "both still run");
+        assert_eq!(ws.resumable("ci"), Resumable::NoRun, "both still run");
         drop(first);
-        assert_eq!(ws.last_run_of("ci"), Some(sample(1, 1)));
-        assert_eq!(ws.last_run_of("other"), None);
+        // Run 1 finished nothing (`finished` is false): it is continued.
+        let Resumable::Continue { tasks, runs } = ws.resumable("ci") else {
+            panic!("run 1 is resumable")
+        };
+        assert_eq!(runs, [1]);
+        assert_eq!(tasks.len(), 1);
+        assert_eq!(ws.resumable("other"), Resumable::NoRun);
+    }
+
+    #[test]
+    fn resume_takes_each_tasks_newest_decisive_record_back_to_the_last_complete_run() {
+        use TaskStatus::{Failed, Locked, Succeeded};
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path(), Masker::default());
+        let save = |tasks: &[(&str, TaskStatus)], finished: bool, success: bool| {
+            let record = ws.begin_run().unwrap();
+            let mut state = RunState::new(record.id, "ci".into(), 0);
+            state.finished = finished;
+            state.success = success;
+            for (address, status) in tasks {
+                let mut task = TaskRecord::pending();
+                task.status = *status;
+                state.tasks.insert((*address).to_owned(), task);
+            }
+            record.save(&state, false).unwrap();
+        };
+        save(&[("a", Succeeded), ("b", Succeeded)], true, true);
+        save(&[("a", Succeeded), ("b", Failed)], false, false);
+        save(&[("a", Locked), ("b", Locked)], true, true);
+        let Resumable::Continue { tasks, runs } = ws.resumable("ci") else {
+            panic!("resumable")
+        };
+        assert_eq!(runs, [2], "the locked-out run 3 settled nothing");
+        assert_eq!(tasks["a"].status, Succeeded);
+        assert_eq!(tasks["b"].status, Failed);
+        save(&[("a", Succeeded), ("b", Succeeded)], true, true);
+        assert_eq!(ws.resumable("ci"), Resumable::Complete(4));
     }
 
     #[test]

@@ -16,3 +16,4 @@ mod plan;
 mod robustness;
 mod secrets;
 mod support;
+mod workspace;
