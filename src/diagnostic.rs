@@ -407,21 +407,6 @@ fn with_article(word: &str) -> String {
     format!("{} {word}", if an { "an" } else { "a" })
 }
 
-/// The near miss among `candidates` for `name`, the way clap finds one:
-/// the most similar by Jaro, above 0.7.
-pub(crate) fn suggest<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    candidates
-        .into_iter()
-        .filter(|c| *c != name)
-        .map(|c| (strsim::jaro(name, c), c))
-        .filter(|(score, _)| *score > 0.7)
-        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-        .map(|(_, c)| c.to_owned())
-}
-
 /// How to draw reports.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RenderOptions {
@@ -502,14 +487,6 @@ pub(crate) fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_near_misses_only() {
-        let names = ["verify", "scaffold", "ci"];
-        assert_eq!(suggest("verfy", names), Some("verify".into()));
-        assert_eq!(suggest("scafold", names), Some("scaffold".into()));
-        assert_eq!(suggest("zzz", names), None);
-    }
 
     #[test]
     fn cycle_message_closes_the_loop() {

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::compile::SelectionError;
+use crate::words::plural;
 
 /// Why a command stopped short.
 #[derive(Debug)]
@@ -46,14 +47,6 @@ impl Error {
             Self::Output(_) | Self::BuildFailed { .. } => 1,
             Self::Interrupted => 130,
         }
-    }
-}
-
-pub(crate) fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 

@@ -23,6 +23,7 @@ mod run;
 mod secrets;
 mod timings;
 mod validate;
+mod words;
 mod workspace;
 
 pub use app::main;

@@ -35,10 +35,10 @@ pub(crate) mod testing;
 
 pub(crate) use error::SelectionError;
 
-use crate::diagnostic::suggest;
 use crate::model::{Model, Pipeline};
 use crate::plan::Plan;
 use crate::timings::measure;
+use crate::words::suggest;
 
 /// What to compile: the command line's selection flags, parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

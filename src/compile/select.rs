@@ -10,8 +10,8 @@ use std::collections::HashSet;
 
 use super::SelectionError;
 use super::lower::Lowered;
-use crate::diagnostic::suggest;
 use crate::model::{Address, AddressError, Model, PipelineItem};
+use crate::words::suggest;
 
 /// Marks the selected drafts.
 pub(super) fn select(

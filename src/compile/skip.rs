@@ -12,8 +12,8 @@ use std::collections::HashSet;
 
 use super::SelectionError;
 use super::graph::{Draft, Graph};
-use crate::diagnostic::suggest;
 use crate::plan::{PlanTask, Skipped, TaskId};
+use crate::words::suggest;
 
 /// Removes what `names` match from `selected`, rewires the dependents and
 /// drops skipped checks. Returns what was skipped.

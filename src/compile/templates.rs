@@ -8,10 +8,10 @@
 //! already rejected every other name.
 
 use crate::compile::SelectionError;
-use crate::diagnostic::suggest;
 use crate::model::template::{self, Piece, TemplateError, TemplateErrorKind};
 use crate::model::{Body, Command, CommandKind, Entity, EnvVar, Model};
 use crate::plan::{Cmd, Group, PlanTask, TaskId, TaskKind};
+use crate::words::suggest;
 
 use crate::model::Span;
 

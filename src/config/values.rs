@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use kdl::{KdlEntry, KdlNode, KdlValue};
 
-use crate::diagnostic::{Diagnostic, suggest};
+use crate::diagnostic::Diagnostic;
 use crate::model::{Command, CommandKind, EnvVar, Span, Spanned, parse_duration};
+use crate::words::suggest;
 
 /// Decoding state: the diagnostics collected so far.
 #[derive(Default)]

@@ -1,7 +1,7 @@
 //! Addresses: `name`, `milestone/phase`, `group/entity`, `group/entity/step`.
 
 use super::{Item, Model};
-use crate::diagnostic::suggest;
+use crate::words::suggest;
 
 /// What an address names in the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use super::describe::{command_line, kind_name};
 use super::{Group, Plan, PlanTask};
-use crate::error::plural;
 use crate::model::format_duration;
+use crate::words::plural;
 
 /// How many needs a task lists before summarising the rest: a wave gate of
 /// a large group waits for thousands of tasks.

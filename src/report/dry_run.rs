@@ -81,7 +81,7 @@ impl<W: Write> Reporter for DryRun<W> {
             }
             Event::RunFinished { summary } => format!(
                 "{} in order; nothing was run (dry run)",
-                crate::error::plural(summary.tasks.len(), "task")
+                crate::words::plural(summary.tasks.len(), "task")
             ),
             _ => return,
         };

@@ -5,11 +5,11 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::error::plural;
 use crate::freshness::Reason;
 use crate::model::format_duration;
 use crate::plan::{Group, Plan, PlanTask};
 use crate::run::{Exit, Failure, SkipReason, Status, Summary, TaskRecord};
+use crate::words::plural;
 
 /// `0.4s`, `12s`, `3m05s`, `1h02m`: short, and precise where it matters.
 pub(crate) fn elapsed(d: Duration) -> String {

@@ -4,8 +4,8 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::error::plural as pluralize;
 use crate::model::{Model, Spanned, entity_waves};
+use crate::words::plural as pluralize;
 
 /// `orchestra.kdl: ok — 4 entities, 2 milestones, 1 gate, 1 task, 1 target`.
 pub(crate) fn check_summary(file: &str, model: &Model, warnings: usize) -> String {

@@ -2,8 +2,9 @@
 //! `default` addresses, gates, pools, pipelines (`complexity`), relations and
 //! `depends-on`. Each miss gets a "did you mean" or the list of candidates.
 
-use crate::diagnostic::{Diagnostic, suggest};
+use crate::diagnostic::Diagnostic;
 use crate::model::{Body, Item, Model, PipelineItem, Spanned};
+use crate::words::suggest;
 
 pub(super) fn check(model: &Model, source: &str, out: &mut Vec<Diagnostic>) {
     let c = model.config();

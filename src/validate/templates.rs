@@ -8,9 +8,10 @@
 //! | pipeline stages               | + `milestone`                              |
 //! | milestone phases              | + `milestone`, `phase`                     |
 
-use crate::diagnostic::{Diagnostic, suggest};
+use crate::diagnostic::Diagnostic;
 use crate::model::template::{self, Piece};
 use crate::model::{Body, Command, EnvVar, Model, PipelineItem, Span, Spanned};
+use crate::words::suggest;
 
 pub(super) fn check(model: &Model, source: &str, out: &mut Vec<Diagnostic>) {
     let c = model.config();
