@@ -21,7 +21,7 @@ use crate::plan::{Group, Plan, PlanTask};
 use crate::report::durable;
 use crate::report::record::{Carried, StateRecorder};
 use crate::run::{Claim, Claims, Interrupts};
-use crate::workspace::locks::{Acquire, Heartbeat, HeldLock, Lost, Scope};
+use crate::workspace::locks::{Acquire, Heartbeat, HeldLock, Lost};
 use crate::workspace::runs::Resumable;
 use crate::workspace::{Workspace, now_millis};
 
@@ -116,10 +116,7 @@ impl Claims for BuildClaims {
             };
         }
         let now = now_millis() / 1000;
-        match self
-            .workspace
-            .try_lock(Scope::Task, &task.address, None, now)
-        {
+        match self.workspace.try_task_lock(&task.address, now) {
             Ok(Acquire::Acquired(lock)) => {
                 self.tasks.insert(task.address.clone(), lock);
                 Claim::Granted
@@ -183,7 +180,7 @@ fn claim_locks(
         loop {
             let now = now_millis() / 1000;
             let attempt = workspace
-                .try_lock(Scope::Milestone, milestone, stale_after, now)
+                .try_lock(milestone, stale_after, now)
                 .map_err(io_error("take the lock in", workspace.path(&["locks"])))?;
             match attempt {
                 Acquire::Acquired(lock) => {

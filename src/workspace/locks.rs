@@ -89,6 +89,7 @@ pub(crate) fn hostname() -> String {
 #[derive(Debug)]
 pub(crate) struct HeldLock {
     workspace: Workspace,
+    scope: Scope,
     path: PathBuf,
     file: Option<File>,
     info: LockInfo,
@@ -163,20 +164,60 @@ impl Workspace {
         Ok(Guard(file))
     }
 
-    /// Tries once to take the lock `name`. A holder whose last heartbeat is
-    /// older than `stale_after` (against `now`, seconds since the epoch) is
-    /// taken over.
+    /// Tries once to take the lock of the task at `address`, as cheaply as
+    /// a build of thousands of tasks needs: no guard. Its file is kept
+    /// after release (one `open` and `flock` per task, no create or
+    /// unlink); after locking, the file must still be the one at its path,
+    /// or `clean` removed it meanwhile and the lock is taken again.
+    pub(crate) fn try_task_lock(&self, address: &str, now: u64) -> io::Result<Acquire> {
+        let path = self.lock_path(Scope::Task, address);
+        loop {
+            let (mut file, note) = match fs::open_rw(&path) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    self.ensure(&[LOCKS, TASKS])?;
+                    fs::open_rw(&path)?
+                }
+                other => other?,
+            };
+            if let Some(note) = note {
+                self.note(note);
+            }
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => return Ok(Acquire::Held(read_info(&mut file))),
+                Err(TryLockError::Error(e)) => return Err(e),
+            }
+            let still_there = match (file.metadata(), std::fs::symlink_metadata(&path)) {
+                (Ok(a), Ok(b)) => same_file(&a, &b),
+                _ => false,
+            };
+            if !still_there {
+                continue;
+            }
+            let info = LockInfo::current(address, now);
+            write_info(&mut file, &info)?;
+            return Ok(Acquire::Acquired(HeldLock {
+                workspace: self.clone(),
+                scope: Scope::Task,
+                path,
+                file: Some(file),
+                info,
+                took_over: None,
+            }));
+        }
+    }
+
+    /// Tries once to take the lock of milestone `name`. A holder whose last
+    /// heartbeat is older than `stale_after` (against `now`, seconds since
+    /// the epoch) is taken over.
     pub(crate) fn try_lock(
         &self,
-        scope: Scope,
         name: &str,
         stale_after: Option<Duration>,
         now: u64,
     ) -> io::Result<Acquire> {
+        let scope = Scope::Milestone;
         let _guard = self.guard()?;
-        if scope == Scope::Task {
-            self.ensure(&[LOCKS, TASKS])?;
-        }
         let path = self.lock_path(scope, name);
         let (mut file, note) = fs::open_rw(&path)?;
         if let Some(note) = note {
@@ -211,6 +252,7 @@ impl Workspace {
         write_info(&mut file, &info)?;
         Ok(Acquire::Acquired(HeldLock {
             workspace: self.clone(),
+            scope,
             path,
             file: Some(file),
             info,
@@ -253,6 +295,10 @@ impl Workspace {
                     continue;
                 };
                 let held = matches!(file.try_lock(), Err(TryLockError::WouldBlock));
+                if scope == Scope::Task && !held {
+                    // Task lock files stay between builds; only a held one says anything.
+                    continue;
+                }
                 found.push(LockStatus {
                     scope,
                     name: decode_name(&file_name),
@@ -299,6 +345,25 @@ impl Workspace {
             } else {
                 fs::remove(&path)?;
                 removed.push(shown);
+            }
+        }
+        // Task lock files nobody holds: removed while we hold each one, so a
+        // build that opened it before sees it gone after locking and retries.
+        if let Some(dir) = self.existing_dir(&[LOCKS, TASKS])
+            && let Ok(entries) = std::fs::read_dir(&dir)
+        {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if fs::Kind::of(&path).ok() != Some(fs::Kind::File) {
+                    continue;
+                }
+                let Ok(file) = File::open(&path) else {
+                    continue;
+                };
+                if file.try_lock().is_ok() {
+                    fs::remove(&path)?;
+                    removed.push(self.shown(&path));
+                }
             }
         }
         // Stray entries (a directory where a lock file belongs) go too.
@@ -373,6 +438,11 @@ impl HeldLock {
         let Some(file) = self.file.take() else {
             return Ok(());
         };
+        if self.scope == Scope::Task {
+            // Kept for the next build of the task; dropping unlocks it.
+            drop(file);
+            return Ok(());
+        }
         let _guard = self.workspace.guard()?;
         // Remove only our own file: after a takeover by another process the
         // path may hold theirs.
@@ -499,9 +569,8 @@ mod tests {
     #[test]
     fn a_held_lock_blocks_others_and_names_its_holder() {
         let (dir, ws) = workspace();
-        let m = Scope::Milestone;
-        let first = acquired(ws.try_lock(m, "M1", None, 100).unwrap());
-        match ws.try_lock(m, "M1", None, 101).unwrap() {
+        let first = acquired(ws.try_lock("M1", None, 100).unwrap());
+        match ws.try_lock("M1", None, 101).unwrap() {
             Acquire::Held(Some(info)) => {
                 assert_eq!(info.pid, std::process::id());
                 assert_eq!(info.started_at, 100);
@@ -509,14 +578,18 @@ mod tests {
             }
             other => panic!("expected held, got {other:?}"),
         }
-        let other = acquired(ws.try_lock(m, "M2", None, 101).unwrap());
-        let task = acquired(ws.try_lock(Scope::Task, "a/b", None, 101).unwrap());
+        let other = acquired(ws.try_lock("M2", None, 101).unwrap());
+        let task = acquired(ws.try_task_lock("a/b", 101).unwrap());
         assert!(dir.path().join(".orchestra/locks/.tasks/a%2Fb").is_file());
+        assert!(matches!(
+            ws.try_task_lock("a/b", 101).unwrap(),
+            Acquire::Held(Some(_))
+        ));
         other.release().unwrap();
         first.release().unwrap();
         drop(task);
         assert!(!dir.path().join(".orchestra/locks/M1").exists());
-        acquired(ws.try_lock(m, "M1", None, 102).unwrap());
+        acquired(ws.try_lock("M1", None, 102).unwrap());
     }
 
     #[test]
@@ -535,23 +608,22 @@ mod tests {
             serde_json::to_vec(&dead).unwrap(),
         )
         .unwrap();
-        let lock = acquired(ws.try_lock(Scope::Milestone, "M1", None, 10).unwrap());
+        let lock = acquired(ws.try_lock("M1", None, 10).unwrap());
         assert_eq!(lock.took_over, Some(dead));
     }
 
     #[test]
     fn only_a_stale_heartbeat_lets_a_live_lock_be_taken_over_and_the_holder_notices() {
         let (dir, ws) = workspace();
-        let m = Scope::Milestone;
         let limit = Some(Duration::from_mins(1));
-        let mut old = acquired(ws.try_lock(m, "M1", limit, 100).unwrap());
+        let mut old = acquired(ws.try_lock("M1", limit, 100).unwrap());
         // Beating keeps an old lock fresh.
         assert_eq!(old.beat(150), Beat::Ours);
         assert!(matches!(
-            ws.try_lock(m, "M1", limit, 200).unwrap(),
+            ws.try_lock("M1", limit, 200).unwrap(),
             Acquire::Held(_)
         ));
-        let new = acquired(ws.try_lock(m, "M1", limit, 211).unwrap());
+        let new = acquired(ws.try_lock("M1", limit, 211).unwrap());
         assert_eq!(new.took_over.as_ref().map(|i| i.heartbeat), Some(150));
         match old.beat(212) {
             Beat::Lost(Some(holder)) => assert_eq!(holder.started_at, 211),
@@ -567,7 +639,7 @@ mod tests {
     #[test]
     fn list_unlock_and_clean_report_holders() {
         let (dir, ws) = workspace();
-        let held = acquired(ws.try_lock(Scope::Milestone, "A", None, 1).unwrap());
+        let held = acquired(ws.try_lock("A", None, 1).unwrap());
         std::fs::write(dir.path().join(".orchestra/locks/B"), b"garbage").unwrap();
         std::fs::create_dir(dir.path().join(".orchestra/locks/C")).unwrap();
         let found = ws.locks().unwrap();
