@@ -57,7 +57,7 @@ reset_outputs='find out -type f -delete'
 echo "== $files copies, $groups groups, 1 root; -j $jobs on $(nproc) CPUs; $(uname -sr)"
 echo "== (a) full build"
 hyperfine --shell=bash --runs "$full_runs" --export-json "$out/full.json" \
-    --command-name orchestra --prepare "$reset_outputs; rm -f .orchestra/fingerprints" "$o" \
+    --command-name orchestra --prepare "$reset_outputs; rm -rf .orchestra/fingerprints .orchestra/fingerprints.d" "$o" \
     --command-name ninja --prepare "$reset_outputs; rm -f .ninja_log .ninja_deps" "$n" \
     --command-name make --prepare "$reset_outputs" "$m"
 

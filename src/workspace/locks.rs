@@ -75,14 +75,18 @@ impl LockInfo {
     }
 }
 
-/// The machine's name, for lock files read by people.
+/// The machine's name, for lock files read by people (read once).
 pub(crate) fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown".into())
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+            .map(|h| h.trim().to_owned())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "unknown".into())
+    })
+    .clone()
 }
 
 /// A held lock; released (file removed, lock dropped) on drop.
@@ -131,6 +135,22 @@ fn write_info(file: &mut File, info: &LockInfo) -> io::Result<()> {
     file.write_all(&bytes)
 }
 
+/// Writes `info` at the start of the file, padded with spaces to a fixed
+/// width (JSON ignores them), so a lock file reused build after build needs
+/// one `pwrite` and no truncation.
+fn write_info_padded(file: &File, info: &LockInfo) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    const WIDTH: usize = 256;
+    let mut bytes = serde_json::to_vec(info).map_err(io::Error::other)?;
+    if bytes.len() < WIDTH {
+        bytes.resize(WIDTH, b' ');
+        file.write_all_at(&bytes, 0)
+    } else {
+        file.write_all_at(&bytes, 0)?;
+        file.set_len(bytes.len() as u64)
+    }
+}
+
 fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
     a.dev() == b.dev() && a.ino() == b.ino()
@@ -172,30 +192,34 @@ impl Workspace {
     pub(crate) fn try_task_lock(&self, address: &str, now: u64) -> io::Result<Acquire> {
         let path = self.lock_path(Scope::Task, address);
         loop {
-            let (mut file, note) = match fs::open_rw(&path) {
+            let (mut file, meta) = match fs::open_rw_quick(&path) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     self.ensure(&[LOCKS, TASKS])?;
-                    fs::open_rw(&path)?
+                    fs::open_rw_quick(&path)?
                 }
-                other => other?,
+                Err(_) => {
+                    // Something else stands there (a link, a directory).
+                    let (file, note) = fs::open_rw(&path)?;
+                    if let Some(note) = note {
+                        self.note(note);
+                    }
+                    let meta = file.metadata()?;
+                    (file, meta)
+                }
+                Ok(opened) => opened,
             };
-            if let Some(note) = note {
-                self.note(note);
-            }
             match file.try_lock() {
                 Ok(()) => {}
                 Err(TryLockError::WouldBlock) => return Ok(Acquire::Held(read_info(&mut file))),
                 Err(TryLockError::Error(e)) => return Err(e),
             }
-            let still_there = match (file.metadata(), std::fs::symlink_metadata(&path)) {
-                (Ok(a), Ok(b)) => same_file(&a, &b),
-                _ => false,
-            };
+            let still_there =
+                std::fs::symlink_metadata(&path).is_ok_and(|now| same_file(&meta, &now));
             if !still_there {
                 continue;
             }
             let info = LockInfo::current(address, now);
-            write_info(&mut file, &info)?;
+            write_info_padded(&file, &info)?;
             return Ok(Acquire::Acquired(HeldLock {
                 workspace: self.clone(),
                 scope: Scope::Task,
