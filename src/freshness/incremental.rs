@@ -40,6 +40,9 @@ pub(crate) struct Incremental {
     pub(crate) explain: bool,
     /// Record successes: a build does, a prediction (`why`) does not.
     record: Option<Recording>,
+    /// Which store file was loaded, to tell at the end whether another
+    /// build compacted meanwhile.
+    loaded_id: Option<(u64, u64, u64, i64)>,
     /// This run's fingerprint of each task, by `TaskId` index.
     fingerprints: Vec<Option<Hash>>,
     /// The record to keep when the task succeeds.
@@ -60,15 +63,16 @@ struct Recording {
 impl Incremental {
     /// The store as the workspace holds it (compacted store and journals);
     /// a garbled store is noted and loads empty ("rebuild").
-    fn loaded(workspace: &Workspace) -> Store {
+    fn loaded(workspace: &Workspace) -> (Store, Option<(u64, u64, u64, i64)>) {
         let stored = workspace.load_fingerprints();
-        let (store, corrupt) = Store::from_stored(&stored);
+        let store_id = stored.store_id;
+        let (store, corrupt) = Store::from_stored(stored);
         if corrupt {
             workspace.note(
                 "ignoring `.orchestra/fingerprints`: it cannot be read (garbled, truncated or from another version); tasks are checked from scratch",
             );
         }
-        store
+        (store, store_id)
     }
 
     /// For a build, run `run`: successes are journalled as they happen.
@@ -91,10 +95,12 @@ impl Incremental {
 
     /// For a prediction (`why`): nothing is written.
     pub(crate) fn predicting(workspace: &Workspace, root: &Path, tasks: usize) -> Self {
+        let (store, loaded_id) = Self::loaded(workspace);
         Self {
             root: root.to_path_buf(),
             workspace: workspace.clone(),
-            store: Self::loaded(workspace),
+            store,
+            loaded_id,
             force: false,
             explain: false,
             record: None,
@@ -116,16 +122,26 @@ impl Incremental {
         if !(self.changed || self.store.stat.is_changed() || self.workspace.has_journals()) {
             return Ok(());
         }
-        let stat = &self.store.stat;
+        let mut store = self.store;
+        let loaded_id = self.loaded_id;
         self.workspace.compact(recording.journal, |stored| {
-            let (mut merged, _) = Store::from_stored(stored);
-            merged.stat = stat.clone();
-            merged.encode()
+            if stored.store_id == loaded_id {
+                // Nobody compacted since we loaded: what we hold is the
+                // store plus every journal then; add what finished since.
+                for entry in &stored.entries {
+                    store.apply(entry);
+                }
+                store.encode()
+            } else {
+                let (mut merged, _) = Store::from_stored(stored);
+                merged.stat = std::mem::take(&mut store.stat);
+                merged.encode()
+            }
         })
     }
 
     /// Appends to this build's journal (opened on first use).
-    fn journal(&mut self, address: &str, record: Option<&Record>) {
+    fn journal(&mut self, address: &str, record: Option<&Record>, stamp: u64) {
         let Some(recording) = &mut self.record else {
             return;
         };
@@ -147,7 +163,7 @@ impl Incremental {
             w.bytes
         });
         let entry = Entry {
-            stamp: now_millis(),
+            stamp,
             address: address.to_owned(),
             record,
         };
@@ -216,9 +232,9 @@ impl Freshness for Incremental {
                         TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
                     ));
             if keep {
-                self.journal(&task.address, Some(&record));
-                self.store
-                    .insert(task.address.clone(), now_millis(), record);
+                let stamp = now_millis();
+                self.journal(&task.address, Some(&record), stamp);
+                self.store.insert(task.address.clone(), stamp, record);
                 self.changed = true;
             }
         }
@@ -226,8 +242,9 @@ impl Freshness for Incremental {
 
     fn failed(&mut self, task: &PlanTask) {
         self.pending[task.id.index()] = None;
-        if self.store.remove(&task.address, now_millis()) {
-            self.journal(&task.address, None);
+        let stamp = now_millis();
+        if self.store.remove(&task.address, stamp) {
+            self.journal(&task.address, None, stamp);
             self.changed = true;
         }
     }

@@ -55,9 +55,9 @@ impl Store {
     /// journal entry, the newest entry per task winning. The flag says the
     /// compacted file exists but could not be decoded (it counts as empty;
     /// the journals still apply).
-    pub(crate) fn from_stored(stored: &Stored) -> (Self, bool) {
-        let (mut store, corrupt) = match &stored.store {
-            Some(bytes) => match Self::decode(bytes.clone()) {
+    pub(crate) fn from_stored(stored: Stored) -> (Self, bool) {
+        let (mut store, corrupt) = match stored.store {
+            Some(bytes) => match Self::decode(bytes) {
                 Some(store) => (store, false),
                 None => (Self::default(), true),
             },
@@ -94,12 +94,13 @@ impl Store {
         })
     }
 
-    /// Applies a journal entry unless something newer is known.
-    fn apply(&mut self, entry: &JournalEntry) {
+    /// Applies a journal entry unless something as new is known (an entry
+    /// already applied, or this build's own record of the same moment).
+    pub(crate) fn apply(&mut self, entry: &JournalEntry) {
         if self
             .tasks
             .get(&entry.address)
-            .is_some_and(|known| known.stamp() > entry.stamp)
+            .is_some_and(|known| known.stamp() >= entry.stamp)
         {
             return;
         }
@@ -206,13 +207,14 @@ mod tests {
     fn stored(store: &Store, entries: Vec<JournalEntry>) -> Stored {
         Stored {
             store: Some(store.encode()),
+            store_id: None,
             entries,
         }
     }
 
     #[test]
     fn round_trips_and_copies_untouched_records_byte_for_byte() {
-        let loaded = Store::from_stored(&stored(&store(), vec![])).0;
+        let loaded = Store::from_stored(stored(&store(), vec![])).0;
         assert_eq!(loaded.record("copy"), store().record("copy"));
         assert_eq!(loaded.fingerprint("copy"), store().fingerprint("copy"));
         assert_eq!(loaded.record("other"), None);
@@ -233,16 +235,16 @@ mod tests {
             address: "copy".into(),
             record: None,
         };
-        let loaded = Store::from_stored(&stored(&store(), vec![newer.clone(), older_forget])).0;
+        let loaded = Store::from_stored(stored(&store(), vec![newer.clone(), older_forget])).0;
         assert_eq!(loaded.record("copy"), Some(record("new")));
         let forget = JournalEntry {
             stamp: 10,
             address: "copy".into(),
             record: None,
         };
-        let loaded = Store::from_stored(&stored(&store(), vec![newer, forget])).0;
+        let loaded = Store::from_stored(stored(&store(), vec![newer, forget])).0;
         assert_eq!(loaded.fingerprint("copy"), None);
-        let back = Store::from_stored(&stored(&loaded, vec![])).0;
+        let back = Store::from_stored(stored(&loaded, vec![])).0;
         assert_eq!(
             back.fingerprint("copy"),
             None,
@@ -256,9 +258,10 @@ mod tests {
         for cut in [0, 3, 8, bytes.len() / 2, bytes.len() - 1] {
             let s = Stored {
                 store: Some(bytes[..cut].to_vec()),
+                store_id: None,
                 entries: vec![],
             };
-            assert!(Store::from_stored(&s).1, "cut at {cut}");
+            assert!(Store::from_stored(s).1, "cut at {cut}");
         }
         let mut other_version = bytes.clone();
         other_version[7] = 0;

@@ -41,6 +41,9 @@ pub(crate) struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct Stored {
     pub(crate) store: Option<Vec<u8>>,
+    /// Which file the store was (device, inode, size, mtime): when it is
+    /// the same at compaction as at load, nobody compacted in between.
+    pub(crate) store_id: Option<(u64, u64, u64, i64)>,
     pub(crate) entries: Vec<Entry>,
 }
 
@@ -121,6 +124,17 @@ impl Workspace {
     fn read_fingerprints(&self, take: impl Fn(&Path) -> bool) -> (Stored, Vec<PathBuf>) {
         let mut stored = Stored {
             store: self.read(&[STORE]),
+            store_id: std::fs::symlink_metadata(self.path(&[STORE]))
+                .ok()
+                .map(|m| {
+                    use std::os::unix::fs::MetadataExt;
+                    (
+                        m.dev(),
+                        m.ino(),
+                        m.size(),
+                        m.mtime_nsec() + m.mtime() * 1_000_000_000,
+                    )
+                }),
             entries: Vec::new(),
         };
         let mut paths = Vec::new();
@@ -179,14 +193,14 @@ impl Workspace {
     pub(crate) fn compact(
         &self,
         own: Option<Journal>,
-        merge: impl FnOnce(&Stored) -> Vec<u8>,
+        merge: impl FnOnce(Stored) -> Vec<u8>,
     ) -> io::Result<()> {
         let dir = self.ensure(&[])?;
         let _exclusive = self.compaction_lock(true);
         let own_path = own.as_ref().map(|j| j.path.clone());
         let (stored, paths) =
             self.read_fingerprints(|p| Some(p) == own_path.as_deref() || !is_live(p));
-        let bytes = merge(&stored);
+        let bytes = merge(stored);
         fs::write_atomic(&dir, STORE, &bytes, true)?;
         drop(own);
         for path in paths {
