@@ -68,9 +68,7 @@ impl Incremental {
         let store_id = stored.store_id;
         let (store, corrupt) = Store::from_stored(stored);
         if corrupt {
-            workspace.note(
-                "ignoring `.orchestra/fingerprints`: it cannot be read (garbled, truncated or from another version); tasks are checked from scratch",
-            );
+            workspace.note_unreadable_store();
         }
         (store, store_id)
     }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use globset::{GlobBuilder, GlobMatcher};
 
-const SKIPPED_DIRS: &[&str] = &[".git", ".orchestra"];
+const SKIPPED_DIRS: &[&str] = &[".git", crate::workspace::DIR];
 
 /// What a task's input patterns name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

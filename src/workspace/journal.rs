@@ -209,6 +209,14 @@ impl Workspace {
         Ok(())
     }
 
+    /// Notes that the store could not be decoded (so it counts as empty).
+    pub(crate) fn note_unreadable_store(&self) {
+        self.note(format!(
+            "ignoring `{}`: it cannot be read (garbled, truncated or from another version); tasks are checked from scratch",
+            self.shown(&self.path(&[STORE]))
+        ));
+    }
+
     /// Whether journals are waiting to be merged (of this build or others).
     pub(crate) fn has_journals(&self) -> bool {
         self.existing_dir(&[JOURNALS])

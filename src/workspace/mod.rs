@@ -34,8 +34,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::secrets::Masker;
 use fs::{Found, Kind};
 
-/// The directory's name under the project root.
-const DIR: &str = ".orchestra";
+/// The directory's name under the project root (input globs never walk it).
+pub(crate) const DIR: &str = ".orchestra";
 
 /// A project's `.orchestra/`. Cheap to clone; clones share their notes.
 #[derive(Debug, Clone)]

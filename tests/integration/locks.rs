@@ -66,6 +66,34 @@ fn wait_waits_for_the_lock() {
     );
 }
 
+#[test]
+fn wait_with_a_limit_gives_up_and_skips_the_milestone() {
+    let test = Test::new().kdl(HELD);
+    let dir = test.path();
+    let first = spawn(dir, &["build"]);
+    eventually("the first build to start", || dir.join("started").exists());
+    let second = orchestra(dir, &["build", "--wait", "300ms"]);
+    let stderr = text(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("gave up waiting for the lock of milestone `M1` after 0.3s"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("skipped M1/build: milestone `M1` is locked by another build"));
+    let status = text(&orchestra(dir, &["status"]).stdout);
+    assert!(
+        status.contains(&format!("run 1 started"))
+            && status.contains(&format!("running (pid {})", first.id())),
+        "{status}"
+    );
+    std::fs::write(dir.join("release"), "").unwrap();
+    assert!(first.wait_with_output().unwrap().status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("count")).unwrap(),
+        "built\n"
+    );
+}
+
 /// A lock file as a holder writes it: pid, host, start (seconds).
 fn lock_file(pid: u32, started_at: u64) -> String {
     format!(r#"{{"milestone":"M1","pid":{pid},"host":"elsewhere","started_at":{started_at}}}"#)
