@@ -82,7 +82,7 @@ fn wait_with_a_limit_gives_up_and_skips_the_milestone() {
     assert!(stderr.contains("skipped M1/build: milestone `M1` is locked by another build"));
     let status = text(&orchestra(dir, &["status"]).stdout);
     assert!(
-        status.contains(&format!("run 1 started"))
+        status.contains("run 1 started")
             && status.contains(&format!("running (pid {})", first.id())),
         "{status}"
     );
