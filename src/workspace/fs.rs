@@ -136,8 +136,13 @@ pub(crate) fn read(path: &Path) -> Found {
     match Kind::of(path) {
         Ok(Kind::Missing) => return Found::Missing,
         Ok(Kind::File) => {}
-        Ok(kind) => return Found::Unusable(refused(path, kind, "a regular file").to_string()),
-        Err(e) => return Found::Unusable(format!("cannot read `{}`: {e}", path.display())),
+        Ok(kind) => {
+            return Found::Unusable(format!(
+                "it is {}, not a regular file (not followed, not read)",
+                kind.described()
+            ));
+        }
+        Err(e) => return Found::Unusable(format!("cannot read it: {e}")),
     }
     let opened = options()
         .read(true)
@@ -146,12 +151,12 @@ pub(crate) fn read(path: &Path) -> Found {
     let mut file = match opened {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Found::Missing,
-        Err(e) => return Found::Unusable(e.to_string()),
+        Err(e) => return Found::Unusable(format!("cannot read it: {e}")),
     };
     let mut bytes = Vec::new();
     match file.read_to_end(&mut bytes) {
         Ok(_) => Found::Bytes(bytes),
-        Err(e) => Found::Unusable(format!("cannot read `{}`: {e}", path.display())),
+        Err(e) => Found::Unusable(format!("cannot read it: {e}")),
     }
 }
 

@@ -42,7 +42,14 @@ pub(crate) const DIR: &str = ".orchestra";
 pub(crate) struct Workspace {
     root: PathBuf,
     masker: Arc<Masker>,
-    notes: Arc<Mutex<Vec<String>>>,
+    notes: Arc<Mutex<Notes>>,
+}
+
+/// Notes not yet printed, and every note ever made (each is said once).
+#[derive(Debug, Default)]
+struct Notes {
+    pending: Vec<String>,
+    said: std::collections::HashSet<String>,
 }
 
 impl Workspace {
@@ -119,14 +126,20 @@ impl Workspace {
     pub(crate) fn note(&self, text: impl Into<String>) {
         let text = self.masker.mask(&text.into()).into_owned();
         let mut notes = self.notes.lock().unwrap_or_else(PoisonError::into_inner);
-        if !notes.contains(&text) {
-            notes.push(text);
+        if notes.said.insert(text.clone()) {
+            notes.pending.push(text);
         }
     }
 
     /// The notes kept since the last call, oldest first.
     pub(crate) fn take_notes(&self) -> Vec<String> {
-        std::mem::take(&mut *self.notes.lock().unwrap_or_else(PoisonError::into_inner))
+        std::mem::take(
+            &mut self
+                .notes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pending,
+        )
     }
 
     /// Reads `.orchestra/<parts…>`; `None` when missing or unusable (noted).
@@ -136,10 +149,7 @@ impl Workspace {
                 .kind()
                 .is_ok_and(|k| !matches!(k, Kind::Missing | Kind::Dir))
             {
-                self.note(format!(
-                    "ignoring `{}`: it is not a directory",
-                    self.dir().display()
-                ));
+                self.note(format!("ignoring `{DIR}`: it is not a directory"));
             }
             return None;
         }
@@ -147,7 +157,8 @@ impl Workspace {
             Found::Missing => None,
             Found::Bytes(bytes) => Some(bytes),
             Found::Unusable(why) => {
-                self.note(format!("ignoring it: {why}"));
+                let shown = self.shown(&self.path(parts));
+                self.note(format!("ignoring `{shown}`: {why}"));
                 None
             }
         }

@@ -258,7 +258,7 @@ impl Workspace {
             Err(e) => {
                 self.note(format!(
                     "ignoring `{}`: not a readable run record ({e})",
-                    self.path(&[RUNS, &name, STATE]).display()
+                    self.shown(&self.path(&[RUNS, &name, STATE]))
                 ));
                 None
             }

@@ -322,6 +322,13 @@ fn every_persisted_file_spoiled_means_a_warning_and_a_correct_rebuild() {
                 "orchestra status",
             );
             assert_eq!(status.status.code(), Some(0), "{case}: status");
+            // What cannot be read is said, in one line, not recovered silently.
+            let said = format!("{stderr}{}", text(&status.stderr));
+            let unusable = !matches!(how, Spoil::Truncate)
+                && matches!(file, "fingerprints" | "runs/1/state.json");
+            if unusable {
+                assert!(said.contains("warning: ignoring"), "{case}: {said}");
+            }
             // A correct rebuild: after it, nothing is left to do.
             let again = build(dir, &[]);
             assert!(again.status.success(), "{case}");
