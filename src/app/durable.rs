@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use super::write_stdout;
 use crate::cli::{BuildArgs, StatusArgs, UnlockArgs};
 use crate::error::Error;
-use crate::plan::{Group, Plan, PlanTask};
+use crate::plan::{Group, Plan, PlanTask, TaskKind};
 use crate::report::durable;
 use crate::report::record::{Carried, StateRecorder};
 use crate::run::{Claim, Claims, Interrupts};
@@ -60,19 +60,8 @@ pub(super) fn begin(
     };
     let claims = claim_locks(plan, workspace, wait, interrupts)?;
     let (done, resumed) = if args.resume {
-        let (resumed, note) = resumable(plan, workspace.resumable(selection));
+        let (done, resumed, note) = resumable(plan, workspace.resumable(selection));
         eprintln!("{note}");
-        let done = resumed
-            .as_ref()
-            .map(|carried| {
-                carried
-                    .tasks
-                    .iter()
-                    .filter(|(_, t)| t.status.is_done())
-                    .map(|(address, _)| address.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
         (done, resumed)
     } else {
         (HashSet::new(), None)
@@ -233,14 +222,28 @@ fn claim_locks(
 
 /// What `--resume` continues, with the note that says so: the run it
 /// resumes and the task records it carries over, or why there is none.
-fn resumable(plan: &Plan, found: Resumable) -> (Option<Carried>, String) {
+fn resumable(plan: &Plan, found: Resumable) -> (HashSet<String>, Option<Carried>, String) {
     match found {
         Resumable::Continue { tasks, runs } => {
-            let done = plan
+            let mut done: HashSet<String> = plan
                 .tasks
                 .iter()
                 .filter(|t| tasks.get(&t.address).is_some_and(|r| r.status.is_done()))
-                .count();
+                .map(|t| t.address.clone())
+                .collect();
+            // An owner is done only when its gate passed: a gate that is not
+            // done takes what it guards with it.
+            for gate in plan
+                .tasks
+                .iter()
+                .filter(|t| matches!(t.kind, TaskKind::Gate | TaskKind::WaveGate))
+            {
+                if !done.contains(&gate.address) {
+                    for need in &gate.needs {
+                        done.remove(&plan.task(*need).address);
+                    }
+                }
+            }
             let which = match runs.as_slice() {
                 [] => "the last run".to_owned(),
                 [one] => format!("run {one}"),
@@ -250,23 +253,26 @@ fn resumable(plan: &Plan, found: Resumable) -> (Option<Carried>, String) {
                 }
             };
             let note = format!(
-                "resuming {which}: {done} done, {} to go",
-                plan.tasks.len() - done
+                "resuming {which}: {} done, {} to go",
+                done.len(),
+                plan.tasks.len() - done.len()
             );
             let id = runs.first().copied().unwrap_or(0);
             let carried = Carried {
                 run: id,
                 tasks: tasks.into_iter().collect(),
             };
-            (Some(carried), note)
+            (done, Some(carried), note)
         }
         Resumable::Complete(id) => (
+            HashSet::new(),
             None,
             format!(
                 "nothing to resume: run {id} of this selection succeeded; running what is not up to date"
             ),
         ),
         Resumable::NoRun => (
+            HashSet::new(),
             None,
             "nothing to resume: no earlier run of this selection; running what is not up to date"
                 .into(),

@@ -168,15 +168,26 @@ pub(crate) enum Reason {
     Forced,
     NoInputs,
     NoPreviousRun,
-    CommandChanged { old: Vec<String>, new: Vec<String> },
-    ShellChanged { old: Vec<String>, new: Vec<String> },
-    DirChanged { old: String, new: String },
+    CommandChanged {
+        old: Vec<String>,
+        new: Vec<String>,
+    },
+    ShellChanged {
+        old: Vec<String>,
+        new: Vec<String>,
+    },
+    DirChanged {
+        old: String,
+        new: String,
+    },
     EnvChanged(Vec<String>),
     InputsAdded(Vec<String>),
     InputsRemoved(Vec<String>),
     InputsChanged(Vec<String>),
     UpstreamChanged(Vec<String>),
     OutputsMissing(Vec<String>),
+    /// The gate at this address, which guards the task, failed last time.
+    GateFailed(String),
 }
 
 /// Everything that differs between the last success and now; empty when the
@@ -294,6 +305,10 @@ impl fmt::Display for Reason {
             Self::InputsChanged(files) => write!(f, "input changed: {}", list(files)),
             Self::UpstreamChanged(tasks) => write!(f, "upstream task changed: {}", list(tasks)),
             Self::OutputsMissing(files) => write!(f, "output missing: {}", list(files)),
+            Self::GateFailed(gate) => {
+                let name = gate.rsplit('/').next().unwrap_or(gate);
+                write!(f, "its gate `{name}` failed in the last build")
+            }
         }
     }
 }

@@ -139,7 +139,7 @@ impl Incremental {
     }
 
     /// Appends to this build's journal (opened on first use).
-    fn journal(&mut self, address: &str, record: Option<&Record>, stamp: u64) {
+    fn journal(&mut self, address: &str, record: Option<&Record>, stamp: u64, cause: Option<&str>) {
         let Some(recording) = &mut self.record else {
             return;
         };
@@ -164,6 +164,7 @@ impl Incremental {
             stamp,
             address: address.to_owned(),
             record,
+            cause: cause.map(str::to_owned),
         };
         if let Some(Err(e)) = recording.journal.as_mut().map(|j| j.append(&entry)) {
             recording.error = Some(e);
@@ -203,6 +204,8 @@ impl Freshness for Incremental {
             Self::check_barrier(previous, &record, ran)
         } else if task.inputs.is_empty() {
             Verdict::Run(vec![Reason::NoInputs])
+        } else if let (None, Some(gate)) = (previous, self.store.failed_gate(&task.address)) {
+            Verdict::Run(vec![Reason::GateFailed(gate.to_owned())])
         } else {
             let mut reasons = explain(previous, &record);
             if !missing.is_empty() {
@@ -231,19 +234,29 @@ impl Freshness for Incremental {
                     ));
             if keep {
                 let stamp = now_millis();
-                self.journal(&task.address, Some(&record), stamp);
+                self.journal(&task.address, Some(&record), stamp, None);
                 self.store.insert(task.address.clone(), stamp, record);
                 self.changed = true;
             }
         }
     }
 
-    fn failed(&mut self, task: &PlanTask) {
+    fn failed(&mut self, plan: &Plan, task: &PlanTask) {
         self.pending[task.id.index()] = None;
         let stamp = now_millis();
-        if self.store.remove(&task.address, stamp) {
-            self.journal(&task.address, None, stamp);
+        if self.store.remove(&task.address, stamp, None) {
+            self.journal(&task.address, None, stamp, None);
             self.changed = true;
+        }
+        // An owner is done only when its gate passes: what a failed gate
+        // guards forgets its success too, and says why.
+        if matches!(task.kind, TaskKind::Gate | TaskKind::WaveGate) {
+            for need in &task.needs {
+                let owner = &plan.task(*need).address;
+                self.store.remove(owner, stamp, Some(&task.address));
+                self.journal(owner, None, stamp, Some(&task.address));
+                self.changed = true;
+            }
         }
     }
 

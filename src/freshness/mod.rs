@@ -33,8 +33,9 @@ pub(crate) trait Freshness {
     fn check(&mut self, plan: &Plan, task: &PlanTask, ran: &[String]) -> Verdict;
     /// The task succeeded (or was up to date): keep its record.
     fn succeeded(&mut self, task: &PlanTask);
-    /// The task failed: forget its last success, so it runs next time.
-    fn failed(&mut self, task: &PlanTask);
+    /// The task failed: forget its last success, so it runs next time (and,
+    /// for a gate, the successes of what it guards).
+    fn failed(&mut self, plan: &Plan, task: &PlanTask);
     /// The task was skipped as done by `--resume`: its recorded success
     /// stands for what depends on it.
     fn resumed(&mut self, task: &PlanTask);
@@ -58,6 +59,6 @@ impl Freshness for AlwaysRun {
         Verdict::Run(Vec::new())
     }
     fn succeeded(&mut self, _: &PlanTask) {}
-    fn failed(&mut self, _: &PlanTask) {}
+    fn failed(&mut self, _: &Plan, _: &PlanTask) {}
     fn resumed(&mut self, _: &PlanTask) {}
 }

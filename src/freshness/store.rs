@@ -20,7 +20,7 @@ use crate::codec::{Reader, Writer};
 use crate::workspace::journal::{Entry as JournalEntry, Stored};
 
 /// `ORCHFP` and a version byte; bump the version when the layout changes.
-const MAGIC: &[u8; 8] = b"ORCHFP\x00\x03";
+const MAGIC: &[u8; 8] = b"ORCHFP\x00\x04";
 
 /// One task's last success (or that it has none since `stamp`): decoded,
 /// or still bytes of what was loaded. Each carries the time it was made
@@ -30,14 +30,15 @@ enum Entry {
     Decoded(u64, Record),
     /// The fingerprint, and where the encoded record lies in `Store::raw`.
     Raw(u64, Hash, Range<usize>),
-    /// Forgotten (the task failed) at this time.
-    Gone(u64),
+    /// Forgotten at this time: the task failed, or (with the gate's
+    /// address) the gate guarding it did.
+    Gone(u64, Option<String>),
 }
 
 impl Entry {
     fn stamp(&self) -> u64 {
         match self {
-            Self::Decoded(stamp, _) | Self::Raw(stamp, ..) | Self::Gone(stamp) => *stamp,
+            Self::Decoded(stamp, _) | Self::Raw(stamp, ..) | Self::Gone(stamp, _) => *stamp,
         }
     }
 }
@@ -79,6 +80,11 @@ impl Store {
         for _ in 0..count {
             let address = r.str()?.to_owned();
             let stamp = r.u64()?;
+            if !r.bool()? {
+                let gate = r.str()?.to_owned();
+                tasks.insert(address, Entry::Gone(stamp, Some(gate)));
+                continue;
+            }
             let record = r.bytes()?;
             let fingerprint: Hash = record.get(..32)?.try_into().ok()?;
             let offset = record.as_ptr() as usize - base;
@@ -105,7 +111,7 @@ impl Store {
             return;
         }
         let value = match &entry.record {
-            None => Entry::Gone(entry.stamp),
+            None => Entry::Gone(entry.stamp, entry.cause.clone()),
             Some(record) => {
                 let Some(fingerprint) = record.get(..32).and_then(|f| f.try_into().ok()) else {
                     return;
@@ -123,7 +129,7 @@ impl Store {
         match self.tasks.get(address)? {
             Entry::Decoded(_, record) => Some(record.fingerprint),
             Entry::Raw(_, fingerprint, _) => Some(*fingerprint),
-            Entry::Gone(_) => None,
+            Entry::Gone(..) => None,
         }
     }
 
@@ -136,7 +142,7 @@ impl Store {
                 let mut r = Reader::new(self.raw.get(range.clone())?);
                 Record::decode(&mut r).filter(|_| r.is_empty())
             }
-            Entry::Gone(_) => None,
+            Entry::Gone(..) => None,
         }
     }
 
@@ -144,11 +150,23 @@ impl Store {
         self.tasks.insert(address, Entry::Decoded(stamp, record));
     }
 
-    /// Forgets `address` as of `stamp`; whether it had a record.
-    pub(crate) fn remove(&mut self, address: &str, stamp: u64) -> bool {
+    /// Forgets `address` as of `stamp` (because the gate `cause` failed,
+    /// when it names one); whether it had a record.
+    pub(crate) fn remove(&mut self, address: &str, stamp: u64, cause: Option<&str>) -> bool {
         let had = self.fingerprint(address).is_some();
-        self.tasks.insert(address.to_owned(), Entry::Gone(stamp));
+        self.tasks.insert(
+            address.to_owned(),
+            Entry::Gone(stamp, cause.map(str::to_owned)),
+        );
         had
+    }
+
+    /// The gate whose failure made `address` forget its last success.
+    pub(crate) fn failed_gate(&self, address: &str) -> Option<&str> {
+        match self.tasks.get(address)? {
+            Entry::Gone(_, Some(gate)) => Some(gate),
+            _ => None,
+        }
     }
 
     pub(crate) fn encode(&self) -> Vec<u8> {
@@ -158,7 +176,7 @@ impl Store {
         let mut addresses: Vec<&String> = self
             .tasks
             .iter()
-            .filter(|(_, e)| !matches!(e, Entry::Gone(_)))
+            .filter(|(_, e)| !matches!(e, Entry::Gone(_, None)))
             .map(|(a, _)| a)
             .collect();
         addresses.sort();
@@ -168,6 +186,7 @@ impl Store {
             w.str(address);
             let entry = &self.tasks[address];
             w.u64(entry.stamp());
+            w.bool(!matches!(entry, Entry::Gone(..)));
             match entry {
                 Entry::Decoded(_, record) => {
                     scratch.bytes.clear();
@@ -175,7 +194,7 @@ impl Store {
                     w.bytes(&scratch.bytes);
                 }
                 Entry::Raw(_, _, range) => w.bytes(&self.raw[range.clone()]),
-                Entry::Gone(_) => unreachable!("filtered out above"),
+                Entry::Gone(_, gate) => w.str(gate.as_deref().unwrap_or_default()),
             }
         }
         w.bytes
@@ -229,11 +248,13 @@ mod tests {
             stamp: 9,
             address: "copy".into(),
             record: Some(w.bytes.clone()),
+            cause: None,
         };
         let older_forget = JournalEntry {
             stamp: 7,
             address: "copy".into(),
             record: None,
+            cause: None,
         };
         let loaded = Store::from_stored(stored(&store(), vec![newer.clone(), older_forget])).0;
         assert_eq!(loaded.record("copy"), Some(record("new")));
@@ -241,6 +262,7 @@ mod tests {
             stamp: 10,
             address: "copy".into(),
             record: None,
+            cause: Some("copy/verify".into()),
         };
         let loaded = Store::from_stored(stored(&store(), vec![newer, forget])).0;
         assert_eq!(loaded.fingerprint("copy"), None);

@@ -352,7 +352,7 @@ impl<'a> Scheduler<'a> {
         if success {
             self.freshness.succeeded(task);
         } else {
-            self.freshness.failed(task);
+            self.freshness.failed(self.plan, task);
         }
         self.decide.finished(task);
         let log = (running.jobs_started > 0)

@@ -26,15 +26,17 @@ use crate::codec::{Reader, Writer};
 const STORE: &str = "fingerprints";
 const JOURNALS: &str = "fingerprints.d";
 const COMPACTION: &str = "fingerprints.lock";
-const MAGIC: &[u8; 8] = b"ORCHJR\x00\x01";
+const MAGIC: &[u8; 8] = b"ORCHJR\x00\x02";
 
 /// One journal entry: at `stamp` (ms since the epoch), `address` succeeded
-/// with `record`, or (`None`) lost its record.
+/// with `record`, or (`None`) lost its record — because the gate `cause`
+/// names failed, or (no cause) because it failed itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
     pub(crate) stamp: u64,
     pub(crate) address: String,
     pub(crate) record: Option<Vec<u8>>,
+    pub(crate) cause: Option<String>,
 }
 
 /// What is on disk: the store's bytes and every journal's entries.
@@ -70,6 +72,11 @@ fn encode_entry(w: &mut Writer, entry: &Entry) {
     w.bool(entry.record.is_some());
     if let Some(record) = &entry.record {
         w.bytes(record);
+    } else {
+        w.bool(entry.cause.is_some());
+        if let Some(cause) = &entry.cause {
+            w.str(cause);
+        }
     }
 }
 
@@ -84,15 +91,23 @@ fn decode_journal(bytes: &[u8]) -> Vec<Entry> {
         let entry = (|| {
             let stamp = r.u64()?;
             let address = r.str()?.to_owned();
-            let record = if r.bool()? {
-                Some(r.bytes()?.to_vec())
+            let has_record = r.bool()?;
+            let (record, cause) = if has_record {
+                (Some(r.bytes()?.to_vec()), None)
             } else {
-                None
+                let has_cause = r.bool()?;
+                let cause = if has_cause {
+                    Some(r.str()?.to_owned())
+                } else {
+                    None
+                };
+                (None, cause)
             };
             Some(Entry {
                 stamp,
                 address,
                 record,
+                cause,
             })
         })();
         match entry {
@@ -235,6 +250,7 @@ mod tests {
             stamp,
             address: address.into(),
             record: record.map(<[u8]>::to_vec),
+            cause: record.is_none().then(|| "gate".to_owned()),
         }
     }
 

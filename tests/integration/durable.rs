@@ -236,3 +236,31 @@ task "publish" { needs "first"; confirm "Publish now?"; run "echo published >> c
     let count = std::fs::read_to_string(dir.join("count")).unwrap();
     assert_eq!(count, "first\npublished\n");
 }
+
+#[test]
+fn resume_reruns_the_owner_of_a_gate_that_failed() {
+    let test = Test::new().kdl(
+        r#"
+gate "verify" { check "passes" "[ -f pass ]"; }
+task "gen" { run "echo gen >> count"; gate "verify" }
+task "other" { run "echo other >> count" }
+"#,
+    );
+    let dir = test.path();
+    assert_eq!(orchestra(dir, &["build"]).status.code(), Some(1));
+    std::fs::write(dir.join("pass"), "").unwrap();
+    let resumed = orchestra(dir, &["build", "--resume"]);
+    let stderr = text(&resumed.stderr);
+    assert!(resumed.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("resuming run 1: 1 done, 2 to go"),
+        "{stderr}"
+    );
+    let mut count: Vec<String> = std::fs::read_to_string(dir.join("count"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    count.sort();
+    assert_eq!(count, ["gen", "gen", "other"], "gen reran, other did not");
+}

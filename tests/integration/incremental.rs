@@ -351,3 +351,38 @@ task "copy" {
     let changed = project.build(&["--explain"]);
     assert_eq!(checks(), 2, "{}", changed.stderr);
 }
+
+#[test]
+fn an_owner_whose_gate_failed_is_not_up_to_date() {
+    let project = Project::new();
+    project.write(
+        "orchestra.kdl",
+        r#"
+gate "verify" { check "passes" "[ -f pass ]"; }
+task "copy" {
+    run "mkdir -p out && cp side.txt out/side.txt"
+    inputs "side.txt"
+    outputs "out/side.txt"
+    gate "verify"
+}
+"#,
+    );
+    let failed = project.run(&["build", "--progress", "never"]);
+    assert_eq!(failed.status, 1, "{}", failed.stderr);
+    let why = project.run(&["why", "copy"]);
+    assert!(
+        why.stdout
+            .contains("copy would run:\n    its gate `verify` failed in the last build"),
+        "{}",
+        why.stdout
+    );
+    project.write("pass", "");
+    let again = project.build(&[]);
+    assert_eq!(again.status, 0, "{}", again.stderr);
+    assert_eq!(
+        again.started(),
+        ["copy", "copy/verify"],
+        "the owner reruns, then its gate"
+    );
+    assert!(project.build(&[]).started().is_empty());
+}
