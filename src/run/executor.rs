@@ -28,6 +28,9 @@ pub(crate) struct Job {
     /// Why the log cannot be written (its directory is not safe): the job
     /// then fails to start with this message rather than write elsewhere.
     pub(crate) log_error: Option<String>,
+    /// Directories to create before the command starts: the parents of
+    /// the task's declared outputs (its first job only).
+    pub(crate) output_dirs: Vec<PathBuf>,
     /// Start the log afresh (the task's first job) instead of appending.
     pub(crate) fresh_log: bool,
     /// A line written to the log before the command's output (`$ cargo test`).

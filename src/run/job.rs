@@ -66,6 +66,11 @@ impl<'a> JobBuilder<'a> {
             Ok(log) => (log, None),
             Err(e) => (None, Some(e)),
         };
+        let output_dirs = if fresh_log {
+            self.output_dirs(&task.outputs)
+        } else {
+            Vec::new()
+        };
         Job {
             task: id,
             command: command.clone(),
@@ -74,6 +79,7 @@ impl<'a> JobBuilder<'a> {
             timeout: check.and_then(|c| c.timeout).or(task.timeout),
             log,
             log_error,
+            output_dirs,
             fresh_log,
             header: format!("$ {header}"),
         }
@@ -103,6 +109,40 @@ impl<'a> JobBuilder<'a> {
             self.checked.borrow_mut().insert(dir.to_path_buf());
         }
         Ok(Some(path))
+    }
+
+    /// The parent directories of declared outputs, under the project root:
+    /// a glob's literal prefix, a file's directory. An output that would
+    /// lead outside the project (`..`, an absolute path) gets none.
+    fn output_dirs(&self, outputs: &[String]) -> Vec<PathBuf> {
+        let mut dirs = Vec::new();
+        for output in outputs {
+            let path = Path::new(output.trim_start_matches("./"));
+            let inside = path
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !inside {
+                continue;
+            }
+            let literal: PathBuf = path
+                .components()
+                .take_while(|c| {
+                    !c.as_os_str()
+                        .to_string_lossy()
+                        .contains(['*', '?', '[', '{'])
+                })
+                .collect();
+            // A glob's literal prefix is a directory; a file's parent is.
+            let dir = if literal == path {
+                path.parent().map(Path::to_path_buf)
+            } else {
+                Some(literal)
+            };
+            if let Some(dir) = dir.filter(|d| !d.as_os_str().is_empty()) {
+                dirs.push(self.options.root.join(dir));
+            }
+        }
+        dirs
     }
 
     /// The task's log as reports show it (relative to the project root).

@@ -77,6 +77,14 @@ pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
         exit: Exit::SpawnFailed(message),
         output: String::new(),
     };
+    for dir in &job.output_dirs {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            failed(format!(
+                "cannot create the directory `{}` for its outputs: {e}",
+                dir.display()
+            ))
+        })?;
+    }
     let mut log = open_log(job).map_err(failed)?;
     let pipe = std::io::pipe().and_then(|(reader, out)| Ok((reader, out.try_clone()?, out)));
     let (reader, stdout, stderr) =
@@ -298,6 +306,7 @@ mod tests {
             timeout,
             log: Some(dir.join("t.log")),
             log_error: None,
+            output_dirs: Vec::new(),
             fresh_log: true,
             header: "$ test".into(),
         }

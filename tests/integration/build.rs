@@ -208,3 +208,28 @@ fn usage_errors_exit_2() {
         .status(2)
         .run();
 }
+
+#[test]
+fn the_parent_directories_of_declared_outputs_exist_before_the_command_runs() {
+    let ran = Test::new()
+        .kdl(
+            r#"
+task "gen" { run "echo hi > out/deep/x.txt"; outputs "out/deep/x.txt" }
+task "many" { run "echo a > gen/sub/a.c"; outputs "gen/sub/*.c" }
+task "escape" { run "true"; outputs "../outside/x" }
+"#,
+        )
+        .args(["build", "--progress", "never"])
+        .status(1)
+        .run();
+    let dir = ran.dir.path();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out/deep/x.txt")).unwrap(),
+        "hi\n"
+    );
+    assert!(dir.join("gen/sub/a.c").exists());
+    assert!(
+        !dir.parent().unwrap().join("outside").exists(),
+        "nothing is created outside the project"
+    );
+}
