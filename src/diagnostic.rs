@@ -110,6 +110,13 @@ pub(crate) enum Diagnostic {
         /// Extra help when there is no near miss, e.g. the declared names.
         hint: Option<String>,
     },
+    /// A milestone with phases goes through a pipeline without `phases`.
+    PhasesDropped {
+        pipeline: String,
+        milestone: String,
+        pipeline_span: Span,
+        milestone_span: Span,
+    },
     WrongReferenceKind {
         name: String,
         expected: &'static str,
@@ -170,6 +177,7 @@ impl Diagnostic {
             Self::AddressCollision { .. } => "orchestra::address_collision",
             Self::UnknownReference { .. } => "orchestra::unknown_reference",
             Self::WrongReferenceKind { .. } => "orchestra::wrong_reference_kind",
+            Self::PhasesDropped { .. } => "orchestra::phases_dropped",
             Self::Cycle { .. } => "orchestra::cycle",
             Self::Template { .. } => "orchestra::template",
             Self::UnknownTemplateVariable { .. } => "orchestra::unknown_variable",
@@ -232,6 +240,13 @@ impl Diagnostic {
                 found,
                 ..
             } => format!("`{name}` is a {found}, not a {expected}"),
+            Self::PhasesDropped {
+                pipeline,
+                milestone,
+                ..
+            } => format!(
+                "pipeline `{pipeline}` has no `phases`, so the phases of milestone `{milestone}` would never run"
+            ),
             Self::Cycle { via, edges } => {
                 let mut path: Vec<&str> = edges.iter().map(|e| e.from.as_str()).collect();
                 if let Some(first) = edges.first() {
@@ -289,6 +304,14 @@ impl Diagnostic {
             Self::WrongReferenceKind { expected, span, .. } => {
                 vec![label(&format!("expected a {expected}"), span)]
             }
+            Self::PhasesDropped {
+                pipeline_span,
+                milestone_span,
+                ..
+            } => vec![
+                label("this pipeline has no `phases`", pipeline_span),
+                label("this milestone's phases would be dropped", milestone_span),
+            ],
             Self::Cycle { via, edges } => {
                 // Each label reads as a sentence: `a` needs `b`.
                 let verb = if *via == "relation" {
@@ -366,6 +389,10 @@ impl Diagnostic {
             Self::WrongReferenceKind { expected, .. } => {
                 Some(format!("declare a {expected} with this name, or name an existing one"))
             }
+            Self::PhasesDropped { .. } => Some(
+                "add `phases` to the pipeline where the milestone's phases belong, e.g. `stage \"build\" \"…\"; phases`"
+                    .into(),
+            ),
             Self::Cycle { via, .. } => Some(format!("remove one `{via}` edge to break the loop")),
             Self::Template { .. } => Some("write `{{` and `}}` for literal braces".into()),
             Self::UnknownTemplateVariable {

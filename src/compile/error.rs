@@ -27,6 +27,9 @@ pub(crate) enum SelectionError {
         suggestion: Option<String>,
         declared: Vec<String>,
     },
+    /// `--complexity LEVEL` names a pipeline without `phases`, which would
+    /// drop this milestone's phases.
+    PhasesDropped { level: String, milestone: String },
     /// `--skip NAME` that matches no stage, step, phase, gate, check or task
     /// of the selected plan.
     UnknownSkip {
@@ -101,6 +104,10 @@ impl fmt::Display for SelectionError {
                 f,
                 "unknown complexity `{level}`{}",
                 hint(suggestion.as_ref(), declared, "no pipeline is declared")
+            ),
+            Self::PhasesDropped { level, milestone } => write!(
+                f,
+                "`--complexity {level}`: pipeline `{level}` has no `phases`, so the phases of milestone `{milestone}` would never run; add `phases` to it or choose another level"
             ),
             Self::UnknownSkip { name, suggestion } => {
                 write!(

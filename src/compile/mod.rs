@@ -102,7 +102,7 @@ fn complexity<'m>(
     let Some(level) = level else {
         return Ok(None);
     };
-    model.pipeline(level).map(Some).ok_or_else(|| {
+    let pipeline = model.pipeline(level).ok_or_else(|| {
         let declared: Vec<String> = model
             .config()
             .pipelines
@@ -114,7 +114,25 @@ fn complexity<'m>(
             suggestion: suggest(level, declared.iter().map(String::as_str)),
             declared,
         }
-    })
+    })?;
+    // A pipeline that does not place phases would drop every milestone's.
+    let places_phases = pipeline
+        .items
+        .iter()
+        .any(|i| matches!(i, crate::model::PipelineItem::Phases(_)));
+    if !places_phases
+        && let Some(milestone) = model
+            .config()
+            .milestones
+            .iter()
+            .find(|m| !m.phases.is_empty())
+    {
+        return Err(SelectionError::PhasesDropped {
+            level: level.to_owned(),
+            milestone: milestone.name.value.clone(),
+        });
+    }
+    Ok(Some(pipeline))
 }
 
 #[cfg(test)]

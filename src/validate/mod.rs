@@ -4,12 +4,14 @@
 //! single run reports every mistake: duplicate names (`names.rs`), unknown
 //! references with suggestions (`references.rs`), dependency cycles
 //! (`cycles.rs`), parts that would lower to the same task address
-//! (`addresses.rs`), template variables (`templates.rs`) and programs missing
+//! (`addresses.rs`), pipelines that would drop a milestone's phases
+//! (`pipelines.rs`), template variables (`templates.rs`) and programs missing
 //! from PATH (`programs.rs`).
 
 mod addresses;
 mod cycles;
 mod names;
+mod pipelines;
 mod programs;
 mod references;
 mod templates;
@@ -47,6 +49,7 @@ pub(crate) fn validate(
     references::check(&model, source, &mut diagnostics);
     cycles::check(&model, &mut diagnostics);
     addresses::check(&model, &mut diagnostics);
+    pipelines::check(&model, &mut diagnostics);
     templates::check(&model, source, &mut diagnostics);
     if options.check_programs {
         programs::check(&model, source, &mut diagnostics);

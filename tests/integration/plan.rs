@@ -343,3 +343,19 @@ fn an_unchanged_file_and_selection_plan_from_the_cache_without_parsing() {
         assert!(!timings.contains("timing: parse"), "{command}: {timings}");
     }
 }
+
+#[test]
+fn a_complexity_whose_pipeline_drops_phases_is_refused() {
+    Test::new()
+        .kdl(
+            r#"
+pipeline "quick" { stage "build" "echo build" }
+pipeline "full" { stage "build" "echo build"; phases }
+milestone "m" complexity="full" { phase "p" { run "true" } }
+"#,
+        )
+        .args(["plan", "--complexity", "quick"])
+        .status(2)
+        .stderr_contains("`--complexity quick`: pipeline `quick` has no `phases`, so the phases of milestone `m` would never run")
+        .run();
+}
