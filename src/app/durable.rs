@@ -21,7 +21,7 @@ use crate::plan::{Group, Plan, PlanTask, TaskKind};
 use crate::report::durable;
 use crate::report::record::{Carried, StateRecorder};
 use crate::run::{Claim, Claims, Interrupts};
-use crate::workspace::locks::{Acquire, Heartbeat, HeldLock, Lost};
+use crate::workspace::locks::{Acquire, Heartbeat, HeldLock, Lost, beat_all};
 use crate::workspace::runs::Resumable;
 use crate::workspace::{Workspace, now_millis};
 
@@ -104,7 +104,7 @@ impl Claims for BuildClaims {
                 None => Claim::Granted,
             };
         }
-        let now = now_millis() / 1000;
+        let now = now_millis();
         match self.workspace.try_task_lock(&task.address, now) {
             Ok(Acquire::Acquired(lock)) => {
                 self.tasks.insert(task.address.clone(), lock);
@@ -162,19 +162,25 @@ fn claim_locks(
         })
         .collect();
     let stale_after = plan.lock_timeout;
+    let every = Heartbeat::interval(stale_after);
+    let lost = Lost::default();
+    let mut last_beat = Instant::now();
     let mut held = Vec::new();
     let mut locked = HashSet::new();
     for milestone in milestones {
         let mut waiting_since: Option<Instant> = None;
         loop {
-            let now = now_millis() / 1000;
+            let now = now_millis();
             let attempt = workspace
                 .try_lock(milestone, stale_after, now)
                 .map_err(io_error("take the lock in", workspace.path(&["locks"])))?;
             match attempt {
                 Acquire::Acquired(lock) => {
                     if let Some(previous) = &lock.took_over {
-                        eprintln!("{}", durable::lock_taken_over(milestone, previous, now));
+                        eprintln!(
+                            "{}",
+                            durable::lock_taken_over(milestone, previous, now / 1000)
+                        );
                     }
                     held.push(lock);
                     break;
@@ -205,12 +211,21 @@ fn claim_locks(
                     if interrupts.is_raised() {
                         return Err(Error::Interrupted);
                     }
-                    std::thread::sleep(Duration::from_millis(100));
+                    // The locks already held stay alive while we wait.
+                    if last_beat.elapsed() >= every {
+                        beat_all(&mut held, &lost);
+                        last_beat = Instant::now();
+                    }
+                    std::thread::sleep(Duration::from_millis(100).min(every));
                 }
             }
         }
     }
-    let heartbeat = Heartbeat::start(held, Heartbeat::interval(stale_after));
+    let heartbeat = Heartbeat::start(held, every, lost).map_err(|source| Error::Io {
+        action: "start the heartbeat of the locks in",
+        path: workspace.path(&["locks"]),
+        source,
+    })?;
     Ok(BuildClaims {
         workspace: workspace.clone(),
         locked,

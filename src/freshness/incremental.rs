@@ -217,6 +217,14 @@ impl Freshness for Incremental {
                 Verdict::Run(reasons)
             }
         };
+        if matches!(verdict, Verdict::Run(_)) {
+            // It will rewrite its outputs: stats taken of them now are stale.
+            for output in &task.outputs {
+                self.store
+                    .stat
+                    .forget_fresh(output.trim_start_matches("./"));
+            }
+        }
         self.fingerprints[task.id.index()] = Some(record.fingerprint);
         // An up-to-date task's record is already the stored one: keeping
         // it would only cost a copy per task on a no-op.
@@ -243,11 +251,12 @@ impl Freshness for Incremental {
 
     fn failed(&mut self, plan: &Plan, task: &PlanTask) {
         self.pending[task.id.index()] = None;
+        // Forgotten in the journal even when this build never saw a record:
+        // another build may have recorded a success since this one loaded.
         let stamp = now_millis();
-        if self.store.remove(&task.address, stamp, None) {
-            self.journal(&task.address, None, stamp, None);
-            self.changed = true;
-        }
+        self.store.remove(&task.address, stamp, None);
+        self.journal(&task.address, None, stamp, None);
+        self.changed = true;
         // An owner is done only when its gate passes: what a failed gate
         // guards forgets its success too, and says why.
         if matches!(task.kind, TaskKind::Gate | TaskKind::WaveGate) {

@@ -108,6 +108,13 @@ impl StatCache {
         }
     }
 
+    /// Drops a stat kept by [`StatCache::exists`]: the file is about to be
+    /// rewritten (its task runs), so the stat would be stale by the time a
+    /// dependent hashes it.
+    pub(crate) fn forget_fresh(&mut self, rel: &str) {
+        self.fresh.remove(rel);
+    }
+
     /// Whether anything changed since load (so saving can be skipped).
     pub(crate) fn is_changed(&self) -> bool {
         self.changed
@@ -195,6 +202,21 @@ mod tests {
         assert!(cache.entry("b").unwrap().racy);
         cache.hash(dir.path(), "b").unwrap();
         assert_eq!(cache.hashed, 2);
+    }
+
+    #[test]
+    fn a_forgotten_fresh_stat_is_taken_again() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("out"), "old").unwrap();
+        age(&dir.path().join("out"), 10);
+        let mut cache = StatCache::default();
+        let old = cache.hash(dir.path(), "out").unwrap();
+        // The output exists before its task runs...
+        assert!(cache.exists(dir.path(), "out"));
+        cache.forget_fresh("out");
+        // ...then the task rewrites it, same size, new mtime and content.
+        std::fs::write(dir.path().join("out"), "new").unwrap();
+        assert_ne!(cache.hash(dir.path(), "out").unwrap(), old);
     }
 
     #[test]

@@ -206,7 +206,8 @@ fn open_log(job: &Job) -> Result<Option<File>, String> {
         }
     }
     let mut options = OpenOptions::new();
-    options.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    // Never through a link, never blocking on a FIFO in the log's place.
+    options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
     if job.fresh_log {
         // `truncate` only matters if another build recreated it meanwhile.
         options.write(true).create(true).truncate(true);
@@ -215,6 +216,13 @@ fn open_log(job: &Job) -> Result<Option<File>, String> {
     }
     options
         .open(path)
+        .and_then(|file| {
+            if file.metadata()?.is_file() {
+                Ok(file)
+            } else {
+                Err(std::io::Error::other("it is not a regular file"))
+            }
+        })
         .and_then(|mut file| writeln!(file, "{}", job.header).map(|()| file))
         .map(Some)
         .map_err(|e| format!("cannot write the log `{}`: {e}", path.display()))

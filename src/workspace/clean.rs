@@ -68,11 +68,8 @@ impl Workspace {
             let shown = self.shown(&path);
             let kind = Kind::of(&path)?;
             match (name.as_str(), kind) {
-                ("locks", Kind::Dir) => {
-                    let (removed, kept) = self.clean_locks()?;
-                    cleaned.removed.extend(removed);
-                    cleaned.kept.extend(kept.into_iter().map(|k| (k, RUNNING)));
-                }
+                // Last, below: cleaning runs takes the guard, which lives there.
+                ("locks", Kind::Dir) => {}
                 ("runs", Kind::Dir) => self.clean_runs(&mut cleaned)?,
                 ("fingerprints.d", Kind::Dir) => self.clean_journals(&mut cleaned)?,
                 ("logs", Kind::Dir) if live_runs => cleaned.kept.push((shown, RUNNING)),
@@ -82,6 +79,11 @@ impl Workspace {
                 }
             }
         }
+        if Kind::of(&self.path(&["locks"]))? == Kind::Dir {
+            let (removed, kept) = self.clean_locks()?;
+            cleaned.removed.extend(removed);
+            cleaned.kept.extend(kept.into_iter().map(|k| (k, RUNNING)));
+        }
         if cleaned.kept.is_empty() {
             // Leave no empty directory behind when nothing is running.
             let _ = std::fs::remove_dir(self.path(&[]));
@@ -90,6 +92,8 @@ impl Workspace {
     }
 
     fn clean_runs(&self, cleaned: &mut Cleaned) -> io::Result<()> {
+        // Under the guard, as builds start their runs under it.
+        let _guard = self.guard()?;
         let live = self.live_runs();
         let dir = self.path(&["runs"]);
         for entry in std::fs::read_dir(&dir)?.filter_map(Result::ok) {
@@ -133,6 +137,18 @@ mod tests {
     use super::*;
     use crate::secrets::Masker;
     use std::os::unix::fs::symlink;
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut out = vec![dir.to_path_buf()];
+        for e in entries.flatten() {
+            out.push(e.path());
+            out.extend(walk(&e.path()));
+        }
+        out
+    }
 
     #[test]
     fn a_linked_dot_orchestra_is_refused_and_nothing_outside_is_touched() {
@@ -182,7 +198,8 @@ mod tests {
         drop(live);
         let cleaned = ws.clean().unwrap();
         assert!(cleaned.kept.is_empty());
-        assert!(!dir.path().join(".orchestra").exists());
+        let left: Vec<_> = walk(&dir.path().join(".orchestra"));
+        assert!(left.is_empty(), "{left:?}");
         assert!(outside.path().join("precious").exists());
     }
 }

@@ -160,6 +160,13 @@ pub(crate) fn read(path: &Path) -> Found {
     }
 }
 
+/// Opens an existing regular file for reading (for a lock test or a
+/// read): never through a link, never blocking on a FIFO.
+pub(crate) fn open_read(path: &Path) -> io::Result<File> {
+    let file = options().read(true).open(path)?;
+    regular(file, path)
+}
+
 /// Removes whatever stands at `path` (a file, a link itself, a FIFO, a
 /// whole directory) without following links; a missing path is fine.
 pub(crate) fn remove(path: &Path) -> io::Result<()> {
@@ -214,18 +221,6 @@ pub(crate) fn open_append(path: &Path) -> io::Result<(File, Option<String>)> {
     let note = clear_non_file(path)?;
     let file = options().append(true).create(true).mode(0o644).open(path)?;
     Ok((regular(file, path)?, note))
-}
-
-/// Creates a new regular file, replacing a file or anything else there.
-pub(crate) fn create(path: &Path) -> io::Result<File> {
-    clear_non_file(path)?;
-    let file = options()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .open(path)?;
-    regular(file, path)
 }
 
 fn clear_non_file(path: &Path) -> io::Result<Option<String>> {

@@ -123,7 +123,7 @@ pub(crate) fn is_live(path: &Path) -> bool {
     if fs::Kind::of(path).ok() != Some(fs::Kind::File) {
         return false;
     }
-    File::open(path).is_ok_and(|f| matches!(f.try_lock(), Err(TryLockError::WouldBlock)))
+    fs::open_read(path).is_ok_and(|f| matches!(f.try_lock(), Err(TryLockError::WouldBlock)))
 }
 
 impl Workspace {
@@ -176,30 +176,54 @@ impl Workspace {
         (stored, paths)
     }
 
+    /// The compaction lock: exclusive to compact, shared to load. A load
+    /// creates nothing (`why` writes nothing): with no lock file there is
+    /// no compaction to keep out. After locking, the file must still be the
+    /// one at its path (`clean` may have removed it).
     fn compaction_lock(&self, exclusive: bool) -> Option<File> {
         let dir = self.existing_dir(&[])?;
-        let (file, _) = fs::open_rw(&dir.join(COMPACTION)).ok()?;
-        let locked = if exclusive {
-            file.lock()
-        } else {
-            file.lock_shared()
-        };
-        locked.ok().map(|()| file)
+        let path = dir.join(COMPACTION);
+        loop {
+            let file = if exclusive {
+                fs::open_rw(&path).ok()?.0
+            } else {
+                fs::open_read(&path).ok()?
+            };
+            let locked = if exclusive {
+                file.lock()
+            } else {
+                file.lock_shared()
+            };
+            locked.ok()?;
+            if super::locks::still_at(&file, &path) {
+                return Some(file);
+            }
+        }
     }
 
     /// Opens (creating) the journal of run `run`, locked for this build.
+    /// Named by run and process, so no other build ever opens it; locked
+    /// before anything is written, and checked to still be at its path
+    /// after locking (a compaction or `clean` that saw it unlocked in
+    /// between may have removed it as a dead build's).
     pub(crate) fn open_journal(&self, run: u64) -> io::Result<Journal> {
-        let dir = self.ensure(&[JOURNALS])?;
-        let path = dir.join(format!("{run:08}.journal"));
-        let file = fs::create(&path)?;
-        file.lock()?;
-        let mut journal = Journal {
-            file,
-            path,
-            scratch: Writer::default(),
-        };
-        journal.file.write_all(MAGIC)?;
-        Ok(journal)
+        loop {
+            let dir = self.ensure(&[JOURNALS])?;
+            let path = dir.join(format!("{run:08}-{}.journal", std::process::id()));
+            let (file, _) = fs::open_rw(&path)?;
+            file.lock()?;
+            if !super::locks::still_at(&file, &path) {
+                continue;
+            }
+            file.set_len(0)?;
+            let mut journal = Journal {
+                file,
+                path,
+                scratch: Writer::default(),
+            };
+            journal.file.write_all(MAGIC)?;
+            return Ok(journal);
+        }
     }
 
     /// Merges the store, `own` journal and the journals of builds that are

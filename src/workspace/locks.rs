@@ -52,26 +52,28 @@ pub(crate) struct LockInfo {
     pub(crate) host: String,
     /// Seconds since the Unix epoch.
     pub(crate) started_at: u64,
-    /// When the holder last said it is alive (seconds since the epoch).
+    /// When the holder last said it is alive (milliseconds since the
+    /// epoch, so a `lock-timeout` under a second still means something).
     #[serde(default)]
-    pub(crate) heartbeat: u64,
+    pub(crate) heartbeat_ms: u64,
 }
 
 impl LockInfo {
-    /// This process, now.
-    fn current(name: &str, now: u64) -> Self {
+    /// This process, now (`now_ms`: milliseconds since the epoch).
+    fn current(name: &str, now_ms: u64) -> Self {
         Self {
             name: name.into(),
             pid: std::process::id(),
             host: hostname(),
-            started_at: now,
-            heartbeat: now,
+            started_at: now_ms / 1000,
+            heartbeat_ms: now_ms,
         }
     }
 
-    /// The last sign of life: the heartbeat, or the start for old files.
-    pub(crate) fn last_seen(&self) -> u64 {
-        self.heartbeat.max(self.started_at)
+    /// The last sign of life in milliseconds: the heartbeat, or the start
+    /// for files written without one.
+    pub(crate) fn last_seen_ms(&self) -> u64 {
+        self.heartbeat_ms.max(self.started_at.saturating_mul(1000))
     }
 }
 
@@ -119,7 +121,15 @@ pub(crate) enum Beat {
 }
 
 /// Holds the guard lock while alive.
-struct Guard(#[allow(dead_code)] File);
+pub(super) struct Guard(#[allow(dead_code)] File);
+
+/// Whether `file` is still the file at `path` (not removed or replaced).
+pub(super) fn still_at(file: &File, path: &std::path::Path) -> bool {
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => same_file(&a, &b),
+        _ => false,
+    }
+}
 
 fn read_info(file: &mut File) -> Option<LockInfo> {
     let mut text = String::new();
@@ -173,15 +183,23 @@ impl Workspace {
         }
     }
 
-    /// Takes the guard (blocking; others hold it for microseconds).
-    fn guard(&self) -> io::Result<Guard> {
-        let dir = self.ensure(&[LOCKS])?;
-        let (file, note) = fs::open_rw(&dir.join(GUARD))?;
-        if let Some(note) = note {
-            self.note(note);
+    /// Takes the guard (blocking; others hold it for microseconds). After
+    /// locking, the file must still be the one at its path: `clean` may
+    /// remove it while holding it, and a lock on a removed file guards
+    /// nothing.
+    pub(super) fn guard(&self) -> io::Result<Guard> {
+        loop {
+            let dir = self.ensure(&[LOCKS])?;
+            let path = dir.join(GUARD);
+            let (file, note) = fs::open_rw(&path)?;
+            if let Some(note) = note {
+                self.note(note);
+            }
+            file.lock()?;
+            if still_at(&file, &path) {
+                return Ok(Guard(file));
+            }
         }
-        file.lock()?;
-        Ok(Guard(file))
     }
 
     /// Tries once to take the lock of the task at `address`, as cheaply as
@@ -189,8 +207,11 @@ impl Workspace {
     /// after release (one `open` and `flock` per task, no create or
     /// unlink); after locking, the file must still be the one at its path,
     /// or `clean` removed it meanwhile and the lock is taken again.
-    pub(crate) fn try_task_lock(&self, address: &str, now: u64) -> io::Result<Acquire> {
+    pub(crate) fn try_task_lock(&self, address: &str, now_ms: u64) -> io::Result<Acquire> {
         let path = self.lock_path(Scope::Task, address);
+        // `status` and `clean` test a task lock by taking it for a moment:
+        // a few quick retries tell that from a build running the task.
+        let mut tests_left = 3;
         loop {
             let (mut file, meta) = match fs::open_rw_quick(&path) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -210,6 +231,11 @@ impl Workspace {
             };
             match file.try_lock() {
                 Ok(()) => {}
+                Err(TryLockError::WouldBlock) if tests_left > 0 => {
+                    tests_left -= 1;
+                    std::thread::sleep(Duration::from_millis(1));
+                    continue;
+                }
                 Err(TryLockError::WouldBlock) => return Ok(Acquire::Held(read_info(&mut file))),
                 Err(TryLockError::Error(e)) => return Err(e),
             }
@@ -218,7 +244,7 @@ impl Workspace {
             if !still_there {
                 continue;
             }
-            let info = LockInfo::current(address, now);
+            let info = LockInfo::current(address, now_ms);
             write_info_padded(&file, &info)?;
             return Ok(Acquire::Acquired(HeldLock {
                 workspace: self.clone(),
@@ -232,13 +258,13 @@ impl Workspace {
     }
 
     /// Tries once to take the lock of milestone `name`. A holder whose last
-    /// heartbeat is older than `stale_after` (against `now`, seconds since
-    /// the epoch) is taken over.
+    /// heartbeat is older than `stale_after` (against `now_ms`,
+    /// milliseconds since the epoch) is taken over.
     pub(crate) fn try_lock(
         &self,
         name: &str,
         stale_after: Option<Duration>,
-        now: u64,
+        now_ms: u64,
     ) -> io::Result<Acquire> {
         let scope = Scope::Milestone;
         let _guard = self.guard()?;
@@ -254,7 +280,7 @@ impl Workspace {
                 let holder = read_info(&mut file);
                 let stale = match (&holder, stale_after) {
                     (Some(info), Some(limit)) => {
-                        now.saturating_sub(info.last_seen()) > limit.as_secs()
+                        u128::from(now_ms.saturating_sub(info.last_seen_ms())) > limit.as_millis()
                     }
                     _ => false,
                 };
@@ -272,7 +298,7 @@ impl Workspace {
             }
             Err(TryLockError::Error(e)) => return Err(e),
         };
-        let info = LockInfo::current(name, now);
+        let info = LockInfo::current(name, now_ms);
         write_info(&mut file, &info)?;
         Ok(Acquire::Acquired(HeldLock {
             workspace: self.clone(),
@@ -315,7 +341,7 @@ impl Workspace {
                 if fs::Kind::of(&path).ok() != Some(fs::Kind::File) {
                     continue;
                 }
-                let Ok(mut file) = File::open(&path) else {
+                let Ok(mut file) = fs::open_read(&path) else {
                     continue;
                 };
                 let held = matches!(file.try_lock(), Err(TryLockError::WouldBlock));
@@ -381,7 +407,7 @@ impl Workspace {
                 if fs::Kind::of(&path).ok() != Some(fs::Kind::File) {
                     continue;
                 }
-                let Ok(file) = File::open(&path) else {
+                let Ok(file) = fs::open_read(&path) else {
                     continue;
                 };
                 if file.try_lock().is_ok() {
@@ -433,7 +459,7 @@ impl HeldLock {
 
     /// Says this holder is alive, if the file at the lock's path is still
     /// the one it locked.
-    pub(crate) fn beat(&mut self, now: u64) -> Beat {
+    pub(crate) fn beat(&mut self, now_ms: u64) -> Beat {
         let Some(file) = &mut self.file else {
             return Beat::Lost(None);
         };
@@ -442,12 +468,13 @@ impl HeldLock {
             _ => false,
         };
         if !ours {
-            let holder = File::open(&self.path)
-                .ok()
-                .and_then(|mut f| read_info(&mut f));
+            let holder = match fs::read(&self.path) {
+                fs::Found::Bytes(bytes) => serde_json::from_slice(&bytes).ok(),
+                _ => None,
+            };
             return Beat::Lost(holder);
         }
-        self.info.heartbeat = now;
+        self.info.heartbeat_ms = now_ms;
         // A failed write only makes the lock look older to others.
         let _ = write_info(file, &self.info);
         Beat::Ours
@@ -492,6 +519,20 @@ impl Drop for HeldLock {
 /// that took it (if known). Shared with the build's decisions.
 pub(crate) type Lost = Arc<Mutex<BTreeMap<String, Option<LockInfo>>>>;
 
+/// Beats every lock in `locks` now, recording in `lost` those that are no
+/// longer this build's.
+pub(crate) fn beat_all(locks: &mut [HeldLock], lost: &Lost) {
+    let now = now_millis();
+    for lock in locks {
+        if let Beat::Lost(holder) = lock.beat(now) {
+            lost.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(lock.name().to_owned())
+                .or_insert(holder);
+        }
+    }
+}
+
 /// Keeps a build's milestone locks alive: a thread that rewrites each
 /// lock's heartbeat every `every`, and records the ones it finds lost.
 /// Dropping it stops the thread and releases the locks.
@@ -502,14 +543,17 @@ pub(crate) struct Heartbeat {
 }
 
 impl Heartbeat {
-    pub(crate) fn start(mut locks: Vec<HeldLock>, every: Duration) -> Self {
-        let lost: Lost = Arc::default();
+    /// Starts beating `locks` every `every`; `lost` may already name
+    /// milestones found lost (while the build waited for another lock).
+    /// Without a thread there is no heartbeat, so it is an error, not a
+    /// build that silently holds nothing.
+    pub(crate) fn start(mut locks: Vec<HeldLock>, every: Duration, lost: Lost) -> io::Result<Self> {
         if locks.is_empty() {
-            return Self {
+            return Ok(Self {
                 lost,
                 stop: None,
                 thread: None,
-            };
+            });
         }
         let (stop, stopped) = mpsc::channel::<()>();
         let found = Arc::clone(&lost);
@@ -517,33 +561,15 @@ impl Heartbeat {
             .name("orchestra-heartbeat".into())
             .spawn(move || {
                 while stopped.recv_timeout(every) == Err(RecvTimeoutError::Timeout) {
-                    let now = now_millis() / 1000;
-                    for lock in &mut locks {
-                        if let Beat::Lost(holder) = lock.beat(now) {
-                            found
-                                .lock()
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .entry(lock.name().to_owned())
-                                .or_insert(holder);
-                        }
-                    }
+                    beat_all(&mut locks, &found);
                 }
                 locks
-            });
-        match thread {
-            Ok(thread) => Self {
-                lost,
-                stop: Some(stop),
-                thread: Some(thread),
-            },
-            // No thread: the locks were moved into the closure that failed
-            // to start and are released with it; nothing can be guarded.
-            Err(_) => Self {
-                lost,
-                stop: None,
-                thread: None,
-            },
-        }
+            })?;
+        Ok(Self {
+            lost,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 
     /// The shared set of lost milestones.
@@ -593,8 +619,8 @@ mod tests {
     #[test]
     fn a_held_lock_blocks_others_and_names_its_holder() {
         let (dir, ws) = workspace();
-        let first = acquired(ws.try_lock("M1", None, 100).unwrap());
-        match ws.try_lock("M1", None, 101).unwrap() {
+        let first = acquired(ws.try_lock("M1", None, 100_000).unwrap());
+        match ws.try_lock("M1", None, 101_000).unwrap() {
             Acquire::Held(Some(info)) => {
                 assert_eq!(info.pid, std::process::id());
                 assert_eq!(info.started_at, 100);
@@ -602,18 +628,18 @@ mod tests {
             }
             other => panic!("expected held, got {other:?}"),
         }
-        let other = acquired(ws.try_lock("M2", None, 101).unwrap());
-        let task = acquired(ws.try_task_lock("a/b", 101).unwrap());
+        let other = acquired(ws.try_lock("M2", None, 101_000).unwrap());
+        let task = acquired(ws.try_task_lock("a/b", 101_000).unwrap());
         assert!(dir.path().join(".orchestra/locks/.tasks/a%2Fb").is_file());
         assert!(matches!(
-            ws.try_task_lock("a/b", 101).unwrap(),
+            ws.try_task_lock("a/b", 101_000).unwrap(),
             Acquire::Held(Some(_))
         ));
         other.release().unwrap();
         first.release().unwrap();
         drop(task);
         assert!(!dir.path().join(".orchestra/locks/M1").exists());
-        acquired(ws.try_lock("M1", None, 102).unwrap());
+        acquired(ws.try_lock("M1", None, 102_000).unwrap());
     }
 
     #[test]
@@ -624,7 +650,7 @@ mod tests {
             pid: 999_999,
             host: "gone".into(),
             started_at: 5,
-            heartbeat: 5,
+            heartbeat_ms: 5_000,
         };
         std::fs::create_dir_all(dir.path().join(".orchestra/locks")).unwrap();
         std::fs::write(
@@ -632,7 +658,7 @@ mod tests {
             serde_json::to_vec(&dead).unwrap(),
         )
         .unwrap();
-        let lock = acquired(ws.try_lock("M1", None, 10).unwrap());
+        let lock = acquired(ws.try_lock("M1", None, 10_000).unwrap());
         assert_eq!(lock.took_over, Some(dead));
     }
 
@@ -640,16 +666,19 @@ mod tests {
     fn only_a_stale_heartbeat_lets_a_live_lock_be_taken_over_and_the_holder_notices() {
         let (dir, ws) = workspace();
         let limit = Some(Duration::from_mins(1));
-        let mut old = acquired(ws.try_lock("M1", limit, 100).unwrap());
+        let mut old = acquired(ws.try_lock("M1", limit, 100_000).unwrap());
         // Beating keeps an old lock fresh.
-        assert_eq!(old.beat(150), Beat::Ours);
+        assert_eq!(old.beat(150_000), Beat::Ours);
         assert!(matches!(
-            ws.try_lock("M1", limit, 200).unwrap(),
+            ws.try_lock("M1", limit, 200_000).unwrap(),
             Acquire::Held(_)
         ));
-        let new = acquired(ws.try_lock("M1", limit, 211).unwrap());
-        assert_eq!(new.took_over.as_ref().map(|i| i.heartbeat), Some(150));
-        match old.beat(212) {
+        let new = acquired(ws.try_lock("M1", limit, 211_000).unwrap());
+        assert_eq!(
+            new.took_over.as_ref().map(|i| i.heartbeat_ms),
+            Some(150_000)
+        );
+        match old.beat(212_000) {
             Beat::Lost(Some(holder)) => assert_eq!(holder.started_at, 211),
             other => panic!("the old holder must notice: {other:?}"),
         }
@@ -658,12 +687,23 @@ mod tests {
         assert!(dir.path().join(".orchestra/locks/M1").exists());
         drop(new);
         assert!(!dir.path().join(".orchestra/locks/M1").exists());
+        // Under a second of `lock-timeout` still means something.
+        let short = Some(Duration::from_millis(300));
+        let _live = acquired(ws.try_lock("M2", short, 500_000).unwrap());
+        assert!(matches!(
+            ws.try_lock("M2", short, 500_200).unwrap(),
+            Acquire::Held(_)
+        ));
+        assert!(matches!(
+            ws.try_lock("M2", short, 500_400).unwrap(),
+            Acquire::Acquired(_)
+        ));
     }
 
     #[test]
     fn list_unlock_and_clean_report_holders() {
         let (dir, ws) = workspace();
-        let held = acquired(ws.try_lock("A", None, 1).unwrap());
+        let held = acquired(ws.try_lock("A", None, 1_000).unwrap());
         std::fs::write(dir.path().join(".orchestra/locks/B"), b"garbage").unwrap();
         std::fs::create_dir(dir.path().join(".orchestra/locks/C")).unwrap();
         let found = ws.locks().unwrap();

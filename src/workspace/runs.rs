@@ -58,12 +58,18 @@ impl TaskStatus {
     }
 
     /// Whether the run that recorded it settled the task one way or the
-    /// other (it ran, or was found up to date); skipped, locked and pending
-    /// tasks say nothing about the task's work.
+    /// other: it ran (to any end, or was killed while `running`) or was
+    /// found up to date. Skipped, locked and pending tasks say nothing
+    /// about the task's work, so an older run's record of it stands.
     pub(crate) fn is_decisive(self) -> bool {
         matches!(
             self,
-            Self::Succeeded | Self::UpToDate | Self::Failed | Self::TimedOut | Self::Interrupted
+            Self::Succeeded
+                | Self::UpToDate
+                | Self::Failed
+                | Self::TimedOut
+                | Self::Interrupted
+                | Self::Running
         )
     }
 }
@@ -188,6 +194,9 @@ impl RunRecord {
 impl Workspace {
     /// Starts a new run record with the next free id.
     pub(crate) fn begin_run(&self) -> io::Result<RunRecord> {
+        // Under the guard: `clean` removes runs under it too, so it never
+        // sees this run's directory before its owner lock is taken.
+        let _guard = self.guard()?;
         let runs = self.ensure(&[RUNS])?;
         let mut id = self.run_ids().last().map_or(1, |last| last + 1);
         loop {
@@ -234,7 +243,7 @@ impl Workspace {
             return false;
         }
         // Opened read-only: a lock test must not create or change anything.
-        let Ok(file) = File::open(&path) else {
+        let Ok(file) = fs::open_read(&path) else {
             return false;
         };
         matches!(file.try_lock(), Err(TryLockError::WouldBlock))
@@ -393,16 +402,37 @@ mod tests {
             }
             record.save(&state, false).unwrap();
         };
-        save(&[("a", Succeeded), ("b", Succeeded)], true, true);
-        save(&[("a", Succeeded), ("b", Failed)], false, false);
-        save(&[("a", Locked), ("b", Locked)], true, true);
+        save(
+            &[("a", Succeeded), ("b", Succeeded), ("c", Succeeded)],
+            true,
+            true,
+        );
+        save(
+            &[("a", Succeeded), ("b", Failed), ("c", Succeeded)],
+            false,
+            false,
+        );
+        save(
+            &[("a", Locked), ("b", Locked), ("c", TaskStatus::Running)],
+            true,
+            true,
+        );
         let Resumable::Continue { tasks, runs } = ws.resumable("ci") else {
             panic!("resumable")
         };
-        assert_eq!(runs, [2], "the locked-out run 3 settled nothing");
+        assert_eq!(runs, [3, 2], "run 3 settled only c");
         assert_eq!(tasks["a"].status, Succeeded);
         assert_eq!(tasks["b"].status, Failed);
-        save(&[("a", Succeeded), ("b", Succeeded)], true, true);
+        assert_eq!(
+            tasks["c"].status,
+            TaskStatus::Running,
+            "killed while running: not done, whatever run 2 said"
+        );
+        save(
+            &[("a", Succeeded), ("b", Succeeded), ("c", Succeeded)],
+            true,
+            true,
+        );
         assert_eq!(ws.resumable("ci"), Resumable::Complete(4));
     }
 
