@@ -64,6 +64,7 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Build(args) => {
             let save = !args.dry_run;
             let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
+            check_inputs(&compiled, &loaded, render)?;
             return build::build(&loaded, &compiled, args, render);
         }
         _ => {}
@@ -187,7 +188,26 @@ fn print_diagnostics(loaded: &Loaded, render: RenderOptions) {
 
 fn check(loaded: &Loaded, args: &CheckArgs, render: RenderOptions) -> Result<(), Error> {
     let model = require_model(loaded, render)?;
-    let (_, warnings) = counts(&loaded.diagnostics);
+    let (_, mut warnings) = counts(&loaded.diagnostics);
+    // Every part of the file, compiled, for what its inputs name on disk.
+    let everything = Selection {
+        everything: true,
+        ..Selection::default()
+    };
+    if let Ok(plan) = compile::compile(model, &everything) {
+        let found = input_diagnostics(&plan, loaded);
+        if !found.is_empty() {
+            eprint!("{}", diagnostic::render(&found, &loaded.source, render));
+        }
+        let (errors, more) = counts(&found);
+        if errors > 0 {
+            return Err(Error::Config {
+                errors,
+                warnings: warnings + more,
+            });
+        }
+        warnings += more;
+    }
     if args.deny_warnings && warnings > 0 {
         return Err(Error::DeniedWarnings { warnings });
     }
@@ -206,6 +226,63 @@ fn list(loaded: &Loaded, args: &ListArgs, render: RenderOptions) -> Result<(), E
     write_stdout(&text)
 }
 
+/// The inputs of `plan` that match nothing, as diagnostics pointing at
+/// where each is written in the file (or its task, when templated).
+fn input_diagnostics(plan: &plan::Plan, loaded: &Loaded) -> Vec<Diagnostic> {
+    use crate::freshness::inputs::{Unmatched, unmatched};
+    let source: &str = loaded.source.inner();
+    // The quoted input after the task's declaration, or the declaration.
+    let span_of = |task: &plan::PlanTask, text: &str| -> crate::model::Span {
+        let start = task.declared.offset();
+        let quoted = format!("\"{text}\"");
+        source
+            .get(start..)
+            .and_then(|rest| rest.find(&quoted))
+            .map_or(task.declared, |at| (start + at, quoted.len()).into())
+    };
+    unmatched(plan, &loaded.located.root)
+        .into_iter()
+        .map(|found| match found {
+            Unmatched::Missing {
+                task,
+                input,
+                suggestion,
+            } => {
+                let task = plan.task(task);
+                Diagnostic::MissingInput {
+                    span: span_of(task, &input),
+                    task: task.address.clone(),
+                    input,
+                    suggestion,
+                }
+            }
+            Unmatched::EmptyGlob { task, pattern } => {
+                let task = plan.task(task);
+                Diagnostic::UnmatchedInput {
+                    span: span_of(task, &pattern),
+                    task: task.address.clone(),
+                    pattern,
+                }
+            }
+        })
+        .collect()
+}
+
+/// Prints the input diagnostics of `plan`; an error stops the command
+/// (exit 2) before anything runs.
+fn check_inputs(plan: &plan::Plan, loaded: &Loaded, render: RenderOptions) -> Result<(), Error> {
+    let found = input_diagnostics(plan, loaded);
+    if found.is_empty() {
+        return Ok(());
+    }
+    eprint!("{}", diagnostic::render(&found, &loaded.source, render));
+    let (errors, warnings) = counts(&found);
+    if errors > 0 {
+        return Err(Error::Config { errors, warnings });
+    }
+    Ok(())
+}
+
 /// The command line's selection flags as the compiler takes them.
 fn selection(args: &SelectArgs) -> Result<Selection, Error> {
     shaped(args.addresses.clone(), &args.shape)
@@ -222,6 +299,7 @@ fn shaped(addresses: Vec<String>, shape: &ShapeArgs) -> Result<Selection, Error>
             .iter()
             .map(|s| compile::parse_set(s))
             .collect::<Result<_, _>>()?,
+        everything: false,
     })
 }
 

@@ -146,12 +146,27 @@ pub(crate) enum Diagnostic {
         /// Started by a gate's check (which `optional=#true` could skip).
         in_check: bool,
     },
+    /// A literal `inputs` path that does not exist and no task produces.
+    MissingInput {
+        input: String,
+        task: String,
+        suggestion: Option<String>,
+        span: Span,
+    },
+    /// An `inputs` glob that matches no file and no task's output.
+    UnmatchedInput {
+        pattern: String,
+        task: String,
+        span: Span,
+    },
 }
 
 impl Diagnostic {
     pub(crate) fn severity(&self) -> Severity {
         match self {
-            Self::ProgramNotFound { optional: true, .. } => Severity::Warning,
+            Self::ProgramNotFound { optional: true, .. } | Self::UnmatchedInput { .. } => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         }
     }
@@ -182,6 +197,8 @@ impl Diagnostic {
             Self::Template { .. } => "orchestra::template",
             Self::UnknownTemplateVariable { .. } => "orchestra::unknown_variable",
             Self::ProgramNotFound { .. } => "orchestra::program_not_found",
+            Self::MissingInput { .. } => "orchestra::missing_input",
+            Self::UnmatchedInput { .. } => "orchestra::unmatched_input",
         }
     }
 
@@ -261,12 +278,20 @@ impl Diagnostic {
             Self::ProgramNotFound { program, .. } => {
                 format!("program `{program}` not found on PATH")
             }
+            Self::MissingInput { input, task, .. } => {
+                format!("input `{input}` of `{task}` does not exist, and no task produces it")
+            }
+            Self::UnmatchedInput { pattern, task, .. } => {
+                format!("input `{pattern}` of `{task}` matches no file")
+            }
         }
     }
 
     pub(crate) fn labels(&self) -> Vec<LabeledSpan> {
         let label = |text: &str, span: &Span| LabeledSpan::new_with_span(Some(text.into()), *span);
         match self {
+            Self::MissingInput { span, .. } => vec![label("no such file", span)],
+            Self::UnmatchedInput { span, .. } => vec![label("matches nothing", span)],
             Self::Syntax { label: l, span, .. } => {
                 vec![label(l.as_deref().unwrap_or("here"), span)]
             }
@@ -407,6 +432,17 @@ impl Diagnostic {
                     format!("available here: {}", available.join(", "))
                 })
             }),
+            Self::MissingInput { suggestion, .. } => Some(suggestion.as_ref().map_or_else(
+                || {
+                    "create it, fix the path, or need the task that produces it (with the file in its `outputs`)"
+                        .to_owned()
+                },
+                |s| format!("did you mean `{s}`?"),
+            )),
+            Self::UnmatchedInput { .. } => Some(
+                "a task whose inputs match nothing is up to date whatever happens; fix the pattern, or add the files"
+                    .into(),
+            ),
             Self::ProgramNotFound {
                 optional, in_check, ..
             } => Some(

@@ -51,6 +51,8 @@ pub(crate) struct Selection {
     pub(crate) skip: Vec<String>,
     /// `--set NAME=VALUE`, split at the first `=`.
     pub(crate) set: Vec<(String, String)>,
+    /// Every part of the file, whatever the project's `default` (`check`).
+    pub(crate) everything: bool,
 }
 
 impl Selection {
@@ -58,13 +60,16 @@ impl Selection {
     /// by and what `--resume` compares run records with. A JSON object, so
     /// it reads well in `orchestra status`.
     pub(crate) fn key(&self) -> String {
-        serde_json::json!({
+        let mut key = serde_json::json!({
             "addresses": self.addresses,
             "complexity": self.complexity,
             "skip": self.skip,
             "set": self.set.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>(),
-        })
-        .to_string()
+        });
+        if self.everything {
+            key["everything"] = true.into();
+        }
+        key.to_string()
     }
 }
 
@@ -84,7 +89,11 @@ pub(crate) fn compile(model: &Model, selection: &Selection) -> Result<Plan, Sele
     let pipeline = complexity(model, selection.complexity.as_deref())?;
     let mut lowered = measure("lower", || lower::lower(model, &vars, pipeline))?;
     let mut selected = measure("select", || {
-        select::select(model, &lowered, &selection.addresses)
+        if selection.everything {
+            Ok(select::all(model, &lowered))
+        } else {
+            select::select(model, &lowered, &selection.addresses)
+        }
     })?;
     let skipped = measure("skip", || {
         skip::apply(&mut lowered.graph, &mut selected, &selection.skip)

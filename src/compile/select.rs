@@ -33,6 +33,11 @@ pub(super) fn select(
     Ok(closure(lowered, roots))
 }
 
+/// Every part of the file and what it needs.
+pub(super) fn all(model: &Model, lowered: &Lowered) -> Vec<bool> {
+    closure(lowered, everything(model, lowered))
+}
+
 /// The drafts lowered from `address`: what the model resolves it to, or
 /// else the task of the plan with exactly that address (a stage, a gate
 /// task, a wave gate) with the gate attached to it.

@@ -33,6 +33,7 @@ pub(crate) fn try_plan(
         complexity: complexity.map(str::to_owned),
         skip: skip.iter().map(|&s| s.to_owned()).collect(),
         set: Vec::new(),
+        everything: false,
     };
     compile(&model(kdl), &selection)
 }

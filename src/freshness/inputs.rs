@@ -12,6 +12,8 @@ use std::path::Path;
 
 use globset::{GlobBuilder, GlobMatcher};
 
+use crate::plan::{Plan, TaskId};
+
 const SKIPPED_DIRS: &[&str] = &[".git", crate::workspace::DIR];
 
 /// What a task's input patterns name.
@@ -108,6 +110,98 @@ fn read_dir(dir: &Path) -> io::Result<Vec<(String, bool)>> {
     Ok(out)
 }
 
+/// An input that no file and no task of the plan provides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unmatched {
+    /// A literal path that does not exist and that no task declares as an
+    /// output, with the existing path it is probably a misspelling of.
+    Missing {
+        task: TaskId,
+        input: String,
+        suggestion: Option<String>,
+    },
+    /// A glob that matches no file and no task's output.
+    EmptyGlob { task: TaskId, pattern: String },
+}
+
+/// The inputs of `plan` that match nothing under `root`: today, these make
+/// a task up to date forever, so they are reported before anything runs.
+pub(crate) fn unmatched(plan: &Plan, root: &Path) -> Vec<Unmatched> {
+    let outputs: Vec<&str> = plan
+        .tasks
+        .iter()
+        .flat_map(|t| t.outputs.iter().map(|o| o.trim_start_matches("./")))
+        .collect();
+    let output_globs: Vec<GlobMatcher> = outputs
+        .iter()
+        .filter(|o| is_glob(o))
+        .filter_map(|o| matcher(o).ok())
+        .collect();
+    let produced = |path: &str| {
+        outputs
+            .iter()
+            .any(|o| *o == path || o.strip_prefix(path).is_some_and(|r| r.starts_with('/')))
+            || output_globs.iter().any(|g| g.is_match(path))
+    };
+    let mut found = Vec::new();
+    for task in &plan.tasks {
+        for input in &task.inputs {
+            let path = input.trim_start_matches("./");
+            if !is_glob(path) {
+                if !root.join(path).exists() && !produced(path) {
+                    found.push(Unmatched::Missing {
+                        task: task.id,
+                        input: input.clone(),
+                        suggestion: near_miss(root, path),
+                    });
+                }
+                continue;
+            }
+            let Ok(glob) = matcher(path) else { continue };
+            let some_output = outputs.iter().any(|o| glob.is_match(o) || is_glob(o));
+            let files = expand(root, std::slice::from_ref(input)).map(|e| e.files.len());
+            if files == Ok(0) && !some_output {
+                found.push(Unmatched::EmptyGlob {
+                    task: task.id,
+                    pattern: input.clone(),
+                });
+            }
+        }
+    }
+    found
+}
+
+fn matcher(pattern: &str) -> Result<GlobMatcher, globset::Error> {
+    Ok(GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()?
+        .compile_matcher())
+}
+
+/// The existing path closest to `path`: its first missing component
+/// replaced by the most similar name in that directory, if one is close.
+fn near_miss(root: &Path, path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let mut dir = root.to_path_buf();
+    for (i, part) in parts.iter().enumerate() {
+        let next = dir.join(part);
+        if next.exists() {
+            dir = next;
+            continue;
+        }
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        let near = crate::words::suggest(part, names.iter().map(String::as_str))?;
+        let mut fixed: Vec<&str> = parts.clone();
+        fixed[i] = &near;
+        return Some(fixed.join("/"));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +249,37 @@ mod tests {
         assert_eq!(e.missing, ["nope.txt"]);
         assert!(e.files.is_empty());
         assert!(expand(dir.path(), &["src/[".into()]).is_err());
+    }
+
+    #[test]
+    fn inputs_matching_nothing_are_found_with_a_near_miss() {
+        use crate::plan::testing::{plan, task};
+        let dir = tree(&["scripts/scaffold.sh", "src/a.rs"]);
+        let mut reads = task(0, "reads", &[]);
+        reads.inputs = vec![
+            "scrpts/scaffold.sh".into(),
+            "gen/out.txt".into(),
+            "src/*.rs".into(),
+            "docs/*.md".into(),
+            "made/*.o".into(),
+        ];
+        let mut makes = task(1, "makes", &[]);
+        makes.outputs = vec!["gen/out.txt".into(), "made/x.o".into()];
+        let found = unmatched(&plan(vec![reads, makes]), dir.path());
+        assert_eq!(
+            found,
+            [
+                Unmatched::Missing {
+                    task: TaskId(0),
+                    input: "scrpts/scaffold.sh".into(),
+                    suggestion: Some("scripts/scaffold.sh".into()),
+                },
+                Unmatched::EmptyGlob {
+                    task: TaskId(0),
+                    pattern: "docs/*.md".into(),
+                },
+            ]
+        );
     }
 
     #[test]

@@ -386,3 +386,44 @@ task "copy" {
     );
     assert!(project.build(&[]).started().is_empty());
 }
+
+#[test]
+fn inputs_that_match_nothing_are_reported_before_anything_runs() {
+    let project = Project::new();
+    project.write(
+        "orchestra.kdl",
+        r#"
+task "copy" { run "cp side.txt out.txt"; inputs "sied.txt"; outputs "out.txt" }
+task "docs" { run "echo docs"; inputs "docs/*.md" }
+"#,
+    );
+    let missing = project.run(&["build", "--progress", "never"]);
+    assert_eq!(missing.status, 2, "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("input `sied.txt` of `copy` does not exist, and no task produces it"),
+        "{}",
+        missing.stderr
+    );
+    assert!(missing.stderr.contains("did you mean `side.txt`?"));
+    assert!(missing.started().is_empty(), "nothing ran");
+    project.write(
+        "orchestra.kdl",
+        r#"
+task "copy" { run "cp side.txt out.txt"; inputs "side.txt"; outputs "out.txt" }
+task "docs" { run "echo docs"; inputs "docs/*.md" }
+task "gen" { run "mkdir -p gen && echo x > gen/made.txt"; outputs "gen/made.txt" }
+task "use" { needs "gen"; run "cat gen/made.txt"; inputs "gen/made.txt" }
+"#,
+    );
+    let warned = project.build(&[]);
+    assert!(
+        warned
+            .stderr
+            .contains("⚠ input `docs/*.md` of `docs` matches no file"),
+        "{}",
+        warned.stderr
+    );
+    assert_eq!(warned.started(), ["copy", "docs", "gen", "use"]);
+}

@@ -92,9 +92,20 @@ impl Test {
     }
 
     /// Copies a fixture to `orchestra.kdl`.
+    /// The fixture as `orchestra.kdl`, with the files it names in
+    /// `// fixture file: PATH` lines (its inputs) created empty.
     pub fn fixture(self, relative: &str) -> Self {
         let text = std::fs::read(fixtures().join(relative)).expect("read fixture");
-        self.write("orchestra.kdl", text)
+        let files: Vec<String> = String::from_utf8_lossy(&text)
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("// fixture file: "))
+            .map(str::to_owned)
+            .collect();
+        let mut this = self.write("orchestra.kdl", text);
+        for file in files {
+            this = this.write(&file, "");
+        }
+        this
     }
 
     pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
