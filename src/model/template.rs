@@ -1,5 +1,8 @@
 //! `{name}` templates in commands, paths and messages.
 //!
+//! `{name}` is a template only when `name` is an identifier (letters,
+//! digits, `_`, `-`, `.`); anything else with braces is left as written, so
+//! shell syntax passes through: `${HOME}`, `{}`, `{a,b}`, `awk '{print $1}'`.
 //! `{{` and `}}` stand for literal braces. Parsing is pure so validation (which
 //! reports unknown names at their span) and the compiler (which expands them)
 //! share one definition of the syntax.
@@ -17,11 +20,9 @@ pub(crate) struct TemplateError {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TemplateErrorKind {
-    /// `{name` with no closing brace.
+    /// `{name` with no closing brace, at the end of the text.
     Unclosed,
-    /// A `}` that closes nothing.
-    StrayClose,
-    /// `{}` or `{not a name}`.
+    /// A name that nothing defines (the compiler's own check).
     BadName(String),
 }
 
@@ -29,7 +30,6 @@ impl fmt::Display for TemplateErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Unclosed => write!(f, "`{{` is never closed"),
-            Self::StrayClose => write!(f, "`}}` closes nothing"),
             Self::BadName(name) if name.is_empty() => write!(f, "empty template variable `{{}}`"),
             Self::BadName(name) => write!(f, "`{{{name}}}` is not a template variable name"),
         }
@@ -77,40 +77,36 @@ pub(crate) fn scan<'a>(
                 i += 2;
                 start = i;
             }
+            // `${VAR}` is the shell's.
+            b'{' if i > 0 && bytes[i - 1] == b'$' => i += 1,
             b'{' => {
-                emit_text(&mut emit, &text[start..i])?;
-                let Some(close) = text[i + 1..].find(['}', '{']).map(|p| p + i + 1) else {
-                    return Err(TemplateError {
-                        offset: i,
-                        len: text.len() - i,
-                        kind: TemplateErrorKind::Unclosed,
-                    });
-                };
-                if bytes[close] == b'{' {
-                    return Err(TemplateError {
-                        offset: i,
-                        len: close - i,
-                        kind: TemplateErrorKind::Unclosed,
-                    });
+                let end = i
+                    + 1
+                    + bytes[i + 1..]
+                        .iter()
+                        .take_while(|b| is_name_byte(**b))
+                        .count();
+                match bytes.get(end) {
+                    Some(b'}') if end > i + 1 => {
+                        emit_text(&mut emit, &text[start..i])?;
+                        emit(Piece::Var {
+                            name: &text[i + 1..end],
+                            offset: i,
+                        })?;
+                        i = end + 1;
+                        start = i;
+                    }
+                    // `{name` and nothing after it: a template left open.
+                    None if end > i + 1 => {
+                        return Err(TemplateError {
+                            offset: i,
+                            len: end - i,
+                            kind: TemplateErrorKind::Unclosed,
+                        });
+                    }
+                    // `{}`, `{a,b}`, `{ print $1 }`: shell syntax, as written.
+                    _ => i += 1,
                 }
-                let name = &text[i + 1..close];
-                if !is_name(name) {
-                    return Err(TemplateError {
-                        offset: i,
-                        len: close + 1 - i,
-                        kind: TemplateErrorKind::BadName(name.to_owned()),
-                    });
-                }
-                emit(Piece::Var { name, offset: i })?;
-                i = close + 1;
-                start = i;
-            }
-            b'}' => {
-                return Err(TemplateError {
-                    offset: i,
-                    len: 1,
-                    kind: TemplateErrorKind::StrayClose,
-                });
             }
             _ => i += 1,
         }
@@ -130,12 +126,9 @@ fn emit_text<'a>(
     }
 }
 
-/// Template variable names: letters, digits, `_` and `-`.
-fn is_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+/// Template variable names: letters, digits, `_`, `-` and `.`.
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
 }
 
 /// Expands a template (tests use it as the reference expansion); an unknown name is
@@ -199,20 +192,27 @@ mod tests {
     }
 
     #[test]
-    fn reports_unclosed_stray_and_bad_names() {
+    fn an_identifier_left_open_at_the_end_is_an_error() {
         assert_eq!(parse("a {x").unwrap_err().kind, TemplateErrorKind::Unclosed);
-        assert_eq!(parse("a {x {y}").unwrap_err().offset, 2);
+        assert_eq!(parse("a {x").unwrap_err().offset, 2);
+    }
+
+    #[test]
+    fn shell_syntax_passes_through_untouched() {
+        for shell in [
+            "echo ${HOME} ${PATH:-x}",
+            "find . -name '*.o' -exec rm {} \\;",
+            "cp file.{c,h} out/",
+            "awk '{print $1}' data",
+            "if true; then { echo a; }; fi",
+            "a } b",
+            "echo {a b}",
+        ] {
+            assert_eq!(expand(shell, |_| None).unwrap(), shell, "{shell}");
+        }
         assert_eq!(
-            parse("a } b").unwrap_err().kind,
-            TemplateErrorKind::StrayClose
-        );
-        assert_eq!(
-            parse("{a b}").unwrap_err().kind,
-            TemplateErrorKind::BadName("a b".into())
-        );
-        assert_eq!(
-            parse("{}").unwrap_err().kind,
-            TemplateErrorKind::BadName(String::new())
+            expand_with("v{ver.major} {x-y}", |n| Some(n.to_uppercase())).unwrap(),
+            "vVER.MAJOR X-Y"
         );
     }
 

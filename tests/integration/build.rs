@@ -233,3 +233,31 @@ task "escape" { run "true"; outputs "../outside/x" }
         "nothing is created outside the project"
     );
 }
+
+#[test]
+fn shell_syntax_in_commands_passes_through_untouched() {
+    let ran = Test::new()
+        .kdl(
+            r#"
+vars { greeting "hello" }
+task "shell" {
+    run "echo a,b | awk -F, '{print $2}' > awk.txt"
+    run "echo ${HOME:+home} > env.txt"
+    run "echo f.{c,h} > brace.txt; touch f.c"
+    run "find . -name f.c -exec cp {} copied.c \\;"
+    run "echo {greeting} {{literal}} > vars.txt"
+}
+"#,
+        )
+        .args(["build", "--progress", "never"])
+        .status(0)
+        .run();
+    let dir = ran.dir.path();
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    assert_eq!(read("awk.txt"), "b\n");
+    assert_eq!(read("env.txt"), "home\n");
+    // `sh` has no brace expansion: the braces reached it as written.
+    assert_eq!(read("brace.txt"), "f.{c,h}\n");
+    assert!(dir.join("copied.c").exists());
+    assert_eq!(read("vars.txt"), "hello {literal}\n");
+}
