@@ -16,7 +16,7 @@ use super::{secrets, selection, write_stdout};
 use crate::cli::{BuildArgs, ProgressChoice};
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
-use crate::freshness::{AlwaysRun, Incremental};
+use crate::freshness::Incremental;
 use crate::load::Loaded;
 use crate::plan::Plan;
 use crate::report::record::Tee;
@@ -40,30 +40,7 @@ pub(super) fn build(
     let interrupts = Interrupts::new();
     interrupts.catch_signals();
     if args.dry_run {
-        // One job at a time, so the listing reads in the order of a serial run.
-        let options = Options {
-            jobs: 1,
-            keep_going: false,
-            root,
-            logs: None,
-        };
-        let mut listing = DryRun::new(LineWriter::new(std::io::stdout().lock())).masking(masker);
-        let summary = run::run(
-            plan,
-            &options,
-            Seams {
-                executor: &mut DryRunExecutor::new(),
-                decide: &mut (),
-                reporter: &mut listing,
-                freshness: &mut AlwaysRun,
-                interrupts: &interrupts,
-            },
-        );
-        return if summary.interrupted {
-            Err(Error::Interrupted)
-        } else {
-            Ok(())
-        };
+        return dry_run(plan, args, root, masker, &interrupts);
     }
     let workspace = Workspace::new(&root, masker.clone());
     workspace
@@ -226,5 +203,52 @@ fn execute(
         let mut reporter =
             Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
         run_with(&mut reporter, &mut |q| prompt::ask(q, None, interrupts))
+    }
+}
+
+/// `--dry-run`: the plan walked with an executor that runs nothing, listing
+/// what would run; one job at a time, so the listing reads in the order of
+/// a serial run.
+fn dry_run(
+    plan: &Plan,
+    args: &BuildArgs,
+    root: std::path::PathBuf,
+    masker: Masker,
+    interrupts: &Interrupts,
+) -> Result<(), Error> {
+    // One job at a time, so the listing reads in the order of a serial run.
+    let options = Options {
+        jobs: 1,
+        keep_going: false,
+        root,
+        logs: None,
+    };
+    // What is up to date is counted, not listed: the same checks a
+    // build makes, recording nothing.
+    let workspace = Workspace::new(&options.root, masker.clone());
+    let mut freshness = Incremental::predicting(&workspace, &options.root, plan.tasks.len());
+    freshness.force(args.force);
+    freshness.explain = args.explain;
+    let mut listing = DryRun::new(LineWriter::new(std::io::stdout().lock()))
+        .masking(masker)
+        .explaining(args.explain);
+    let summary = run::run(
+        plan,
+        &options,
+        Seams {
+            executor: &mut DryRunExecutor::new(),
+            decide: &mut (),
+            reporter: &mut listing,
+            freshness: &mut freshness,
+            interrupts,
+        },
+    );
+    for note in workspace.take_notes() {
+        eprintln!("warning: {note}");
+    }
+    if summary.interrupted {
+        Err(Error::Interrupted)
+    } else {
+        Ok(())
     }
 }

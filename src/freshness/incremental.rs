@@ -108,6 +108,11 @@ impl Incremental {
         }
     }
 
+    /// `-B`: every task runs, up to date or not.
+    pub(crate) fn force(&mut self, force: bool) {
+        self.force = force;
+    }
+
     /// At the end of a build: merges this build's journal (and those of
     /// builds that died) into the compacted store when anything changed.
     pub(crate) fn finish(self) -> std::io::Result<()> {

@@ -1,7 +1,8 @@
 //! Whether a task is up to date: the [`Freshness`] seam the scheduler asks
 //! in dependency order, and its implementations — [`Incremental`] (content
 //! fingerprints of inputs, commands, env and upstream, checked against each
-//! task's last success) and [`AlwaysRun`] (dry runs: nothing is up to date).
+//! task's last success; for builds, and recording nothing for dry runs and
+//! `why`) and, in tests, `AlwaysRun`.
 //!
 //! The pieces: [`inputs`] expands globs, [`stat_cache`] hashes files only
 //! when their stat changed, [`fingerprint`] builds and compares records,
@@ -50,10 +51,12 @@ pub(crate) trait Freshness {
     }
 }
 
-/// Nothing is up to date: for dry runs, which list everything selected.
+/// Nothing is up to date: for engine tests that run every task.
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub(crate) struct AlwaysRun;
 
+#[cfg(test)]
 impl Freshness for AlwaysRun {
     fn check(&mut self, _: &Plan, _: &PlanTask, _: &[String]) -> Verdict {
         Verdict::Run(Vec::new())

@@ -14,6 +14,10 @@ pub(crate) struct DryRun<W> {
     out: W,
     /// Secrets masked in the commands listed (a var may hold one).
     masker: Masker,
+    /// `--explain`: list up-to-date tasks too, and why the others run.
+    explain: bool,
+    up_to_date: usize,
+    would_run: usize,
 }
 
 impl<W: Write> DryRun<W> {
@@ -21,7 +25,18 @@ impl<W: Write> DryRun<W> {
         Self {
             out,
             masker: Masker::default(),
+            explain: false,
+            up_to_date: 0,
+            would_run: 0,
         }
+    }
+
+    /// Under `--explain`: up-to-date tasks are listed, and the reasons of
+    /// those that would run.
+    #[must_use]
+    pub(crate) fn explaining(mut self, explain: bool) -> Self {
+        self.explain = explain;
+        self
     }
 
     #[must_use]
@@ -40,7 +55,18 @@ impl<W: Write> Reporter for DryRun<W> {
                 .map(|s| lines::left_out(&s.address, &s.by))
                 .collect::<Vec<_>>()
                 .join("\n"),
+            Event::TaskUpToDate { task } => {
+                self.up_to_date += 1;
+                if !self.explain {
+                    return;
+                }
+                format!("{}: up to date", plan.task(task).address)
+            }
+            Event::Explained { task, reasons } if self.explain => {
+                lines::explained(&plan.task(task).address, reasons)
+            }
             Event::TaskStarted { task } => {
+                self.would_run += 1;
                 let task = plan.task(task);
                 let mut line = task.address.clone();
                 if task.commands.is_empty() && task.gate.is_none() {
@@ -79,10 +105,17 @@ impl<W: Write> Reporter for DryRun<W> {
                     .map_or("", |g| &g.checks[check].name);
                 format!("    skip check `{name}`: `{program}` is not on PATH")
             }
-            Event::RunFinished { summary } => format!(
-                "{} in order; nothing was run (dry run)",
-                crate::words::plural(summary.tasks.len(), "task")
-            ),
+            Event::RunFinished { .. } => {
+                let up_to_date = if self.up_to_date > 0 {
+                    format!(", {} up to date", self.up_to_date)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{} would run{up_to_date}; nothing was run (dry run)",
+                    crate::words::plural(self.would_run, "task")
+                )
+            }
             _ => return,
         };
         if !text.is_empty() {

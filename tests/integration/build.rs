@@ -185,7 +185,7 @@ task "b" { needs "a"; run "touch" "b ran"; gate "verify"; }
         .kdl(kdl)
         .args(["build", "--dry-run", "b"])
         .stdout(
-            "a\n    $ touch a.ran\nb\n    $ touch 'b ran'\nb/verify\n    skip check `lint`: `no-such-linter` is not on PATH\n    check `fmt`: cargo fmt --check (fix: cargo fmt)\n3 tasks in order; nothing was run (dry run)\n",
+            "a\n    $ touch a.ran\nb\n    $ touch 'b ran'\nb/verify\n    skip check `lint`: `no-such-linter` is not on PATH\n    check `fmt`: cargo fmt --check (fix: cargo fmt)\n3 tasks would run; nothing was run (dry run)\n",
         )
         .run();
     let left: Vec<_> = std::fs::read_dir(ran.dir.path())

@@ -45,6 +45,10 @@ milestone "M1" {
     let child = spawn(dir, &["build", "-j", "2", "--json"]);
     // leader.pid is written last, so both files exist once it does.
     eventually("the task to start", || dir.join("leader.pid").exists());
+    // `quick` has written its line; give the build a moment to reap it, so
+    // exactly one task is running when the interrupt comes.
+    eventually("quick to finish", || dir.join("count").exists());
+    std::thread::sleep(Duration::from_millis(200));
     signal(child.id(), "-INT");
     let output = child.wait_with_output().expect("wait");
     let stderr = text(&output.stderr);

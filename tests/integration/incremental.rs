@@ -314,7 +314,7 @@ fn a_dry_run_lists_tasks_whose_outputs_do_not_exist_yet() {
     let project = Project::new();
     let dry = project.run(&["build", "-n"]);
     assert_eq!(dry.status, 0, "{}", dry.stderr);
-    assert!(dry.stdout.contains("3 tasks in order"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("3 tasks would run"), "{}", dry.stdout);
     assert!(
         !project.path(".orchestra").exists(),
         "a dry run writes nothing"
@@ -426,4 +426,29 @@ task "use" { needs "gen"; run "cat gen/made.txt"; inputs "gen/made.txt" }
         warned.stderr
     );
     assert_eq!(warned.started(), ["copy", "docs", "gen", "use"]);
+}
+
+#[test]
+fn a_dry_run_lists_what_would_run_and_counts_what_is_up_to_date() {
+    let project = Project::built();
+    project.write("side.txt", "changed\n");
+    let dry = project.run(&["build", "-n"]);
+    assert_eq!(dry.status, 0, "{}", dry.stderr);
+    assert_eq!(
+        dry.stdout,
+        "side\n    $ mkdir -p out && cp side.txt out/side.txt\n1 task would run, 2 up to date; nothing was run (dry run)\n",
+    );
+    let explained = project.run(&["build", "-n", "--explain"]);
+    assert!(
+        explained.stdout.contains("copy: up to date\n"),
+        "{}",
+        explained.stdout
+    );
+    assert!(
+        explained
+            .stdout
+            .contains("why side:\n    input changed: side.txt\n"),
+        "{}",
+        explained.stdout
+    );
 }
