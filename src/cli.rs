@@ -189,6 +189,14 @@ pub(crate) struct BuildArgs {
     #[arg(long)]
     pub(crate) explain: bool,
 
+    /// Run no gate fix: a failing fixable check fails, naming its fix
+    #[arg(long, conflicts_with = "fix")]
+    pub(crate) no_fix: bool,
+
+    /// Run gate fixes even in CI (where `CI` is set, fixes are off by default)
+    #[arg(long)]
+    pub(crate) fix: bool,
+
     /// Stream each task's output live, each line prefixed with its address
     #[arg(short = 'v', long)]
     pub(crate) verbose: bool,

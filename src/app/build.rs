@@ -51,7 +51,13 @@ pub(super) fn build(
         keep_going: args.keep_going,
         root,
         logs: Some(workspace.clone()),
+        fixes: fixes(args),
     };
+    if !options.fixes && !args.no_fix {
+        eprintln!(
+            "note: gate fixes are off because `CI` is set: CI verifies, it does not repair; `--fix` runs them"
+        );
+    }
     let mut executor = ProcessExecutor::new(&plan.shell, args.verbose)
         .masking(masker.clone())
         .woken_by(&interrupts)
@@ -115,6 +121,17 @@ pub(super) fn build(
             .collect();
         Err(Error::BuildFailed { failed })
     }
+}
+
+/// Whether gate checks' fixes may run: not under `--no-fix`; in CI (the
+/// environment variable `CI` set to anything but `false` or `0`) only with
+/// `--fix`.
+fn fixes(args: &BuildArgs) -> bool {
+    if args.no_fix {
+        return false;
+    }
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    args.fix || !ci
 }
 
 /// Prints what the workspace noted about files it could not use.
@@ -222,6 +239,7 @@ fn dry_run(
         keep_going: false,
         root,
         logs: None,
+        fixes: fixes(args),
     };
     // What is up to date is counted, not listed: the same checks a
     // build makes, recording nothing.

@@ -40,6 +40,7 @@ pub(super) fn why(loaded: &Loaded, args: &WhyArgs, render: RenderOptions) -> Res
         keep_going: true,
         root: root.clone(),
         logs: None,
+        fixes: true,
     };
     run::run(
         &plan,

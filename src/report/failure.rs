@@ -83,14 +83,16 @@ impl Report<'_> {
     }
 
     fn attempts(&self) -> String {
-        let allowed = match (&self.task.gate, self.task.commands.is_empty()) {
-            (Some(gate), true) => gate.retries + 1,
-            _ => self.task.retries + 1,
-        };
-        if allowed > 1 {
-            format!(" (attempt {} of {allowed})", self.record.attempts)
-        } else {
-            String::new()
+        let attempts = self.record.attempts;
+        match (&self.task.gate, self.task.commands.is_empty()) {
+            // A gate's first fix of each check buys a free attempt, so its
+            // attempts have no fixed bound to show.
+            (Some(_), true) if attempts > 1 => format!(" (attempt {attempts})"),
+            (Some(_), true) => String::new(),
+            _ if self.task.retries > 0 => {
+                format!(" (attempt {attempts} of {})", self.task.retries + 1)
+            }
+            _ => String::new(),
         }
     }
 }
@@ -139,6 +141,18 @@ impl miette::Diagnostic for Report<'_> {
             return None;
         };
         let mut help = format!("command: {command}");
+        let available = self.record.gate.as_ref().and_then(|g| g.fix_available);
+        let spec = self.task.gate.as_ref();
+        if let Some(check) = available.and_then(|i| spec.and_then(|g| g.checks.get(i)))
+            && let Some(fix) = &check.fix
+        {
+            let fix = crate::run::command_text(fix);
+            let _ = write!(
+                help,
+                "\nfix available for `{}`: `{fix}` (not run)",
+                check.name
+            );
+        }
         if let Some(log) = &self.record.log {
             let _ = write!(help, "\nlog: {}", log.display());
         }

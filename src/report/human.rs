@@ -119,11 +119,10 @@ impl<S: Screen> Reporter for Human<'_, S> {
                 attempt,
                 exit,
                 fixing,
+                again,
             } => {
-                let attempts = plan.task(task).gate.as_ref().map_or(1, |g| g.retries + 1);
                 let name = check_name(plan, task, check);
-                let text =
-                    lines::check_failed(address(task), name, attempt, attempts, exit, fixing);
+                let text = lines::check_failed(address(task), name, attempt, exit, fixing, again);
                 self.say(&text);
             }
             Event::Retrying { task, attempt } => {

@@ -158,19 +158,19 @@ pub(crate) fn check_failed(
     address: &str,
     check: &str,
     attempt: u32,
-    attempts: u32,
     how: &Exit,
     fixing: bool,
+    again: bool,
 ) -> String {
     let next = if fixing {
-        "; running its fix"
-    } else if attempt < attempts {
+        "; running its fix, then checking again"
+    } else if again {
         "; retrying"
     } else {
         ""
     };
     format!(
-        "{address}: check `{check}` {} (attempt {attempt} of {attempts}){next}",
+        "{address}: check `{check}` {} (attempt {attempt}){next}",
         exit(how)
     )
 }

@@ -94,6 +94,7 @@ fn gate_record(attempts: u32, flaky: bool, fixed: bool) -> GateRecord {
             .collect(),
         skipped: vec![("lint".into(), "cargo-clippy".into())],
         flaky,
+        fix_available: None,
     }
 }
 
@@ -134,14 +135,14 @@ fn progress_lines() {
             SkipReason::DependencyFailed(TaskId(0)),
         ),
         lines::check_skipped("generate/verify", "lint", "cargo-clippy"),
-        lines::check_failed("generate/verify", "test", 1, 3, &Exit::Code(101), false),
-        lines::check_failed("generate/verify", "fmt", 3, 3, &Exit::Code(1), true),
+        lines::check_failed("generate/verify", "test", 1, &Exit::Code(101), false, true),
+        lines::check_failed("generate/verify", "fmt", 3, &Exit::Code(1), true, true),
         lines::check_failed(
             "generate/verify",
             "slow",
             3,
-            3,
             &Exit::TimedOut(Duration::from_mins(15)),
+            false,
             false,
         ),
         lines::retrying("deploy", 2, 3),

@@ -50,11 +50,12 @@ pub(crate) struct TaskRun {
 }
 
 impl TaskRun {
-    pub(crate) fn new(task: &PlanTask) -> Self {
+    /// `fixes`: whether gate checks' fixes may run.
+    pub(crate) fn new(task: &PlanTask, fixes: bool) -> Self {
         Self {
             position: Position::Command(0),
             attempt: 1,
-            gate: task.gate.as_ref().map(|_| GateRun::new()),
+            gate: task.gate.as_ref().map(|_| GateRun::new(fixes)),
             output: String::new(),
             failure: None,
         }

@@ -88,6 +88,9 @@ pub(crate) struct GateRecord {
     pub(crate) skipped: Vec<(String, String)>,
     /// Passed only after a retry that no fix explains.
     pub(crate) flaky: bool,
+    /// The check (by index) whose fix did not run: fixes were off, or no
+    /// attempt was left to verify it.
+    pub(crate) fix_available: Option<usize>,
 }
 
 /// Why a task did not run although it was selected.
@@ -221,13 +224,15 @@ pub(crate) enum Event<'a> {
         check: usize,
         program: &'a str,
     },
-    /// A gate check failed; `fixing` when its fix runs next.
+    /// A gate check failed; `fixing` when its fix runs next, `again` when
+    /// another attempt follows (after the fix, or without one).
     CheckFailed {
         task: TaskId,
         check: usize,
         attempt: u32,
         exit: &'a Exit,
         fixing: bool,
+        again: bool,
     },
     /// A task failed an attempt and starts again from its first command.
     Retrying { task: TaskId, attempt: u32 },

@@ -2,10 +2,14 @@
 //! optional checks whose program is missing — as a pure state machine.
 //!
 //! The rules (docs/language.md): checks run in order; the first failure fails
-//! the attempt; its `fix` runs; the next attempt starts again from the first
-//! check; at most `1 + retries` attempts. A check's own `retries` reruns just
-//! that check before it counts as failed. A fix that itself fails ends the
-//! gate: no later attempt can succeed against a fix that does not work.
+//! the attempt. A failed check with a `fix` runs it, and the gate starts
+//! again from its first check so the fix is verified. That new attempt is
+//! free the first time each check's fix runs; `retries` counts failures
+//! beyond that. A fix never runs when no attempt is left to verify it: the
+//! gate fails and the record names the fix that was available. A failure
+//! counts as fixed only when its check passes after the fix. A check's own
+//! `retries` reruns just that check before it counts as failed. A fix that
+//! itself fails ends the gate. With fixes off (`--no-fix`, CI), no fix runs.
 
 use super::event::{CheckFailure, GateRecord, Step};
 use crate::model::{CommandKind, shell_program};
@@ -31,6 +35,8 @@ pub(crate) struct AttemptFailed {
     pub(crate) check: usize,
     pub(crate) attempt: u32,
     pub(crate) fixing: bool,
+    /// Another attempt follows.
+    pub(crate) again: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,14 +52,31 @@ pub(crate) struct GateRun {
     position: Position,
     /// Reruns of the current check under its own `retries`.
     check_tries: u32,
+    /// Failed attempts counted against the gate's `retries`.
+    paid: u32,
+    /// Whether fixes may run.
+    fixes: bool,
+    /// Checks whose fix has run.
+    fix_ran: Vec<usize>,
+    /// Per failure in the record: whether a fix ran after it.
+    failure_fixed_by_run: Vec<bool>,
+    /// Failures (by index in the record) whose fix ran and whose check has
+    /// not passed since, by check.
+    awaiting: Vec<(usize, usize)>,
     record: GateRecord,
 }
 
 impl GateRun {
-    pub(crate) fn new() -> Self {
+    /// `fixes`: whether checks' fixes may run at all.
+    pub(crate) fn new(fixes: bool) -> Self {
         Self {
             position: Position::Check(0),
             check_tries: 0,
+            paid: 0,
+            fixes,
+            fix_ran: Vec::new(),
+            failure_fixed_by_run: Vec::new(),
+            awaiting: Vec::new(),
             record: GateRecord {
                 attempts: 1,
                 ..GateRecord::default()
@@ -86,9 +109,9 @@ impl GateRun {
             },
             Position::Fix(i) => GateNext::Run(Step::Fix(i)),
             Position::Passed => {
-                // Passing after any failure that no fix repaired means the
+                // Passing after a failure that no fix followed means the
                 // same checks gave a different answer: flaky.
-                self.record.flaky = self.record.failures.iter().any(|f| !f.fixed);
+                self.record.flaky = self.failure_fixed_by_run.iter().any(|ran| !ran);
                 GateNext::Passed
             }
             Position::Failed(step) => GateNext::Failed(step),
@@ -104,16 +127,33 @@ impl GateRun {
     ) -> Option<AttemptFailed> {
         match step {
             Step::Check(i) if success => {
+                // Verified: the failures this check's fix followed are fixed.
+                let record = &mut self.record;
+                self.awaiting.retain(|&(check, failure)| {
+                    if check == i {
+                        record.failures[failure].fixed = true;
+                    }
+                    check != i
+                });
                 self.position = Position::Check(i + 1);
                 self.check_tries = 0;
                 None
             }
             Step::Check(i) => self.check_failed(spec, i),
             Step::Fix(i) if success => {
-                if let Some(last) = self.record.failures.last_mut() {
-                    last.fixed = true;
+                let failure = self.record.failures.len() - 1;
+                if let Some(ran) = self.failure_fixed_by_run.last_mut() {
+                    *ran = true;
                 }
-                self.next_attempt(spec, Step::Check(i));
+                self.awaiting.push((i, failure));
+                if !self.fix_ran.contains(&i) {
+                    self.fix_ran.push(i);
+                }
+                // The attempt was decided before the fix ran (see
+                // `check_failed`): start it, to verify the fix.
+                self.check_tries = 0;
+                self.record.attempts += 1;
+                self.position = Position::Check(0);
                 None
             }
             Step::Fix(i) => {
@@ -131,34 +171,43 @@ impl GateRun {
             check: check.name.clone(),
             fixed: false,
         });
+        self.failure_fixed_by_run.push(false);
         if self.check_tries < check.retries {
             self.check_tries += 1;
             return None;
         }
-        let fixing = check.fix.is_some();
+        let may_fix = self.fixes && check.fix.is_some();
+        let free = may_fix && !self.fix_ran.contains(&i);
+        let attempt_left = free || self.paid < spec.retries;
+        let fixing = may_fix && attempt_left;
         let failed = AttemptFailed {
             check: i,
             attempt: self.record.attempts,
             fixing,
+            again: attempt_left,
         };
+        if !attempt_left {
+            // No attempt could verify a fix: it does not run in vain.
+            if check.fix.is_some() {
+                self.record.fix_available = Some(i);
+            }
+            self.position = Position::Failed(Step::Check(i));
+            return Some(failed);
+        }
+        if !free {
+            self.paid += 1;
+        }
         if fixing {
             self.position = Position::Fix(i);
         } else {
-            self.next_attempt(spec, Step::Check(i));
-        }
-        Some(failed)
-    }
-
-    /// Starts over from the first check, or fails on `blame` when no
-    /// attempts are left.
-    fn next_attempt(&mut self, spec: &GateSpec, blame: Step) {
-        self.check_tries = 0;
-        if self.record.attempts <= spec.retries {
+            if check.fix.is_some() && !self.fixes {
+                self.record.fix_available = Some(i);
+            }
+            self.check_tries = 0;
             self.record.attempts += 1;
             self.position = Position::Check(0);
-        } else {
-            self.position = Position::Failed(blame);
         }
+        Some(failed)
     }
 }
 

@@ -79,6 +79,9 @@ pub(crate) struct Options {
     pub(crate) root: PathBuf,
     /// Where task logs go; `None` writes none (dry run, prediction).
     pub(crate) logs: Option<Workspace>,
+    /// Whether gate checks' fixes may run (off under `--no-fix`, and in CI
+    /// unless `--fix`).
+    pub(crate) fixes: bool,
 }
 
 /// Everything the scheduler talks to besides the plan.

@@ -240,7 +240,7 @@ impl<'a> Scheduler<'a> {
         self.reporter
             .event(self.plan, &Event::TaskStarted { task: id });
         self.state[id.index()] = State::Running(Box::new(Running {
-            run: TaskRun::new(task),
+            run: TaskRun::new(task, self.options.fixes),
             started: Instant::now(),
             current: None,
             jobs_started: 0,
@@ -328,6 +328,7 @@ impl<'a> Scheduler<'a> {
                     attempt: failed.attempt,
                     exit: &completion.exit,
                     fixing: failed.fixing,
+                    again: failed.again,
                 };
                 self.reporter.event(self.plan, &event);
             }

@@ -68,6 +68,7 @@ pub(crate) fn options(jobs: usize, keep_going: bool) -> Options {
             std::path::Path::new("/project"),
             crate::secrets::Masker::default(),
         )),
+        fixes: true,
     }
 }
 

@@ -183,3 +183,63 @@ fn a_task_retries_from_its_first_command() {
     assert_eq!(summary.tasks[0].attempts, 2);
     assert!(events.lines.contains(&"retry deploy #2".to_owned()));
 }
+
+#[test]
+fn each_checks_first_fix_is_verified_by_a_free_attempt() {
+    // retries=0: `format` and `lint` both need their fix; two fixes and
+    // three attempts, and the gate passes.
+    let plan = gated(
+        0,
+        vec![
+            check("format", "fmt-check", Some("fmt")),
+            check("lint", "lint-check", Some("lint-fix")),
+        ],
+    );
+    let mut fake = Fake::new().fails("fmt-check", 1).fails("lint-check", 1);
+    let (summary, events) = execute(&plan, 1, false, &mut fake);
+    assert!(summary.success(), "{events:#?}");
+    assert_eq!(
+        fake.commands(),
+        [
+            "build",
+            "fmt-check",
+            "fmt",
+            "fmt-check",
+            "lint-check",
+            "lint-fix",
+            "fmt-check",
+            "lint-check",
+            "ship"
+        ]
+    );
+    let record = gate_record(&summary);
+    assert_eq!(record.attempts, 3);
+    assert!(record.failures.iter().all(|f| f.fixed), "{record:?}");
+    assert!(!record.flaky);
+}
+
+#[test]
+fn a_check_that_still_fails_after_its_fix_fails_the_gate_without_fixing_in_vain() {
+    let plan = gated(0, vec![check("format", "fmt-check", Some("fmt"))]);
+    let mut fake = Fake::new().fails("fmt-check", 5);
+    let (summary, _) = execute(&plan, 1, false, &mut fake);
+    assert!(!summary.success());
+    // The fix ran once, was verified (and did not help); no second fix.
+    assert_eq!(fake.commands(), ["build", "fmt-check", "fmt", "fmt-check"]);
+    let record = gate_record(&summary);
+    assert!(record.failures.iter().all(|f| !f.fixed), "never 'fixed'");
+    assert_eq!(record.fix_available, Some(0));
+}
+
+#[test]
+fn with_fixes_off_a_fixable_check_fails_and_names_its_fix() {
+    let plan = gated(0, vec![check("format", "fmt-check", Some("fmt"))]);
+    let mut fake = Fake::new().fails("fmt-check", 1);
+    let mut recorder = super::tests::Recorder::default();
+    let mut opts = super::tests::options(1, false);
+    opts.fixes = false;
+    let summary = super::tests::run(&plan, &opts, &mut fake, &mut (), &mut recorder);
+    assert!(!summary.success());
+    assert_eq!(fake.commands(), ["build", "fmt-check"]);
+    assert_eq!(gate_record(&summary).fix_available, Some(0));
+}

@@ -123,8 +123,10 @@ task "work" { run "true"; gate "verify"; }
     Test::new()
         .kdl(kdl)
         .args(["build", "work"])
-        .stderr_contains("check `flaky` exited with status 1 (attempt 1 of 3); retrying")
-        .stderr_contains("check `format` exited with status 1 (attempt 2 of 3); running its fix")
+        .stderr_contains("check `flaky` exited with status 1 (attempt 1); retrying")
+        .stderr_contains(
+            "check `format` exited with status 1 (attempt 2); running its fix, then checking again",
+        )
         .stderr_contains("fixed `format`")
         .stderr_contains("(1 flaky gate)")
         .run();
@@ -260,4 +262,70 @@ task "shell" {
     assert_eq!(read("brace.txt"), "f.{c,h}\n");
     assert!(dir.join("copied.c").exists());
     assert_eq!(read("vars.txt"), "hello {literal}\n");
+}
+
+/// A gate whose `format` and `lint` checks each pass only after their fix.
+const FIXABLE: &str = r#"
+gate "verify" {
+    check "format" "[ -f formatted ]" fix="touch formatted; echo fmt >> fixes"
+    check "lint" "[ -f linted ]" fix="touch linted; echo lint >> fixes"
+}
+task "build" { run "true"; gate "verify" }
+"#;
+
+#[test]
+fn each_fix_is_verified_and_none_runs_in_vain() {
+    let ran = Test::new()
+        .kdl(FIXABLE)
+        .args(["build", "--progress", "never"])
+        .status(0)
+        .stderr_contains("(fixed `format`, `lint`; 3 attempts)")
+        .run();
+    let fixes = std::fs::read_to_string(ran.dir.path().join("fixes")).unwrap();
+    assert_eq!(fixes, "fmt\nlint\n", "two fixes, three attempts");
+    // A check its fix does not repair fails the gate; the fix runs once.
+    Test::new()
+        .kdl(
+            r#"
+gate "verify" { check "format" "false" fix="echo fmt >> fixes"; }
+task "build" { run "true"; gate "verify" }
+"#,
+        )
+        .args(["build", "--progress", "never"])
+        .status(1)
+        .stderr_lacks("fixed")
+        .run();
+}
+
+#[test]
+fn no_fix_and_ci_verify_without_repairing() {
+    Test::new()
+        .kdl(FIXABLE)
+        .args(["build", "--progress", "never", "--no-fix"])
+        .status(1)
+        .stderr_contains(
+            "fix available for `format`: `touch formatted; echo fmt >> fixes` (not run)",
+        )
+        .stderr_lacks("gate fixes are off")
+        .run();
+    let ci = Test::new()
+        .kdl(FIXABLE)
+        .env("CI", "true")
+        .args(["build", "--progress", "never"])
+        .status(1)
+        .stderr_contains("note: gate fixes are off because `CI` is set")
+        .run();
+    assert!(!ci.dir.path().join("fixes").exists(), "no fix ran in CI");
+    Test::new()
+        .kdl(FIXABLE)
+        .env("CI", "true")
+        .args(["build", "--progress", "never", "--fix"])
+        .status(0)
+        .run();
+    Test::new()
+        .kdl(FIXABLE)
+        .env("CI", "false")
+        .args(["build", "--progress", "never"])
+        .status(0)
+        .run();
 }

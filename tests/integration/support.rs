@@ -183,6 +183,8 @@ impl Test {
             .env_remove("COLUMNS")
             .env_remove("CLICOLOR_FORCE")
             .env_remove("NO_COLOR")
+            // CI turns gate fixes off; tests set it when they mean it.
+            .env_remove("CI")
             .env("NO_COLOR", "1");
         for (key, value) in &self.env {
             command.env(key, value);
@@ -268,6 +270,8 @@ impl Test {
 /// Runs orchestra in `dir` to the end.
 pub fn orchestra(dir: &Path, args: &[&str]) -> Output {
     Command::new(binary())
+        // CI turns gate fixes off; tests set it when they mean it.
+        .env_remove("CI")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -279,6 +283,8 @@ pub fn orchestra(dir: &Path, args: &[&str]) -> Output {
 /// Starts orchestra in `dir` in the background.
 pub fn spawn(dir: &Path, args: &[&str]) -> Child {
     Command::new(binary())
+        // CI turns gate fixes off; tests set it when they mean it.
+        .env_remove("CI")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
