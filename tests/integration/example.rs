@@ -1,5 +1,6 @@
 //! `examples/shop` builds from a clean copy, and again on top of its own
-//! output, with nothing but the Rust toolchain.
+//! output (where everything is up to date), with nothing but the Rust
+//! toolchain.
 
 use std::path::Path;
 use std::process::Command;
@@ -44,7 +45,25 @@ fn the_shop_example_builds_twice() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "run {run} failed:\n{stderr}");
         assert!(stderr.contains("built 20 tasks"), "run {run}:\n{stderr}");
+        if run == 2 {
+            // Everything declares what it reads and writes: nothing reruns.
+            assert!(stderr.contains("(20 up to date)"), "run 2:\n{stderr}");
+            assert!(!stderr.contains("] start "), "run 2:\n{stderr}");
+        }
     }
+    // One script changes: what reads it reruns, and `why` says so first.
+    let script = dir.path().join("scripts/schema.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    std::fs::write(&script, format!("{text}# changed\n")).unwrap();
+    let why = Command::new(binary())
+        .args(["why", "M1-catalog/schema"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run orchestra why");
+    assert_eq!(
+        String::from_utf8_lossy(&why.stdout),
+        "M1-catalog/schema would run:\n    input changed: scripts/schema.sh\n"
+    );
     let schema = std::fs::read_to_string(dir.path().join("reports/schema.txt")).expect("schema");
     assert_eq!(schema.matches("pub struct").count(), 4, "{schema}");
     assert!(schema.contains("pub category_id: u32"), "{schema}");
