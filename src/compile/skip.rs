@@ -3,7 +3,9 @@
 //!
 //! NAME matches a task by its address or by its own name (the stage, step,
 //! phase or gate name: `--skip review` skips `review` in every milestone),
-//! and a check by its name (removed from every gate that has it). Skipping
+//! every task under an address (`--skip M1` a milestone, `--skip
+//! entities/product` an entity, `--skip entities` a group), and a check by
+//! its name (removed from every gate that has it). Skipping
 //! a task skips the gate attached to it. Dependents of a skipped task need
 //! what it needed instead. Each skip is recorded; a NAME that matches
 //! nothing is an error, never silently ignored.
@@ -27,9 +29,11 @@ pub(super) fn apply(
     let mut removed = vec![false; drafts.len()];
     for name in names {
         let mut matched = false;
+        let under = format!("{name}/");
         for i in 0..drafts.len() {
             let address = &tasks[i].address;
-            if selected[i] && !removed[i] && (*address == *name || drafts[i].name == *name) {
+            let named = *address == *name || drafts[i].name == *name || address.starts_with(&under);
+            if selected[i] && !removed[i] && named {
                 removed[i] = true;
                 matched = true;
                 skipped.push(Skipped {

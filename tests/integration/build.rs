@@ -329,3 +329,43 @@ fn no_fix_and_ci_verify_without_repairing() {
         .status(0)
         .run();
 }
+
+#[test]
+fn skip_takes_a_milestone_or_an_entity_and_its_dependents_still_run() {
+    let kdl = r#"
+entities {
+    each { step "gen" "echo {entity} >> ran" }
+    entity "a"
+    entity "b"
+}
+milestone "M1" {
+    phase "one" { run "echo M1/one >> ran" }
+    phase "two" { run "echo M1/two >> ran" }
+}
+task "after" { needs "M1" "entities"; run "echo after >> ran" }
+"#;
+    let ran = Test::new()
+        .kdl(kdl)
+        .args([
+            "build",
+            "after",
+            "--progress",
+            "never",
+            "--skip",
+            "M1",
+            "--skip",
+            "entities/b",
+        ])
+        .status(0)
+        .stderr_contains("skipped M1/one (--skip M1)")
+        .stderr_contains("skipped M1/two (--skip M1)")
+        .stderr_contains("skipped entities/b/gen (--skip entities/b)")
+        .run();
+    let mut lines: Vec<String> = std::fs::read_to_string(ran.dir.path().join("ran"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["a", "after"]);
+}
