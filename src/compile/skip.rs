@@ -32,8 +32,8 @@ pub(super) fn apply(
         let under = format!("{name}/");
         for i in 0..drafts.len() {
             let address = &tasks[i].address;
-            let named = *address == *name || drafts[i].name == *name || address.starts_with(&under);
-            if selected[i] && !removed[i] && named {
+            let hit = *address == *name || drafts[i].name == *name || address.starts_with(&under);
+            if selected[i] && !removed[i] && hit {
                 removed[i] = true;
                 matched = true;
                 skipped.push(Skipped {

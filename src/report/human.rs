@@ -65,6 +65,15 @@ impl<'a, S: Screen> Human<'a, S> {
         self
     }
 
+    /// A task's status line, its word coloured when colour is on.
+    fn say_status(&mut self, text: &str) {
+        if self.render.color {
+            self.say(&lines::painted(text));
+        } else {
+            self.say(text);
+        }
+    }
+
     fn say(&mut self, text: &str) {
         let text = self.masker.mask(text);
         self.screen.line(&text);
@@ -133,7 +142,7 @@ impl<S: Screen> Reporter for Human<'_, S> {
                 self.done += 1;
                 self.screen.task_skipped();
                 let text = lines::skipped(self.done, self.total, plan, plan.task(task), reason);
-                self.say(&text);
+                self.say_status(&text);
             }
             Event::TaskFinished {
                 task,
@@ -143,7 +152,7 @@ impl<S: Screen> Reporter for Human<'_, S> {
                 self.done += 1;
                 self.screen.task_ended(task);
                 let spec = plan.task(task);
-                self.say(&lines::finished(self.done, self.total, spec, record));
+                self.say_status(&lines::finished(self.done, self.total, spec, record));
                 match &record.status {
                     // The interrupt was announced; a report per task adds nothing.
                     Status::Failed(Failure::Interrupted) => {}

@@ -10,7 +10,7 @@ use crate::plan::{Plan, PlanTask};
 use crate::run::{Exit, Failure, GateRecord, SkipReason, Status, Step, Summary, TaskRecord};
 use crate::secrets::Masker;
 
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 
 /// The summary object for a finished run of `plan`.
 pub(crate) fn summary(plan: &Plan, summary: &Summary) -> Value {
@@ -44,16 +44,16 @@ pub(crate) fn summary(plan: &Plan, summary: &Summary) -> Value {
         "duration_ms": millis(summary.duration),
         "waves": waves,
         "tasks": tasks,
-        "skipped": skipped,
+        "left_out": skipped,
         "totals": {
             "tasks": summary.tasks.len(),
             "succeeded": summary.succeeded(),
             "up_to_date": summary.up_to_date(),
             "failed": summary.failed(),
-            "not_run": summary.not_run(),
+            "skipped": summary.not_run(),
             "resumed": summary.resumed(),
             "locked": summary.locked(),
-            "skipped": plan.skipped.len(),
+            "left_out": plan.skipped.len(),
         },
     })
 }
@@ -83,9 +83,9 @@ fn task_json(plan: &Plan, task: &PlanTask, record: &TaskRecord) -> Value {
         Status::UpToDate => ("up-to-date", Value::Null, Value::Null),
         Status::Failed(failure) => ("failed", failure_json(task, &failure), Value::Null),
         Status::NotRun(SkipReason::DependencyFailed(on)) => {
-            ("not-run", Value::Null, json!(plan.task(on).address))
+            ("skipped", Value::Null, json!(plan.task(on).address))
         }
-        Status::NotRun(SkipReason::Stopped) => ("not-run", Value::Null, Value::Null),
+        Status::NotRun(SkipReason::Stopped) => ("skipped", Value::Null, Value::Null),
         Status::NotRun(SkipReason::Resumed) => ("resumed", Value::Null, Value::Null),
         Status::NotRun(SkipReason::Locked(by)) if by == task.id => {
             ("locked", Value::Null, Value::Null)

@@ -33,6 +33,30 @@ pub(crate) fn counter(done: usize, total: usize) -> String {
     format!("[{done:>width$}/{total}]")
 }
 
+/// A task line with its status word coloured, for a terminal: green `ok`
+/// (and `up to date`), red `FAILED` and `interrupted`, yellow `skipped`.
+/// Elsewhere lines stay plain; the words are the same either way.
+pub(crate) fn painted(line: &str) -> String {
+    let Some(after) = line.find("] ").map(|i| i + 2) else {
+        return line.to_owned();
+    };
+    let rest = &line[after..];
+    let colours = [
+        ("ok ", "32"),
+        ("up to date ", "32"),
+        ("FAILED ", "31"),
+        ("interrupted ", "31"),
+        ("skipped ", "33"),
+    ];
+    for (word, colour) in colours {
+        if let Some(tail) = rest.strip_prefix(word) {
+            let word = word.trim_end();
+            return format!("{}\x1b[{colour}m{word}\x1b[0m {tail}", &line[..after]);
+        }
+    }
+    line.to_owned()
+}
+
 pub(crate) fn started(done: usize, total: usize, address: &str) -> String {
     format!("{} start {address}", counter(done, total))
 }
@@ -240,7 +264,7 @@ pub(crate) fn summary(plan: &Plan, summary: &Summary) -> String {
     } else if summary.interrupted {
         let stopped = summary.count_failures(|f| *f == Failure::Interrupted);
         format!(
-            "interrupted: {stopped} stopped, {} not run, {} succeeded in {took}{notes}",
+            "interrupted: {stopped} stopped, {} skipped, {} succeeded in {took}{notes}",
             summary.not_run(),
             summary.succeeded()
         )
@@ -248,7 +272,7 @@ pub(crate) fn summary(plan: &Plan, summary: &Summary) -> String {
         let not_run = summary.not_run();
         let mut parts = vec![format!("{} failed", plural(summary.failed(), "task"))];
         if not_run > 0 {
-            parts.push(format!("{not_run} not run"));
+            parts.push(format!("{not_run} skipped"));
         }
         parts.push(format!("{} succeeded", summary.succeeded()));
         format!("build failed: {} in {took}{notes}", parts.join(", "))

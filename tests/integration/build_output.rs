@@ -41,7 +41,7 @@ fn plain_output_has_one_line_per_start_and_end_and_no_escape_codes() {
         .stderr_contains("ok prints/verify ")
         .stderr_contains("(flaky: passed on attempt 2)")
         .stderr_contains("skipped after-fails: needs `fails`, which failed")
-        .stderr_contains("build failed: 1 task failed, 2 not run, 2 succeeded in ")
+        .stderr_contains("build failed: 1 task failed, 2 skipped, 2 succeeded in ")
         .run();
     assert!(
         !ran.stderr.contains('\u{1b}'),
@@ -70,7 +70,7 @@ fn json_summary_matches_its_documented_schema() {
     assert!(problems.is_empty(), "{problems:#?}\n{value:#}");
 
     assert_eq!(value["success"], false);
-    assert_eq!(value["skipped"][0]["by"], "review");
+    assert_eq!(value["left_out"][0]["by"], "review");
     let task = |address: &str| {
         value["tasks"]
             .as_array()
@@ -184,4 +184,41 @@ fn progress_always_draws_even_off_a_terminal() {
         .stderr_contains("ok a")
         .run();
     assert!(ran.stderr.contains("\u{1b}["), "{}", ran.stderr);
+}
+
+#[test]
+fn status_words_are_coloured_only_where_colour_is_on() {
+    let kdl = r#"
+task "fails" { run "exit 1" }
+task "after" { needs "fails"; run "true" }
+task "fine" { run "true" }
+"#;
+    let coloured = Test::new()
+        .kdl(kdl)
+        .args([
+            "build",
+            "-k",
+            "-j",
+            "1",
+            "--progress",
+            "never",
+            "--color",
+            "always",
+        ])
+        .status(1)
+        .run();
+    for word in [
+        "\x1b[32mok\x1b[0m fine",
+        "\x1b[31mFAILED\x1b[0m fails",
+        "\x1b[33mskipped\x1b[0m after",
+    ] {
+        assert!(coloured.stderr.contains(word), "{:?}", coloured.stderr);
+    }
+    Test::new()
+        .kdl(kdl)
+        .args(["build", "-k", "-j", "1", "--progress", "never"])
+        .status(1)
+        .stderr_contains("] skipped after: needs `fails`, which failed")
+        .stderr_lacks("\x1b[")
+        .run();
 }
