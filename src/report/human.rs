@@ -9,7 +9,7 @@ use miette::NamedSource;
 use super::{failure, lines};
 use crate::diagnostic::RenderOptions;
 use crate::plan::{Plan, TaskId};
-use crate::run::{Event, Failure, Reporter, Status, command_text, step_command};
+use crate::run::{Event, Failure, Reporter, Status, check_header, command_text, step_command};
 use crate::secrets::Masker;
 
 /// Where human output goes.
@@ -109,8 +109,10 @@ impl<S: Screen> Reporter for Human<'_, S> {
                     .task_started(task, address(task), self.done, self.total);
             }
             Event::StepStarted { task, step, .. } if self.verbose => {
-                let command = command_text(step_command(plan.task(task), step));
-                self.say(&lines::output(address(task), &format!("$ {command}")));
+                let spec = plan.task(task);
+                let header = check_header(spec, step)
+                    .unwrap_or_else(|| format!("$ {}", command_text(step_command(spec, step))));
+                self.say(&lines::output(address(task), &header));
             }
             Event::StepStarted { .. } => {}
             Event::Output { task, line } => self.say(&lines::output(address(task), line)),

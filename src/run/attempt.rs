@@ -117,13 +117,22 @@ impl TaskRun {
         exit: Exit,
         output: &str,
     ) -> Option<Notice> {
+        // A gate's output is labelled check by check, as its log is.
+        let header = check_header(task, step);
+        if let Some(header) = &header {
+            self.output.push_str(header);
+            self.output.push('\n');
+        }
         self.output.push_str(output);
         let success = exit.is_success();
         let failure = (!success).then(|| Failure::Command {
             step,
             command: command_text(step_command(task, step)),
             exit,
-            tail: tail(output, Failure::TAIL),
+            tail: header
+                .into_iter()
+                .chain(tail(output, Failure::TAIL))
+                .collect(),
         });
         match step {
             Step::Command(i) if success => {
@@ -166,6 +175,20 @@ pub(crate) fn step_command(task: &PlanTask, step: Step) -> &Cmd {
         Step::Check(i) => &check(i).command,
         Step::Fix(i) => check(i).fix.as_ref().expect("a fix step has a fix"),
     }
+}
+
+/// `── verify › lint: ruff check .` (`… › lint (fix): ruff check --fix .`):
+/// the header of a gate check's or fix's output; `None` for a command.
+pub(crate) fn check_header(task: &PlanTask, step: Step) -> Option<String> {
+    let gate = task.gate.as_ref()?;
+    let (i, fix) = match step {
+        Step::Command(_) => return None,
+        Step::Check(i) => (i, ""),
+        Step::Fix(i) => (i, " (fix)"),
+    };
+    let check = &gate.checks[i].name;
+    let command = command_text(step_command(task, step));
+    Some(format!("── {} › {check}{fix}: {command}", gate.name))
 }
 
 /// The last `n` lines of `text`.

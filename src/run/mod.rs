@@ -49,7 +49,7 @@ mod tests_gate;
 
 use std::path::PathBuf;
 
-pub(crate) use attempt::{command_text, step_command};
+pub(crate) use attempt::{check_header, command_text, step_command};
 pub(crate) use decide::{Confirm, ConfirmPolicy, Decide};
 pub(crate) use dry_run::DryRunExecutor;
 #[cfg(test)]

@@ -222,3 +222,26 @@ task "fine" { run "true" }
         .stderr_lacks("\x1b[")
         .run();
 }
+
+#[test]
+fn gate_output_is_labelled_check_by_check() {
+    let kdl = r#"
+gate "verify" {
+    check "types" "echo types fine"
+    check "lint" "echo lint says no; exit 1"
+}
+task "build" { run "echo built"; gate "verify" }
+"#;
+    Test::new()
+        .kdl(kdl)
+        .args(["build", "--progress", "never"])
+        .status(1)
+        .stderr_contains("│ ── verify › lint: echo lint says no; exit 1\n  │ lint says no")
+        .run();
+    Test::new()
+        .kdl(kdl)
+        .args(["build", "--progress", "never", "-v"])
+        .status(1)
+        .stderr_contains("build/verify | ── verify › types: echo types fine\nbuild/verify | types fine\nbuild/verify | ── verify › lint: echo lint says no; exit 1")
+        .run();
+}
