@@ -152,7 +152,25 @@ fn set_scalar(ctx: &mut Ctx, out: &mut Decoded, key: &str, entry: &KdlEntry) {
         "gate" => body.gate = ctx.name(entry, key),
         "confirm" => body.confirm = ctx.string(entry, key, "confirm=\"Deploy now?\""),
         "description" => body.description = ctx.string(entry, key, "description=\"…\""),
-        "depends-on" => out.depends_on = ctx.name(entry, key).map(|n| vec![n]),
+        "depends-on" => {
+            let several = entry
+                .value()
+                .as_string()
+                .filter(|s| s.split_whitespace().count() > 1);
+            if let Some(names) = several {
+                // A habit from space-separated lists: say the KDL form once,
+                // instead of an invalid name and an unknown phase.
+                ctx.push(Diagnostic::InvalidName {
+                    name: names.to_owned(),
+                    reason: "`depends-on=` names one phase",
+                    help: "for several, use the child form: `depends-on \"a\" \"b\" \"c\"`",
+                    span: entry.span(),
+                });
+                out.depends_on = Some(Vec::new());
+            } else {
+                out.depends_on = ctx.name(entry, key).map(|n| vec![n]);
+            }
+        }
         _ => unreachable!("spec lists only known scalar settings"),
     }
 }

@@ -67,9 +67,8 @@ fn syntax_diagnostics(error: &KdlError, source: &str) -> Vec<Diagnostic> {
                 .as_deref()
                 .map_or_else(|| "invalid KDL".into(), lowercase_first),
             label: d.label.clone(),
-            help: d
-                .help
-                .clone()
+            help: habit_help(source, d.span)
+                .or_else(|| d.help.clone())
                 .or_else(|| keyword_help(source, d.span))
                 .or_else(|| {
                     (d.message.as_deref() == Some(UNCLOSED_BLOCK))
@@ -78,6 +77,27 @@ fn syntax_diagnostics(error: &KdlError, source: &str) -> Vec<Diagnostic> {
             span: d.span,
         })
         .collect();
+    // One raw-string or quote habit on a line makes the parser stumble
+    // more than once there: say it once.
+    let mut seen = Vec::new();
+    out.retain(|d| {
+        let Diagnostic::Syntax {
+            help: Some(help),
+            span,
+            ..
+        } = d
+        else {
+            return true;
+        };
+        let line = source
+            .get(..span.offset())
+            .map_or(0, |s| s.matches('\n').count());
+        if seen.contains(&(line, help.clone())) {
+            return false;
+        }
+        seen.push((line, help.clone()));
+        true
+    });
     if out.is_empty() {
         out.push(Diagnostic::Syntax {
             message: "invalid KDL".into(),
@@ -102,6 +122,32 @@ fn lowercase_first(message: &str) -> String {
     }
 }
 
+/// Habits from other formats on the line of a syntax error: a `#` comment,
+/// a KDL v1 raw string `r#"…"#`, typographic quotes.
+fn habit_help(source: &str, span: crate::model::Span) -> Option<String> {
+    let start = source
+        .get(..span.offset())?
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let end = source[start..]
+        .find('\n')
+        .map_or(source.len(), |i| start + i);
+    let line = &source[start..end];
+    let trimmed = line.trim_start();
+    if trimmed.starts_with("# ") || trimmed == "#" || trimmed.starts_with("##") {
+        return Some("KDL comments are `//` (to the end of the line) or `/* … */`, not `#`".into());
+    }
+    if line.contains("r#\"") || line.contains(" r\"") {
+        return Some(
+            "KDL v2 writes raw strings without the `r`: `#\"say \"hi\"\"#`, not `r#\"…\"#`".into(),
+        );
+    }
+    if line.contains(['\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}']) {
+        return Some("use straight quotes `\"`, not typographic ones (“ ”)".into());
+    }
+    None
+}
+
 /// KDL v1 habits that v2 rejects: bare `true`, `false`, `null`.
 fn keyword_help(source: &str, span: crate::model::Span) -> Option<String> {
     let text = source.get(span.offset()..span.offset() + span.len())?;
@@ -113,9 +159,37 @@ fn keyword_help(source: &str, span: crate::model::Span) -> Option<String> {
     }
 }
 
+/// Typographic quotes (“ ”, ‘ ’) are letters to KDL: `run “echo hi”` is a
+/// two-word exec command, silently. One error per node that has them.
+fn typographic_quotes(document: &KdlDocument, ctx: &mut Ctx) {
+    const QUOTES: [char; 4] = ['\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}'];
+    for node in document.nodes() {
+        let name = node.name();
+        let named = name.value().contains(QUOTES).then(|| name.span());
+        let entry = node.entries().iter().find_map(|e| {
+            e.value()
+                .as_string()
+                .is_some_and(|s| s.contains(QUOTES))
+                .then(|| e.span())
+        });
+        if let Some(span) = named.or(entry) {
+            ctx.push(Diagnostic::Syntax {
+                message: "typographic quotes are not quotes in KDL".into(),
+                label: Some("these “ ” are part of the text".into()),
+                help: Some("use straight quotes `\"`".into()),
+                span,
+            });
+        }
+        if let Some(children) = node.children() {
+            typographic_quotes(children, ctx);
+        }
+    }
+}
+
 /// Decodes a parsed document into a [`Config`], collecting diagnostics.
 pub(crate) fn decode(document: &KdlDocument) -> (Config, Vec<Diagnostic>) {
     let mut ctx = Ctx::default();
+    typographic_quotes(document, &mut ctx);
     let mut config = Config::default();
     let mut project_span = None;
     for node in document.nodes() {
@@ -143,7 +217,13 @@ pub(crate) fn decode(document: &KdlDocument) -> (Config, Vec<Diagnostic>) {
                 .milestones
                 .extend(milestone::milestone(&mut ctx, node)),
             "target" => config.targets.extend(simple::target(&mut ctx, node)),
-            _ => ctx.unknown_node(node, "the file", TOP_LEVEL),
+            _ => {
+                ctx.unknown_node(node, "the file", TOP_LEVEL);
+                let name = node.entries().iter().find(|e| e.name().is_none());
+                if let Some(name) = name.and_then(|e| e.value().as_string()) {
+                    config.misspelled.push(name.to_owned());
+                }
+            }
         }
     }
     (config, ctx.diagnostics)

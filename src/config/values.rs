@@ -309,7 +309,9 @@ impl Ctx {
             name: key.into(),
             node: node.name().value().into(),
             span,
-            suggestion: suggest(key, expected.iter().copied()),
+            suggestion: crate::words::habit(key, expected)
+                .map(str::to_owned)
+                .or_else(|| suggest(key, expected.iter().copied())),
             expected: expected.to_vec(),
         });
     }
@@ -320,7 +322,9 @@ impl Ctx {
             name: name.into(),
             parent: parent.into(),
             span: node.name().span(),
-            suggestion: suggest(name, expected.iter().copied()),
+            suggestion: crate::words::habit(name, expected)
+                .map(str::to_owned)
+                .or_else(|| suggest(name, expected.iter().copied())),
             expected: expected.to_vec(),
         });
     }

@@ -20,6 +20,10 @@ pub(crate) struct Config {
     pub(crate) pipelines: Vec<Pipeline>,
     pub(crate) milestones: Vec<Milestone>,
     pub(crate) targets: Vec<Target>,
+    /// The names given to top-level nodes that are not known (`taks
+    /// "build"`): already reported, so a reference to one is not reported
+    /// again as unknown.
+    pub(crate) misspelled: Vec<String>,
 }
 
 /// `project "name" { … }`. Absent from the file: every field is empty and the

@@ -13,7 +13,7 @@ pub(crate) fn check_summary(file: &str, model: &Model, warnings: usize) -> Strin
     let entities: usize = c.entity_groups.iter().map(|g| g.entities.len()).sum();
     let mut line = format!(
         "{file}: ok — {}, {}, {}, {}, {}",
-        pluralize(entities, "entity").replace("entitys", "entities"),
+        pluralize(entities, "entity"),
         pluralize(c.milestones.len(), "milestone"),
         pluralize(c.gates.len(), "gate"),
         pluralize(c.tasks.len(), "task"),

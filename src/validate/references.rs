@@ -71,6 +71,9 @@ impl Refs<'_> {
 
     fn address(&mut self, address: &Spanned<String>) {
         if let Err(e) = self.model.resolve(address) {
+            if self.model.config().misspelled.contains(&e.name) {
+                return;
+            }
             // In `M1/shema`, point at `shema`.
             let span = if address.contains('/') {
                 super::inner_span(self.source, address.span, e.offset, e.name.len())
@@ -164,6 +167,9 @@ impl Refs<'_> {
         candidates: &[&str],
         none: &str,
     ) {
+        if self.model.config().misspelled.contains(&name.value) {
+            return;
+        }
         let suggestion = suggest(name, candidates.iter().copied());
         let hint = if candidates.is_empty() {
             none.to_owned()
