@@ -188,12 +188,14 @@ fn execute(
         ProgressChoice::Auto if stderr_is_terminal && !dumb => Some(ProgressDrawTarget::stderr()),
         ProgressChoice::Auto | ProgressChoice::Never => None,
     };
-    let mut run_with = |reporter: &mut dyn Reporter, ask: &mut dyn FnMut(&str) -> bool| {
+    let wake = executor.waker();
+    let run_with = |reporter: &mut dyn Reporter, display: Option<indicatif::MultiProgress>| {
         let mut decide = Resume {
             done: std::mem::take(&mut begun.done),
             claims: &mut begun.claims,
-            inner: Confirm { policy, ask },
+            inner: Confirm { policy },
         };
+        let mut asker = prompt::TerminalAsker::new(display, interrupts.clone(), wake);
         let mut both = Tee(reporter, &mut begun.recorder);
         run::run(
             plan,
@@ -201,6 +203,7 @@ fn execute(
             Seams {
                 executor,
                 decide: &mut decide,
+                asker: &mut asker,
                 reporter: &mut both,
                 freshness,
                 interrupts,
@@ -212,14 +215,12 @@ fn execute(
         let display = screen.handle();
         let mut reporter =
             Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
-        run_with(&mut reporter, &mut |q| {
-            prompt::ask(q, Some(&display), interrupts)
-        })
+        run_with(&mut reporter, Some(display))
     } else {
         let screen = Plain::new(LineWriter::new(std::io::stderr()));
         let mut reporter =
             Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
-        run_with(&mut reporter, &mut |q| prompt::ask(q, None, interrupts))
+        run_with(&mut reporter, None)
     }
 }
 
@@ -256,6 +257,7 @@ fn dry_run(
         Seams {
             executor: &mut DryRunExecutor::new(),
             decide: &mut (),
+            asker: &mut (),
             reporter: &mut listing,
             freshness: &mut freshness,
             interrupts,

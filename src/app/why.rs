@@ -48,6 +48,7 @@ pub(super) fn why(loaded: &Loaded, args: &WhyArgs, render: RenderOptions) -> Res
         Seams {
             executor: &mut DryRunExecutor::new(),
             decide: &mut (),
+            asker: &mut (),
             reporter: &mut verdicts,
             freshness: &mut freshness,
             interrupts: &interrupts,

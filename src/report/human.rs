@@ -26,6 +26,9 @@ pub(crate) trait Screen {
     fn task_skipped(&mut self);
     /// Clear anything transient before the last line.
     fn run_finished(&mut self);
+    /// The build was interrupted: what moves on the screen stops and goes
+    /// (the terminal's own `^C` would otherwise leave a stale line behind).
+    fn interrupted(&mut self) {}
 }
 
 pub(crate) struct Human<'a, S> {
@@ -169,6 +172,7 @@ impl<S: Screen> Reporter for Human<'_, S> {
                 }
             }
             Event::Interrupted { hard, running } => {
+                self.screen.interrupted();
                 self.say(&lines::interrupted(hard, running));
             }
             Event::RunFinished { summary } => {

@@ -18,6 +18,31 @@ pub(crate) struct Progress {
     multi: MultiProgress,
     overall: ProgressBar,
     running: HashMap<TaskId, ProgressBar>,
+    /// The terminal's settings before the display stopped it echoing `^C`.
+    echo: Option<rustix::termios::Termios>,
+}
+
+/// Stops the terminal echoing control characters (`^C`) while the display
+/// is drawn: the echo moves the cursor under indicatif, which then leaves a
+/// stale line behind. Returns the settings to restore.
+fn quiet_echo() -> Option<rustix::termios::Termios> {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    let stderr = std::io::stderr();
+    let before = tcgetattr(&stderr).ok()?;
+    let mut quiet = before.clone();
+    quiet.local_modes.remove(LocalModes::ECHOCTL);
+    tcsetattr(&stderr, OptionalActions::Now, &quiet).ok()?;
+    Some(before)
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(before) = self.echo.take() {
+            let stderr = std::io::stderr();
+            let _ =
+                rustix::termios::tcsetattr(&stderr, rustix::termios::OptionalActions::Now, &before);
+        }
+    }
 }
 
 impl Progress {
@@ -27,6 +52,7 @@ impl Progress {
         let multi = MultiProgress::with_draw_target(target);
         let overall = multi.add(ProgressBar::new(0).with_style(style(OVERALL)));
         Self {
+            echo: (!multi.is_hidden()).then(quiet_echo).flatten(),
             multi,
             overall,
             running: HashMap::new(),
@@ -82,6 +108,20 @@ impl Screen for Progress {
 
     fn task_skipped(&mut self) {
         self.overall.inc(1);
+    }
+
+    fn interrupted(&mut self) {
+        // Stop drawing altogether: the bars of stopping tasks tell nothing,
+        // and lines printed from now on go straight to stderr.
+        let _ = self.multi.clear();
+        for (_, bar) in self.running.drain() {
+            bar.disable_steady_tick();
+            self.multi.remove(&bar);
+        }
+        self.overall.disable_steady_tick();
+        self.multi.remove(&self.overall);
+        let _ = self.multi.clear();
+        self.multi.set_draw_target(ProgressDrawTarget::hidden());
     }
 
     fn run_finished(&mut self) {

@@ -2,9 +2,11 @@
 //! question goes to stderr with the progress display paused, the answer is
 //! read from stdin. The policy around it is `crate::run::Confirm`.
 //!
-//! The answer is read on a thread of its own, so a Ctrl-C while the
-//! question is open (see `crate::run::Interrupts`) ends the wait as a "no" and the
-//! run stops, instead of waiting for Enter.
+//! [`TerminalAsker`] asks on a thread of its own, one question at a time,
+//! so the build goes on while a question waits; each answer wakes the
+//! scheduler. The answer itself is read on yet another thread, so a Ctrl-C
+//! while the question is open (see `crate::run::Interrupts`) ends the wait
+//! as a "no" and the run stops, instead of waiting for Enter.
 
 use std::io::{BufRead, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -12,7 +14,65 @@ use std::time::Duration;
 
 use indicatif::MultiProgress;
 
-use crate::run::Interrupts;
+use crate::plan::TaskId;
+use crate::run::{Asker, Interrupts};
+
+/// Wakes the scheduler when an answer arrives.
+pub(crate) type Waker = Box<dyn Fn() + Send>;
+
+/// Questions put on the terminal in the background, one at a time.
+pub(crate) struct TerminalAsker {
+    questions: Option<mpsc::Sender<(TaskId, String)>>,
+    answers: mpsc::Receiver<(TaskId, bool)>,
+}
+
+impl TerminalAsker {
+    /// Asks on stderr (pausing `display`), reads stdin; an interrupt ends a
+    /// question as a no; `wake` is called after each answer.
+    pub(crate) fn new(display: Option<MultiProgress>, interrupts: Interrupts, wake: Waker) -> Self {
+        let (questions, asked) = mpsc::channel::<(TaskId, String)>();
+        let (answer, answers) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("orchestra-ask".into())
+            .spawn(move || {
+                for (task, question) in asked {
+                    let yes =
+                        !interrupts.is_raised() && ask(&question, display.as_ref(), &interrupts);
+                    if answer.send((task, yes)).is_err() {
+                        break;
+                    }
+                    wake();
+                }
+            });
+        Self {
+            questions: spawned.is_ok().then_some(questions),
+            answers,
+        }
+    }
+}
+
+impl Asker for TerminalAsker {
+    fn ask(&mut self, task: TaskId, question: String) {
+        let sent = self
+            .questions
+            .as_ref()
+            .is_some_and(|q| q.send((task, question)).is_ok());
+        if !sent {
+            // No thread to ask on: a no, at once.
+            let (answer, answers) = mpsc::channel();
+            let _ = answer.send((task, false));
+            self.answers = answers;
+        }
+    }
+
+    fn answers(&mut self) -> Vec<(TaskId, bool)> {
+        self.answers.try_iter().collect()
+    }
+
+    fn wait(&mut self) -> Option<(TaskId, bool)> {
+        self.answers.recv().ok()
+    }
+}
 
 /// Asks `question [y/N]`; only `y` or `yes` (any case) approves. With a
 /// progress display, it is paused while the question is open.

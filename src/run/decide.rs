@@ -4,9 +4,10 @@
 //! milestone locks in [`super::resume`]. Up-to-date checks are asked
 //! earlier, before a task takes a slot (`incremental.rs`), so a skipped
 //! task is never confirmed.
-//! Asking a person is I/O, so the question itself is a closure supplied by
-//! `crate::report`; the policy around it lives here and is tested without a
-//! terminal.
+//! Asking a person is I/O and takes a person's time, so the question is
+//! handed back to the scheduler, which puts it through an [`super::Asker`]
+//! (implemented in `crate::report`) while other work goes on; the policy
+//! lives here and is tested without a terminal.
 
 use super::event::SkipReason;
 use crate::plan::PlanTask;
@@ -17,6 +18,9 @@ pub(crate) enum Decision {
     Run,
     /// Fail the task without running it, for this reason.
     Refuse(String),
+    /// Ask a person this question first (without holding up other work);
+    /// run the task if they agree.
+    Ask(String),
     /// Do not run it: done already (its dependents may start) or locked by
     /// another build (its dependents are skipped too).
     Skip(SkipReason),
@@ -51,22 +55,21 @@ pub(crate) enum ConfirmPolicy {
     Refuse,
 }
 
-/// Answers `confirm` tasks by `policy`; `ask` puts the question to a person
-/// and returns whether they agreed.
-pub(crate) struct Confirm<A> {
+/// Answers `confirm` tasks by `policy`. Under [`ConfirmPolicy::Ask`] the
+/// question is handed back ([`Decision::Ask`]) for the scheduler to put to
+/// a person while other work goes on.
+pub(crate) struct Confirm {
     pub(crate) policy: ConfirmPolicy,
-    pub(crate) ask: A,
 }
 
-impl<A: FnMut(&str) -> bool> Decide for Confirm<A> {
+impl Decide for Confirm {
     fn decide(&mut self, task: &PlanTask) -> Decision {
         let Some(message) = &task.confirm else {
             return Decision::Run;
         };
         match self.policy {
             ConfirmPolicy::Approve => Decision::Run,
-            ConfirmPolicy::Ask if (self.ask)(message) => Decision::Run,
-            ConfirmPolicy::Ask => Decision::Refuse(format!("not confirmed: {message}")),
+            ConfirmPolicy::Ask => Decision::Ask(message.clone()),
             ConfirmPolicy::Refuse => Decision::Refuse(format!(
                 "needs confirmation (\"{message}\") but there is no terminal to ask on; pass `--yes` to approve"
             )),
@@ -81,39 +84,25 @@ mod tests {
 
     #[test]
     fn confirmations_follow_the_policy() {
-        let mut plain = task(0, "build", &[]);
+        let plain = task(0, "build", &[]);
         let mut publish = task(1, "publish", &[]);
         publish.confirm = Some("Publish?".into());
-        let mut asked = Vec::new();
-        let mut confirm = Confirm {
+        let mut ask = Confirm {
             policy: ConfirmPolicy::Ask,
-            ask: |m: &str| {
-                asked.push(m.to_owned());
-                false
-            },
         };
-        assert_eq!(confirm.decide(&plain), Decision::Run);
-        assert_eq!(
-            confirm.decide(&publish),
-            Decision::Refuse("not confirmed: Publish?".into())
-        );
-        assert_eq!(asked, ["Publish?"]);
-
-        let never = |_: &str| panic!("must not ask");
+        assert_eq!(ask.decide(&plain), Decision::Run);
+        assert_eq!(ask.decide(&publish), Decision::Ask("Publish?".into()));
         let mut yes = Confirm {
             policy: ConfirmPolicy::Approve,
-            ask: never,
         };
         assert_eq!(yes.decide(&publish), Decision::Run);
         let mut no_terminal = Confirm {
             policy: ConfirmPolicy::Refuse,
-            ask: never,
         };
         let Decision::Refuse(why) = no_terminal.decide(&publish) else {
             panic!("refused")
         };
         assert!(why.contains("--yes"), "{why}");
-        plain.confirm = None;
         assert_eq!(no_terminal.decide(&plain), Decision::Run);
     }
 }

@@ -55,10 +55,11 @@ pub(crate) enum Update {
         line: String,
     },
     Finished(Completion),
-    /// A wake-up: an interrupt was raised (see `super::Interrupts`); it
-    /// comes through the executor's channel because that is where the
-    /// scheduler waits, and the scheduler reads the count itself.
-    Interrupted,
+    /// A wake-up: an interrupt was raised (see `super::Interrupts`) or a
+    /// question was answered; it comes through the executor's channel
+    /// because that is where the scheduler waits, and the scheduler looks
+    /// for what happened itself.
+    Wake,
 }
 
 /// Runs jobs. `start` must not block on the job; `wait` blocks until some

@@ -94,7 +94,7 @@ impl Executor for Fake {
             self.interrupt_at = None;
             self.now = at;
             self.interrupts.raise();
-            return Update::Interrupted;
+            return Update::Wake;
         }
         let (finish, order, job) = self.running.remove(next);
         self.now = finish;

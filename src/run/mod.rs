@@ -21,6 +21,7 @@
 //! leaves as an event (implemented in `crate::report`), and the run ends
 //! with a [`Summary`].
 
+mod ask;
 mod attempt;
 mod decide;
 mod dry_run;
@@ -49,6 +50,7 @@ mod tests_gate;
 
 use std::path::PathBuf;
 
+pub(crate) use ask::Asker;
 pub(crate) use attempt::{check_header, command_text, step_command};
 pub(crate) use decide::{Confirm, ConfirmPolicy, Decide};
 pub(crate) use dry_run::DryRunExecutor;
@@ -88,6 +90,8 @@ pub(crate) struct Options {
 pub(crate) struct Seams<'a> {
     pub(crate) executor: &'a mut dyn Executor,
     pub(crate) decide: &'a mut dyn Decide,
+    /// Puts `confirm` questions to a person while other work goes on.
+    pub(crate) asker: &'a mut dyn Asker,
     pub(crate) reporter: &'a mut dyn Reporter,
     pub(crate) freshness: &'a mut dyn Freshness,
     pub(crate) interrupts: &'a Interrupts,

@@ -66,13 +66,22 @@ impl ProcessExecutor {
         self
     }
 
+    /// A handle that wakes the scheduler (blocked in `wait`) from another
+    /// thread, to look for what changed (an answered question).
+    pub(crate) fn waker(&self) -> Box<dyn Fn() + Send> {
+        let sender = Mutex::new(self.sender.clone());
+        Box::new(move || {
+            let _ = sender.lock().map(|s| s.send(Update::Wake));
+        })
+    }
+
     /// Wakes the scheduler (blocked in `wait`) at every interrupt.
     #[must_use]
     pub(crate) fn woken_by(self, interrupts: &Interrupts) -> Self {
         let sender = Mutex::new(self.sender.clone());
         interrupts.on_raise(move || {
             // The build is over if nobody receives it; nothing to stop then.
-            let _ = sender.lock().map(|s| s.send(Update::Interrupted));
+            let _ = sender.lock().map(|s| s.send(Update::Wake));
         });
         self
     }

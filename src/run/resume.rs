@@ -159,7 +159,6 @@ pub(crate) mod tests {
             },
             inner: super::super::decide::Confirm {
                 policy: super::super::decide::ConfirmPolicy::Refuse,
-                ask: |_: &str| false,
             },
         };
         assert_eq!(

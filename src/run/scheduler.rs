@@ -10,7 +10,7 @@
 //!
 //! Interrupts are read from the shared [`Interrupts`] counter at every turn
 //! of the loop (an executor blocked on its channel is woken with an
-//! [`Update::Interrupted`] to look): the loop stops starting tasks, asks the
+//! [`Update::Wake`] to look): the loop stops starting tasks, asks the
 //! executor to stop the running ones, and drains them, so every record (and
 //! the state written from the events) is complete when the run returns.
 //!
@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use super::ask::Asker;
 use super::attempt::{Action, Notice, TaskRun};
 use super::decide::{Decide, Decision};
 use super::event::{Event, Failure, Reporter, SkipReason, Status, Step, Summary, TaskRecord};
@@ -73,8 +74,13 @@ struct Scheduler<'a> {
     options: &'a Options,
     executor: &'a mut dyn Executor,
     decide: &'a mut dyn Decide,
+    asker: &'a mut dyn Asker,
     reporter: &'a mut dyn Reporter,
     jobs: JobBuilder<'a>,
+    /// Tasks a person approved (their question was answered yes).
+    approved: Vec<bool>,
+    /// Questions put and not yet answered.
+    asking: usize,
     /// Unfinished needs per task.
     unfinished: Vec<usize>,
     dependents: Vec<Vec<TaskId>>,
@@ -98,6 +104,7 @@ impl<'a> Scheduler<'a> {
         let Seams {
             executor,
             decide,
+            asker,
             reporter,
             freshness,
             interrupts,
@@ -117,8 +124,11 @@ impl<'a> Scheduler<'a> {
             options,
             executor,
             decide,
+            asker,
             reporter,
             jobs: JobBuilder::new(plan, options),
+            approved: vec![false; plan.tasks.len()],
+            asking: 0,
             unfinished: plan.tasks.iter().map(|t| t.needs.len()).collect(),
             dependents,
             state: plan.tasks.iter().map(|_| State::Waiting).collect(),
@@ -146,10 +156,21 @@ impl<'a> Scheduler<'a> {
         self.reporter.event(self.plan, &event);
         loop {
             self.take_interrupts();
+            let answers = self.asker.answers();
+            self.take_answers(answers);
             self.start_ready();
-            // An interrupt that came while a question was open counts too.
             self.take_interrupts();
             if self.running == 0 {
+                // Only a person can move things on: wait for them.
+                if self.asking > 0 && !self.stopping {
+                    match self.asker.wait() {
+                        Some(answer) => {
+                            self.take_answers(vec![answer]);
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
                 break;
             }
             match self.executor.wait() {
@@ -159,7 +180,30 @@ impl<'a> Scheduler<'a> {
                 }
                 Update::Finished(completion) => self.on_completion(&completion),
                 // A wake-up: the count is read at the top of the loop.
-                Update::Interrupted => {}
+                Update::Wake => {}
+            }
+        }
+    }
+
+    /// An approved task goes back to the ready queue (it starts without
+    /// being asked again); a refused one fails; after an interrupt, answers
+    /// change nothing (the task stays not run).
+    fn take_answers(&mut self, answers: Vec<(TaskId, bool)>) {
+        for (id, yes) in answers {
+            self.asking -= 1;
+            if self.stopping {
+                continue;
+            }
+            if yes {
+                self.approved[id.index()] = true;
+                self.ready.push(id);
+            } else {
+                let question = self.plan.task(id).confirm.clone().unwrap_or_default();
+                self.begin(id);
+                self.finish(
+                    id,
+                    Err(Failure::Refused(format!("not confirmed: {question}"))),
+                );
             }
         }
     }
@@ -233,10 +277,32 @@ impl<'a> Scheduler<'a> {
 
     fn start(&mut self, id: TaskId) {
         let task = self.plan.task(id);
-        let decision = self.decide.decide(task);
-        if let Decision::Skip(reason) = decision {
-            return self.skip(id, reason);
+        let decision = if self.approved[id.index()] {
+            Decision::Run
+        } else {
+            self.decide.decide(task)
+        };
+        match decision {
+            Decision::Skip(reason) => self.skip(id, reason),
+            Decision::Ask(question) => {
+                // Asked in the background; the task waits, the rest goes on.
+                self.asking += 1;
+                self.asker.ask(id, format!("{}: {question}", task.address));
+            }
+            Decision::Run => {
+                self.begin(id);
+                self.advance(id);
+            }
+            Decision::Refuse(reason) => {
+                self.begin(id);
+                self.finish(id, Err(Failure::Refused(reason)));
+            }
         }
+    }
+
+    /// Marks `id` running (it takes a slot and its pool's place).
+    fn begin(&mut self, id: TaskId) {
+        let task = self.plan.task(id);
         self.reporter
             .event(self.plan, &Event::TaskStarted { task: id });
         self.state[id.index()] = State::Running(Box::new(Running {
@@ -247,11 +313,6 @@ impl<'a> Scheduler<'a> {
         }));
         self.running += 1;
         self.pool_change(id, true);
-        match decision {
-            Decision::Run => self.advance(id),
-            Decision::Refuse(reason) => self.finish(id, Err(Failure::Refused(reason))),
-            Decision::Skip(_) => unreachable!("skipped tasks do not start"),
-        }
     }
 
     /// A task that does not run: what it unlocks may start when its work is

@@ -327,7 +327,7 @@ mod tests {
             match executor.wait() {
                 Update::Output { line, .. } => lines.push(line),
                 Update::Finished(completion) => return (completion, lines),
-                Update::Interrupted => unreachable!("nobody interrupts these tests"),
+                Update::Wake => unreachable!("nobody interrupts these tests"),
             }
         }
     }

@@ -88,6 +88,7 @@ pub(crate) fn run(
         Seams {
             executor: fake,
             decide,
+            asker: &mut (),
             reporter,
             freshness: &mut crate::freshness::AlwaysRun,
             interrupts: &interrupts,
@@ -279,7 +280,6 @@ fn a_refused_confirmation_fails_the_task_without_running_it() {
     let mut fake = Fake::new();
     let mut confirm = Confirm {
         policy: ConfirmPolicy::Refuse,
-        ask: |_: &str| true,
     };
     let summary = run(
         &plan,
@@ -296,4 +296,101 @@ fn a_refused_confirmation_fails_the_task_without_running_it() {
         summary.tasks[2].status,
         Status::NotRun(SkipReason::DependencyFailed(TaskId(1)))
     );
+}
+
+/// Answers each question after `after` looks at the answers, as a person
+/// who takes a while.
+#[derive(Debug, Default)]
+struct SlowPerson {
+    after: usize,
+    yes: bool,
+    asked: Vec<String>,
+    waiting: Vec<(TaskId, usize)>,
+}
+
+impl Asker for SlowPerson {
+    fn ask(&mut self, task: TaskId, question: String) {
+        self.asked.push(question);
+        self.waiting.push((task, self.after));
+    }
+    fn answers(&mut self) -> Vec<(TaskId, bool)> {
+        let yes = self.yes;
+        let mut ready = Vec::new();
+        self.waiting.retain_mut(|(task, left)| {
+            if *left == 0 {
+                ready.push((*task, yes));
+                false
+            } else {
+                *left -= 1;
+                true
+            }
+        });
+        ready
+    }
+    fn wait(&mut self) -> Option<(TaskId, bool)> {
+        let (task, _) = self.waiting.pop()?;
+        Some((task, self.yes))
+    }
+}
+
+fn ask_and_run(person: &mut SlowPerson) -> (Summary, Vec<String>) {
+    let mut publish = task(0, "publish", &[]);
+    publish.confirm = Some("Publish?".into());
+    let plan = plan(vec![
+        publish,
+        task(1, "a", &[]),
+        task(2, "b", &[1]),
+        task(3, "c", &[2]),
+    ]);
+    let mut fake = Fake::new();
+    let interrupts = fake.interrupts.clone();
+    let summary = super::run(
+        &plan,
+        &options(1, false),
+        Seams {
+            executor: &mut fake,
+            decide: &mut Confirm {
+                policy: ConfirmPolicy::Ask,
+            },
+            asker: person,
+            reporter: &mut Recorder::default(),
+            freshness: &mut crate::freshness::AlwaysRun,
+            interrupts: &interrupts,
+        },
+    );
+    let commands = fake.commands().iter().map(|c| (*c).to_owned()).collect();
+    (summary, commands)
+}
+
+#[test]
+fn a_question_never_stalls_the_work_that_does_not_need_its_answer() {
+    let mut person = SlowPerson {
+        after: 2,
+        yes: true,
+        ..SlowPerson::default()
+    };
+    let (summary, commands) = ask_and_run(&mut person);
+    assert!(summary.success());
+    assert_eq!(
+        person.asked,
+        ["publish: Publish?"],
+        "the question names the task"
+    );
+    let at = |c: &str| commands.iter().position(|x| x == c).unwrap();
+    assert!(
+        at("a") < at("publish") && at("b") < at("publish"),
+        "a and b ran while the question waited: {commands:?}"
+    );
+    // A slower person: everything else is done, and the build waits.
+    let mut person = SlowPerson {
+        after: 99,
+        yes: false,
+        ..SlowPerson::default()
+    };
+    let (summary, commands) = ask_and_run(&mut person);
+    assert_eq!(commands, ["a", "b", "c"]);
+    assert!(matches!(
+        &summary.tasks[0].status,
+        Status::Failed(Failure::Refused(why)) if why == "not confirmed: Publish?"
+    ));
 }

@@ -268,3 +268,72 @@ task "other" { run "echo other >> count" }
     count.sort();
     assert_eq!(count, ["gen", "gen", "other"], "gen reran, other did not");
 }
+
+/// On a real terminal: while a question waits for its answer, what does not
+/// need it goes on; the question names its task.
+#[test]
+fn a_question_on_the_terminal_does_not_stall_other_work() {
+    let test = Test::new().kdl(
+        r#"task "publish" { confirm "Publish now?"; run "echo published >> count" }
+task "announce" { needs "publish"; run "echo announced >> count" }
+task "tell" { needs "announce"; run "echo told >> count" }
+task "side" { run "echo side >> count" }"#,
+    );
+    let dir = test.path();
+    let script = format!(
+        "cd '{}' && exec '{}' build -j 1 --progress never",
+        dir.display(),
+        crate::support::binary().display()
+    );
+    let Some(terminal) = Terminal::start(dir, &script) else {
+        return;
+    };
+    eventually("the question", || {
+        terminal.screen().contains("publish: Publish now? [y/N]")
+    });
+    eventually("side to run while the question waits", || {
+        std::fs::read_to_string(dir.join("count")).is_ok_and(|c| c.contains("side"))
+    });
+    terminal.send_keys("y");
+    terminal.send_keys("Enter");
+    eventually("the rest after the answer", || {
+        std::fs::read_to_string(dir.join("count")).is_ok_and(|c| c.contains("told"))
+    });
+    let count = std::fs::read_to_string(dir.join("count")).unwrap();
+    assert_eq!(count, "side\npublished\nannounced\ntold\n");
+}
+
+/// On a real terminal with the progress display: after Ctrl-C no stale
+/// spinner line stays on the screen (the terminal's `^C` echo used to
+/// shift the display under itself).
+#[test]
+fn ctrl_c_leaves_no_stale_progress_line() {
+    let test = Test::new().kdl(
+        r#"task "long" { run "sleep 30" }
+task "other" { run "sleep 30" }"#,
+    );
+    let dir = test.path();
+    let script = format!(
+        // The shell outlives the Ctrl-C (a no-op trap), to show the screen.
+        "cd '{}' && trap : INT && '{}' build; echo EXIT=$?; sleep 30",
+        dir.display(),
+        crate::support::binary().display()
+    );
+    let Some(terminal) = Terminal::start(dir, &script) else {
+        return;
+    };
+    eventually("the progress display", || {
+        terminal.screen().contains("elapsed")
+    });
+    terminal.send_keys("C-c");
+    eventually("the build to end", || {
+        terminal.screen().contains("EXIT=130")
+    });
+    let screen = terminal.screen();
+    assert!(
+        !screen
+            .chars()
+            .any(|c| ('\u{2800}'..='\u{28ff}').contains(&c)),
+        "a spinner stayed behind:\n{screen}"
+    );
+}
