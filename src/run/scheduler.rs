@@ -97,6 +97,11 @@ struct Scheduler<'a> {
     /// Tasks already found out of date: a task put back because its pool
     /// was full is neither fingerprinted nor explained twice.
     out_of_date: Vec<bool>,
+    /// For a pool member: the member of the same pool and wave declared
+    /// just before it. A member starts only after that one has, so a pool
+    /// hands its slots out in declaration order on every run, however the
+    /// members' needs happen to finish.
+    pool_previous: Vec<Option<TaskId>>,
 }
 
 impl<'a> Scheduler<'a> {
@@ -144,6 +149,7 @@ impl<'a> Scheduler<'a> {
             signals: interrupts,
             freshness,
             out_of_date: vec![false; plan.tasks.len()],
+            pool_previous: pool_previous(plan),
         }
     }
 
@@ -248,7 +254,7 @@ impl<'a> Scheduler<'a> {
             if self.up_to_date(id) {
                 continue;
             }
-            if self.pool_is_full(id) {
+            if self.pool_is_full(id) || self.pool_turn_not_come(id) {
                 pool_full.push(id);
                 continue;
             }
@@ -257,6 +263,13 @@ impl<'a> Scheduler<'a> {
         for id in pool_full {
             self.ready.push(id);
         }
+    }
+
+    /// Whether an earlier member of `id`'s pool (same wave) has not yet
+    /// started: then `id` waits its turn.
+    fn pool_turn_not_come(&self, id: TaskId) -> bool {
+        self.pool_previous[id.index()]
+            .is_some_and(|previous| matches!(self.state[previous.index()], State::Waiting))
     }
 
     fn pool_is_full(&self, id: TaskId) -> bool {
@@ -496,6 +509,20 @@ fn records(plan: &Plan, states: Vec<State>) -> Vec<TaskRecord> {
         records.push(record);
     }
     records
+}
+
+/// For each pool member, the previous member of its pool in the same wave
+/// (tasks of one wave never need each other, so waiting for it cannot
+/// deadlock).
+fn pool_previous(plan: &Plan) -> Vec<Option<TaskId>> {
+    let mut last: HashMap<(&str, u32), TaskId> = HashMap::new();
+    plan.tasks
+        .iter()
+        .map(|task| {
+            let pool = task.pool.as_deref()?;
+            last.insert((pool, task.wave), task.id)
+        })
+        .collect()
 }
 
 fn not_run(reason: SkipReason) -> TaskRecord {

@@ -394,3 +394,41 @@ fn a_question_never_stalls_the_work_that_does_not_need_its_answer() {
         Status::Failed(Failure::Refused(why)) if why == "not confirmed: Publish?"
     ));
 }
+
+#[test]
+fn a_pools_queue_follows_declaration_order_whatever_finishes_first() {
+    // Four members of a depth-1 pool (one wave) become ready at different
+    // moments (their needs take different times); the slot goes to them in
+    // declaration order, on every run.
+    let mut tasks = vec![
+        task(0, "gen-a", &[]),
+        task(1, "gen-b", &[]),
+        task(2, "gen-c", &[]),
+        task(3, "gen-d", &[]),
+    ];
+    for (i, name) in ["wire-a", "wire-b", "wire-c", "wire-d"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut wire = task(4 + i as u32, name, &[i as u32]);
+        wire.pool = Some("modules".into());
+        wire.wave = 2;
+        tasks.push(wire);
+    }
+    let mut plan = plan(tasks);
+    plan.pools = vec![("modules".into(), 1)];
+    for slow in ["gen-a", "gen-b", "gen-c", "gen-d"] {
+        let mut fake = Fake::new().takes(slow, 5);
+        execute(&plan, 8, false, &mut fake);
+        let wires: Vec<&str> = fake
+            .commands()
+            .into_iter()
+            .filter(|c| c.starts_with("wire"))
+            .collect();
+        assert_eq!(
+            wires,
+            ["wire-a", "wire-b", "wire-c", "wire-d"],
+            "slow {slow}"
+        );
+    }
+}
