@@ -406,11 +406,8 @@ fn a_pools_queue_follows_declaration_order_whatever_finishes_first() {
         task(2, "gen-c", &[]),
         task(3, "gen-d", &[]),
     ];
-    for (i, name) in ["wire-a", "wire-b", "wire-c", "wire-d"]
-        .into_iter()
-        .enumerate()
-    {
-        let mut wire = task(4 + i as u32, name, &[i as u32]);
+    for (i, name) in (0u32..).zip(["wire-a", "wire-b", "wire-c", "wire-d"]) {
+        let mut wire = task(4 + i, name, &[i]);
         wire.pool = Some("modules".into());
         wire.wave = 2;
         tasks.push(wire);
