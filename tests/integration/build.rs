@@ -369,3 +369,26 @@ task "after" { needs "M1" "entities"; run "echo after >> ran" }
     lines.sort();
     assert_eq!(lines, ["a", "after"]);
 }
+
+#[test]
+fn a_pool_takes_its_members_in_declaration_order_however_their_needs_finish() {
+    // The needs finish in reverse order; the pool still goes a, b, c, d.
+    let kdl = r#"
+pool "modules" depth=1
+task "gen-a" { run "sleep 0.6" }
+task "gen-b" { run "sleep 0.4" }
+task "gen-c" { run "sleep 0.2" }
+task "gen-d" { run "true" }
+task "wire-a" { needs "gen-a"; pool "modules"; run "echo a >> order" }
+task "wire-b" { needs "gen-b"; pool "modules"; run "echo b >> order" }
+task "wire-c" { needs "gen-c"; pool "modules"; run "echo c >> order" }
+task "wire-d" { needs "gen-d"; pool "modules"; run "echo d >> order" }
+"#;
+    let ran = Test::new()
+        .kdl(kdl)
+        .args(["build", "-j", "8", "--progress", "never"])
+        .status(0)
+        .run();
+    let order = std::fs::read_to_string(ran.dir.path().join("order")).unwrap();
+    assert_eq!(order, "a\nb\nc\nd\n");
+}
