@@ -186,14 +186,20 @@ pub(crate) fn remove(path: &Path) -> io::Result<()> {
 /// in the returned note, so a stray directory or link cannot wedge locks.
 pub(crate) fn open_rw(path: &Path) -> io::Result<(File, Option<String>)> {
     let note = clear_non_file(path)?;
-    let file = options()
+    let file = read_write().open(path)?;
+    Ok((regular(file, path)?, note))
+}
+
+/// Read and write, created when missing, never truncated.
+fn read_write() -> OpenOptions {
+    let mut options = options();
+    options
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .mode(0o644)
-        .open(path)?;
-    Ok((regular(file, path)?, note))
+        .mode(0o644);
+    options
 }
 
 /// Opens (creating) a regular file for reading and writing in as few
@@ -201,13 +207,7 @@ pub(crate) fn open_rw(path: &Path) -> io::Result<(File, Option<String>)> {
 /// `fstat`. Anything but a regular file there is an error (a link gives
 /// `ELOOP`); the caller falls back to [`open_rw`], which replaces it.
 pub(crate) fn open_rw_quick(path: &Path) -> io::Result<(File, Metadata)> {
-    let file = options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o644)
-        .open(path)?;
+    let file = read_write().open(path)?;
     let meta = file.metadata()?;
     if Kind::from_meta(&meta) == Kind::File {
         Ok((file, meta))
