@@ -4,7 +4,8 @@
 //! A pattern without glob characters names one file, or every file under a
 //! directory. A glob is matched from its longest literal directory prefix,
 //! so `src/**/*.rs` walks only `src/`. `*` does not cross `/`; `**` does.
-//! `.git` and `.orchestra` are never walked.
+//! `.git` and `.orchestra` are never walked, and neither is a link to a
+//! directory (it could loop, or lead out of the project).
 
 use std::collections::BTreeSet;
 use std::io;
@@ -94,8 +95,10 @@ fn walk(root: &Path, dir: &str, matcher: Option<&GlobMatcher>, out: &mut BTreeSe
     }
 }
 
-/// Entry names of a directory with whether each is a directory (links are
-/// followed, as a build would).
+/// Entry names of a directory with whether each is a directory to walk.
+/// A link to a directory is not walked: it could lead back up (`d/l -> .`
+/// loops forever) or out of the project (`l -> /` walks the machine). A
+/// link to a file is a file like any other.
 fn read_dir(dir: &Path) -> io::Result<Vec<(String, bool)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -103,9 +106,11 @@ fn read_dir(dir: &Path) -> io::Result<Vec<(String, bool)>> {
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        let is_dir = entry.file_type()?.is_dir()
-            || (entry.file_type()?.is_symlink() && entry.path().is_dir());
-        out.push((name, is_dir));
+        let kind = entry.file_type()?;
+        if kind.is_symlink() && entry.path().is_dir() {
+            continue;
+        }
+        out.push((name, kind.is_dir()));
     }
     Ok(out)
 }
@@ -280,6 +285,16 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn links_to_directories_are_not_walked() {
+        let dir = tree(&["d/a.txt"]);
+        std::os::unix::fs::symlink(".", dir.path().join("d/loop")).unwrap();
+        std::os::unix::fs::symlink("/", dir.path().join("root")).unwrap();
+        std::os::unix::fs::symlink("a.txt", dir.path().join("d/alias.txt")).unwrap();
+        let e = expand(dir.path(), &["**/*.txt".into()]).unwrap();
+        assert_eq!(e.files, ["d/a.txt", "d/alias.txt"]);
     }
 
     #[test]

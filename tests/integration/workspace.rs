@@ -485,3 +485,18 @@ fn two_concurrent_builds_lose_no_fingerprint_record() {
         text(&all.stderr)
     );
 }
+
+#[test]
+fn an_input_glob_never_follows_a_link_to_a_directory() {
+    let test = Test::new()
+        .kdl(r#"task "all" { run "echo ran >> count"; inputs "**/*.txt" }"#)
+        .write("d/a.txt", "a");
+    let dir = test.path();
+    symlink(".", dir.join("d/loop")).unwrap();
+    symlink("/", dir.join("root")).unwrap();
+    // The old walk followed `d/loop` forever (and `root` through /proc).
+    let first = build(dir, &[]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = build(dir, &[]);
+    assert!(text(&second.stderr).contains("(1 up to date)"));
+}
