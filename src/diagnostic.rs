@@ -5,6 +5,7 @@
 //! are lowercase and put names in backticks.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity, SourceCode,
@@ -535,16 +536,69 @@ pub(crate) fn render(
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_links(false);
+    let plain = miette::NarratableReportHandler::new();
     let mut out = String::new();
-    for (i, diagnostic) in diagnostics.iter().enumerate() {
+    for (i, diagnostic) in diagnostics.iter().take(SHOWN).enumerate() {
         if i > 0 {
             out.push('\n');
         }
         let located = Located { diagnostic, source };
-        // Writing into a String cannot fail.
-        let _ = handler.render_report(&mut out, &located);
+        // The graphical renderer cannot draw very long lines (it panics
+        // past 65,535 columns); those get the plain narration instead. A
+        // panic from it anyway is caught, and narrated too.
+        let mut drawn = String::new();
+        let graphical = !on_long_line(diagnostic, source.inner())
+            && std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                // Writing into a String cannot fail.
+                let _ = handler.render_report(&mut drawn, &located);
+            }))
+            .is_ok();
+        if !graphical {
+            drawn.clear();
+            let _ = plain.render_report(&mut drawn, &located);
+        }
+        out.push_str(&drawn);
+    }
+    if diagnostics.len() > SHOWN {
+        let (errors, warnings): (Vec<_>, Vec<_>) =
+            diagnostics[SHOWN..].iter().partition(|d| d.is_error());
+        let mut more = Vec::new();
+        if !errors.is_empty() {
+            more.push(crate::words::plural(errors.len(), "more error"));
+        }
+        if !warnings.is_empty() {
+            more.push(crate::words::plural(warnings.len(), "more warning"));
+        }
+        let _ = writeln!(
+            out,
+            "\n… and {} not shown (the first {SHOWN} are; fix those first)",
+            more.join(" and ")
+        );
     }
     out
+}
+
+/// How many diagnostics are drawn: nobody reads 100,000 reports, and
+/// drawing each costs time.
+pub(crate) const SHOWN: usize = 50;
+
+/// Whether a label of `diagnostic` sits on a line longer than the
+/// graphical renderer can draw.
+fn on_long_line(diagnostic: &Diagnostic, source: &str) -> bool {
+    const LONGEST: usize = 10_000;
+    diagnostic.labels().iter().any(|label| {
+        let bytes = source.as_bytes();
+        let at = label.offset().min(bytes.len());
+        let start = bytes[..at]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let end = bytes[at..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| at + i);
+        end - start > LONGEST
+    })
 }
 
 #[cfg(test)]

@@ -467,3 +467,30 @@ fn list_and_plan_work_without_the_programs_that_check_requires() {
         .stdout_contains("orchestra-no-such-program --x")
         .run();
 }
+
+#[test]
+fn a_diagnostic_on_a_very_long_line_is_narrated_not_a_panic() {
+    let kdl = format!(
+        "task \"a\" {{ run \"true\"; }}\n{}bogus \"x\"\n",
+        " ".repeat(70_000)
+    );
+    Test::new()
+        .kdl(&kdl)
+        .args(["check"])
+        .status(2)
+        .stderr_contains("unknown node `bogus` in the file")
+        .stderr_contains("label at line 2, columns 70001 to 70005")
+        .run();
+}
+
+#[test]
+fn only_the_first_fifty_diagnostics_are_drawn() {
+    let kdl = "x\n".repeat(100_000);
+    Test::new()
+        .kdl(&kdl)
+        .args(["check"])
+        .status(2)
+        .stderr_contains("… and 99950 more errors not shown (the first 50 are; fix those first)")
+        .stderr_contains("the configuration has 100000 errors")
+        .run();
+}
