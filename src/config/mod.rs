@@ -36,6 +36,17 @@ const TOP_LEVEL: &[&str] = &[
 /// diagnostics, so validation can report its own findings in the same run;
 /// callers must not use it for anything else when an error was returned.
 pub(crate) fn load(source: &str) -> (Option<Config>, Vec<Diagnostic>) {
+    // The KDL parser recurses once per level of `{`: a few thousand levels
+    // overflow the stack. No real file nests this deep.
+    if let Some(at) = too_deep(source) {
+        let diagnostic = Diagnostic::Syntax {
+            message: format!("blocks nest deeper than {MAX_DEPTH} levels"),
+            label: Some("this `{` is one level too deep".into()),
+            help: Some("an orchestra file needs a handful of levels; close the blocks".into()),
+            span: (at, 1).into(),
+        };
+        return (None, vec![diagnostic]);
+    }
     match KdlDocument::parse(source) {
         Ok(document) => {
             let (config, diagnostics) = decode(&document);
@@ -107,6 +118,59 @@ fn syntax_diagnostics(error: &KdlError, source: &str) -> Vec<Diagnostic> {
         });
     }
     out
+}
+
+/// How deep `{` blocks may nest (an orchestra file uses about four).
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// Where `{` first nests deeper than [`MAX_DEPTH`], outside strings and
+/// comments, read without recursion.
+fn too_deep(source: &str) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // A quoted string: skip to its unescaped end.
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                // Block comments nest in KDL; count them without recursion.
+                let mut open = 1;
+                i += 2;
+                while i < bytes.len() && open > 0 {
+                    if bytes[i..].starts_with(b"/*") {
+                        open += 1;
+                        i += 1;
+                    } else if bytes[i..].starts_with(b"*/") {
+                        open -= 1;
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `Expected identifier` → `expected identifier`, as our messages read; an

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
@@ -100,8 +100,8 @@ fn report(
     for (from, to, span) in edges {
         graph.add_edge(NodeIndex::new(from), NodeIndex::new(to), span);
     }
-    let mut sccs = tarjan_scc(&graph);
-    // Report in file order, whatever order tarjan found them in.
+    let mut sccs = kosaraju_scc(&graph);
+    // Report in file order, whatever order the search found them in.
     for scc in &mut sccs {
         scc.sort();
     }

@@ -1,6 +1,8 @@
 //! The command line: `check`, `list`, the global options, colour and exit
 //! codes, driven through the real binary.
 
+use std::fmt::Write as _;
+
 use crate::support::Test;
 
 const EXAMPLE: &str = "valid/language-example.kdl";
@@ -492,5 +494,34 @@ fn only_the_first_fifty_diagnostics_are_drawn() {
         .status(2)
         .stderr_contains("… and 99950 more errors not shown (the first 50 are; fix those first)")
         .stderr_contains("the configuration has 100000 errors")
+        .run();
+}
+
+#[test]
+fn thousands_of_nested_blocks_are_a_diagnostic_not_a_stack_overflow() {
+    Test::new()
+        .kdl(&"a{".repeat(5000))
+        .args(["check"])
+        .status(2)
+        .stderr_contains("blocks nest deeper than 64 levels")
+        .run();
+}
+
+#[test]
+fn a_long_needs_chain_declared_backwards_checks_without_overflowing() {
+    let mut kdl = String::new();
+    for i in (1..20_000).rev() {
+        let _ = writeln!(
+            kdl,
+            "task \"t{i}\" {{ needs \"t{}\"; run \"true\"; }}",
+            i - 1
+        );
+    }
+    kdl.push_str("task \"t0\" { run \"true\"; }\n");
+    Test::new()
+        .kdl(&kdl)
+        .args(["check"])
+        .status(0)
+        .stdout_contains("20000 tasks")
         .run();
 }
