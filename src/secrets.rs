@@ -44,6 +44,13 @@ impl Masker {
         Cow::Owned(out)
     }
 
+    /// The length in bytes of the longest secret (0 without secrets): how
+    /// much of a stream must be held back so a secret split between two
+    /// reads is still seen whole.
+    pub(crate) fn longest(&self) -> usize {
+        self.values.first().map_or(0, String::len)
+    }
+
     /// Masks `text` that is JSON: each secret in its plain form and in the
     /// form JSON escapes it to (a quote, backslash or tab inside a secret
     /// changes its bytes in JSON).

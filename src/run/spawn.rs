@@ -228,20 +228,49 @@ fn open_log(job: &Job) -> Result<Option<File>, String> {
         .map_err(|e| format!("cannot write the log `{}`: {e}", path.display()))
 }
 
-/// Reads the merged output to end-of-file, copying it to the log and, when
-/// streaming, sending each complete line; secrets masked in all three.
+/// How much of a command's output stays in memory (its end): for failure
+/// reports and for printing when the task ends. All of it goes to the log.
+pub(crate) const KEPT_OUTPUT: usize = 64 * 1024;
+
+/// A line longer than this is written out in pieces rather than held whole.
+const LONGEST_HELD: usize = 64 * 1024;
+
+/// Reads the merged output to end-of-file, copying it to the log as it
+/// arrives and, when streaming, sending each complete line; secrets masked
+/// in all three. Memory stays bounded whatever the command prints: only the
+/// last [`KEPT_OUTPUT`] bytes are kept, and each byte is looked at a fixed
+/// number of times, so a line of any length costs linear time.
 ///
-/// The log gets whole lines only (up to the last `\n` or `\r` read so far),
-/// so a secret split between two reads is still seen whole and masked.
+/// Output is passed on in whole lines (up to the last `\n` or `\r`), so a
+/// secret split between two reads is still seen whole and masked; a line
+/// longer than [`LONGEST_HELD`] is passed on in pieces, holding back as
+/// many bytes as the longest secret has.
 fn capture(
     mut reader: PipeReader,
     mut log: Option<&mut File>,
     stream: Option<(&Sender<Update>, TaskId)>,
     masker: &Masker,
 ) -> String {
-    let mut output = Vec::new();
-    let (mut sent, mut logged) = (0, 0);
+    let mut pending: Vec<u8> = Vec::new();
+    let mut kept = Kept::default();
+    // Of `pending`, the bytes already searched for a line end.
+    let mut searched = 0;
     let mut buffer = [0u8; 8192];
+    let mut pass_on = |bytes: &[u8], kept: &mut Kept| {
+        let shown = masker.mask_bytes(bytes);
+        if let Some(log) = &mut log {
+            // A full disk must not kill the build; the output is still kept.
+            let _ = log.write_all(&shown);
+        }
+        if let Some((sender, task)) = stream {
+            for line in shown.split_inclusive(|b| *b == b'\n') {
+                let line = line.strip_suffix(b"\n").unwrap_or(line);
+                let line = String::from_utf8_lossy(line).into_owned();
+                let _ = sender.send(Update::Output { task, line });
+            }
+        }
+        kept.push(&shown);
+    };
     loop {
         let n = match reader.read(&mut buffer) {
             Ok(0) => break,
@@ -249,40 +278,65 @@ fn capture(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         };
-        output.extend_from_slice(&buffer[..n]);
-        if let Some(log) = &mut log
-            && let Some(end) = output[logged..]
-                .iter()
-                .rposition(|b| matches!(b, b'\n' | b'\r'))
-        {
-            let end = logged + end + 1;
-            // A full disk must not kill the build; the output is still kept.
-            let _ = log.write_all(&masker.mask_bytes(&output[logged..end]));
-            logged = end;
+        pending.extend_from_slice(&buffer[..n]);
+        let end = pending[searched..]
+            .iter()
+            .rposition(|b| matches!(b, b'\n' | b'\r'))
+            .map(|i| searched + i + 1);
+        searched = pending.len();
+        let cut = match end {
+            Some(end) => end,
+            // No line end yet: pass a long line on in pieces.
+            None if pending.len() > LONGEST_HELD => pending.len().saturating_sub(masker.longest()),
+            None => continue,
+        };
+        if cut == 0 {
+            continue;
         }
-        if let Some((sender, task)) = stream {
-            while let Some(end) = output[sent..].iter().position(|b| *b == b'\n') {
-                let line = String::from_utf8_lossy(&output[sent..sent + end]);
-                let line = masker.mask(&line).into_owned();
-                let _ = sender.send(Update::Output { task, line });
-                sent += end + 1;
+        pass_on(&pending[..cut], &mut kept);
+        pending.drain(..cut);
+        searched = pending.len();
+    }
+    if !pending.is_empty() {
+        pass_on(&pending, &mut kept);
+    }
+    kept.into_text()
+}
+
+/// The end of a command's output, at most [`KEPT_OUTPUT`] bytes, and how
+/// much came before it.
+#[derive(Debug, Default)]
+struct Kept {
+    bytes: std::collections::VecDeque<u8>,
+    dropped: u64,
+}
+
+impl Kept {
+    fn push(&mut self, more: &[u8]) {
+        self.bytes.extend(more);
+        let over = self.bytes.len().saturating_sub(KEPT_OUTPUT);
+        if over > 0 {
+            self.bytes.drain(..over);
+            self.dropped += over as u64;
+        }
+    }
+
+    fn into_text(self) -> String {
+        let bytes: Vec<u8> = self.bytes.into_iter().collect();
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+        if self.dropped > 0 {
+            // Start at a line (the first kept one is likely cut), unless
+            // that would leave nothing: one endless line is shown cut.
+            if let Some(at) = text.find('\n').filter(|at| at + 1 < text.len()) {
+                text.drain(..=at);
             }
+            text.insert_str(
+                0,
+                "[… earlier output is longer than memory keeps: the whole of it is in the log]\n",
+            );
         }
+        text
     }
-    if let Some(log) = &mut log
-        && logged < output.len()
-    {
-        let _ = log.write_all(&masker.mask_bytes(&output[logged..]));
-    }
-    if let Some((sender, task)) = stream
-        && sent < output.len()
-    {
-        let line = String::from_utf8_lossy(&output[sent..]);
-        let line = masker.mask(&line).into_owned();
-        let _ = sender.send(Update::Output { task, line });
-    }
-    let output = String::from_utf8_lossy(&output);
-    masker.mask(&output).into_owned()
 }
 
 /// Waits for `done` up to `timeout`; past it, TERMs the group, then KILLs it
@@ -344,6 +398,30 @@ mod tests {
         assert_eq!(lines, ["hello", "oops", "tail"]);
         let log = std::fs::read_to_string(dir.path().join("t.log")).unwrap();
         assert_eq!(log, "$ test\nhello\noops\ntail");
+    }
+
+    #[test]
+    fn a_huge_line_goes_to_the_log_whole_and_only_its_end_stays_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut executor = ProcessExecutor::new(&[], false);
+        // 3 MB with no newline, then a secret split by the pipe's buffering.
+        let line =
+            "head -c 3000000 /dev/zero | tr '\\0' x; printf 's3cr'; sleep 0.05; printf 'et!\\n'";
+        let mut executor_job = job(Cmd::Shell(line.into()), dir.path(), None);
+        executor_job.header = "$ big".into();
+        executor = executor.masking(crate::secrets::Masker::new(["s3cret!".to_owned()]));
+        executor.start(executor_job);
+        let (completion, _) = finish(&mut executor);
+        assert!(
+            completion.output.len() <= KEPT_OUTPUT + 200,
+            "{}",
+            completion.output.len()
+        );
+        assert!(completion.output.starts_with("[… earlier output"));
+        let end = &completion.output[completion.output.len() - 20..];
+        assert!(end.ends_with("x****\n"), "the secret is masked: {end:?}");
+        let log = std::fs::read(dir.path().join("t.log")).unwrap();
+        assert_eq!(log.len(), "$ big\n".len() + 3_000_000 + "****\n".len());
     }
 
     #[test]

@@ -245,3 +245,19 @@ task "build" { run "echo built"; gate "verify" }
         .stderr_contains("build/verify | ── verify › types: echo types fine\nbuild/verify | types fine\nbuild/verify | ── verify › lint: echo lint says no; exit 1")
         .run();
 }
+
+#[test]
+fn a_huge_output_is_logged_whole_and_printed_as_its_end() {
+    let ran = Test::new()
+        .kdl(r#"task "big" { run "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo last line" }"#)
+        .args(["build", "--progress", "never"])
+        .status(0)
+        .stderr_contains(
+            "[… earlier output is longer than memory keeps: the whole of it is in the log]",
+        )
+        .stderr_contains("last line")
+        .run();
+    assert!(ran.stderr.len() < 100_000, "only the end is printed");
+    let log = std::fs::metadata(ran.dir.path().join(".orchestra/logs/big.log")).unwrap();
+    assert!(log.len() > 3_000_000, "the log has all of it");
+}
