@@ -39,12 +39,12 @@ pub fn main() -> ExitCode {
     let render = render_options(cli.color);
     let outcome = run(&cli, render);
     if timings::enabled() {
-        eprint!("{}", timings::format(&timings::take()));
+        say_part!("{}", timings::format(&timings::take()));
     }
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            say!("error: {error}");
             ExitCode::from(error.exit_code())
         }
     }
@@ -179,7 +179,7 @@ fn counts(diagnostics: &[Diagnostic]) -> (usize, usize) {
 
 fn print_diagnostics(loaded: &Loaded, render: RenderOptions) {
     if !loaded.diagnostics.is_empty() {
-        eprint!(
+        say_part!(
             "{}",
             diagnostic::render(&loaded.diagnostics, &loaded.source, render)
         );
@@ -197,7 +197,7 @@ fn check(loaded: &Loaded, args: &CheckArgs, render: RenderOptions) -> Result<(),
     if let Ok(plan) = compile::compile(model, &everything) {
         let found = input_diagnostics(&plan, loaded);
         if !found.is_empty() {
-            eprint!("{}", diagnostic::render(&found, &loaded.source, render));
+            say_part!("{}", diagnostic::render(&found, &loaded.source, render));
         }
         let (errors, more) = counts(&found);
         if errors > 0 {
@@ -275,7 +275,7 @@ fn check_inputs(plan: &plan::Plan, loaded: &Loaded, render: RenderOptions) -> Re
     if found.is_empty() {
         return Ok(());
     }
-    eprint!("{}", diagnostic::render(&found, &loaded.source, render));
+    say_part!("{}", diagnostic::render(&found, &loaded.source, render));
     let (errors, warnings) = counts(&found);
     if errors > 0 {
         return Err(Error::Config { errors, warnings });

@@ -44,7 +44,9 @@ impl Error {
             | Self::DeniedWarnings { .. }
             | Self::Unsafe { .. } => 2,
             Self::Selection(e) => e.exit_code(),
-            Self::Output(_) | Self::BuildFailed { .. } => 1,
+            Self::BuildFailed { .. } => 1,
+            // Not 1: the work may well have succeeded; only its report was lost.
+            Self::Output(_) => 3,
             Self::Interrupted => 130,
         }
     }

@@ -7,6 +7,25 @@
 //! file; [`app`] coordinates a command from the CLI ([`cli`]) to its output
 //! ([`report`]).
 
+/// `eprintln!` that never panics: a closed or full stderr loses the text,
+/// not the run (std's `eprintln!` panics, and a panic exits 101).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that never panics (see `say!`).
+macro_rules! say_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, $($arg)*);
+        let _ = stderr.flush();
+    }};
+}
+
 mod app;
 mod cli;
 mod codec;

@@ -54,7 +54,7 @@ pub(super) fn build(
         fixes: fixes(args),
     };
     if !options.fixes && !args.no_fix {
-        eprintln!(
+        say!(
             "note: gate fixes are off because `CI` is set: CI verifies, it does not repair; `--fix` runs them"
         );
     }
@@ -95,11 +95,11 @@ pub(super) fn build(
     // Released before the outcome is reported: the work is over.
     claims.release_all();
     if let Some(e) = &recorder.error {
-        eprintln!("warning: cannot save the run's record or history under `.orchestra/`: {e}");
+        say!("warning: cannot save the run's record or history under `.orchestra/`: {e}");
     }
     let saved = crate::timings::measure("save fingerprints", || freshness.finish());
     if let Err(source) = saved {
-        eprintln!("warning: could not save the fingerprints under `.orchestra/`: {source}");
+        say!("warning: could not save the fingerprints under `.orchestra/`: {source}");
     }
     warn_notes(&workspace);
     if args.json {
@@ -137,7 +137,7 @@ fn fixes(args: &BuildArgs) -> bool {
 /// Prints what the workspace noted about files it could not use.
 fn warn_notes(workspace: &Workspace) {
     for note in workspace.take_notes() {
-        eprintln!("warning: {note}");
+        say!("warning: {note}");
     }
 }
 
@@ -264,7 +264,7 @@ fn dry_run(
         },
     );
     for note in workspace.take_notes() {
-        eprintln!("warning: {note}");
+        say!("warning: {note}");
     }
     if summary.interrupted {
         Err(Error::Interrupted)

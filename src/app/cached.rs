@@ -53,7 +53,7 @@ pub(super) fn compiled(
                 Lookup::Hit(plan) => Some(plan),
                 Lookup::Miss => None,
                 Lookup::Corrupt => {
-                    eprintln!(
+                    say!(
                         "warning: ignoring a garbled plan cache under `.orchestra/`; compiling orchestra.kdl again"
                     );
                     None

@@ -61,7 +61,7 @@ pub(super) fn begin(
     let claims = claim_locks(plan, workspace, wait, interrupts)?;
     let (done, resumed) = if args.resume {
         let (done, resumed, note) = resumable(plan, workspace.resumable(selection));
-        eprintln!("{note}");
+        say!("{note}");
         (done, resumed)
     } else {
         (HashSet::new(), None)
@@ -177,7 +177,7 @@ fn claim_locks(
             match attempt {
                 Acquire::Acquired(lock) => {
                     if let Some(previous) = &lock.took_over {
-                        eprintln!(
+                        say!(
                             "{}",
                             durable::lock_taken_over(milestone, previous, now / 1000)
                         );
@@ -188,7 +188,7 @@ fn claim_locks(
                 Acquire::Held(info) => {
                     let limit = match wait {
                         Wait::Skip => {
-                            eprintln!("{}", durable::lock_held(milestone, info.as_ref()));
+                            say!("{}", durable::lock_held(milestone, info.as_ref()));
                             locked.insert(milestone.to_owned());
                             break;
                         }
@@ -196,14 +196,14 @@ fn claim_locks(
                         Wait::UpTo(limit) => Some(limit),
                     };
                     let since = *waiting_since.get_or_insert_with(|| {
-                        eprintln!("{}", durable::lock_waiting(milestone, info.as_ref()));
+                        say!("{}", durable::lock_waiting(milestone, info.as_ref()));
                         Instant::now()
                     });
                     if let Some(limit) = limit
                         && since.elapsed() >= limit
                     {
                         let text = durable::lock_wait_expired(milestone, limit, info.as_ref());
-                        eprintln!("{text}");
+                        say!("{text}");
                         locked.insert(milestone.to_owned());
                         break;
                     }
@@ -305,7 +305,7 @@ pub(super) fn status(workspace: &Workspace, args: &StatusArgs) -> Result<(), Err
         .locks()
         .map_err(io_error("read the locks in", workspace.path(&["locks"])))?;
     for note in workspace.take_notes() {
-        eprintln!("warning: {note}");
+        say!("warning: {note}");
     }
     let text = if args.json {
         format!("{:#}\n", durable::status_json(&runs, &locks))

@@ -55,7 +55,7 @@ pub(super) fn why(loaded: &Loaded, args: &WhyArgs, render: RenderOptions) -> Res
         },
     );
     for note in workspace.take_notes() {
-        eprintln!("warning: {note}");
+        say!("warning: {note}");
     }
     let text = verdicts.render(&plan, &args.address);
     write_stdout(&masker.mask(&text))

@@ -76,7 +76,7 @@ impl Screen for Progress {
         // `println` prints nothing while the display is hidden, so fall back
         // to writing around it.
         if self.multi.is_hidden() {
-            self.multi.suspend(|| eprintln!("{text}"));
+            self.multi.suspend(|| say!("{text}"));
         } else {
             let _ = self.multi.println(text);
         }

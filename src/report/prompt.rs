@@ -82,7 +82,7 @@ pub(crate) fn ask(
     interrupts: &Interrupts,
 ) -> bool {
     let ask = || {
-        eprint!("{question} [y/N] ");
+        say_part!("{question} [y/N] ");
         let _ = std::io::stderr().flush();
         let (sender, answer) = mpsc::channel();
         // Left blocked on stdin if interrupted; the process ends soon after.
@@ -100,7 +100,7 @@ pub(crate) fn ask(
                 Ok(yes) => return yes,
                 Err(RecvTimeoutError::Disconnected) => return false,
                 Err(RecvTimeoutError::Timeout) if interrupts.is_raised() => {
-                    eprintln!();
+                    say!();
                     return false;
                 }
                 Err(RecvTimeoutError::Timeout) => {}

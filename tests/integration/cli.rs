@@ -525,3 +525,32 @@ fn a_long_needs_chain_declared_backwards_checks_without_overflowing() {
         .stdout_contains("20000 tasks")
         .run();
 }
+
+#[test]
+fn a_full_stdout_is_exit_3_and_a_full_stderr_never_a_panic() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orchestra.kdl"),
+        "task \"a\" { run \"true\" }\n",
+    )
+    .unwrap();
+    let full = || Stdio::from(std::fs::File::create("/dev/full").unwrap());
+    let run = |args: &[&str], stdout: Stdio, stderr: Stdio| {
+        Command::new(crate::support::binary())
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("CI")
+            .stdout(stdout)
+            .stderr(stderr)
+            .status()
+            .unwrap()
+            .code()
+    };
+    // The report is lost, not the work: neither 1 (a task failed) nor 101.
+    assert_eq!(run(&["check"], full(), Stdio::null()), Some(3));
+    assert_eq!(run(&["build", "--json"], full(), Stdio::null()), Some(3));
+    assert_eq!(run(&["build"], Stdio::null(), full()), Some(0));
+    std::fs::write(dir.path().join("orchestra.kdl"), "taks \"a\"\n").unwrap();
+    assert_eq!(run(&["check"], Stdio::null(), full()), Some(2));
+}
