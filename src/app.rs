@@ -45,6 +45,13 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             say!("error: {error}");
+            // `--json` promises one object on stdout, errors included.
+            if let Command::Build(args) = &cli.command
+                && args.json
+                && error.exit_code() == 2
+            {
+                let _ = write_stdout(&format!("{:#}\n", error_json(&error)));
+            }
             ExitCode::from(error.exit_code())
         }
     }
@@ -135,6 +142,24 @@ fn clean(workspace: &Workspace) -> Result<(), Error> {
     write_stdout(&text)
 }
 
+/// The object `build --json` prints when nothing ran: a configuration or
+/// usage error, with the diagnostics as data.
+fn error_json(error: &Error) -> serde_json::Value {
+    let found = match error {
+        Error::Config { found, .. } => found.clone(),
+        _ => Vec::new(),
+    };
+    serde_json::json!({
+        "version": report::json::VERSION,
+        "success": false,
+        "error": {
+            "message": error.to_string(),
+            "exit_code": error.exit_code(),
+            "diagnostics": found,
+        },
+    })
+}
+
 /// `-C DIR` applies before anything else, like make and git.
 fn working_directory(cli: &Cli) -> Result<PathBuf, Error> {
     let cwd = std::env::current_dir().map_err(|source| Error::Io {
@@ -168,6 +193,7 @@ fn require_model(loaded: &Loaded, render: RenderOptions) -> Result<&Model, Error
         _ => Err(Error::Config {
             errors: errors.max(1),
             warnings,
+            found: diagnostic::to_json(&loaded.diagnostics, loaded.source.inner()),
         }),
     }
 }
@@ -204,6 +230,7 @@ fn check(loaded: &Loaded, args: &CheckArgs, render: RenderOptions) -> Result<(),
             return Err(Error::Config {
                 errors,
                 warnings: warnings + more,
+                found: diagnostic::to_json(&found, loaded.source.inner()),
             });
         }
         warnings += more;
@@ -278,7 +305,11 @@ fn check_inputs(plan: &plan::Plan, loaded: &Loaded, render: RenderOptions) -> Re
     say_part!("{}", diagnostic::render(&found, &loaded.source, render));
     let (errors, warnings) = counts(&found);
     if errors > 0 {
-        return Err(Error::Config { errors, warnings });
+        return Err(Error::Config {
+            errors,
+            warnings,
+            found: diagnostic::to_json(&found, loaded.source.inner()),
+        });
     }
     Ok(())
 }

@@ -578,6 +578,45 @@ pub(crate) fn render(
     out
 }
 
+/// Diagnostics as data for machines (`build --json` on a configuration
+/// error): code, severity, message, line and column (from 1), help.
+pub(crate) fn to_json(diagnostics: &[Diagnostic], source: &str) -> Vec<serde_json::Value> {
+    // Lines and columns in one pass over the file, however many there are.
+    let offsets: Vec<usize> = diagnostics
+        .iter()
+        .map(|d| d.primary_offset().min(source.len()))
+        .collect();
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let mut places = vec![(0, 0); offsets.len()];
+    let (mut line, mut line_start, mut at) = (1, 0, 0);
+    let bytes = source.as_bytes();
+    for i in order {
+        while at < offsets[i] {
+            if bytes[at] == b'\n' {
+                line += 1;
+                line_start = at + 1;
+            }
+            at += 1;
+        }
+        places[i] = (line, offsets[i] - line_start + 1);
+    }
+    diagnostics
+        .iter()
+        .zip(places)
+        .map(|(d, (line, column))| {
+            serde_json::json!({
+                "code": d.code(),
+                "severity": if d.is_error() { "error" } else { "warning" },
+                "message": d.message(),
+                "line": line,
+                "column": column,
+                "help": d.help(),
+            })
+        })
+        .collect()
+}
+
 /// How many diagnostics are drawn: nobody reads 100,000 reports, and
 /// drawing each costs time.
 pub(crate) const SHOWN: usize = 50;

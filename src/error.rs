@@ -17,8 +17,13 @@ pub(crate) enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The configuration has errors; they were already printed.
-    Config { errors: usize, warnings: usize },
+    /// The configuration has errors; they were already printed. `found`
+    /// holds them as data, for `--json`.
+    Config {
+        errors: usize,
+        warnings: usize,
+        found: Vec<serde_json::Value>,
+    },
     /// Warnings were found under `--deny-warnings`; already printed.
     DeniedWarnings { warnings: usize },
     /// The command line's selection does not fit the model.
@@ -66,7 +71,9 @@ impl fmt::Display for Error {
                 source,
             } => write!(f, "cannot {action} `{}`: {source}", path.display()),
             Self::Unsafe { message } => write!(f, "{message}"),
-            Self::Config { errors, warnings } if *warnings > 0 => write!(
+            Self::Config {
+                errors, warnings, ..
+            } if *warnings > 0 => write!(
                 f,
                 "the configuration has {} and {}",
                 plural(*errors, "error"),

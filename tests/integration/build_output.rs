@@ -261,3 +261,29 @@ fn a_huge_output_is_logged_whole_and_printed_as_its_end() {
     let log = std::fs::metadata(ran.dir.path().join(".orchestra/logs/big.log")).unwrap();
     assert!(log.len() > 3_000_000, "the log has all of it");
 }
+
+#[test]
+fn json_on_a_configuration_error_is_an_error_object() {
+    let ran = Test::new()
+        .kdl("task \"a\" { run \"true\" }\ntaks \"b\"\n")
+        .args(["build", "--json"])
+        .status(2)
+        .run();
+    let value: Value = serde_json::from_str(&ran.stdout).expect("one JSON object on stdout");
+    assert_eq!(value["success"], false);
+    assert_eq!(value["error"]["exit_code"], 2);
+    let found = &value["error"]["diagnostics"][0];
+    assert_eq!(found["code"], "orchestra::unknown_node");
+    assert_eq!(
+        (found["line"].as_u64(), found["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(found["help"], "did you mean `task`?");
+    let unknown = Test::new()
+        .kdl("task \"a\" { run \"true\" }\n")
+        .args(["build", "--json", "nope"])
+        .status(2)
+        .run();
+    let value: Value = serde_json::from_str(&unknown.stdout).expect("one JSON object");
+    assert!(value["error"]["message"].as_str().unwrap().contains("nope"));
+}
