@@ -38,6 +38,9 @@ pub(crate) enum Exit {
     TimedOut(Duration),
     /// The program could not be started (missing, not executable…).
     SpawnFailed(String),
+    /// It stopped to read the terminal (a password prompt, say), which a
+    /// task in the background cannot; its process group was killed.
+    NeedsTerminal,
 }
 
 impl Exit {

@@ -17,6 +17,9 @@ use super::signal::{GRACE, signal_group};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Groups {
     ids: Arc<Mutex<HashSet<u32>>>,
+    /// Groups killed because a process of theirs stopped to read the
+    /// terminal (see [`Groups::watch_terminal_stops`]).
+    stopped: Arc<Mutex<HashSet<u32>>>,
     /// Told of every group too, to kill them if orchestra is killed.
     guardian: Option<Arc<Guardian>>,
 }
@@ -25,8 +28,51 @@ impl Groups {
     /// Groups that a guardian process also knows of.
     pub(crate) fn guarded(guardian: Guardian) -> Self {
         Self {
-            ids: Arc::default(),
             guardian: Some(Arc::new(guardian)),
+            ..Self::default()
+        }
+    }
+
+    /// Whether `leader`'s group was killed for reading the terminal.
+    pub(crate) fn needed_terminal(&self, leader: u32) -> bool {
+        self.stopped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&leader)
+    }
+
+    /// Starts a thread that, every half second while commands run, looks
+    /// for a process of theirs stopped by the terminal (`SIGTTIN`,
+    /// `SIGTTOU`: a command in a background process group read or
+    /// configured the terminal, as `sudo` and `ssh` do for a password). A
+    /// stopped process would wait forever; its group is killed and its
+    /// command reported as needing the terminal. It reads `/proc`, so it
+    /// costs nothing while nothing runs and never touches a process.
+    pub(crate) fn watch_terminal_stops(&self) {
+        let groups = self.clone();
+        let _ = thread::Builder::new()
+            .name("orchestra-stops".into())
+            .spawn(move || {
+                // Ends with the executor: only this thread holds a count then.
+                while Arc::strong_count(&groups.ids) > 1 {
+                    thread::sleep(Duration::from_millis(500));
+                    groups.kill_stopped();
+                }
+            });
+    }
+
+    fn kill_stopped(&self) {
+        // Holding the lock: no leader is reaped while we look and signal.
+        let ids = self.lock();
+        if ids.is_empty() {
+            return;
+        }
+        for group in stopped_groups(&ids) {
+            self.stopped
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(group);
+            signal_group(group, libc::SIGKILL);
         }
     }
 
@@ -83,6 +129,41 @@ impl Groups {
         // A panicking worker leaves the set itself intact.
         self.ids.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The groups among `ids` with a process stopped by job control, read
+/// from `/proc/<pid>/stat` (state `T`, process group the fifth field).
+fn stopped_groups(ids: &HashSet<u32>) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp …`; comm may hold spaces and parens.
+        let Some(rest) = stat.rfind(')').map(|at| &stat[at + 1..]) else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next();
+        let group = fields.nth(1).and_then(|g| g.parse::<u32>().ok());
+        if let (Some("T"), Some(group)) = (state, group)
+            && ids.contains(&group)
+            && !found.contains(&group)
+        {
+            found.push(group);
+        }
+    }
+    found
 }
 
 #[cfg(test)]

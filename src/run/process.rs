@@ -88,12 +88,15 @@ impl ProcessExecutor {
 
     /// Starts a guardian process that kills the running commands' groups
     /// if orchestra dies without stopping them (`kill -9`); without one
-    /// (it could not start) the build runs as before, unguarded.
+    /// (it could not start) the build runs as before, unguarded. Also
+    /// watches for a command stopped to read the terminal, which would
+    /// otherwise wait forever.
     #[must_use]
     pub(crate) fn guarded(mut self) -> Self {
         if let Ok(guardian) = Guardian::start() {
             self.groups = Groups::guarded(guardian);
         }
+        self.groups.watch_terminal_stops();
         self
     }
 

@@ -142,8 +142,10 @@ pub(crate) fn finish(
     drop(done);
     let timed_out = watchdog.is_some_and(|w| w.join().unwrap_or(false));
     groups.forget(child.id());
+    let needed_terminal = groups.needed_terminal(child.id());
     let exit = match (child.wait(), job.timeout) {
         (_, Some(limit)) if timed_out => Exit::TimedOut(limit),
+        _ if needed_terminal => Exit::NeedsTerminal,
         (Ok(status), _) => match (status.code(), status.signal()) {
             (Some(0), _) => Exit::Success,
             (Some(code), _) => Exit::Code(code),

@@ -392,3 +392,26 @@ task "wire-d" { needs "gen-d"; pool "modules"; run "echo d >> order" }
     let order = std::fs::read_to_string(ran.dir.path().join("order")).unwrap();
     assert_eq!(order, "a\nb\nc\nd\n");
 }
+
+#[test]
+fn a_task_stopped_by_the_terminal_is_reported_not_waited_for_forever() {
+    // `sudo` or `ssh` asking for a password from a background process
+    // group is stopped by the terminal (SIGTTIN); SIGSTOP stops it the same
+    // way without needing a terminal here.
+    let started = Instant::now();
+    Test::new()
+        .kdl(
+            r#"
+task "asks" { run "echo before; kill -STOP $$; echo after" }
+task "other" { run "echo other >> ran" }
+"#,
+        )
+        .args(["build", "-k", "--progress", "never"])
+        .status(1)
+        .stderr_contains(
+            "task `asks` failed: its command was stopped, most likely to read the terminal",
+        )
+        .stderr_lacks("│ after")
+        .run();
+    assert!(started.elapsed() < Duration::from_secs(10), "no hang");
+}
