@@ -500,3 +500,103 @@ fn an_input_glob_never_follows_a_link_to_a_directory() {
     let second = build(dir, &[]);
     assert!(text(&second.stderr).contains("(1 up to date)"));
 }
+
+/// `SplitMix64`, for reproducible random graphs.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A soak of the engine: random graphs of 60 tasks with random failures and
+/// timeouts, interrupted at a random moment; then `--resume` until done.
+/// After each round: the run record is readable, no task the record says
+/// succeeded ran again, and no process of any command is left.
+#[test]
+fn soak_random_graphs_with_failures_timeouts_and_interrupts() {
+    for seed in 1..=4u64 {
+        let mut rng = Rng(seed);
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        std::fs::create_dir_all(dir.join("fail")).unwrap();
+        std::fs::create_dir_all(dir.join("pids")).unwrap();
+        let mut kdl = String::new();
+        for i in 0..60u64 {
+            let mut needs = Vec::new();
+            for _ in 0..rng.below(3) {
+                if i > 0 {
+                    needs.push(format!("\"t{}\"", rng.below(i)));
+                }
+            }
+            needs.sort();
+            needs.dedup();
+            let needs = if needs.is_empty() {
+                String::new()
+            } else {
+                format!("needs {}; ", needs.join(" "))
+            };
+            let sleep = rng.below(40);
+            let timeout = if rng.below(10) == 0 {
+                // Sleeps past its timeout until the fail file goes.
+                "timeout \"300ms\"; ".to_owned()
+            } else {
+                String::new()
+            };
+            if rng.below(6) == 0 {
+                std::fs::write(dir.join(format!("fail/t{i}")), "").unwrap();
+            }
+            let _ = writeln!(
+                kdl,
+                "task \"t{i}\" {{ {needs}{timeout}run \"echo $$ > pids/t{i}; sleep 0.0{sleep:02}; \
+                 if [ -f fail/t{i} ]; then sleep 1; exit 3; fi; echo t{i} >> done\" }}"
+            );
+        }
+        std::fs::write(dir.join("orchestra.kdl"), kdl).unwrap();
+        let child = spawn(dir, &["build", "-k", "-j", "2", "--progress", "never"]);
+        std::thread::sleep(Duration::from_millis(100 + rng.below(400)));
+        signal(child.id(), "-INT");
+        let first = finish_within(child, Duration::from_mins(1), "the interrupted build");
+        assert!(
+            matches!(first.status.code(), Some(0 | 1 | 130)),
+            "seed {seed}: {}",
+            text(&first.stderr)
+        );
+        let record = state(dir);
+        let succeeded: Vec<String> = record["tasks"]
+            .as_object()
+            .expect("a readable run record")
+            .iter()
+            .filter(|(_, t)| t["status"] == "succeeded")
+            .map(|(address, _)| address.clone())
+            .collect();
+        std::fs::remove_dir_all(dir.join("fail")).unwrap();
+        let resumed = build(dir, &["--resume", "-j", "2"]);
+        assert!(
+            resumed.status.success(),
+            "seed {seed}: {}",
+            text(&resumed.stderr)
+        );
+        let done = count(dir, "done");
+        for task in &succeeded {
+            let runs = done.iter().filter(|d| *d == task).count();
+            assert_eq!(runs, 1, "seed {seed}: {task} succeeded, then ran again");
+        }
+        let mut all = done.clone();
+        all.dedup();
+        assert_eq!(all.len(), 60, "seed {seed}: every task done");
+        for entry in std::fs::read_dir(dir.join("pids")).unwrap().flatten() {
+            let pid = std::fs::read_to_string(entry.path()).unwrap();
+            eventually("every command to be gone", || gone(&pid));
+        }
+    }
+}
