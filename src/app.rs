@@ -343,7 +343,8 @@ fn plan(loaded: &Loaded, plan: &plan::Plan, args: &PlanArgs) -> Result<(), Error
         PlanFormat::Dot => plan::dot::render(plan),
     });
     // A var set from a secret (`--set token=…`) puts it in command text.
-    write_stdout(&secrets(plan).mask(&text))
+    // In JSON, a secret with a quote or backslash is written escaped.
+    write_stdout(&secrets(plan).mask_json(&text))
 }
 
 /// The masker for the project's `secret` variables, from the environment.

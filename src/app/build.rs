@@ -62,7 +62,10 @@ pub(super) fn build(
         .masking(masker.clone())
         .woken_by(&interrupts)
         .guarded();
-    let key = selection(&args.select)?.key();
+    // Masked as records keep it, so a `--set` secret matches as written.
+    let key = masker
+        .mask_json(&selection(&args.select)?.key())
+        .into_owned();
     let mut begun = durable::begin(plan, &workspace, args, &key, &interrupts)?;
     let mut freshness = crate::timings::measure("load fingerprints", || {
         // Relative paths when the project is the current directory: the

@@ -67,6 +67,24 @@ impl Record {
         record
     }
 
+    /// Masks secrets in the commands it keeps, after the fingerprint was
+    /// taken of them as they run.
+    pub(crate) fn mask(&mut self, masker: &crate::secrets::Masker) {
+        if masker.is_empty() {
+            return;
+        }
+        for command in &mut self.commands {
+            match command {
+                CommandKind::Shell(line) => *line = masker.mask(line).into_owned(),
+                CommandKind::Exec(argv) => {
+                    for arg in argv {
+                        *arg = masker.mask(arg).into_owned();
+                    }
+                }
+            }
+        }
+    }
+
     fn encode_parts(&self, w: &mut Writer) {
         w.u64(self.commands.len() as u64);
         for command in &self.commands {

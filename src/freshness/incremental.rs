@@ -369,14 +369,18 @@ impl Incremental {
                 self.fingerprints[n.index()].map(|f| (address, f))
             })
             .collect();
-        Record::new(
+        let mut record = Record::new(
             commands,
             plan.shell.clone(),
             task.dir.clone().unwrap_or_else(|| ".".into()),
             &task.env,
             hashed,
             upstream,
-        )
+        );
+        // The fingerprint covers the commands as they run; what is kept
+        // (and explained) has every secret masked.
+        record.mask(self.workspace.masker());
+        record
     }
 }
 

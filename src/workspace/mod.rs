@@ -67,6 +67,11 @@ impl Workspace {
         &self.root
     }
 
+    /// The secrets masked in everything persisted.
+    pub(crate) fn masker(&self) -> &Masker {
+        &self.masker
+    }
+
     /// `.orchestra` itself (which may not exist).
     fn dir(&self) -> PathBuf {
         self.root.join(DIR)

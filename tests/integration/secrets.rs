@@ -82,3 +82,48 @@ task "deploy" { run "deploy --token {token}" }"#,
         .stdout_lacks("s3cr3t")
         .run();
 }
+
+#[test]
+fn awkward_secrets_set_into_a_command_appear_nowhere_in_any_form() {
+    for secret in ["qu\"ote'd", "back\\slash", "tab\there", "ünï©ødé-ключ"] {
+        let json = serde_json::to_string(secret).unwrap();
+        let escaped = &json[1..json.len() - 1];
+        let kdl = r#"
+project "p" { secret "TOKEN"; }
+vars { token "none" }
+task "use" { run "echo '{token}' > out.txt"; inputs "in.txt"; outputs "out.txt" }
+"#;
+        let set = format!("token={secret}");
+        let test = Test::new().kdl(kdl).write("in.txt", "x");
+        let dir = test.path();
+        let run = |args: &[&str]| {
+            let output = test
+                .command_with(args)
+                .env("TOKEN", secret)
+                .output()
+                .expect("run orchestra");
+            format!("{}{}", text(&output.stdout), text(&output.stderr))
+        };
+        let mut said = run(&["build", "--json", "--set", &set]);
+        std::fs::write(dir.join("in.txt"), "y").unwrap();
+        said.push_str(&run(&["why", "use", "--set", &set]));
+        said.push_str(&run(&["build", "--explain", "--set", &set]));
+        said.push_str(&run(&["plan", "--format", "json", "--set", &set]));
+        said.push_str(&run(&["status", "--json"]));
+        for form in [secret, escaped] {
+            assert!(
+                !said.contains(form),
+                "{secret:?} printed as {form:?}:\n{said}"
+            );
+            for file in files(&dir.join(".orchestra")) {
+                let bytes = std::fs::read(&file).unwrap();
+                let found = bytes.windows(form.len()).any(|w| w == form.as_bytes());
+                assert!(
+                    !found,
+                    "{secret:?} written as {form:?} in {}",
+                    file.display()
+                );
+            }
+        }
+    }
+}

@@ -192,6 +192,23 @@ impl Test {
         command
     }
 
+    /// A command for the binary, as [`Test::command`], with other arguments.
+    pub fn command_with(&self, args: &[&str]) -> Command {
+        let mut command = self.command();
+        let mut fresh = Command::new(command.get_program());
+        fresh
+            .args(args)
+            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()));
+        for (key, value) in command.get_envs() {
+            match value {
+                Some(value) => fresh.env(key, value),
+                None => fresh.env_remove(key),
+            };
+        }
+        let _ = &mut command;
+        fresh
+    }
+
     /// Runs and checks every expectation, panicking with the whole output
     /// when one fails.
     pub fn run(self) -> Ran {
