@@ -54,11 +54,40 @@ impl Groups {
             .name("orchestra-stops".into())
             .spawn(move || {
                 // Ends with the executor: only this thread holds a count then.
+                let mut lingering = HashSet::new();
                 while Arc::strong_count(&groups.ids) > 1 {
                     thread::sleep(Duration::from_millis(500));
                     groups.kill_stopped();
+                    groups.end_lingering(&mut lingering);
                 }
             });
+    }
+
+    /// A command whose process has exited but whose output pipe is still
+    /// held open — by a background child (`server &`) — would keep its
+    /// task running until that child exits. Its leader is then a zombie
+    /// (not reaped until the pipe closes, so its group id is still ours):
+    /// the rest of the group gets TERM, and KILL half a second later.
+    fn end_lingering(&self, lingering: &mut HashSet<u32>) {
+        let ids = self.lock();
+        lingering.retain(|leader| ids.contains(leader));
+        for &leader in ids.iter() {
+            let zombie = std::fs::read_to_string(format!("/proc/{leader}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let rest = &stat[stat.rfind(')')? + 1..];
+                    rest.split_whitespace().next().map(|s| s == "Z")
+                })
+                .unwrap_or(false);
+            if !zombie {
+                continue;
+            }
+            if lingering.insert(leader) {
+                signal_group(leader, libc::SIGTERM);
+            } else {
+                signal_group(leader, libc::SIGKILL);
+            }
+        }
     }
 
     fn kill_stopped(&self) {

@@ -415,3 +415,22 @@ task "other" { run "echo other >> ran" }
         .run();
     assert!(started.elapsed() < Duration::from_secs(10), "no hang");
 }
+
+#[test]
+fn a_task_ends_when_its_command_exits_even_if_a_background_child_holds_its_output() {
+    let started = Instant::now();
+    let ran = Test::new()
+        .kdl(r#"task "serve" { run "sleep 30 & echo $! > bg.pid; echo started" }"#)
+        .args(["build", "--progress", "never"])
+        .status(0)
+        .stderr_contains("started")
+        .run();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the task waited for its background child"
+    );
+    let pid = std::fs::read_to_string(ran.dir.path().join("bg.pid")).unwrap();
+    crate::support::eventually("the background child to be cleaned up", || {
+        crate::support::gone(&pid)
+    });
+}
