@@ -74,6 +74,63 @@ pub mod facade {
         (model.is_some(), diagnostics.len())
     }
 
+    /// The fuzz target for the front-end: arbitrary bytes as
+    /// `orchestra.kdl`, parsed, decoded and validated; every diagnostic
+    /// rendered; a valid file compiled whole and its plan rendered. It
+    /// must return, never panic or abort, whatever the bytes.
+    pub fn fuzz_front_end(bytes: &[u8]) {
+        use crate::diagnostic::{RenderOptions, render};
+        let located = crate::load::Located {
+            path: "orchestra.kdl".into(),
+            root: "/nonexistent-orchestra-fuzz".into(),
+            display: "orchestra.kdl".into(),
+        };
+        let options = crate::validate::Options {
+            check_programs: false,
+        };
+        let loaded = crate::load::parse(located, bytes.to_vec(), options);
+        let options = RenderOptions {
+            color: false,
+            width: 100,
+        };
+        std::hint::black_box(render(&loaded.diagnostics, &loaded.source, options));
+        let errors = loaded
+            .diagnostics
+            .iter()
+            .any(crate::diagnostic::Diagnostic::is_error);
+        if let (Some(model), false) = (&loaded.model, errors) {
+            let everything = crate::compile::Selection {
+                everything: true,
+                ..crate::compile::Selection::default()
+            };
+            if let Ok(plan) = crate::compile::compile(model, &everything) {
+                std::hint::black_box(crate::plan::text::render(&plan));
+                std::hint::black_box(crate::plan::json::render(&plan, "orchestra.kdl", ""));
+                std::hint::black_box(crate::plan::dot::render(&plan));
+            }
+        }
+    }
+
+    /// The fuzz target for the decoders of what orchestra persists in
+    /// binary: the plan cache (keyed by the bytes it claims), the
+    /// fingerprint store (every record decoded) and a journal. Garbage must
+    /// decode as a miss or as empty, never panic.
+    pub fn fuzz_decoders(bytes: &[u8]) {
+        let mut key = [0u8; 32];
+        if let Some(claimed) = bytes.get(8..40) {
+            key.copy_from_slice(claimed);
+        }
+        std::hint::black_box(crate::plan::cache::lookup(bytes, &key));
+        let stored = crate::workspace::journal::Stored {
+            store: Some(bytes.to_vec()),
+            store_id: None,
+            entries: crate::workspace::journal::decode_journal(bytes),
+        };
+        let (store, _) = crate::freshness::store::Store::from_stored(stored);
+        std::hint::black_box(store.decode_all());
+        std::hint::black_box(store.encode());
+    }
+
     /// Everything the front-end does with `dir/orchestra.kdl`, in this
     /// process: locate, load, validate, render every diagnostic, list.
     /// Returns what went wrong besides a panic (which callers catch): a
@@ -111,7 +168,12 @@ pub mod facade {
         let text = render(&loaded.diagnostics, &loaded.source, options);
         let headers = text
             .lines()
-            .filter(|l| l.starts_with("  × ") || l.starts_with("  ⚠ "))
+            .filter(|l| {
+                // Drawn, or narrated (a line too long to draw).
+                l.starts_with("  × ")
+                    || l.starts_with("  ⚠ ")
+                    || l.starts_with("    Diagnostic severity: ")
+            })
             .count();
         // The first `SHOWN` are drawn; the rest are counted.
         let drawn = loaded.diagnostics.len().min(crate::diagnostic::SHOWN);

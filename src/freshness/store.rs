@@ -146,6 +146,14 @@ impl Store {
         }
     }
 
+    /// Every record decoded (for the fuzz target): how many decoded.
+    pub(crate) fn decode_all(&self) -> usize {
+        self.tasks
+            .keys()
+            .filter_map(|address| self.record(address))
+            .count()
+    }
+
     pub(crate) fn insert(&mut self, address: String, stamp: u64, record: Record) {
         self.tasks.insert(address, Entry::Decoded(stamp, record));
     }

@@ -81,7 +81,7 @@ fn encode_entry(w: &mut Writer, entry: &Entry) {
 }
 
 /// The entries of one journal file; a torn last entry is dropped.
-fn decode_journal(bytes: &[u8]) -> Vec<Entry> {
+pub(crate) fn decode_journal(bytes: &[u8]) -> Vec<Entry> {
     let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
         return Vec::new();
     };

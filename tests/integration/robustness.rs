@@ -237,10 +237,11 @@ fn mutate(rng: &mut Rng, text: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Every fixture, valid and invalid, as a base for mutation.
+/// Every fixture — valid, invalid, and the fuzzer's findings — as a base
+/// for mutation.
 fn bases() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for folder in ["valid", "invalid", "warnings"] {
+    for folder in ["valid", "invalid", "warnings", "fuzz"] {
         let mut paths: Vec<_> = std::fs::read_dir(fixtures().join(folder))
             .expect("fixtures folder")
             .map(|e| e.expect("entry").path())
@@ -413,4 +414,35 @@ fn the_binary_exits_0_or_2_on_broken_input() {
         cases.len(),
         failures.iter().take(3).cloned().collect::<String>()
     );
+}
+
+/// The fuzzer's findings against the binary decoders (docs/fuzzing.md),
+/// replayed: each must decode as a miss or as empty, never panic.
+#[test]
+fn the_decoder_findings_of_the_fuzzer_are_replayed() {
+    let dir = fixtures().join("fuzz/decoders");
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/decoders") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("read finding");
+        let outcome = catch_unwind(|| orchestra::facade::fuzz_decoders(&bytes));
+        assert!(outcome.is_ok(), "{} panicked", path.display());
+        replayed += 1;
+    }
+    assert!(replayed > 0);
+}
+
+/// The fuzzer's findings against the front-end, replayed in-process (the
+/// mutation tests also run them through the binary).
+#[test]
+fn the_front_end_findings_of_the_fuzzer_are_replayed() {
+    for entry in std::fs::read_dir(fixtures().join("fuzz")).expect("fuzz") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "kdl") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).expect("read finding");
+        let outcome = catch_unwind(|| orchestra::facade::fuzz_front_end(&bytes));
+        assert!(outcome.is_ok(), "{} panicked", path.display());
+    }
 }
