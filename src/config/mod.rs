@@ -90,7 +90,8 @@ fn syntax_diagnostics(error: &KdlError, source: &str) -> Vec<Diagnostic> {
         .collect();
     // One raw-string or quote habit on a line makes the parser stumble
     // more than once there: say it once.
-    let mut seen = Vec::new();
+    let line_ends: Vec<usize> = source.match_indices('\n').map(|(at, _)| at).collect();
+    let mut seen = std::collections::HashSet::new();
     out.retain(|d| {
         let Diagnostic::Syntax {
             help: Some(help),
@@ -100,14 +101,8 @@ fn syntax_diagnostics(error: &KdlError, source: &str) -> Vec<Diagnostic> {
         else {
             return true;
         };
-        let line = source
-            .get(..span.offset())
-            .map_or(0, |s| s.matches('\n').count());
-        if seen.contains(&(line, help.clone())) {
-            return false;
-        }
-        seen.push((line, help.clone()));
-        true
+        let line = line_ends.partition_point(|&end| end < span.offset());
+        seen.insert((line, help.clone()))
     });
     if out.is_empty() {
         out.push(Diagnostic::Syntax {
@@ -125,19 +120,28 @@ pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Where `{` first nests deeper than [`MAX_DEPTH`], outside strings and
 /// comments, read without recursion.
+///
+/// The scan knows KDL v2's string forms (`"…"`, `"""…"""`, raw `#"…"#` with
+/// any number of `#`). It errs toward refusing: a string that never closes
+/// is not a string to it, so its braces count, because the parser would
+/// recurse into whatever lies before the missing quote.
 fn too_deep(source: &str) -> Option<usize> {
     let bytes = source.as_bytes();
     let mut depth = 0usize;
+    let mut strings = true;
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                // A quoted string: skip to its unescaped end.
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
+        if strings && let Some((open, end)) = string_at(bytes, i) {
+            if let Some(end) = end {
+                i = end;
+            } else {
+                // Unterminated: count everything after it, quotes too.
+                strings = false;
+                i += open;
             }
+            continue;
+        }
+        match bytes[i] {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
@@ -171,6 +175,43 @@ fn too_deep(source: &str) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// A string starting at `at`: the length of its opening and the index just
+/// past its end (`None` when it never closes). `None` overall when no string
+/// starts there.
+fn string_at(bytes: &[u8], at: usize) -> Option<(usize, Option<usize>)> {
+    let hashes = bytes[at..].iter().take_while(|&&b| b == b'#').count();
+    let rest = &bytes[at + hashes..];
+    if !rest.starts_with(b"\"") {
+        return None;
+    }
+    let triple = rest.starts_with(b"\"\"\"");
+    let open = hashes + if triple { 3 } else { 1 };
+    let mut i = at + open;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if hashes == 0 && b == b'\\' {
+            i += 2;
+            continue;
+        }
+        if b == b'"' {
+            let close_at = if triple {
+                // The closing `"""` ends at this quote's run of three.
+                bytes[i..].starts_with(b"\"\"\"").then_some(i + 3)
+            } else {
+                Some(i + 1)
+            };
+            if let Some(after) = close_at {
+                let closes = bytes[after..].iter().take_while(|&&b| b == b'#').count() >= hashes;
+                if closes {
+                    return Some((open, Some(after + hashes)));
+                }
+            }
+        }
+        i += 1;
+    }
+    Some((open, None))
 }
 
 /// `Expected identifier` → `expected identifier`, as our messages read; an
@@ -291,4 +332,53 @@ pub(crate) fn decode(document: &KdlDocument) -> (Config, Vec<Diagnostic>) {
         }
     }
     (config, ctx.diagnostics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_DEPTH, too_deep};
+
+    fn nested(n: usize) -> String {
+        "n {".repeat(n) + &"}".repeat(n)
+    }
+
+    #[test]
+    fn braces_inside_every_string_form_do_not_count() {
+        let deep = "{".repeat(MAX_DEPTH + 1);
+        for string in [
+            format!("\"{deep}\""),
+            format!("\"\\\"{deep}\""),
+            format!("#\"{deep}\"#"),
+            format!("##\"\"#{deep}\"##"),
+            format!("\"\"\"\n{deep}\n\"\"\""),
+            format!("#\"\"\"\n\"\"\"{deep}\n\"\"\"#"),
+        ] {
+            assert_eq!(too_deep(&format!("n {string}\n")), None, "{string}");
+        }
+    }
+
+    #[test]
+    fn a_raw_string_ends_at_its_own_quote_and_hashes() {
+        // No escapes in a raw string: `\"` there is a backslash, then the end.
+        let source = format!("n #\"\\\"# {}", nested(MAX_DEPTH + 1));
+        assert!(too_deep(&source).is_some());
+        let source = format!("n ##\"\"#\"## {}", nested(MAX_DEPTH + 1));
+        assert!(too_deep(&source).is_some());
+    }
+
+    #[test]
+    fn an_unterminated_string_counts_the_braces_after_it() {
+        for opening in ["\"", "\"\"\"", "#\"", "\"\\\""] {
+            let source = format!("n {opening} {}", "{".repeat(MAX_DEPTH + 1));
+            assert!(too_deep(&source).is_some(), "{opening}");
+        }
+    }
+
+    #[test]
+    fn comments_hide_braces_and_the_limit_is_inclusive() {
+        assert_eq!(too_deep(&nested(MAX_DEPTH)), None);
+        assert!(too_deep(&nested(MAX_DEPTH + 1)).is_some());
+        let deep = "{".repeat(MAX_DEPTH + 1);
+        assert_eq!(too_deep(&format!("// {deep}\n/* /* */ {deep} */")), None);
+    }
 }
