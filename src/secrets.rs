@@ -51,6 +51,24 @@ impl Masker {
         self.values.first().map_or(0, String::len)
     }
 
+    /// Where to cut `bytes`, at or before `cut`, so no secret is split: the
+    /// start of the earliest secret that begins before `cut` and runs past
+    /// it, whether it is all in `bytes` or only begins there (the rest not
+    /// read yet, as a PEM key's later lines).
+    pub(crate) fn safe_cut(&self, bytes: &[u8], cut: usize) -> usize {
+        let from = cut.saturating_sub(self.longest().saturating_sub(1));
+        (from..cut)
+            .find(|&at| {
+                let rest = &bytes[at..];
+                self.values.iter().any(|secret| {
+                    let secret = secret.as_bytes();
+                    let crosses = at + secret.len() > cut;
+                    crosses && (rest.starts_with(secret) || secret.starts_with(rest))
+                })
+            })
+            .unwrap_or(cut)
+    }
+
     /// Masks `text` that is JSON: each secret in its plain form and in the
     /// form JSON escapes it to (a quote, backslash or tab inside a secret
     /// changes its bytes in JSON).
@@ -111,6 +129,22 @@ mod tests {
         let m = Masker::new(["s3cr3t".to_owned()]);
         let input = b"\xff token=s3cr3t\n s3cr3ts3cr3t";
         assert_eq!(&*m.mask_bytes(input), b"\xff token=****\n ********");
+    }
+
+    #[test]
+    fn a_cut_never_falls_inside_a_secret() {
+        let m = Masker::new(["s3cret!".to_owned(), "ab\ncd".to_owned()]);
+        let text = b"xxxxs3cret!yy";
+        // Inside the secret: back to its start; before or after it: as is.
+        for cut in 5..=10 {
+            assert_eq!(m.safe_cut(text, cut), 4, "cut {cut}");
+        }
+        assert_eq!(m.safe_cut(text, 4), 4);
+        assert_eq!(m.safe_cut(text, 11), 11);
+        // A secret only begun (the rest not read yet) is held back too.
+        assert_eq!(m.safe_cut(b"key ab\n", 7), 4);
+        assert_eq!(m.safe_cut(b"key ax\n", 7), 7);
+        assert_eq!(Masker::default().safe_cut(text, 6), 6);
     }
 
     #[test]

@@ -292,6 +292,9 @@ fn capture(
             None if pending.len() > LONGEST_HELD => pending.len().saturating_sub(masker.longest()),
             None => continue,
         };
+        // Never between a secret's bytes: a secret spanning lines, or split
+        // by the cut in a long line, waits to be masked whole.
+        let cut = masker.safe_cut(&pending, cut);
         if cut == 0 {
             continue;
         }
@@ -424,6 +427,23 @@ mod tests {
         assert!(end.ends_with("x****\n"), "the secret is masked: {end:?}");
         let log = std::fs::read(dir.path().join("t.log")).unwrap();
         assert_eq!(log.len(), "$ big\n".len() + 3_000_000 + "****\n".len());
+    }
+
+    #[test]
+    fn a_secret_spanning_lines_is_masked_whole_though_read_in_two() {
+        let dir = tempfile::tempdir().unwrap();
+        let executor = ProcessExecutor::new(&[], true);
+        let mut executor = executor.masking(crate::secrets::Masker::new([
+            "-----BEGIN KEY-----\nAAAA\n-----END KEY-----".to_owned(),
+        ]));
+        let line = "printf 'key:\\n-----BEGIN KEY-----\\n'; sleep 0.1; \
+                    printf 'AAAA\\n-----END KEY-----\\ndone\\n'";
+        executor.start(job(Cmd::Shell(line.into()), dir.path(), None));
+        let (completion, lines) = finish(&mut executor);
+        assert_eq!(completion.output, "key:\n****\ndone\n");
+        assert_eq!(lines, ["key:", "****", "done"]);
+        let log = std::fs::read_to_string(dir.path().join("t.log")).unwrap();
+        assert_eq!(log, "$ test\nkey:\n****\ndone\n");
     }
 
     #[test]
