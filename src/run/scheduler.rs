@@ -195,6 +195,11 @@ impl<'a> Scheduler<'a> {
     /// being asked again); a refused one fails; after an interrupt, answers
     /// change nothing (the task stays not run).
     fn take_answers(&mut self, answers: Vec<(TaskId, bool)>) {
+        if !answers.is_empty() {
+            // An interrupt ends an open question as a no: it must be seen
+            // before that no, or the task would count as refused.
+            self.take_interrupts();
+        }
         for (id, yes) in answers {
             self.asking -= 1;
             if self.stopping {

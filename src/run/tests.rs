@@ -395,6 +395,55 @@ fn a_question_never_stalls_the_work_that_does_not_need_its_answer() {
     ));
 }
 
+/// A person who presses Ctrl-C at the question: the interrupt is raised,
+/// then the open question ends as a no (as the terminal asker does).
+struct CtrlCAtTheQuestion {
+    interrupts: crate::run::Interrupts,
+    waiting: Option<TaskId>,
+}
+
+impl Asker for CtrlCAtTheQuestion {
+    fn ask(&mut self, task: TaskId, _question: String) {
+        self.waiting = Some(task);
+    }
+    fn answers(&mut self) -> Vec<(TaskId, bool)> {
+        Vec::new()
+    }
+    fn wait(&mut self) -> Option<(TaskId, bool)> {
+        self.interrupts.raise();
+        Some((self.waiting.take()?, false))
+    }
+}
+
+#[test]
+fn ctrl_c_at_a_question_leaves_the_task_not_run_rather_than_refused() {
+    let mut publish = task(0, "publish", &[]);
+    publish.confirm = Some("Publish?".into());
+    let plan = plan(vec![publish]);
+    let mut fake = Fake::new();
+    let interrupts = fake.interrupts.clone();
+    let mut person = CtrlCAtTheQuestion {
+        interrupts: interrupts.clone(),
+        waiting: None,
+    };
+    let summary = super::run(
+        &plan,
+        &options(1, false),
+        Seams {
+            executor: &mut fake,
+            decide: &mut Confirm {
+                policy: ConfirmPolicy::Ask,
+            },
+            asker: &mut person,
+            reporter: &mut Recorder::default(),
+            freshness: &mut crate::freshness::AlwaysRun,
+            interrupts: &interrupts,
+        },
+    );
+    assert!(summary.interrupted);
+    assert_eq!(summary.tasks[0].status, Status::NotRun(SkipReason::Stopped));
+}
+
 #[test]
 fn a_pools_queue_follows_declaration_order_whatever_finishes_first() {
     // Four members of a depth-1 pool (one wave) become ready at different
