@@ -105,12 +105,14 @@ pub(super) fn build(
         say!("warning: could not save the fingerprints under `.orchestra/`: {source}");
     }
     warn_notes(&workspace);
-    if args.json {
+    let written = if args.json {
         let mut value = report::json::summary(plan, &summary);
         report::json::mask(&mut value, &masker);
-        write_stdout(&format!("{value:#}\n"))?;
-    }
-    if summary.interrupted {
+        write_stdout(&format!("{value:#}\n"))
+    } else {
+        Ok(())
+    };
+    let outcome = if summary.interrupted {
         Err(Error::Interrupted)
     } else if summary.success() {
         Ok(())
@@ -123,6 +125,17 @@ pub(super) fn build(
             .map(|(task, _)| task.address.clone())
             .collect();
         Err(Error::BuildFailed { failed })
+    };
+    // The build's own outcome wins: `orchestra build --json | jq` stopped
+    // with Ctrl-C is 130 (jq died too), a failed build is 1, whatever
+    // became of the summary.
+    match (outcome, written) {
+        (Ok(()), written) => written,
+        (Err(outcome), Err(unwritten)) => {
+            say!("warning: {unwritten}");
+            Err(outcome)
+        }
+        (Err(outcome), Ok(())) => Err(outcome),
     }
 }
 
@@ -184,15 +197,17 @@ fn execute(
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
     let target = match args.progress {
         // Draw even on a pipe or a dumb terminal: the user asked for it.
-        ProgressChoice::Always => Some(ProgressDrawTarget::term_like_with_hz(
-            Box::new(console::Term::stderr()),
-            20,
-        )),
-        ProgressChoice::Auto if stderr_is_terminal && !dumb => Some(ProgressDrawTarget::stderr()),
+        ProgressChoice::Always => Some(
+            (|| ProgressDrawTarget::term_like_with_hz(Box::new(console::Term::stderr()), 20))
+                as fn() -> ProgressDrawTarget,
+        ),
+        ProgressChoice::Auto if stderr_is_terminal && !dumb => {
+            Some(ProgressDrawTarget::stderr as fn() -> ProgressDrawTarget)
+        }
         ProgressChoice::Auto | ProgressChoice::Never => None,
     };
     let wake = executor.waker();
-    let run_with = |reporter: &mut dyn Reporter, display: Option<indicatif::MultiProgress>| {
+    let run_with = |reporter: &mut dyn Reporter, display: Option<report::Pause>| {
         let mut decide = Resume {
             done: std::mem::take(&mut begun.done),
             claims: &mut begun.claims,
@@ -215,7 +230,7 @@ fn execute(
     };
     if let Some(target) = target {
         let screen = Progress::new(target);
-        let display = screen.handle();
+        let display = screen.pause();
         let mut reporter =
             Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
         run_with(&mut reporter, Some(display))

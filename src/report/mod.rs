@@ -26,4 +26,4 @@ pub(crate) use dry_run::DryRun;
 pub(crate) use human::Human;
 pub(crate) use list::{check_summary, list_json, list_text};
 pub(crate) use plain::Plain;
-pub(crate) use progress::Progress;
+pub(crate) use progress::{Pause, Progress};

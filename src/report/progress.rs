@@ -4,6 +4,7 @@
 //! nothing flickers.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -16,6 +17,7 @@ const RUNNING: &str = "  {spinner} {prefix} {elapsed}";
 
 pub(crate) struct Progress {
     multi: MultiProgress,
+    pause: Pause,
     overall: ProgressBar,
     running: HashMap<TaskId, ProgressBar>,
     /// The terminal's settings before the display stopped it echoing `^C`.
@@ -46,13 +48,19 @@ impl Drop for Progress {
 }
 
 impl Progress {
-    /// Draws on `target`: stderr normally; any terminal-like target when
-    /// `--progress always` insists on a display.
-    pub(crate) fn new(target: ProgressDrawTarget) -> Self {
-        let multi = MultiProgress::with_draw_target(target);
+    /// Draws on the target `target` makes (called again after each pause):
+    /// stderr normally; any terminal-like target when `--progress always`
+    /// insists on a display.
+    pub(crate) fn new(target: impl Fn() -> ProgressDrawTarget + Send + Sync + 'static) -> Self {
+        let multi = MultiProgress::with_draw_target(target());
         let overall = multi.add(ProgressBar::new(0).with_style(style(OVERALL)));
         Self {
             echo: (!multi.is_hidden()).then(quiet_echo).flatten(),
+            pause: Pause {
+                multi: multi.clone(),
+                target: Arc::new(target),
+                state: Arc::default(),
+            },
             multi,
             overall,
             running: HashMap::new(),
@@ -60,8 +68,67 @@ impl Progress {
     }
 
     /// A handle for pausing the display (to ask a question on stderr).
-    pub(crate) fn handle(&self) -> MultiProgress {
-        self.multi.clone()
+    pub(crate) fn pause(&self) -> Pause {
+        self.pause.clone()
+    }
+}
+
+/// Takes the display off the terminal while a question is open, without
+/// holding indicatif's lock: the build goes on underneath, its finished
+/// lines held back and printed when the question closes.
+#[derive(Clone)]
+pub(crate) struct Pause {
+    multi: MultiProgress,
+    target: Arc<dyn Fn() -> ProgressDrawTarget + Send + Sync>,
+    state: Arc<Mutex<Paused>>,
+}
+
+#[derive(Default)]
+struct Paused {
+    /// Lines printed while paused, in order; `None` when not paused.
+    held: Option<Vec<String>>,
+    /// The display was stopped for good (interrupt): never drawn again.
+    stopped: bool,
+}
+
+impl Pause {
+    fn state(&self) -> MutexGuard<'_, Paused> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` with the display hidden, then draws it again.
+    pub(crate) fn during<T>(&self, f: impl FnOnce() -> T) -> T {
+        {
+            let mut state = self.state();
+            if state.stopped {
+                drop(state);
+                return f();
+            }
+            state.held = Some(Vec::new());
+            let _ = self.multi.clear();
+            self.multi.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        let out = f();
+        let mut state = self.state();
+        for line in state.held.take().unwrap_or_default() {
+            say!("{line}");
+        }
+        if !state.stopped {
+            self.multi.set_draw_target((self.target)());
+        }
+        out
+    }
+
+    /// The run is over or interrupted: prints what was held back and never
+    /// draws again, even if a question is still open.
+    fn stop(&self) {
+        let mut state = self.state();
+        state.stopped = true;
+        for line in state.held.take().unwrap_or_default() {
+            say!("{line}");
+        }
     }
 }
 
@@ -73,6 +140,13 @@ fn style(template: &str) -> ProgressStyle {
 
 impl Screen for Progress {
     fn line(&mut self, text: &str) {
+        // Held under the pause's lock throughout, so no line slips onto a
+        // question being put.
+        let mut state = self.pause.state();
+        if let Some(held) = state.held.as_mut() {
+            held.push(text.to_owned());
+            return;
+        }
         // `println` prints nothing while the display is hidden, so fall back
         // to writing around it.
         if self.multi.is_hidden() {
@@ -113,6 +187,7 @@ impl Screen for Progress {
     fn interrupted(&mut self) {
         // Stop drawing altogether: the bars of stopping tasks tell nothing,
         // and lines printed from now on go straight to stderr.
+        self.pause.stop();
         let _ = self.multi.clear();
         for (_, bar) in self.running.drain() {
             bar.disable_steady_tick();
@@ -125,6 +200,7 @@ impl Screen for Progress {
     }
 
     fn run_finished(&mut self) {
+        self.pause.stop();
         for (_, bar) in self.running.drain() {
             bar.finish_and_clear();
         }

@@ -12,8 +12,7 @@ use std::io::{BufRead, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use indicatif::MultiProgress;
-
+use super::progress::Pause;
 use crate::plan::TaskId;
 use crate::run::{Asker, Interrupts};
 
@@ -29,7 +28,7 @@ pub(crate) struct TerminalAsker {
 impl TerminalAsker {
     /// Asks on stderr (pausing `display`), reads stdin; an interrupt ends a
     /// question as a no; `wake` is called after each answer.
-    pub(crate) fn new(display: Option<MultiProgress>, interrupts: Interrupts, wake: Waker) -> Self {
+    pub(crate) fn new(display: Option<Pause>, interrupts: Interrupts, wake: Waker) -> Self {
         let (questions, asked) = mpsc::channel::<(TaskId, String)>();
         let (answer, answers) = mpsc::channel();
         let spawned = std::thread::Builder::new()
@@ -75,12 +74,9 @@ impl Asker for TerminalAsker {
 }
 
 /// Asks `question [y/N]`; only `y` or `yes` (any case) approves. With a
-/// progress display, it is paused while the question is open.
-pub(crate) fn ask(
-    question: &str,
-    display: Option<&MultiProgress>,
-    interrupts: &Interrupts,
-) -> bool {
+/// progress display, it is off the terminal while the question is open,
+/// without stopping the build drawing underneath.
+pub(crate) fn ask(question: &str, display: Option<&Pause>, interrupts: &Interrupts) -> bool {
     let ask = || {
         say_part!("{question} [y/N] ");
         let _ = std::io::stderr().flush();
@@ -108,7 +104,7 @@ pub(crate) fn ask(
         }
     };
     match display {
-        Some(multi) => multi.suspend(ask),
+        Some(pause) => pause.during(ask),
         None => ask(),
     }
 }

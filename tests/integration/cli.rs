@@ -508,6 +508,21 @@ fn thousands_of_nested_blocks_are_a_diagnostic_not_a_stack_overflow() {
 }
 
 #[test]
+fn a_raw_string_cannot_hide_deep_nesting_from_the_depth_guard() {
+    // `#"\"#` is a complete raw string (no escapes in raw strings); a
+    // scanner that reads `\"` as an escape would think the rest of the file
+    // is one string and let the parser recurse 5000 deep.
+    for opening in [r##"n #"\"# "##, r#"n "\"#, r#"n """"#] {
+        Test::new()
+            .kdl(&format!("{opening}{}", "{ n ".repeat(5000)))
+            .args(["check"])
+            .status(2)
+            .stderr_contains("blocks nest deeper than 64 levels")
+            .run();
+    }
+}
+
+#[test]
 fn a_long_needs_chain_declared_backwards_checks_without_overflowing() {
     let mut kdl = String::new();
     for i in (1..20_000).rev() {
@@ -551,6 +566,14 @@ fn a_full_stdout_is_exit_3_and_a_full_stderr_never_a_panic() {
     assert_eq!(run(&["check"], full(), Stdio::null()), Some(3));
     assert_eq!(run(&["build", "--json"], full(), Stdio::null()), Some(3));
     assert_eq!(run(&["build"], Stdio::null(), full()), Some(0));
+    // A failed build stays 1 when its summary cannot be written either: the
+    // build's outcome is the exit code CI acts on.
+    std::fs::write(
+        dir.path().join("orchestra.kdl"),
+        "task \"a\" { run \"false\" }\n",
+    )
+    .unwrap();
+    assert_eq!(run(&["build", "--json"], full(), Stdio::null()), Some(1));
     std::fs::write(dir.path().join("orchestra.kdl"), "taks \"a\"\n").unwrap();
     assert_eq!(run(&["check"], Stdio::null(), full()), Some(2));
 }

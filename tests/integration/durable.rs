@@ -303,6 +303,51 @@ task "side" { run "echo side >> count" }"#,
     assert_eq!(count, "side\npublished\nannounced\ntold\n");
 }
 
+/// With the progress display drawn (the default on a terminal), an open
+/// question takes the display off the screen without freezing it: a chain
+/// of tasks that needs no answer runs to its end while the question waits.
+#[test]
+fn a_question_under_the_progress_display_does_not_freeze_the_build() {
+    let test = Test::new().kdl(
+        // publish heads the longest chain, so it is asked first.
+        r#"task "publish" { confirm "Publish now?"; run "echo published >> count" }
+task "announce" { needs "publish"; run "echo announced >> count" }
+task "tell" { needs "announce"; run "echo told >> count" }
+task "thank" { needs "tell"; run "echo thanked >> count" }
+task "one" { run "echo one >> count" }
+task "two" { needs "one"; run "echo two >> count" }
+task "three" { needs "two"; run "echo three >> count" }"#,
+    );
+    let dir = test.path();
+    let script = format!(
+        "cd '{}' && '{}' build -j 1; echo EXIT=$?; sleep 30",
+        dir.display(),
+        crate::support::binary().display()
+    );
+    let Some(terminal) = Terminal::start(dir, &script) else {
+        return;
+    };
+    eventually("the question", || {
+        terminal.screen().contains("publish: Publish now? [y/N]")
+    });
+    eventually("the whole chain to run while the question waits", || {
+        std::fs::read_to_string(dir.join("count")).is_ok_and(|c| c.contains("three"))
+    });
+    terminal.send_keys("y");
+    terminal.send_keys("Enter");
+    eventually("the build to end", || terminal.screen().contains("EXIT=0"));
+    let count = std::fs::read_to_string(dir.join("count")).unwrap();
+    assert_eq!(
+        count,
+        "one\ntwo\nthree\npublished\nannounced\ntold\nthanked\n"
+    );
+    let screen = terminal.screen();
+    assert!(
+        screen.contains("three") && screen.contains("publish"),
+        "the lines held back during the question are shown after it:\n{screen}"
+    );
+}
+
 /// On a real terminal with the progress display: after Ctrl-C no stale
 /// spinner line stays on the screen (the terminal's `^C` echo used to
 /// shift the display under itself).
