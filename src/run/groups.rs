@@ -6,7 +6,7 @@
 //! cannot be reused by the system, so a signal sent to a group still in the
 //! set always reaches our own commands and never a stranger's.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -54,7 +54,7 @@ impl Groups {
             .name("orchestra-stops".into())
             .spawn(move || {
                 // Ends with the executor: only this thread holds a count then.
-                let mut lingering = HashSet::new();
+                let mut lingering = HashMap::new();
                 while Arc::strong_count(&groups.ids) > 1 {
                     thread::sleep(Duration::from_millis(500));
                     groups.kill_stopped();
@@ -66,28 +66,26 @@ impl Groups {
     /// A command whose process has exited but whose output pipe is still
     /// held open — by a background child (`server &`) — would keep its
     /// task running until that child exits. Its leader is then a zombie
-    /// (not reaped until the pipe closes, so its group id is still ours):
-    /// the rest of the group gets TERM, and KILL half a second later.
-    fn end_lingering(&self, lingering: &mut HashSet<u32>) {
+    /// (not reaped until the pipe closes, so its group id is still ours).
+    /// A child finishing its last writes (`>(tee log)`) gets a pass of
+    /// grace; then the rest of the group gets TERM, and KILL a pass later.
+    /// Counted per leader and start time, so a reused pid starts afresh.
+    fn end_lingering(&self, lingering: &mut HashMap<(u32, u64), u8>) {
         let ids = self.lock();
-        lingering.retain(|leader| ids.contains(leader));
+        let mut seen = HashMap::new();
         for &leader in ids.iter() {
-            let zombie = std::fs::read_to_string(format!("/proc/{leader}/stat"))
-                .ok()
-                .and_then(|stat| {
-                    let rest = &stat[stat.rfind(')')? + 1..];
-                    rest.split_whitespace().next().map(|s| s == "Z")
-                })
-                .unwrap_or(false);
-            if !zombie {
+            let Some(started) = zombie_since(leader) else {
                 continue;
+            };
+            let passes = lingering.get(&(leader, started)).copied().unwrap_or(0) + 1;
+            match passes {
+                1 => {}
+                2 => signal_group(leader, libc::SIGTERM),
+                _ => signal_group(leader, libc::SIGKILL),
             }
-            if lingering.insert(leader) {
-                signal_group(leader, libc::SIGTERM);
-            } else {
-                signal_group(leader, libc::SIGKILL);
-            }
+            seen.insert((leader, started), passes);
         }
+        *lingering = seen;
     }
 
     fn kill_stopped(&self) {
@@ -160,6 +158,18 @@ impl Groups {
     }
 }
 
+/// When `pid` started (in clock ticks since boot), if it is a zombie: the
+/// fields after the name in `/proc/<pid>/stat` are the state, then the
+/// start time as the 20th.
+fn zombie_since(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    if fields.next()? != "Z" {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
+}
+
 /// The groups among `ids` with a process stopped by job control, read
 /// from `/proc/<pid>/stat` (state `T`, process group the fifth field).
 fn stopped_groups(ids: &HashSet<u32>) -> Vec<u32> {
@@ -201,6 +211,24 @@ mod tests {
     use std::os::unix::process::CommandExt;
     use std::process::Command;
     use std::time::Instant;
+
+    #[test]
+    fn a_zombie_is_known_by_its_start_time_and_a_live_process_is_not_one() {
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let started = loop {
+            if let Some(started) = zombie_since(pid) {
+                break started;
+            }
+            assert!(Instant::now() < deadline, "`true` never exited");
+            thread::sleep(Duration::from_millis(10));
+        };
+        assert!(started > 0);
+        assert_eq!(zombie_since(pid), Some(started), "stable across looks");
+        child.wait().unwrap();
+        assert_eq!(zombie_since(std::process::id()), None);
+    }
 
     #[test]
     fn stop_terms_then_kills_what_ignores_term() {

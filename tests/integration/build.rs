@@ -417,6 +417,19 @@ task "other" { run "echo other >> ran" }
 }
 
 #[test]
+fn a_child_finishing_its_last_writes_after_the_command_exits_is_not_cut_off() {
+    // Like `cmd > >(tee log)`: the shell is gone, its child still writes
+    // for a moment. It gets a grace period before being stopped.
+    Test::new()
+        .kdl(r#"task "t" { run "(sleep 0.2; echo late) & echo started" }"#)
+        .args(["build", "--progress", "never"])
+        .status(0)
+        .stderr_contains("started")
+        .stderr_contains("late")
+        .run();
+}
+
+#[test]
 fn a_task_ends_when_its_command_exits_even_if_a_background_child_holds_its_output() {
     let started = Instant::now();
     let ran = Test::new()
