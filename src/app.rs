@@ -347,6 +347,15 @@ fn plan(loaded: &Loaded, plan: &plan::Plan, args: &PlanArgs) -> Result<(), Error
     write_stdout(&secrets(plan).mask_json(&text))
 }
 
+/// Compiles `selection`; an error echoing what the user typed is masked
+/// with the project's secrets (a token pasted as an address).
+fn compile_masked(model: &Model, selection: &compile::Selection) -> Result<plan::Plan, Error> {
+    compile::compile(model, selection).map_err(|e| {
+        let secrets = model.config().project.secrets.iter();
+        Error::from(e.masked(&Masker::from_env(secrets.map(|s| s.value.as_str()))))
+    })
+}
+
 /// The masker for the project's `secret` variables, from the environment.
 fn secrets(plan: &plan::Plan) -> Masker {
     Masker::from_env(plan.secrets.iter().map(String::as_str))

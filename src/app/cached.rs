@@ -8,14 +8,14 @@
 
 use miette::NamedSource;
 
-use super::{require_model, selection};
+use super::{compile_masked, require_model, selection};
 use crate::cli::SelectArgs;
-use crate::compile;
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
 use crate::load::{self, Loaded, Located};
 use crate::plan::cache::Lookup;
 use crate::plan::{self, Plan};
+use crate::secrets::Masker;
 use crate::timings::measure;
 use crate::validate::Options;
 use crate::workspace::{CacheFile, Workspace};
@@ -34,7 +34,7 @@ pub(super) fn compiled(
     let chosen = selection(select)?;
     // Notes about unusable cache files are not worth a warning here: the
     // cache is rebuilt either way, and `build` reports the workspace's state.
-    let workspace = Workspace::new(&located.root, crate::secrets::Masker::default());
+    let workspace = Workspace::new(&located.root, Masker::default());
     let unchecked = measure("plan cache key", || {
         plan::cache::key(&bytes, &chosen.key(), &load::directory_name(&located.root))
     });
@@ -75,7 +75,8 @@ pub(super) fn compiled(
         return Ok((loaded, plan));
     }
     let loaded = load::parse(located, bytes, Options { check_programs });
-    let plan = compile::compile(require_model(&loaded, render)?, &chosen)?;
+    let model = require_model(&loaded, render)?;
+    let plan = compile_masked(model, &chosen)?;
     // A var set from a secret (`--set token=…`) puts its value in commands;
     // such a plan is never written to disk.
     if save && !holds_secret(&plan) {
@@ -91,7 +92,7 @@ pub(super) fn compiled(
 /// Whether a secret's value appears anywhere in `plan` (checked only when
 /// the project names secrets and one is set, so usually free).
 fn holds_secret(plan: &Plan) -> bool {
-    let masker = crate::secrets::Masker::from_env(plan.secrets.iter().map(String::as_str));
+    let masker = Masker::from_env(plan.secrets.iter().map(String::as_str));
     !masker.is_empty()
         && matches!(
             masker.mask_json(&format!("{plan:?}")),

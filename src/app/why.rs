@@ -13,7 +13,6 @@ use std::fmt::Write;
 
 use super::{require_model, write_stdout};
 use crate::cli::WhyArgs;
-use crate::compile;
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
 use crate::freshness::{Incremental, Reason};
@@ -26,7 +25,7 @@ use crate::workspace::Workspace;
 pub(super) fn why(loaded: &Loaded, args: &WhyArgs, render: RenderOptions) -> Result<(), Error> {
     let model = require_model(loaded, render)?;
     let selection = super::shaped(vec![args.address.clone()], &args.shape)?;
-    let plan = compile::compile(model, &selection)?;
+    let plan = super::compile_masked(model, &selection)?;
     let root = &loaded.located.root;
     let masker = Masker::from_env(plan.secrets.iter().map(String::as_str));
     let workspace = Workspace::new(root, masker.clone());

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crate::model::AddressError;
+use crate::secrets::Masker;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum SelectionError {
@@ -49,6 +50,49 @@ impl SelectionError {
     #[allow(clippy::unused_self)]
     pub(crate) fn exit_code(&self) -> u8 {
         2
+    }
+}
+
+impl SelectionError {
+    /// The error with every word the user typed masked where it holds a
+    /// secret's value (a token pasted as an address or a `--set` name must
+    /// not be echoed). A masked address loses its near-miss suggestion,
+    /// which was made from the secret.
+    pub(crate) fn masked(mut self, masker: &Masker) -> Self {
+        let mask = |text: &mut String| {
+            let shown = masker.mask(text);
+            let changed = shown != *text;
+            if changed {
+                *text = shown.into_owned();
+            }
+            changed
+        };
+        match &mut self {
+            Self::UnknownAddress { address, error } => {
+                if mask(address) | mask(&mut error.name) {
+                    error.offset = 0;
+                    error.suggestion = None;
+                }
+            }
+            Self::MalformedSet { arg } => {
+                mask(arg);
+            }
+            Self::UnknownVar {
+                name, suggestion, ..
+            }
+            | Self::UnknownComplexity {
+                level: name,
+                suggestion,
+                ..
+            }
+            | Self::UnknownSkip { name, suggestion } => {
+                if mask(name) {
+                    *suggestion = None;
+                }
+            }
+            Self::PhasesDropped { .. } | Self::AddressCollision { .. } => {}
+        }
+        self
     }
 }
 

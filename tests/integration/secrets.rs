@@ -110,6 +110,24 @@ task "use" { run "echo '{token}' > out.txt"; inputs "in.txt"; outputs "out.txt" 
         said.push_str(&run(&["build", "--explain", "--set", &set]));
         said.push_str(&run(&["plan", "--format", "json", "--set", &set]));
         said.push_str(&run(&["status", "--json"]));
+        // Pasted where a name goes: echoed in the usage error, masked.
+        let skip = format!("--skip={secret}");
+        let set_name = format!("{secret}=1");
+        let complexity = format!("--complexity={secret}");
+        let in_address = format!("use/{secret}");
+        for args in [
+            &["build", secret][..],
+            &["build", "--json", secret],
+            &["why", secret],
+            &["plan", &in_address],
+            &["build", &skip],
+            &["build", &complexity],
+            &["build", "--set", &set_name],
+        ] {
+            let shown = run(args);
+            assert!(shown.contains("****"), "{args:?} masked:\n{shown}");
+            said.push_str(&shown);
+        }
         for form in [secret, escaped] {
             assert!(
                 !said.contains(form),
