@@ -38,7 +38,7 @@ const TOP_LEVEL: &[&str] = &[
 pub(crate) fn load(source: &str) -> (Option<Config>, Vec<Diagnostic>) {
     // The KDL parser recurses once per level of `{`: a few thousand levels
     // overflow the stack. No real file nests this deep.
-    if let Some(at) = too_deep(source) {
+    if let Some(at) = too_deep(source).or_else(|| too_deep_blind(source)) {
         let diagnostic = Diagnostic::Syntax {
             message: format!("blocks nest deeper than {MAX_DEPTH} levels"),
             label: Some("this `{` is one level too deep".into()),
@@ -173,6 +173,28 @@ fn too_deep(source: &str) -> Option<usize> {
             _ => {}
         }
         i += 1;
+    }
+    None
+}
+
+/// Where `{` first nests deeper than [`MAX_DEPTH`] counting every brace,
+/// in strings and comments too. The parser recovers from errors in ways
+/// [`too_deep`] cannot follow (after `re"` it parses on as if no string
+/// began), so both counts must stay under the limit; a real file's strings
+/// hold balanced `{…}` templates, which add one level at most.
+fn too_deep_blind(source: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, byte) in source.bytes().enumerate() {
+        match byte {
+            b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(at);
+                }
+            }
+            b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
     }
     None
 }
@@ -372,6 +394,16 @@ mod tests {
             let source = format!("n {opening} {}", "{".repeat(MAX_DEPTH + 1));
             assert!(too_deep(&source).is_some(), "{opening}");
         }
+    }
+
+    #[test]
+    fn braces_the_parser_may_read_after_a_recovered_error_count_blind() {
+        // `re"` is no string to a recovering parser: the nesting after it
+        // is real to the parser though it looks quoted.
+        let source = format!("n {{ re\"\n {} \"\n}}", "{ n ".repeat(MAX_DEPTH + 1));
+        assert_eq!(too_deep(&source), None, "quoted, read as a string");
+        assert!(super::too_deep_blind(&source).is_some());
+        assert_eq!(super::too_deep_blind(&nested(MAX_DEPTH)), None);
     }
 
     #[test]
