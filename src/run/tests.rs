@@ -333,6 +333,25 @@ impl Asker for SlowPerson {
     }
 }
 
+/// Runs `plan` one job at a time, asking `asker` each `confirm` question.
+fn run_asking(plan: &Plan, fake: &mut Fake, asker: &mut dyn Asker) -> Summary {
+    let interrupts = fake.interrupts.clone();
+    super::run(
+        plan,
+        &options(1, false),
+        Seams {
+            executor: fake,
+            decide: &mut Confirm {
+                policy: ConfirmPolicy::Ask,
+            },
+            asker,
+            reporter: &mut Recorder::default(),
+            freshness: &mut crate::freshness::AlwaysRun,
+            interrupts: &interrupts,
+        },
+    )
+}
+
 fn ask_and_run(person: &mut SlowPerson) -> (Summary, Vec<String>) {
     let mut publish = task(0, "publish", &[]);
     publish.confirm = Some("Publish?".into());
@@ -343,21 +362,7 @@ fn ask_and_run(person: &mut SlowPerson) -> (Summary, Vec<String>) {
         task(3, "c", &[2]),
     ]);
     let mut fake = Fake::new();
-    let interrupts = fake.interrupts.clone();
-    let summary = super::run(
-        &plan,
-        &options(1, false),
-        Seams {
-            executor: &mut fake,
-            decide: &mut Confirm {
-                policy: ConfirmPolicy::Ask,
-            },
-            asker: person,
-            reporter: &mut Recorder::default(),
-            freshness: &mut crate::freshness::AlwaysRun,
-            interrupts: &interrupts,
-        },
-    );
+    let summary = run_asking(&plan, &mut fake, person);
     let commands = fake.commands().iter().map(|c| (*c).to_owned()).collect();
     (summary, commands)
 }
@@ -421,25 +426,11 @@ fn ctrl_c_at_a_question_leaves_the_task_not_run_rather_than_refused() {
     publish.confirm = Some("Publish?".into());
     let plan = plan(vec![publish]);
     let mut fake = Fake::new();
-    let interrupts = fake.interrupts.clone();
     let mut person = CtrlCAtTheQuestion {
-        interrupts: interrupts.clone(),
+        interrupts: fake.interrupts.clone(),
         waiting: None,
     };
-    let summary = super::run(
-        &plan,
-        &options(1, false),
-        Seams {
-            executor: &mut fake,
-            decide: &mut Confirm {
-                policy: ConfirmPolicy::Ask,
-            },
-            asker: &mut person,
-            reporter: &mut Recorder::default(),
-            freshness: &mut crate::freshness::AlwaysRun,
-            interrupts: &interrupts,
-        },
-    );
+    let summary = run_asking(&plan, &mut fake, &mut person);
     assert!(summary.interrupted);
     assert_eq!(summary.tasks[0].status, Status::NotRun(SkipReason::Stopped));
 }
