@@ -269,6 +269,31 @@ task "other" { run "echo other >> count" }
     assert_eq!(count, ["gen", "gen", "other"], "gen reran, other did not");
 }
 
+/// Builds `test` (`-j 1` and `flags`) on a real terminal (tmux); once the
+/// question `publish: Publish now?` is open and `count` holds `while_open`,
+/// answers yes and waits for the build to succeed. `None` without tmux.
+fn build_answering_yes(test: &Test, flags: &str, while_open: &str) -> Option<(Terminal, String)> {
+    let dir = test.path();
+    let script = format!(
+        "cd '{}' && '{}' build -j 1 {flags}; echo EXIT=$?; sleep 30",
+        dir.display(),
+        crate::support::binary().display()
+    );
+    let terminal = Terminal::start(dir, &script)?;
+    eventually("the question", || {
+        terminal.screen().contains("publish: Publish now? [y/N]")
+    });
+    eventually(
+        &format!("`{while_open}` to run while the question waits"),
+        || std::fs::read_to_string(dir.join("count")).is_ok_and(|c| c.contains(while_open)),
+    );
+    terminal.send_keys("y");
+    terminal.send_keys("Enter");
+    eventually("the build to end", || terminal.screen().contains("EXIT=0"));
+    let count = std::fs::read_to_string(dir.join("count")).unwrap();
+    Some((terminal, count))
+}
+
 /// On a real terminal: while a question waits for its answer, what does not
 /// need it goes on; the question names its task.
 #[test]
@@ -279,27 +304,9 @@ task "announce" { needs "publish"; run "echo announced >> count" }
 task "tell" { needs "announce"; run "echo told >> count" }
 task "side" { run "echo side >> count" }"#,
     );
-    let dir = test.path();
-    let script = format!(
-        "cd '{}' && exec '{}' build -j 1 --progress never",
-        dir.display(),
-        crate::support::binary().display()
-    );
-    let Some(terminal) = Terminal::start(dir, &script) else {
+    let Some((_, count)) = build_answering_yes(&test, "--progress never", "side") else {
         return;
     };
-    eventually("the question", || {
-        terminal.screen().contains("publish: Publish now? [y/N]")
-    });
-    eventually("side to run while the question waits", || {
-        std::fs::read_to_string(dir.join("count")).is_ok_and(|c| c.contains("side"))
-    });
-    terminal.send_keys("y");
-    terminal.send_keys("Enter");
-    eventually("the rest after the answer", || {
-        std::fs::read_to_string(dir.join("count")).is_ok_and(|c| c.contains("told"))
-    });
-    let count = std::fs::read_to_string(dir.join("count")).unwrap();
     assert_eq!(count, "side\npublished\nannounced\ntold\n");
 }
 
@@ -318,25 +325,9 @@ task "one" { run "echo one >> count" }
 task "two" { needs "one"; run "echo two >> count" }
 task "three" { needs "two"; run "echo three >> count" }"#,
     );
-    let dir = test.path();
-    let script = format!(
-        "cd '{}' && '{}' build -j 1; echo EXIT=$?; sleep 30",
-        dir.display(),
-        crate::support::binary().display()
-    );
-    let Some(terminal) = Terminal::start(dir, &script) else {
+    let Some((terminal, count)) = build_answering_yes(&test, "", "three") else {
         return;
     };
-    eventually("the question", || {
-        terminal.screen().contains("publish: Publish now? [y/N]")
-    });
-    eventually("the whole chain to run while the question waits", || {
-        std::fs::read_to_string(dir.join("count")).is_ok_and(|c| c.contains("three"))
-    });
-    terminal.send_keys("y");
-    terminal.send_keys("Enter");
-    eventually("the build to end", || terminal.screen().contains("EXIT=0"));
-    let count = std::fs::read_to_string(dir.join("count")).unwrap();
     assert_eq!(
         count,
         "one\ntwo\nthree\npublished\nannounced\ntold\nthanked\n"
