@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use crate::durable::state;
-use crate::support::{Test, binary, eventually, gone, orchestra, signal, spawn, text};
+use crate::support::{Rng, Test, binary, eventually, gone, orchestra, signal, spawn, text};
 
 fn count(dir: &Path, file: &str) -> Vec<String> {
     let mut lines: Vec<String> = std::fs::read_to_string(dir.join(file))
@@ -501,23 +501,6 @@ fn an_input_glob_never_follows_a_link_to_a_directory() {
     assert!(text(&second.stderr).contains("(1 up to date)"));
 }
 
-/// `SplitMix64`, for reproducible random graphs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// A soak of the engine: random graphs of 60 tasks with random failures and
 /// timeouts, interrupted at a random moment; then `--resume` until done.
 /// After each round: the run record is readable, no task the record says
@@ -525,13 +508,13 @@ impl Rng {
 #[test]
 fn soak_random_graphs_with_failures_timeouts_and_interrupts() {
     for seed in 1..=4u64 {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let dir = tempfile::tempdir().unwrap();
         let dir = dir.path();
         std::fs::create_dir_all(dir.join("fail")).unwrap();
         std::fs::create_dir_all(dir.join("pids")).unwrap();
         let mut kdl = String::new();
-        for i in 0..60u64 {
+        for i in 0..60usize {
             let mut needs = Vec::new();
             for _ in 0..rng.below(3) {
                 if i > 0 {
@@ -563,7 +546,7 @@ fn soak_random_graphs_with_failures_timeouts_and_interrupts() {
         }
         std::fs::write(dir.join("orchestra.kdl"), kdl).unwrap();
         let child = spawn(dir, &["build", "-k", "-j", "2", "--progress", "never"]);
-        std::thread::sleep(Duration::from_millis(100 + rng.below(400)));
+        std::thread::sleep(Duration::from_millis(100 + rng.next() % 400));
         signal(child.id(), "-INT");
         let first = finish_within(child, Duration::from_mins(1), "the interrupted build");
         assert!(
