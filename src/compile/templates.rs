@@ -199,6 +199,7 @@ impl<'m> Vars<'m> {
             retries: body.retries.as_ref().map_or(0, |r| r.value),
             pool: body.pool.as_ref().map(|p| p.value.clone()),
             confirm,
+            interactive: body.interactive,
             description,
             declared,
         }

@@ -22,6 +22,7 @@ const COMMON: &[&str] = &[
     "retries",
     "pool",
     "confirm",
+    "interactive",
     "description",
     "gate",
 ];
@@ -38,6 +39,7 @@ pub(super) const PHASE: Spec = Spec {
         "retries",
         "pool",
         "confirm",
+        "interactive",
         "description",
         "gate",
         "depends-on",
@@ -59,6 +61,7 @@ pub(super) const STEP: Spec = Spec {
         "retries",
         "pool",
         "confirm",
+        "interactive",
         "description",
     ],
     lists: &["run", "inputs", "outputs", "env"],
@@ -151,6 +154,7 @@ fn set_scalar(ctx: &mut Ctx, out: &mut Decoded, key: &str, entry: &KdlEntry) {
         "pool" => body.pool = ctx.name(entry, key),
         "gate" => body.gate = ctx.name(entry, key),
         "confirm" => body.confirm = ctx.string(entry, key, "confirm=\"Deploy now?\""),
+        "interactive" => body.interactive = ctx.boolean(entry, key).unwrap_or(false),
         "description" => body.description = ctx.string(entry, key, "description=\"…\""),
         "depends-on" => {
             let several = entry

@@ -106,6 +106,9 @@ pub(crate) struct Body {
     pub(crate) gate: Option<Spanned<String>>,
     pub(crate) pool: Option<Spanned<String>>,
     pub(crate) confirm: Option<Spanned<String>>,
+    /// `interactive=#true`: runs alone, with orchestra's stdin, in the
+    /// terminal's foreground when there is one.
+    pub(crate) interactive: bool,
     pub(crate) description: Option<Spanned<String>>,
 }
 

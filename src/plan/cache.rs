@@ -17,7 +17,7 @@ use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, TaskId, Ta
 use crate::codec::{Reader, Writer};
 use crate::model::CommandKind;
 
-const MAGIC: &[u8; 8] = b"ORCHPC\x00\x03";
+const MAGIC: &[u8; 8] = b"ORCHPC\x00\x04";
 
 /// The cache key for a file and a selection (`Selection::key`).
 pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32] {
@@ -258,6 +258,7 @@ fn encode_task(w: &mut Writer, t: &PlanTask) {
     w.u64(u64::from(t.retries));
     opt_str(w, t.pool.as_ref());
     opt_str(w, t.confirm.as_ref());
+    w.bool(t.interactive);
     opt_str(w, t.description.as_ref());
     w.u64(t.declared.offset() as u64);
     w.u64(t.declared.len() as u64);
@@ -313,6 +314,7 @@ fn decode_task(r: &mut Reader<'_>, id: u32, count: usize) -> Option<PlanTask> {
         retries: small(r)?,
         pool: read_opt_str(r)?,
         confirm: read_opt_str(r)?,
+        interactive: r.bool()?,
         description: read_opt_str(r)?,
         declared: (
             usize::try_from(r.u64()?).ok()?,
@@ -424,6 +426,7 @@ mod tests {
             retries: 3,
             pool: Some("db".into()),
             confirm: Some("sure?".into()),
+            interactive: id == 1,
             description: None,
             declared: (10, 4).into(),
         };

@@ -60,6 +60,7 @@ pub(crate) struct Task<'a> {
     pub(crate) timeout_ms: Option<u64>,
     pub(crate) retries: u32,
     pub(crate) confirm: Option<&'a str>,
+    pub(crate) interactive: bool,
     pub(crate) declared: Declared<'a>,
 }
 
@@ -196,6 +197,7 @@ pub(crate) fn document<'a>(plan: &'a Plan, file: &'a str, source: &str) -> Docum
                     timeout_ms: t.timeout.map(millis),
                     retries: t.retries,
                     confirm: t.confirm.as_deref(),
+                    interactive: t.interactive,
                     declared: Declared { file, line, column },
                 }
             })

@@ -119,6 +119,9 @@ pub(crate) struct PlanTask {
     pub(crate) retries: u32,
     pub(crate) pool: Option<String>,
     pub(crate) confirm: Option<String>,
+    /// Runs alone (nothing else runs beside it), with orchestra's stdin and,
+    /// on a terminal, in its foreground: `interactive=#true`.
+    pub(crate) interactive: bool,
     pub(crate) description: Option<String>,
     /// Where it was declared in orchestra.kdl.
     pub(crate) declared: Span,

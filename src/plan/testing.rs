@@ -23,6 +23,7 @@ pub(crate) fn task(id: u32, address: &str, needs: &[u32]) -> PlanTask {
         retries: 0,
         pool: None,
         confirm: None,
+        interactive: false,
         description: None,
         declared: (0, 0).into(),
     }

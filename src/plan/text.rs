@@ -78,6 +78,9 @@ fn write_task(out: &mut String, plan: &Plan, task: &PlanTask) {
     if let Some(dir) = &task.dir {
         details.push(format!("dir {dir}"));
     }
+    if task.interactive {
+        details.push("interactive".to_owned());
+    }
     let _ = writeln!(out, "  {}  ({})", task.address, details.join(", "));
     if let Some(confirm) = &task.confirm {
         let _ = writeln!(out, "    confirm: {confirm}");

@@ -24,6 +24,11 @@ pub(crate) trait Screen {
     fn task_ended(&mut self, task: TaskId);
     /// A task that never started counts as done (skipped under `-k`).
     fn task_skipped(&mut self);
+    /// An interactive task starts: the terminal is its until
+    /// [`Screen::take_back`]; lines are held back meanwhile.
+    fn hand_over(&mut self) {}
+    /// The interactive task ended: the screen is ours again.
+    fn take_back(&mut self) {}
     /// Clear anything transient before the last line.
     fn run_finished(&mut self);
     /// The build was interrupted: what moves on the screen stops and goes
@@ -110,6 +115,9 @@ impl<S: Screen> Reporter for Human<'_, S> {
             Event::TaskStarted { task } => {
                 self.screen
                     .task_started(task, address(task), self.done, self.total);
+                if plan.task(task).interactive {
+                    self.screen.hand_over();
+                }
             }
             Event::StepStarted { task, step, .. } if self.verbose => {
                 let spec = plan.task(task);
@@ -155,8 +163,11 @@ impl<S: Screen> Reporter for Human<'_, S> {
                 output,
             } => {
                 self.done += 1;
-                self.screen.task_ended(task);
                 let spec = plan.task(task);
+                if spec.interactive {
+                    self.screen.take_back();
+                }
+                self.screen.task_ended(task);
                 self.say_status(&lines::finished(self.done, self.total, spec, record));
                 match &record.status {
                     // The interrupt was announced; a report per task adds nothing.

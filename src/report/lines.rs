@@ -157,7 +157,7 @@ pub(crate) fn exit(exit: &Exit) -> String {
         },
         Exit::TimedOut(limit) => format!("timed out after {}", format_duration(*limit)),
         Exit::SpawnFailed(message) => format!("could not start: {message}"),
-        Exit::NeedsTerminal => "was stopped, most likely to read the terminal (a password prompt?), which a task cannot: orchestra runs tasks in the background with stdin from /dev/null, so it was killed; give it what it asks for another way (an environment variable, a key file, `sudo -n`, `ssh -o BatchMode=yes`)".into(),
+        Exit::NeedsTerminal => "was stopped, most likely to read the terminal (a password prompt?), which a task cannot: orchestra runs tasks in the background with stdin from /dev/null, so it was killed; give it what it asks for another way (an environment variable, a key file, `sudo -n`, `ssh -o BatchMode=yes`), or mark the task `interactive=#true` to run it alone in the terminal's foreground".into(),
     }
 }
 

@@ -100,17 +100,26 @@ impl Pause {
 
     /// Runs `f` with the display hidden, then draws it again.
     pub(crate) fn during<T>(&self, f: impl FnOnce() -> T) -> T {
-        {
-            let mut state = self.state();
-            if state.stopped {
-                drop(state);
-                return f();
-            }
-            state.held = Some(Vec::new());
-            let _ = self.multi.clear();
-            self.multi.set_draw_target(ProgressDrawTarget::hidden());
-        }
+        self.hide();
         let out = f();
+        self.show();
+        out
+    }
+
+    /// Takes the display off the screen; lines are held from now on.
+    fn hide(&self) {
+        let mut state = self.state();
+        if state.stopped {
+            return;
+        }
+        state.held = Some(Vec::new());
+        let _ = self.multi.clear();
+        self.multi.set_draw_target(ProgressDrawTarget::hidden());
+    }
+
+    /// Prints the lines held since [`Pause::hide`] and draws the display
+    /// again (unless it was stopped meanwhile).
+    fn show(&self) {
         let mut state = self.state();
         for line in state.held.take().unwrap_or_default() {
             say!("{line}");
@@ -118,7 +127,6 @@ impl Pause {
         if !state.stopped {
             self.multi.set_draw_target((self.target)());
         }
-        out
     }
 
     /// The run is over or interrupted: prints what was held back and never
@@ -182,6 +190,24 @@ impl Screen for Progress {
 
     fn task_skipped(&mut self) {
         self.overall.inc(1);
+    }
+
+    fn hand_over(&mut self) {
+        self.pause.hide();
+        // The program gets the terminal as the user set it up.
+        if let Some(before) = &self.echo {
+            let stderr = std::io::stderr();
+            let _ =
+                rustix::termios::tcsetattr(&stderr, rustix::termios::OptionalActions::Now, before);
+        }
+    }
+
+    fn take_back(&mut self) {
+        if self.echo.is_some() {
+            // As before the hand-over; it is what `drop` restores.
+            let _ = quiet_echo();
+        }
+        self.pause.show();
     }
 
     fn interrupted(&mut self) {

@@ -35,6 +35,9 @@ pub(crate) struct Job {
     pub(crate) fresh_log: bool,
     /// A line written to the log before the command's output (`$ cargo test`).
     pub(crate) header: String,
+    /// `interactive=#true`: give it orchestra's stdin, and the terminal's
+    /// foreground when orchestra has it.
+    pub(crate) interactive: bool,
 }
 
 /// A finished job.

@@ -2,6 +2,9 @@
 //! thread, which stops them all on an interrupt, and the worker threads,
 //! which forget a group just before reaping its leader.
 //!
+//! A command given the terminal's foreground (`interactive=#true`) runs in
+//! orchestra's own group instead; it is kept apart, as a single process.
+//!
 //! Why forget before reaping: until its leader is reaped, a group's id
 //! cannot be reused by the system, so a signal sent to a group still in the
 //! set always reaches our own commands and never a stranger's.
@@ -12,11 +15,14 @@ use std::thread;
 use std::time::Duration;
 
 use super::guardian::Guardian;
-use super::signal::{GRACE, signal_group};
+use super::signal::{GRACE, signal_group, signal_process};
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Groups {
     ids: Arc<Mutex<HashSet<u32>>>,
+    /// Commands in the terminal's foreground, in orchestra's own group:
+    /// signalled one process at a time, never as a group.
+    foreground: Arc<Mutex<HashSet<u32>>>,
     /// Groups killed because a process of theirs stopped to read the
     /// terminal (see [`Groups::watch_terminal_stops`]).
     stopped: Arc<Mutex<HashSet<u32>>>,
@@ -119,13 +125,28 @@ impl Groups {
         }
     }
 
-    /// Sends `signal` to every group still running.
+    /// A command just started in the terminal's foreground, as process
+    /// `pid` of orchestra's own group.
+    pub(crate) fn insert_foreground(&self, pid: u32) {
+        lock(&self.foreground).insert(pid);
+    }
+
+    /// The foreground command `pid` is about to be reaped.
+    pub(crate) fn forget_foreground(&self, pid: u32) {
+        lock(&self.foreground).remove(&pid);
+    }
+
+    /// Sends `signal` to every group still running, and to every command
+    /// in the foreground.
     pub(crate) fn signal_all(&self, signal: libc::c_int) {
         // Holding the lock while signalling keeps a worker from reaping a
         // leader between our look-up and the signal.
         let ids = self.lock();
         for &leader in ids.iter() {
             signal_group(leader, signal);
+        }
+        for &pid in lock(&self.foreground).iter() {
+            signal_process(pid, signal);
         }
     }
 
@@ -153,9 +174,13 @@ impl Groups {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<u32>> {
-        // A panicking worker leaves the set itself intact.
-        self.ids.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.ids)
     }
+}
+
+fn lock(set: &Mutex<HashSet<u32>>) -> std::sync::MutexGuard<'_, HashSet<u32>> {
+    // A panicking worker leaves the set itself intact.
+    set.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// When `pid` started (in clock ticks since boot), if it is a zombie: the

@@ -82,6 +82,7 @@ impl<'a> JobBuilder<'a> {
             output_dirs,
             fresh_log,
             header: format!("$ {header}"),
+            interactive: task.interactive,
         }
     }
 

@@ -141,13 +141,18 @@ impl Executor for ProcessExecutor {
             }
         };
         self.unfinished += 1;
-        self.groups.insert(started.leader());
+        if started.in_foreground() {
+            self.groups.insert_foreground(started.leader());
+        } else {
+            self.groups.insert(started.leader());
+        }
         if self.unfinished > self.workers {
             if self.add_worker() {
                 self.workers += 1;
             } else if self.workers == 0 {
                 // Nobody could ever read its output: end it rather than hang.
                 self.groups.forget(started.leader());
+                self.groups.forget_foreground(started.leader());
                 started.abandon();
                 let _ = self.sender.send(Update::Finished(Completion {
                     task: job.task,

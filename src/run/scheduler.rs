@@ -16,6 +16,11 @@
 //!
 //! Up-to-date checks are asked through the [`Freshness`] seam as each task
 //! becomes ready (`up_to_date.rs`).
+//!
+//! An interactive task (`interactive=#true`) runs alone, as if `-j1`: once
+//! it is ready and next, nothing more starts until what runs has finished
+//! and no question is open; then it starts, and nothing else starts until
+//! it has finished. It is the one task that may use the terminal.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -90,6 +95,10 @@ struct Scheduler<'a> {
     /// Pool name → (running, depth).
     pools: HashMap<&'a str, (u32, u32)>,
     stopping: bool,
+    /// An interactive task, ready, waiting for the build to be quiet.
+    held: Option<TaskId>,
+    /// An interactive task is running: nothing else starts.
+    alone: bool,
     /// Interrupts acted on; the first stops gently, the second kills.
     interrupts: u32,
     signals: &'a Interrupts,
@@ -145,6 +154,8 @@ impl<'a> Scheduler<'a> {
                 .map(|(name, depth)| (name.as_str(), (0, *depth)))
                 .collect(),
             stopping: false,
+            held: None,
+            alone: false,
             interrupts: 0,
             signals: interrupts,
             freshness,
@@ -246,8 +257,17 @@ impl<'a> Scheduler<'a> {
         loop {
             // A question may have been open: an interrupt then stops here.
             self.take_interrupts();
-            if self.stopping || self.running >= self.options.jobs {
+            if self.stopping || self.running >= self.options.jobs || self.alone {
                 break;
+            }
+            if let Some(id) = self.held {
+                // It goes first, once nothing runs and nobody is asked.
+                if self.running > 0 || self.asking > 0 {
+                    break;
+                }
+                self.held = None;
+                self.start(id);
+                continue;
             }
             let Some(id) = self.ready.pop() else { break };
             // Locked or resumed tasks, then up-to-date ones, finish here, on
@@ -262,6 +282,10 @@ impl<'a> Scheduler<'a> {
             if self.pool_is_full(id) || self.pool_turn_not_come(id) {
                 pool_full.push(id);
                 continue;
+            }
+            if self.plan.task(id).interactive && (self.running > 0 || self.asking > 0) {
+                self.held = Some(id);
+                break;
             }
             self.start(id);
         }
@@ -330,6 +354,7 @@ impl<'a> Scheduler<'a> {
             jobs_started: 0,
         }));
         self.running += 1;
+        self.alone |= task.interactive;
         self.pool_change(id, true);
     }
 
@@ -446,6 +471,7 @@ impl<'a> Scheduler<'a> {
             log,
         };
         self.running -= 1;
+        self.alone &= !task.interactive;
         self.pool_change(id, false);
         let event = Event::TaskFinished {
             task: id,

@@ -25,3 +25,17 @@ pub(crate) fn signal_group(group: u32, signal: libc::c_int) {
         libc::killpg(group, signal);
     }
 }
+
+/// Sends `signal` to the one process `pid` (a command running in the
+/// terminal's foreground, in orchestra's own group, has no group of its own).
+pub(crate) fn signal_process(pid: u32, signal: libc::c_int) {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw);
+    let signal = rustix::process::Signal::from_named_raw(signal);
+    if let (Some(pid), Some(signal)) = (pid, signal)
+        && !pid.is_init()
+    {
+        let _ = rustix::process::kill_process(pid, signal);
+    }
+}

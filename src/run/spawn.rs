@@ -6,10 +6,19 @@
 //! (`sh -c 'a | b'`, test runners with workers); signalling the group reaches
 //! them all. Why one pipe for both streams: the log then holds output in the
 //! order it was written, as on a terminal.
+//!
+//! An interactive job (`interactive=#true`) gets orchestra's stdin. When
+//! orchestra is in the foreground of a terminal, it runs there as if typed
+//! at the shell: in orchestra's own process group (ninja's `console` pool
+//! does the same), reading and writing the terminal directly, so Ctrl-C and
+//! Ctrl-Z reach it and orchestra together. Its output then goes to the
+//! terminal only; its stdout is orchestra's stderr, so orchestra's stdout
+//! stays clean (`--json`).
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::io::{PipeReader, Read, Write};
+use std::io::{IsTerminal, PipeReader, Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, Stdio};
@@ -20,7 +29,7 @@ use std::time::Duration;
 use super::event::Exit;
 use super::executor::{Completion, Job, Update};
 use super::groups::Groups;
-use super::signal::{GRACE, signal_group};
+use super::signal::{GRACE, signal_group, signal_process};
 use crate::plan::{Cmd, TaskId};
 use crate::secrets::Masker;
 
@@ -51,22 +60,43 @@ impl Shell {
 /// process reaped.
 pub(crate) struct Started {
     child: Child,
-    reader: PipeReader,
+    /// The merged output; `None` for a command in the terminal's
+    /// foreground, whose output goes to the terminal.
+    reader: Option<PipeReader>,
     log: Option<File>,
 }
 
 impl Started {
-    /// The process id of the command, which leads its process group.
+    /// The process id of the command, which leads its process group
+    /// (unless it is [`Started::in_foreground`]).
     pub(crate) fn leader(&self) -> u32 {
         self.child.id()
     }
 
-    /// Kills the command's whole group and reaps it, for when nobody can
-    /// read its output.
+    /// Whether it runs in the terminal's foreground, in orchestra's group.
+    pub(crate) fn in_foreground(&self) -> bool {
+        self.reader.is_none()
+    }
+
+    /// Kills the command (its whole group, when it has one) and reaps it,
+    /// for when nobody can read its output.
     pub(crate) fn abandon(mut self) {
-        signal_group(self.child.id(), libc::SIGKILL);
+        if self.in_foreground() {
+            signal_process(self.child.id(), libc::SIGKILL);
+        } else {
+            signal_group(self.child.id(), libc::SIGKILL);
+        }
         let _ = self.child.wait();
     }
+}
+
+/// Whether orchestra runs in the foreground of the terminal on its stdin:
+/// only then can a command of its own group read that terminal.
+fn owns_terminal() -> bool {
+    let stdin = std::io::stdin();
+    stdin.is_terminal()
+        && rustix::termios::tcgetpgrp(stdin.as_fd())
+            .is_ok_and(|group| group == rustix::process::getpgrp())
 }
 
 /// Starts `job`'s command, or says why it could not start. Quick: it
@@ -86,18 +116,45 @@ pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
         })?;
     }
     let mut log = open_log(job).map_err(failed)?;
-    let pipe = std::io::pipe().and_then(|(reader, out)| Ok((reader, out.try_clone()?, out)));
-    let (reader, stdout, stderr) =
-        pipe.map_err(|e| failed(format!("cannot create a pipe: {e}")))?;
     let mut command =
         command(&job.command, shell).ok_or_else(|| failed("the command is empty".into()))?;
     command
         .current_dir(&job.dir)
-        .envs(job.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .process_group(0);
+        .envs(job.env.iter().map(|(k, v)| (k, v)));
+    let reader = if job.interactive && owns_terminal() {
+        let stderr = std::io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| failed(format!("cannot share the terminal: {e}")))?;
+        command
+            .stdin(Stdio::inherit())
+            .stdout(stderr)
+            .stderr(Stdio::inherit());
+        if let Some(log) = &mut log {
+            let _ = writeln!(
+                log,
+                "[interactive: it ran in the terminal's foreground; its output went there, not here]"
+            );
+        }
+        None
+    } else {
+        let pipe = std::io::pipe().and_then(|(reader, out)| Ok((reader, out.try_clone()?, out)));
+        let (reader, stdout, stderr) =
+            pipe.map_err(|e| failed(format!("cannot create a pipe: {e}")))?;
+        // An interactive command without a terminal still gets our stdin
+        // (`echo yes | orchestra build deploy`).
+        let stdin = if job.interactive {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        };
+        command
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(stderr)
+            .process_group(0);
+        Some(reader)
+    };
     let spawned = command.spawn();
     // The command holds our copies of the pipe's write end; until they are
     // closed the reader would never see end-of-file.
@@ -130,18 +187,39 @@ pub(crate) fn finish(
         reader,
         mut log,
     } = started;
+    let foreground = reader.is_none();
     let (done, watching) = mpsc::channel::<()>();
     let watchdog = job.timeout.map(|timeout| {
-        let group = child.id();
-        thread::spawn(move || watch(group, timeout, &watching))
+        let pid = child.id();
+        let signal = move |signal| {
+            if foreground {
+                signal_process(pid, signal);
+            } else {
+                signal_group(pid, signal);
+            }
+        };
+        thread::spawn(move || watch(signal, timeout, &watching))
     });
-    let stream = stream.then_some((sender, job.task));
-    let output = capture(reader, log.as_mut(), stream, masker);
+    let output = if let Some(reader) = reader {
+        let stream = stream.then_some((sender, job.task));
+        capture(reader, log.as_mut(), stream, masker)
+    } else {
+        // Nothing to read: it ends when it exits, which is awaited without
+        // reaping it, for the same reason as below.
+        use rustix::process::{WaitId, WaitIdOptions, waitid};
+        let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
+        while let Err(rustix::io::Errno::INTR) = waitid(WaitId::Pid(pid_of(&child)), options) {}
+        String::new()
+    };
     // Stop the watchdog before reaping the leader: until the leader is
     // reaped its group id cannot be reused, so a late kill stays ours.
     drop(done);
     let timed_out = watchdog.is_some_and(|w| w.join().unwrap_or(false));
-    groups.forget(child.id());
+    if foreground {
+        groups.forget_foreground(child.id());
+    } else {
+        groups.forget(child.id());
+    }
     let needed_terminal = groups.needed_terminal(child.id());
     let exit = match (child.wait(), job.timeout) {
         (_, Some(limit)) if timed_out => Exit::TimedOut(limit),
@@ -344,17 +422,25 @@ impl Kept {
     }
 }
 
-/// Waits for `done` up to `timeout`; past it, TERMs the group, then KILLs it
-/// after the grace period. Returns whether the timeout fired.
-fn watch(group: u32, timeout: Duration, done: &Receiver<()>) -> bool {
+/// Waits for `done` up to `timeout`; past it, `signal`s TERM to the
+/// command (its group), then KILL after the grace period. Returns whether
+/// the timeout fired.
+fn watch(signal: impl Fn(libc::c_int), timeout: Duration, done: &Receiver<()>) -> bool {
     if done.recv_timeout(timeout) != Err(RecvTimeoutError::Timeout) {
         return false;
     }
-    signal_group(group, libc::SIGTERM);
+    signal(libc::SIGTERM);
     if done.recv_timeout(GRACE) == Err(RecvTimeoutError::Timeout) {
-        signal_group(group, libc::SIGKILL);
+        signal(libc::SIGKILL);
     }
     true
+}
+
+fn pid_of(child: &Child) -> rustix::process::Pid {
+    i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .expect("a child's pid is positive")
 }
 
 #[cfg(test)]
@@ -376,6 +462,7 @@ mod tests {
             output_dirs: Vec::new(),
             fresh_log: true,
             header: "$ test".into(),
+            interactive: false,
         }
     }
 

@@ -173,6 +173,46 @@ fn pools_limit_their_members_only() {
 }
 
 #[test]
+fn an_interactive_task_waits_for_quiet_and_runs_alone() {
+    // `login` becomes ready while `slow` runs, and first by priority: it
+    // waits for `slow`, runs alone, and only then do `other`s start.
+    let mut login = task(1, "login", &[0]);
+    login.interactive = true;
+    let plan = plan(vec![
+        task(0, "quick", &[]),
+        login,
+        task(2, "deploy", &[1]),
+        task(3, "slow", &[]),
+        task(4, "other1", &[]),
+        task(5, "other2", &[]),
+    ]);
+    let mut fake = Fake::new().takes("slow", 3).takes("login", 2);
+    let (summary, events) = execute(&plan, 2, false, &mut fake);
+    assert!(summary.success());
+    let at = |l: &str| position(&events.lines, l);
+    assert!(at("ok slow") < at("start login"), "{:#?}", events.lines);
+    assert!(at("ok login") < at("start other1"), "{:#?}", events.lines);
+    let login_at = fake.ran.iter().find(|(_, c)| c == "login").unwrap().0;
+    for (tick, command) in &fake.ran {
+        if command != "login" {
+            assert!(
+                *tick + fake_ticks(command) <= login_at || *tick >= login_at + 2,
+                "`{command}` ran beside `login`: {:?}",
+                fake.ran
+            );
+        }
+    }
+}
+
+fn fake_ticks(command: &str) -> u64 {
+    match command {
+        "slow" => 3,
+        "login" => 2,
+        _ => 1,
+    }
+}
+
+#[test]
 fn the_longest_remaining_path_starts_first() {
     // `short` is declared first, but the chain x1 → x2 → x3 is longer.
     let plan = plan(vec![

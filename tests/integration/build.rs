@@ -411,6 +411,7 @@ task "other" { run "echo other >> ran" }
         .stderr_contains(
             "task `asks` failed: its command was stopped, most likely to read the terminal",
         )
+        .stderr_contains("or mark the task `interactive=#true`")
         .stderr_lacks("│ after")
         .run();
     assert!(started.elapsed() < Duration::from_secs(10), "no hang");

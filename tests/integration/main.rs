@@ -10,6 +10,7 @@ mod durable;
 mod example;
 mod fixtures;
 mod incremental;
+mod interactive;
 mod json_schema;
 mod locks;
 mod plan;
