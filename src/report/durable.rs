@@ -197,11 +197,24 @@ pub(crate) fn status_text(runs: &[Listed], locks: &[LockStatus]) -> String {
 }
 
 fn last_run(out: &mut String, state: &RunState) {
+    // Up-to-date tasks are counted, not listed, per milestone.
+    let in_milestones: u64 = state.up_to_date_in.values().sum();
+    let up_to_date = |group: Option<&str>| -> usize {
+        let count = match group {
+            Some(m) => state.up_to_date_in.get(m).copied().unwrap_or(0),
+            None => state.up_to_date.saturating_sub(in_milestones),
+        };
+        usize::try_from(count).unwrap_or(usize::MAX)
+    };
     let mut groups: Vec<Option<&str>> = state
         .tasks
         .values()
         .map(|t| t.milestone.as_deref())
+        .chain(state.up_to_date_in.keys().map(|m| Some(m.as_str())))
         .collect();
+    if up_to_date(None) > 0 {
+        groups.push(None);
+    }
     // Milestones by name, then the tasks of none.
     groups.sort_unstable_by_key(|g| (g.is_none(), *g));
     groups.dedup();
@@ -211,9 +224,15 @@ fn last_run(out: &mut String, state: &RunState) {
             .iter()
             .filter(|(_, t)| t.milestone.as_deref() == group)
             .collect();
-        let done = members.iter().filter(|(_, t)| t.status.is_done()).count();
+        let fresh = up_to_date(group);
+        let done = members.iter().filter(|(_, t)| t.status.is_done()).count() + fresh;
         let name = group.map_or_else(|| "other tasks".into(), |m| format!("milestone {m}"));
-        let _ = writeln!(out, "{name}: {done}/{} done", members.len());
+        let total = members.len() + fresh;
+        if fresh > 0 {
+            let _ = writeln!(out, "{name}: {done}/{total} done ({fresh} up to date)");
+        } else {
+            let _ = writeln!(out, "{name}: {done}/{total} done");
+        }
         for (address, task) in members {
             let took = task
                 .duration_ms

@@ -1,21 +1,20 @@
 //! The durable record of a build: a [`Reporter`] that keeps the build's own
-//! run record (`crate::workspace::runs`) current after every task and
-//! appends the run to the history when it ends.
+//! run record (`crate::workspace::runs`) current and appends the run to the
+//! history when it ends.
 //!
-//! Events arrive on the scheduler's thread and must not slow it: each one
-//! becomes a small message to a writer thread that owns the [`RunState`].
-//! The writer saves (atomically: a temporary file renamed over the old one)
-//! as soon as something changed, but at most once per [`SAVE_EVERY`],
-//! gathering whatever arrives meanwhile: a burst of short tasks costs a few
-//! saves instead of thousands, and a long task never leaves an earlier
-//! result unsaved. At most once per [`SYNC_EVERY`], a save is also flushed
-//! to disk in the background. A `kill -9` loses at most
-//! the last [`SAVE_EVERY`] of results, a power cut about the last
+//! Events arrive on the scheduler's thread and must not slow it. A task
+//! that starts, ends or is skipped adds one compact line to a buffer (an
+//! uncontended lock, no message, no wake-up); a task found up to date only
+//! raises a count. A flusher thread appends the buffer to the run's
+//! journal every [`SAVE_EVERY`] when it holds something, and flushes it to
+//! disk at most once per [`SYNC_EVERY`]. The whole record is written at
+//! the start and once at the end (or on interrupt). A `kill -9` loses at
+//! most the last [`SAVE_EVERY`] of results, a power cut about the last
 //! [`SYNC_EVERY`]: those tasks simply run again on `--resume`.
 
 use std::collections::HashMap;
 use std::io;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -25,15 +24,6 @@ use crate::workspace::history::HistoryEntry;
 use crate::workspace::runs::{RunRecord, RunState, STATE_VERSION, TaskRecord, TaskStatus};
 use crate::workspace::{Workspace, now_millis};
 
-enum Message {
-    Task(String, TaskRecord),
-    /// The run ended; an interrupted run stays unfinished, for `--resume`.
-    Finish {
-        success: bool,
-        interrupted: bool,
-    },
-}
-
 /// The run a resumed build continues, and the records it carries over.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Carried {
@@ -41,25 +31,40 @@ pub(crate) struct Carried {
     pub(crate) tasks: HashMap<String, TaskRecord>,
 }
 
+/// What the recorder and its flusher share: journal lines not yet written,
+/// and whether the run is over.
+#[derive(Default)]
+struct Pending {
+    lines: Mutex<(Vec<u8>, bool)>,
+    stop: Condvar,
+}
+
+impl Pending {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<u8>, bool)> {
+        self.lines.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 pub(crate) struct StateRecorder {
     workspace: Workspace,
-    sender: Option<Sender<Message>>,
-    writer: Option<JoinHandle<io::Result<()>>>,
+    record: Arc<RunRecord>,
+    /// The record as it will be saved at the end.
+    state: RunState,
+    pending: Arc<Pending>,
+    /// `None` when no thread could be started: lines are then appended at once.
+    flusher: Option<JoinHandle<io::Result<()>>>,
     /// The records of the run being resumed, carried over for its done tasks.
     previous: HashMap<String, TaskRecord>,
     started: HashMap<TaskId, u64>,
-    run_id: u64,
-    selection: String,
-    started_at: u64,
     /// The first error writing state or history, for a warning at the end.
     pub(crate) error: Option<io::Error>,
 }
 
 impl StateRecorder {
-    /// Starts the record of a run of `plan` in `record`: every task
-    /// pending, saved at once so even a run killed in its first task leaves
-    /// a readable file. `resumed`: the run this one continues (if any) and
-    /// the records of the tasks it settled, carried over for done tasks.
+    /// Starts the record of a run of `plan` in `record`, saved at once so
+    /// even a run killed in its first task leaves a readable file.
+    /// `resumed`: the run this one continues (if any) and the records of
+    /// the tasks it settled, carried over for done tasks.
     pub(crate) fn start(
         plan: &Plan,
         workspace: &Workspace,
@@ -67,70 +72,83 @@ impl StateRecorder {
         selection: String,
         resumed: Option<Carried>,
     ) -> Self {
-        let started_at = now_millis();
-        let run_id = record.id;
-        let mut initial = RunState::new(run_id, selection.clone(), started_at);
-        initial.resumed = resumed.as_ref().map(|c| c.run);
-        for task in &plan.tasks {
-            let mut record = TaskRecord::pending();
-            record.milestone = milestone(plan, task.id);
-            initial.tasks.insert(task.address.clone(), record);
-        }
-        // Not flushed: every task pending is worth no wait on the disk.
-        let first = record.save(&initial, false).err();
-        let (sender, receiver) = mpsc::channel();
-        let writer = thread::Builder::new()
-            .name("orchestra-state".into())
-            .spawn(move || write_loop(&record, initial, &receiver));
-        let (writer, error) = match writer {
+        let mut state = RunState::new(record.id, selection, now_millis());
+        state.resumed = resumed.as_ref().map(|c| c.run);
+        state.selected = plan.tasks.len() as u64;
+        // Not flushed: an empty record is worth no wait on the disk.
+        let first = record.save(&state, false, false).err();
+        let record = Arc::new(record);
+        let pending = Arc::new(Pending::default());
+        let flusher = {
+            let (record, pending) = (Arc::clone(&record), Arc::clone(&pending));
+            thread::Builder::new()
+                .name("orchestra-state".into())
+                .spawn(move || flush_loop(&record, &pending))
+        };
+        let (flusher, error) = match flusher {
             Ok(handle) => (Some(handle), first),
-            Err(e) => (None, Some(e)),
+            Err(e) => (None, first.or(Some(e))),
         };
         Self {
             workspace: workspace.clone(),
-            sender: writer.as_ref().map(|_| sender),
-            writer,
+            record,
+            state,
+            pending,
+            flusher,
             previous: resumed.map(|c| c.tasks).unwrap_or_default(),
             started: HashMap::new(),
-            run_id,
-            selection,
-            started_at,
             error,
         }
     }
 
-    fn send(&mut self, message: Message) {
-        if let Some(sender) = &self.sender {
-            let _ = sender.send(message);
+    /// Records `record` for task `id`: kept for the final record, and
+    /// journaled for the flusher.
+    fn keep(&mut self, plan: &Plan, id: TaskId, record: TaskRecord) {
+        let address = &plan.task(id).address;
+        if self.flusher.is_some() {
+            let mut pending = self.pending.lock();
+            self.record.entry(address, &record, &mut pending.0);
+        } else {
+            let mut line = Vec::new();
+            self.record.entry(address, &record, &mut line);
+            let result = self.record.append(&line, false);
+            self.keep_error(result);
         }
+        self.state.tasks.insert(address.clone(), record);
     }
 
     fn record(&self, plan: &Plan, id: TaskId, status: TaskStatus) -> TaskRecord {
         let mut record = TaskRecord::pending();
         record.status = status;
-        record.milestone = milestone(plan, id);
+        record.milestone = milestone(plan, id).map(str::to_owned);
         record.started_at = self.started.get(&id).copied();
         record
     }
 
-    /// Saves the final state and waits for it; appends the history line.
+    /// Stops the flusher, saves the final record (which replaces the
+    /// journal) and appends the history line.
     fn finish(&mut self, summary: &Summary) {
-        self.send(Message::Finish {
-            success: summary.success(),
-            interrupted: summary.interrupted,
-        });
-        self.sender = None;
-        if let Some(writer) = self.writer.take() {
-            let result = writer
+        if let Some(flusher) = self.flusher.take() {
+            self.pending.lock().1 = true;
+            self.pending.stop.notify_all();
+            let result = flusher
                 .join()
                 .unwrap_or_else(|_| Err(io::Error::other("panicked")));
             self.keep_error(result);
         }
+        self.state.finished = !summary.interrupted;
+        self.state.success = summary.success();
+        // The end is not flushed: the run would wait for it, and an fsync
+        // waits for every dirty page of the machine's journal, which took
+        // seconds while other builds wrote. The periodic flushes keep a
+        // power cut's loss to the last second.
+        let result = self.record.save(&self.state, false, true);
+        self.keep_error(result);
         let entry = HistoryEntry {
             version: STATE_VERSION,
-            run_id: self.run_id,
-            selection: self.selection.clone(),
-            started_at: self.started_at,
+            run_id: self.state.id,
+            selection: self.state.selection.clone(),
+            started_at: self.state.started_at,
             duration_ms: u64::try_from(summary.duration.as_millis()).unwrap_or(u64::MAX),
             success: summary.success(),
             interrupted: summary.interrupted,
@@ -152,82 +170,52 @@ impl StateRecorder {
     }
 }
 
-fn milestone(plan: &Plan, id: TaskId) -> Option<String> {
+fn milestone(plan: &Plan, id: TaskId) -> Option<&str> {
     match &plan.task(id).group {
-        Some(Group::Milestone(name)) => Some(name.clone()),
+        Some(Group::Milestone(name)) => Some(name),
         _ => None,
     }
 }
 
-/// The shortest time between two saves, so a burst of short tasks costs a
-/// few saves, not thousands (a 2,000-task build of `true` saved about 3,000
-/// times without it). A result reaches the file at most this much later.
+/// The shortest time between two appends to the journal, so a burst of
+/// short tasks costs a few writes, not thousands. A result reaches the
+/// file at most this much later.
 const SAVE_EVERY: Duration = Duration::from_millis(50);
 
-/// The shortest time between two saves that are also flushed to disk
-/// (fsync of the file and its directory). Flushing is what costs: on this
-/// kind of machine, fsyncing every 50ms doubled the time of a 2,000-task
-/// build, as each flush stalls the creation of task logs. The saves in
-/// between survive a crash of orchestra, not a power cut.
+/// The shortest time between two appends that are also flushed to disk.
+/// Flushing is what costs: fsyncing every 50ms doubled the time of a
+/// 2,000-task build, as each flush stalls the creation of files. The
+/// appends in between survive a crash of orchestra, not a power cut.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 
-/// The writer thread: gather what arrives until the next save is due,
-/// save, repeat until `Finish`, which is saved at once.
-fn write_loop(
-    record: &RunRecord,
-    mut state: RunState,
-    receiver: &Receiver<Message>,
-) -> io::Result<()> {
+/// The flusher: every [`SAVE_EVERY`], appends what is pending to the
+/// journal; at the stop, appends the rest and returns.
+fn flush_loop(record: &RunRecord, pending: &Pending) -> io::Result<()> {
     let mut result = Ok(());
-    let mut next_save = Instant::now();
     let mut next_sync = Instant::now() + SYNC_EVERY;
-    while let Ok(first) = receiver.recv() {
-        let mut finished = apply(&mut state, first);
-        while !finished {
-            let wait = next_save.saturating_duration_since(Instant::now());
-            match receiver.recv_timeout(wait) {
-                Ok(message) => finished = apply(&mut state, message),
-                // Due, or every sender is gone: save what we have.
-                Err(_) => break,
+    loop {
+        let (lines, stopped) = {
+            let guard = pending.lock();
+            let (mut guard, _) = pending
+                .stop
+                .wait_timeout_while(guard, SAVE_EVERY, |p| !p.1)
+                .unwrap_or_else(PoisonError::into_inner);
+            (std::mem::take(&mut guard.0), guard.1)
+        };
+        if !lines.is_empty() {
+            let now = Instant::now();
+            let sync = !stopped && now >= next_sync;
+            if sync {
+                next_sync = now + SYNC_EVERY;
+            }
+            // Keep going after an error: a later append may work (disk freed).
+            let appended = record.append(&lines, sync);
+            if result.is_ok() {
+                result = appended;
             }
         }
-        // Keep going after an error: a later save may work (disk freed).
-        let now = Instant::now();
-        // The end is not flushed either: the run would wait for it, and an
-        // fsync waits for every dirty page of the machine's journal, which
-        // took seconds while other builds wrote. The periodic flushes keep a
-        // power cut's loss to the last second.
-        let saved = if !finished && now >= next_sync {
-            next_sync = now + SYNC_EVERY;
-            record.save(&state, true)
-        } else {
-            record.save(&state, false)
-        };
-        next_save = now + SAVE_EVERY;
-        if result.is_ok() {
-            result = saved;
-        }
-        if finished {
-            break;
-        }
-    }
-    result
-}
-
-/// Applies one message; true for `Finish`.
-fn apply(state: &mut RunState, message: Message) -> bool {
-    match message {
-        Message::Task(address, record) => {
-            state.tasks.insert(address, record);
-            false
-        }
-        Message::Finish {
-            success,
-            interrupted,
-        } => {
-            state.finished = !interrupted;
-            state.success = success;
-            true
+        if stopped {
+            return result;
         }
     }
 }
@@ -238,11 +226,20 @@ impl Reporter for StateRecorder {
             Event::TaskStarted { task } => {
                 self.started.insert(task, now_millis());
                 let record = self.record(plan, task, TaskStatus::Running);
-                self.send(Message::Task(plan.task(task).address.clone(), record));
+                self.keep(plan, task, record);
             }
             Event::TaskUpToDate { task } => {
-                let record = self.record(plan, task, TaskStatus::UpToDate);
-                self.send(Message::Task(plan.task(task).address.clone(), record));
+                // Counted, not listed: see `crate::workspace::runs`.
+                self.state.up_to_date += 1;
+                if let Some(name) = milestone(plan, task) {
+                    // Looked up by reference: a name is copied once per milestone.
+                    match self.state.up_to_date_in.get_mut(name) {
+                        Some(count) => *count += 1,
+                        None => {
+                            self.state.up_to_date_in.insert(name.to_owned(), 1);
+                        }
+                    }
+                }
             }
             Event::TaskSkipped { task, reason } => {
                 let address = &plan.task(task).address;
@@ -252,7 +249,7 @@ impl Reporter for StateRecorder {
                     (SkipReason::Locked(_), _) => self.record(plan, task, TaskStatus::Locked),
                     _ => self.record(plan, task, TaskStatus::Skipped),
                 };
-                self.send(Message::Task(address.clone(), record));
+                self.keep(plan, task, record);
             }
             Event::TaskFinished { task, record, .. } => {
                 let (status, exit_code) = match &record.status {
@@ -273,16 +270,17 @@ impl Reporter for StateRecorder {
                 saved.exit_code = exit_code;
                 saved.attempts = record.attempts;
                 saved.duration_ms = u64::try_from(record.duration.as_millis()).ok();
-                self.send(Message::Task(plan.task(task).address.clone(), saved));
+                self.keep(plan, task, saved);
             }
             Event::RunFinished { summary } => {
-                // Tasks that never started because the build stopped.
+                // Tasks that never started because the build stopped: in
+                // the final record only (it is written next).
                 for (task, record) in plan.tasks.iter().zip(&summary.tasks) {
                     if let Status::NotRun(SkipReason::Stopped | SkipReason::DependencyFailed(_)) =
                         record.status
                     {
                         let saved = self.record(plan, task.id, TaskStatus::Skipped);
-                        self.send(Message::Task(task.address.clone(), saved));
+                        self.state.tasks.insert(task.address.clone(), saved);
                     }
                 }
                 self.finish(summary);
@@ -357,6 +355,49 @@ mod tests {
         recorder.event(&plan, &Event::RunFinished { summary: &summary });
         assert!(recorder.error.is_none());
         ws.runs(1).remove(0).state
+    }
+
+    #[test]
+    fn up_to_date_tasks_are_counted_not_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path(), Masker::default());
+        let mut fresh = task(0, "M1/fresh", &[]);
+        fresh.group = Some(Group::Milestone("M1".into()));
+        let plan = plan(vec![fresh, task(1, "other", &[]), task(2, "ran", &[])]);
+        let record = ws.begin_run().unwrap();
+        let mut recorder = StateRecorder::start(&plan, &ws, record, "sel".into(), None);
+        for id in [0, 1] {
+            recorder.event(&plan, &Event::TaskUpToDate { task: TaskId(id) });
+        }
+        recorder.event(&plan, &Event::TaskStarted { task: TaskId(2) });
+        // Killed now: the journal says `ran` is running.
+        let mut killed = ws.runs(1).remove(0).state;
+        for _ in 0..100 {
+            if killed.tasks.contains_key("ran") {
+                break;
+            }
+            thread::sleep(SAVE_EVERY / 5);
+            killed = ws.runs(1).remove(0).state;
+        }
+        assert_eq!(killed.tasks["ran"].status, TaskStatus::Running);
+        let done = finished(Status::Succeeded);
+        let ended = Event::TaskFinished {
+            task: TaskId(2),
+            record: &done,
+            output: "",
+        };
+        recorder.event(&plan, &ended);
+        let summary = Summary {
+            tasks: vec![finished(Status::UpToDate), finished(Status::UpToDate), done],
+            duration: Duration::from_millis(9),
+            interrupted: false,
+        };
+        recorder.event(&plan, &Event::RunFinished { summary: &summary });
+        let state = ws.runs(1).remove(0).state;
+        assert_eq!(state.tasks.keys().collect::<Vec<_>>(), ["ran"]);
+        assert_eq!((state.selected, state.up_to_date), (3, 2));
+        assert_eq!(state.up_to_date_in["M1"], 1);
+        assert!(state.complete());
     }
 
     #[test]

@@ -10,6 +10,16 @@
 //! crash at any moment leaves a whole old or new file. The newest
 //! [`KEEP_RUNS`] records are kept; older ones are pruned when a build ends.
 //!
+//! While a build runs, what happens to its tasks is appended to
+//! `runs/<id>/tasks.jsonl`, one compact line per task that started or was
+//! skipped, in batches; the whole record (`state.json`) is written when the
+//! build starts and once more when it ends or is interrupted, and the
+//! journal is then removed. A reader takes `state.json` and replays the
+//! journal over it, so a build killed mid-way (whose journal may end in a
+//! torn line, passed over) is read as far as it got. Tasks found up to
+//! date are counted, not listed: a no-op build of 20,000 tasks writes two
+//! small files.
+//!
 //! A record carries a version; a missing, unreadable or older one is
 //! passed over (with a note when it exists but cannot be read).
 
@@ -24,13 +34,14 @@ use super::Workspace;
 use super::fs;
 
 /// Bump when the shape changes; older records are then ignored.
-pub(crate) const STATE_VERSION: u32 = 2;
+pub(crate) const STATE_VERSION: u32 = 3;
 
 /// How many run records are kept (the newest; live runs always).
 pub(crate) const KEEP_RUNS: usize = 20;
 
 const RUNS: &str = "runs";
 const STATE: &str = "state.json";
+const JOURNAL: &str = "tasks.jsonl";
 const OWNER: &str = "owner";
 
 /// How a task ended (or that it has not yet).
@@ -125,7 +136,33 @@ pub(crate) struct RunState {
     /// The run this one resumed, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) resumed: Option<u64>,
+    /// How many tasks the build selected.
+    #[serde(default)]
+    pub(crate) selected: u64,
+    /// How many were found up to date (they are not in `tasks`), and of
+    /// those, how many in each milestone.
+    #[serde(default)]
+    pub(crate) up_to_date: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) up_to_date_in: BTreeMap<String, u64>,
+    /// The tasks that started or were skipped; the rest of the selection
+    /// was up to date or never reached.
     pub(crate) tasks: BTreeMap<String, TaskRecord>,
+}
+
+/// One line of a run's journal: a task's record, by address.
+#[derive(Serialize)]
+struct EntryOut<'a> {
+    task: &'a str,
+    #[serde(flatten)]
+    record: &'a TaskRecord,
+}
+
+#[derive(Deserialize)]
+struct EntryIn {
+    task: String,
+    #[serde(flatten)]
+    record: TaskRecord,
 }
 
 impl RunState {
@@ -139,6 +176,9 @@ impl RunState {
             finished: false,
             success: false,
             resumed: None,
+            selected: 0,
+            up_to_date: 0,
+            up_to_date_in: BTreeMap::new(),
             tasks: BTreeMap::new(),
         }
     }
@@ -184,10 +224,40 @@ pub(crate) struct RunRecord {
 }
 
 impl RunRecord {
-    /// Saves `state` atomically; `sync` also flushes it to disk.
-    pub(crate) fn save(&self, state: &RunState, sync: bool) -> io::Result<()> {
+    /// Saves `state` atomically; `sync` also flushes it to disk. A final
+    /// state (`journal_done`) holds every journal entry, so the journal
+    /// goes.
+    pub(crate) fn save(&self, state: &RunState, sync: bool, journal_done: bool) -> io::Result<()> {
         let bytes = self.workspace.masked_json(state, true);
-        fs::write_atomic(&self.dir, STATE, &bytes, sync)
+        fs::write_atomic(&self.dir, STATE, &bytes, sync)?;
+        if journal_done {
+            match std::fs::remove_file(self.dir.join(JOURNAL)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the journal line for `record` of task `address` to `into`.
+    pub(crate) fn entry(&self, address: &str, record: &TaskRecord, into: &mut Vec<u8>) {
+        let entry = EntryOut {
+            task: address,
+            record,
+        };
+        into.extend(self.workspace.masked_json(&entry, false));
+        into.push(b'\n');
+    }
+
+    /// Appends journal lines (made by [`RunRecord::entry`]); `sync` also
+    /// flushes them to disk.
+    pub(crate) fn append(&self, lines: &[u8], sync: bool) -> io::Result<()> {
+        let (mut file, _) = fs::open_append(&self.dir.join(JOURNAL))?;
+        std::io::Write::write_all(&mut file, lines)?;
+        if sync {
+            file.sync_data()?;
+        }
+        Ok(())
     }
 }
 
@@ -262,7 +332,17 @@ impl Workspace {
         let name = id.to_string();
         let bytes = self.read(&[RUNS, &name, STATE])?;
         match serde_json::from_slice::<RunState>(&bytes) {
-            Ok(state) if state.version == STATE_VERSION && state.id == id => Some(state),
+            Ok(mut state) if state.version == STATE_VERSION && state.id == id => {
+                // What the build recorded after it; a torn last line (a
+                // build killed mid-write) is passed over.
+                let journal = self.read(&[RUNS, &name, JOURNAL]).unwrap_or_default();
+                for line in journal.split(|b| *b == b'\n') {
+                    if let Ok(entry) = serde_json::from_slice::<EntryIn>(line) {
+                        state.tasks.insert(entry.task, entry.record);
+                    }
+                }
+                Some(state)
+            }
             Ok(_) => None,
             Err(e) => {
                 self.note(format!(
@@ -368,8 +448,8 @@ mod tests {
         let first = ws.begin_run().unwrap();
         let second = ws.begin_run().unwrap();
         assert_eq!((first.id, second.id), (1, 2));
-        first.save(&sample(1, 1), false).unwrap();
-        second.save(&sample(2, 2), true).unwrap();
+        first.save(&sample(1, 1), false, false).unwrap();
+        second.save(&sample(2, 2), true, false).unwrap();
         let listed = ws.runs(10);
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[0].state, sample(2, 2));
@@ -400,7 +480,7 @@ mod tests {
                 task.status = *status;
                 state.tasks.insert((*address).to_owned(), task);
             }
-            record.save(&state, false).unwrap();
+            record.save(&state, false, false).unwrap();
         };
         save(
             &[("a", Succeeded), ("b", Succeeded), ("c", Succeeded)],
@@ -437,11 +517,45 @@ mod tests {
     }
 
     #[test]
+    fn the_journal_is_read_over_the_record_and_a_torn_line_passed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path(), Masker::new(["s3cret\"".to_owned()]));
+        let run = ws.begin_run().unwrap();
+        let empty = RunState::new(1, "ci".into(), 1);
+        run.save(&empty, false, false).unwrap();
+        let mut lines = Vec::new();
+        let mut record = TaskRecord::pending();
+        record.status = TaskStatus::Running;
+        run.entry("a", &record, &mut lines);
+        record.status = TaskStatus::Succeeded;
+        run.entry("a", &record, &mut lines);
+        run.entry("b s3cret\"", &record, &mut lines);
+        run.append(&lines, true).unwrap();
+        // Killed in the middle of a write.
+        run.append(b"{\"task\":\"c\",\"sta", false).unwrap();
+        let journal = std::fs::read(ws.path(&[RUNS, "1", JOURNAL])).unwrap();
+        assert!(!String::from_utf8_lossy(&journal).contains("s3cret"));
+        let read = ws.run(1).unwrap();
+        assert_eq!(
+            read.tasks["a"].status,
+            TaskStatus::Succeeded,
+            "the later line wins"
+        );
+        assert!(read.tasks.contains_key("b ****"));
+        assert_eq!(read.tasks.len(), 2);
+        assert!(ws.take_notes().is_empty(), "a torn line is no surprise");
+        // The final record holds everything; the journal goes.
+        run.save(&read, false, true).unwrap();
+        assert!(!ws.path(&[RUNS, "1", JOURNAL]).exists());
+        assert_eq!(ws.run(1).unwrap(), read);
+    }
+
+    #[test]
     fn garbled_and_old_records_are_passed_over_with_a_note() {
         let dir = tempfile::tempdir().unwrap();
         let ws = Workspace::new(dir.path(), Masker::default());
         let run = ws.begin_run().unwrap();
-        run.save(&sample(1, 1), false).unwrap();
+        run.save(&sample(1, 1), false, false).unwrap();
         drop(run);
         let path = ws.path(&[RUNS, "1", STATE]);
         let full = std::fs::read(&path).unwrap();
@@ -459,10 +573,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ws = Workspace::new(dir.path(), Masker::default());
         let live = ws.begin_run().unwrap();
-        live.save(&sample(1, 1), false).unwrap();
+        live.save(&sample(1, 1), false, false).unwrap();
         for id in 2..=(KEEP_RUNS as u64 + 5) {
             let run = ws.begin_run().unwrap();
-            run.save(&sample(id, 1), false).unwrap();
+            run.save(&sample(id, 1), false, false).unwrap();
         }
         ws.prune_runs().unwrap();
         let ids = ws.run_ids();

@@ -12,11 +12,24 @@ use serde_json::Value;
 use crate::json_schema;
 use crate::support::{Terminal, Test, eventually, gone, orchestra, signal, spawn, text};
 
-/// The newest run record (`.orchestra/runs/<id>/state.json`).
+/// The newest run record, as `docs/build.md` says to read it.
 pub(crate) fn state(dir: &Path) -> Value {
-    let path = last_run(dir).expect("a run record").join("state.json");
-    let bytes = std::fs::read(path).expect("state.json");
-    serde_json::from_slice(&bytes).expect("state.json is valid JSON")
+    record(&last_run(dir).expect("a run record"))
+}
+
+/// The run record in `run` (`.orchestra/runs/<id>`): `state.json` with
+/// the lines of `tasks.jsonl` over it (a torn one passed over).
+pub(crate) fn record(run: &Path) -> Value {
+    let bytes = std::fs::read(run.join("state.json")).expect("state.json");
+    let mut state: Value = serde_json::from_slice(&bytes).expect("state.json is valid JSON");
+    let journal = std::fs::read_to_string(run.join("tasks.jsonl")).unwrap_or_default();
+    for line in journal.lines() {
+        if let Ok(Value::Object(mut entry)) = serde_json::from_str::<Value>(line) {
+            let task = entry.remove("task").expect("an entry names its task");
+            state["tasks"][task.as_str().expect("an address")] = Value::Object(entry);
+        }
+    }
+    state
 }
 
 /// The directory of the newest run record.
@@ -122,9 +135,7 @@ task "c" { needs "b"; run "echo c >> count" }
     eventually("b to start", || dir.join("b.pid").exists());
     // `b` is running, so `a`'s success is being saved; give it a moment.
     eventually("a's success to be saved", || {
-        last_run(dir)
-            .and_then(|run| std::fs::read_to_string(run.join("state.json")).ok())
-            .is_some_and(|s| s.contains("\"succeeded\""))
+        last_run(dir).is_some_and(|run| record(&run)["tasks"]["a"]["status"] == "succeeded")
     });
     signal(child.id(), "-KILL");
     child.wait().unwrap();

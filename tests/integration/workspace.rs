@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::durable::state;
+use crate::durable::{record, state};
 use crate::support::{Rng, Test, binary, eventually, gone, orchestra, signal, spawn, text};
 
 fn count(dir: &Path, file: &str) -> Vec<String> {
@@ -72,9 +72,7 @@ milestone "M2" { phase "c" { run "echo c >> count" } }
     signal(builder.id(), "-KILL");
     builder.wait().unwrap();
     // The builder's record is its own: the skipped build did not touch it.
-    let first: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join(".orchestra/runs/1/state.json")).unwrap())
-            .unwrap();
+    let first = record(&dir.join(".orchestra/runs/1"));
     assert_eq!(first["tasks"]["M1/a"]["status"], "succeeded");
     assert_eq!(first["finished"], false);
     std::fs::write(dir.join("go"), "").unwrap();
@@ -91,9 +89,7 @@ milestone "M2" { phase "c" { run "echo c >> count" } }
         "only b ran again"
     );
     // The skipped build's record is intact.
-    let again: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join(".orchestra/runs/2/state.json")).unwrap())
-            .unwrap();
+    let again = record(&dir.join(".orchestra/runs/2"));
     assert_eq!(again, yielded);
 }
 
