@@ -33,6 +33,7 @@ impl Executor for DryRunExecutor {
             task: job.task,
             exit: Exit::Success,
             output: String::new(),
+            logged: false,
         })
     }
 

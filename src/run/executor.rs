@@ -45,8 +45,12 @@ pub(crate) struct Job {
 pub(crate) struct Completion {
     pub(crate) task: TaskId,
     pub(crate) exit: Exit,
-    /// stdout and stderr, merged in the order they were written.
+    /// stdout and stderr, merged in the order they were written (the end
+    /// of it, when it is long).
     pub(crate) output: String,
+    /// Whether anything was written to the task's log (it is created only
+    /// when a command prints).
+    pub(crate) logged: bool,
 }
 
 /// What [`Executor::wait`] reports.

@@ -111,6 +111,8 @@ impl Executor for Fake {
             task: job.task,
             exit,
             output: format!("output of {text}\n"),
+            // As if every command printed something.
+            logged: true,
         })
     }
 

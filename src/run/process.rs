@@ -158,6 +158,7 @@ impl Executor for ProcessExecutor {
                     task: job.task,
                     exit: Exit::SpawnFailed("cannot start a worker thread".into()),
                     output: String::new(),
+                    logged: false,
                 }));
                 return;
             }

@@ -53,6 +53,8 @@ struct Running {
     /// The step whose job is in flight.
     current: Option<Step>,
     jobs_started: u32,
+    /// Some command of it wrote to its log (which exists only then).
+    logged: bool,
 }
 
 /// Runs `plan` to the end and returns what happened to every task: the
@@ -352,6 +354,7 @@ impl<'a> Scheduler<'a> {
             started: Instant::now(),
             current: None,
             jobs_started: 0,
+            logged: false,
         }));
         self.running += 1;
         self.alone |= task.interactive;
@@ -420,6 +423,7 @@ impl<'a> Scheduler<'a> {
             unreachable!("a completion for a task that is not running")
         };
         let step = running.current.take().expect("a job was in flight");
+        running.logged |= completion.logged;
         let exit = completion.exit.clone();
         let notice = running.run.finished(task, step, exit, &completion.output);
         // After an interrupt a failure is the interrupt's doing: no "retrying".
@@ -460,7 +464,8 @@ impl<'a> Scheduler<'a> {
             self.freshness.failed(self.plan, task);
         }
         self.decide.finished(task);
-        let log = (running.jobs_started > 0)
+        let log = running
+            .logged
             .then(|| self.jobs.log_shown(&task.address))
             .flatten();
         let record = TaskRecord {

@@ -21,6 +21,7 @@ use std::io::{IsTerminal, PipeReader, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
@@ -63,7 +64,7 @@ pub(crate) struct Started {
     /// The merged output; `None` for a command in the terminal's
     /// foreground, whose output goes to the terminal.
     reader: Option<PipeReader>,
-    log: Option<File>,
+    log: Log,
 }
 
 impl Started {
@@ -106,6 +107,7 @@ pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
         task: job.task,
         exit: Exit::SpawnFailed(message),
         output: String::new(),
+        logged: false,
     };
     for dir in &job.output_dirs {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -115,7 +117,7 @@ pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
             ))
         })?;
     }
-    let mut log = open_log(job).map_err(failed)?;
+    let mut log = Log::prepare(job).map_err(failed)?;
     let mut command =
         command(&job.command, shell).ok_or_else(|| failed("the command is empty".into()))?;
     command
@@ -130,12 +132,9 @@ pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
             .stdin(Stdio::inherit())
             .stdout(stderr)
             .stderr(Stdio::inherit());
-        if let Some(log) = &mut log {
-            let _ = writeln!(
-                log,
-                "[interactive: it ran in the terminal's foreground; its output went there, not here]"
-            );
-        }
+        log.write(
+            b"[interactive: it ran in the terminal's foreground; its output went there, not here]\n",
+        );
         None
     } else {
         let pipe = std::io::pipe().and_then(|(reader, out)| Ok((reader, out.try_clone()?, out)));
@@ -163,10 +162,10 @@ pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
         Ok(child) => Ok(Started { child, reader, log }),
         Err(e) => {
             let message = format!("cannot run `{}`: {e}", program_name(&job.command, shell));
-            if let Some(log) = &mut log {
-                let _ = writeln!(log, "{message}");
-            }
-            Err(failed(message))
+            log.write(format!("{message}\n").as_bytes());
+            let mut completion = failed(message);
+            completion.logged = log.written();
+            Err(completion)
         }
     }
 }
@@ -202,7 +201,7 @@ pub(crate) fn finish(
     });
     let output = if let Some(reader) = reader {
         let stream = stream.then_some((sender, job.task));
-        capture(reader, log.as_mut(), stream, masker)
+        capture(reader, &mut log, stream, masker)
     } else {
         // Nothing to read: it ends when it exits, which is awaited without
         // reaping it, for the same reason as below.
@@ -236,6 +235,7 @@ pub(crate) fn finish(
         task: job.task,
         exit,
         output,
+        logged: log.written(),
     }
 }
 
@@ -263,49 +263,84 @@ fn program_name<'a>(cmd: &'a Cmd, shell: &'a Shell) -> std::borrow::Cow<'a, str>
     }
 }
 
-fn open_log(job: &Job) -> Result<Option<File>, String> {
-    if let Some(error) = &job.log_error {
-        return Err(error.clone());
-    }
-    let Some(path) = &job.log else {
-        return Ok(None);
-    };
-    // A fresh log is a new file: the old one is unlinked first, so not a
-    // byte of a previous run can survive in it, even if orchestra dies
-    // mid-command. Not truncated in place: on ext4, truncating to zero and
-    // rewriting makes close flush the file, which cost 50–300µs per
-    // command, more than running `true`; a new inode does not. Its
-    // directory was checked by the job builder; the file itself is opened
-    // without following a link (`O_NOFOLLOW`).
-    if job.fresh_log {
-        match std::fs::remove_file(path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(format!("cannot replace the log `{}`: {e}", path.display()));
+/// A job's log, opened at its first write: a command that prints nothing
+/// leaves no file, because creating one cost more than running `true`
+/// (25–29µs on the serial path before each spawn, and inode allocation).
+struct Log {
+    path: Option<PathBuf>,
+    header: String,
+    /// Start the file afresh rather than append (the task's first job).
+    fresh: bool,
+    file: Option<File>,
+    /// Opening it failed once: the output is still kept in memory.
+    unwritable: bool,
+}
+
+impl Log {
+    /// The job's log, not yet opened. A fresh log's old file is removed
+    /// now, so not a byte of a previous run survives in it, even if the
+    /// command prints nothing or orchestra dies mid-command (removing a
+    /// missing file costs a failed look-up, not a new inode).
+    fn prepare(job: &Job) -> Result<Self, String> {
+        if let Some(error) = &job.log_error {
+            return Err(error.clone());
+        }
+        if job.fresh_log
+            && let Some(path) = &job.log
+        {
+            match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(format!("cannot replace the log `{}`: {e}", path.display()));
+                }
+                _ => {}
             }
-            _ => {}
+        }
+        Ok(Self {
+            path: job.log.clone(),
+            header: job.header.clone(),
+            fresh: job.fresh_log,
+            file: None,
+            unwritable: false,
+        })
+    }
+
+    /// Whether anything reached the file.
+    fn written(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Appends `bytes`, opening the file first (with the command's header
+    /// line) if this is the job's first output. A full disk or an
+    /// unusable file must not kill the build: the output is still kept.
+    fn write(&mut self, bytes: &[u8]) {
+        if self.file.is_none() && !self.unwritable {
+            self.file = self.open();
+            self.unwritable = self.file.is_none();
+        }
+        if let Some(file) = &mut self.file {
+            let _ = file.write_all(bytes);
         }
     }
-    let mut options = OpenOptions::new();
-    // Never through a link, never blocking on a FIFO in the log's place.
-    options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
-    if job.fresh_log {
-        // `truncate` only matters if another build recreated it meanwhile.
-        options.write(true).create(true).truncate(true);
-    } else {
-        options.append(true).create(true);
+
+    fn open(&self) -> Option<File> {
+        let path = self.path.as_ref()?;
+        let mut options = OpenOptions::new();
+        // Never through a link, never blocking on a FIFO in the log's
+        // place. Its directory was checked by the job builder.
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+        if self.fresh {
+            // `truncate` only matters if another build recreated it meanwhile.
+            options.write(true).create(true).truncate(true);
+        } else {
+            options.append(true).create(true);
+        }
+        let mut file = options.open(path).ok()?;
+        if !file.metadata().ok()?.is_file() {
+            return None;
+        }
+        writeln!(file, "{}", self.header).ok()?;
+        Some(file)
     }
-    options
-        .open(path)
-        .and_then(|file| {
-            if file.metadata()?.is_file() {
-                Ok(file)
-            } else {
-                Err(std::io::Error::other("it is not a regular file"))
-            }
-        })
-        .and_then(|mut file| writeln!(file, "{}", job.header).map(|()| file))
-        .map(Some)
-        .map_err(|e| format!("cannot write the log `{}`: {e}", path.display()))
 }
 
 /// How much of a command's output stays in memory (its end): for failure
@@ -327,7 +362,7 @@ const LONGEST_HELD: usize = 64 * 1024;
 /// many bytes as the longest secret has.
 fn capture(
     mut reader: PipeReader,
-    mut log: Option<&mut File>,
+    log: &mut Log,
     stream: Option<(&Sender<Update>, TaskId)>,
     masker: &Masker,
 ) -> String {
@@ -338,10 +373,7 @@ fn capture(
     let mut buffer = [0u8; 8192];
     let mut pass_on = |bytes: &[u8], kept: &mut Kept| {
         let shown = masker.mask_bytes(bytes);
-        if let Some(log) = &mut log {
-            // A full disk must not kill the build; the output is still kept.
-            let _ = log.write_all(&shown);
-        }
+        log.write(&shown);
         if let Some((sender, task)) = stream {
             for line in shown.split_inclusive(|b| *b == b'\n') {
                 let line = line.strip_suffix(b"\n").unwrap_or(line);

@@ -287,3 +287,44 @@ fn json_on_a_configuration_error_is_an_error_object() {
     let value: Value = serde_json::from_str(&unknown.stdout).expect("one JSON object");
     assert!(value["error"]["message"].as_str().unwrap().contains("nope"));
 }
+
+#[test]
+fn only_a_task_that_prints_gets_a_log_and_no_stale_log_survives() {
+    let test = Test::new().kdl(
+        r#"project "p"
+task "silent" { run "true" }
+task "quiet-fail" { run "exit 3" }
+task "talks" { run "true"; run "echo said; [ -f hush ] || echo more" }
+task "once" { run "[ -f hush ] || echo first time" }
+"#,
+    );
+    let dir = test.path();
+    let logs = dir.join(".orchestra/logs");
+    let first = crate::support::orchestra(dir, &["build", "-k", "--force", "--json"]);
+    assert_eq!(first.status.code(), Some(1));
+    assert!(
+        !logs.join("silent.log").exists(),
+        "nothing printed, no file"
+    );
+    let summary: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let failed = summary["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["address"] == "quiet-fail")
+        .unwrap();
+    assert_eq!(failed["log"], Value::Null, "no log to point at");
+    // Only the command that printed is in the log, under its own line.
+    let talks = std::fs::read_to_string(logs.join("talks.log")).unwrap();
+    assert_eq!(talks, "$ echo said; [ -f hush ] || echo more\nsaid\nmore\n");
+    assert!(logs.join("once.log").exists());
+    std::fs::write(dir.join("hush"), "").unwrap();
+    let second = crate::support::orchestra(dir, &["build", "-k", "--force"]);
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        !logs.join("once.log").exists(),
+        "the first run's log of a task silent now is gone"
+    );
+    let talks = std::fs::read_to_string(logs.join("talks.log")).unwrap();
+    assert_eq!(talks, "$ echo said; [ -f hush ] || echo more\nsaid\n");
+}
