@@ -121,10 +121,12 @@ pub mod facade {
             key.copy_from_slice(claimed);
         }
         std::hint::black_box(crate::plan::cache::lookup(bytes, &key));
+        let (entries, stats) = crate::workspace::journal::decode_journal(bytes);
         let stored = crate::workspace::journal::Stored {
             store: Some(bytes.to_vec()),
             store_id: None,
-            entries: crate::workspace::journal::decode_journal(bytes),
+            entries,
+            stats,
         };
         let (store, _) = crate::freshness::store::Store::from_stored(stored);
         std::hint::black_box(store.decode_all());

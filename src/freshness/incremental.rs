@@ -51,6 +51,10 @@ pub(crate) struct Incremental {
     changed: bool,
 }
 
+/// Journals are merged into the store once they hold a quarter of its
+/// size, and never below this many bytes.
+const COMPACT_AT: u64 = 64 * 1024;
+
 /// Where a build's records go as tasks finish: its own journal, opened at
 /// the first record, so a no-op build creates no file.
 struct Recording {
@@ -113,16 +117,38 @@ impl Incremental {
         self.force = force;
     }
 
-    /// At the end of a build: merges this build's journal (and those of
-    /// builds that died) into the compacted store when anything changed.
-    pub(crate) fn finish(self) -> std::io::Result<()> {
-        let Some(mut recording) = self.record else {
+    /// At the end of a build: journals the file stats that changed, then
+    /// compacts — merges the journals of this build and of builds that are
+    /// gone into the store — only when they have grown to a quarter of the
+    /// store (at least [`COMPACT_AT`]). Otherwise the journal simply stays
+    /// for later loads: one changed input costs an appended entry, not a
+    /// rewritten store.
+    pub(crate) fn finish(mut self) -> std::io::Result<()> {
+        let Some(mut recording) = self.record.take() else {
             return Ok(());
         };
-        if let Some(error) = recording.error.take() {
-            return Err(error);
+        let mut failed = recording.error.take();
+        let stats = self.store.stat.changed_entries();
+        if failed.is_none() && !stats.is_empty() {
+            let journal = match recording.journal.take() {
+                Some(journal) => Ok(journal),
+                None => self.workspace.open_journal(recording.run),
+            };
+            let appended = journal.and_then(|mut journal| {
+                journal
+                    .append_stats(stats.iter().map(|(path, bytes)| (*path, bytes.as_slice())))?;
+                Ok(journal)
+            });
+            match appended {
+                Ok(journal) => recording.journal = Some(journal),
+                Err(e) => failed = Some(e),
+            }
         }
-        if !(self.changed || self.store.stat.is_changed() || self.workspace.has_journals()) {
+        drop(stats);
+        // A journal that cannot be written (a file where its directory
+        // should be) loses nothing: the store is written whole instead.
+        let store_size = self.loaded_id.map_or(0, |id| id.2);
+        if failed.is_none() && self.workspace.journals_size() < COMPACT_AT.max(store_size / 4) {
             return Ok(());
         }
         let mut store = self.store;
@@ -140,7 +166,8 @@ impl Incremental {
                 merged.stat = std::mem::take(&mut store.stat);
                 merged.encode()
             }
-        })
+        })?;
+        failed.map_or(Ok(()), Err)
     }
 
     /// Appends to this build's journal (opened on first use).

@@ -33,7 +33,9 @@ pub(crate) struct StatCache {
     entries: HashMap<String, Entry>,
     /// Files hashed (read) since load: the measure of a no-op's cost.
     pub(crate) hashed: usize,
-    changed: bool,
+    /// Files whose entry changed since load, to be journaled (in order;
+    /// a path may repeat).
+    changes: Vec<String>,
     /// Stats taken by [`StatCache::exists`] this run and not yet used: a
     /// task's output is usually the next task's input, and one stat serves
     /// both.
@@ -89,7 +91,7 @@ impl StatCache {
             hash,
         };
         if self.entries.insert(rel.to_owned(), entry) != Some(entry) {
-            self.changed = true;
+            self.changes.push(rel.to_owned());
         }
         Ok(hash)
     }
@@ -115,9 +117,37 @@ impl StatCache {
         self.fresh.remove(rel);
     }
 
-    /// Whether anything changed since load (so saving can be skipped).
+    /// Whether anything changed since load.
+    #[cfg(test)]
     pub(crate) fn is_changed(&self) -> bool {
-        self.changed
+        !self.changes.is_empty()
+    }
+
+    /// The entries changed since load, each path with its encoded entry
+    /// (for a journal; [`StatCache::apply`] takes them back).
+    pub(crate) fn changed_entries(&self) -> Vec<(&str, Vec<u8>)> {
+        let mut seen = std::collections::HashSet::new();
+        self.changes
+            .iter()
+            .rev()
+            .filter(|path| seen.insert(path.as_str()))
+            .filter_map(|path| {
+                let entry = self.entries.get(path)?;
+                let mut w = Writer::default();
+                encode_entry(&mut w, entry);
+                Some((path.as_str(), w.bytes))
+            })
+            .collect()
+    }
+
+    /// Takes back an entry from a journal (garbage is passed over).
+    pub(crate) fn apply(&mut self, path: &str, bytes: &[u8]) {
+        let mut r = Reader::new(bytes);
+        if let Some(entry) = decode_entry(&mut r)
+            && r.is_empty()
+        {
+            self.entries.insert(path.to_owned(), entry);
+        }
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {
@@ -125,13 +155,8 @@ impl StatCache {
         let mut paths: Vec<&String> = self.entries.keys().collect();
         paths.sort();
         for path in paths {
-            let e = &self.entries[path];
             w.str(path);
-            w.u64(e.size);
-            w.i64(e.mtime_ns);
-            w.u64(e.ino);
-            w.bool(e.racy);
-            w.hash(&e.hash);
+            encode_entry(w, &self.entries[path]);
         }
     }
 
@@ -140,19 +165,12 @@ impl StatCache {
         let mut entries = HashMap::with_capacity(count);
         for _ in 0..count {
             let path = r.str()?.to_owned();
-            let entry = Entry {
-                size: r.u64()?,
-                mtime_ns: r.i64()?,
-                ino: r.u64()?,
-                racy: r.bool()?,
-                hash: r.hash()?,
-            };
-            entries.insert(path, entry);
+            entries.insert(path, decode_entry(r)?);
         }
         Some(Self {
             entries,
             hashed: 0,
-            changed: false,
+            changes: Vec::new(),
             fresh: HashMap::new(),
         })
     }
@@ -161,6 +179,24 @@ impl StatCache {
     fn entry(&self, rel: &str) -> Option<Entry> {
         self.entries.get(rel).copied()
     }
+}
+
+fn encode_entry(w: &mut Writer, e: &Entry) {
+    w.u64(e.size);
+    w.i64(e.mtime_ns);
+    w.u64(e.ino);
+    w.bool(e.racy);
+    w.hash(&e.hash);
+}
+
+fn decode_entry(r: &mut Reader<'_>) -> Option<Entry> {
+    Some(Entry {
+        size: r.u64()?,
+        mtime_ns: r.i64()?,
+        ino: r.u64()?,
+        racy: r.bool()?,
+        hash: r.hash()?,
+    })
 }
 
 #[cfg(test)]
@@ -232,5 +268,14 @@ mod tests {
         let back = StatCache::decode(&mut Reader::new(&w.bytes)).unwrap();
         assert_eq!(back.entry("c"), cache.entry("c"));
         assert!(!back.is_changed());
+        // What changed travels through a journal on its own.
+        let mut other = StatCache::default();
+        for (path, bytes) in cache.changed_entries() {
+            other.apply(path, &bytes);
+        }
+        assert_eq!(other.entry("c"), cache.entry("c"));
+        assert!(!other.is_changed());
+        other.apply("d", b"torn");
+        assert_eq!(other.entry("d"), None);
     }
 }

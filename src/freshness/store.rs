@@ -67,6 +67,9 @@ impl Store {
         for entry in &stored.entries {
             store.apply(entry);
         }
+        for (path, stat) in &stored.stats {
+            store.stat.apply(path, stat);
+        }
         (store, corrupt)
     }
 
@@ -236,6 +239,7 @@ mod tests {
             store: Some(store.encode()),
             store_id: None,
             entries,
+            stats: Vec::new(),
         }
     }
 
@@ -290,6 +294,7 @@ mod tests {
                 store: Some(bytes[..cut].to_vec()),
                 store_id: None,
                 entries: vec![],
+                stats: vec![],
             };
             assert!(Store::from_stored(s).1, "cut at {cut}");
         }

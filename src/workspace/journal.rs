@@ -11,7 +11,12 @@
 //! `fingerprints.lock` it merges the store, its own journal and the
 //! journals of builds that are gone (their lock is free) into a new store,
 //! written atomically, then deletes those journals. Journals of builds
-//! still running are left for them.
+//! still running are left for them. A build compacts only now and then
+//! (when the journals have grown, see `crate::freshness`): otherwise its
+//! journal simply stays, for the next loads to read, so one changed input
+//! costs an appended entry instead of a rewritten store. Besides task
+//! records, a journal holds file stats (a file's size, mtime and content
+//! hash, so it is not read again), each entry tagged with its kind.
 //!
 //! This module frames bytes; what a record means is
 //! `crate::freshness`'s business.
@@ -26,7 +31,9 @@ use crate::codec::{Reader, Writer};
 const STORE: &str = "fingerprints";
 const JOURNALS: &str = "fingerprints.d";
 const COMPACTION: &str = "fingerprints.lock";
-const MAGIC: &[u8; 8] = b"ORCHJR\x00\x02";
+const MAGIC: &[u8; 8] = b"ORCHJR\x00\x03";
+const TASK: u64 = 0;
+const STAT: u64 = 1;
 
 /// One journal entry: at `stamp` (ms since the epoch), `address` succeeded
 /// with `record`, or (`None`) lost its record — because the gate `cause`
@@ -47,6 +54,9 @@ pub(crate) struct Stored {
     /// the same at compaction as at load, nobody compacted in between.
     pub(crate) store_id: Option<(u64, u64, u64, i64)>,
     pub(crate) entries: Vec<Entry>,
+    /// File stats from the journals, in order: a path and the bytes
+    /// `crate::freshness` encoded for it.
+    pub(crate) stats: Vec<(String, Vec<u8>)>,
 }
 
 /// This build's journal, locked while it is open.
@@ -64,9 +74,24 @@ impl Journal {
         encode_entry(&mut self.scratch, entry);
         self.file.write_all(&self.scratch.bytes)
     }
+
+    /// Appends file stats (path, encoded stat), all with a single write.
+    pub(crate) fn append_stats<'a>(
+        &mut self,
+        stats: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> io::Result<()> {
+        self.scratch.bytes.clear();
+        for (path, bytes) in stats {
+            self.scratch.u64(STAT);
+            self.scratch.str(path);
+            self.scratch.bytes(bytes);
+        }
+        self.file.write_all(&self.scratch.bytes)
+    }
 }
 
 fn encode_entry(w: &mut Writer, entry: &Entry) {
+    w.u64(TASK);
     w.u64(entry.stamp);
     w.str(&entry.address);
     w.bool(entry.record.is_some());
@@ -80,15 +105,26 @@ fn encode_entry(w: &mut Writer, entry: &Entry) {
     }
 }
 
-/// The entries of one journal file; a torn last entry is dropped.
-pub(crate) fn decode_journal(bytes: &[u8]) -> Vec<Entry> {
+/// One decoded journal entry.
+enum Logged {
+    Task(Entry),
+    Stat(String, Vec<u8>),
+}
+
+/// The task entries and file stats of one journal file; a torn last entry
+/// is dropped.
+pub(crate) fn decode_journal(bytes: &[u8]) -> (Vec<Entry>, Vec<(String, Vec<u8>)>) {
+    let (mut tasks, mut stats) = (Vec::new(), Vec::new());
     let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
-        return Vec::new();
+        return (tasks, stats);
     };
     let mut r = Reader::new(body);
-    let mut out = Vec::new();
     while !r.is_empty() {
         let entry = (|| {
+            if r.u64()? == STAT {
+                let path = r.str()?.to_owned();
+                return Some(Logged::Stat(path, r.bytes()?.to_vec()));
+            }
             let stamp = r.u64()?;
             let address = r.str()?.to_owned();
             let has_record = r.bool()?;
@@ -103,19 +139,20 @@ pub(crate) fn decode_journal(bytes: &[u8]) -> Vec<Entry> {
                 };
                 (None, cause)
             };
-            Some(Entry {
+            Some(Logged::Task(Entry {
                 stamp,
                 address,
                 record,
                 cause,
-            })
+            }))
         })();
         match entry {
-            Some(entry) => out.push(entry),
+            Some(Logged::Task(entry)) => tasks.push(entry),
+            Some(Logged::Stat(path, stat)) => stats.push((path, stat)),
             None => break,
         }
     }
-    out
+    (tasks, stats)
 }
 
 /// Whether the build that writes the journal at `path` still runs.
@@ -151,6 +188,7 @@ impl Workspace {
                     )
                 }),
             entries: Vec::new(),
+            stats: Vec::new(),
         };
         let mut paths = Vec::new();
         if let Some(dir) = self.existing_dir(&[JOURNALS])
@@ -168,7 +206,9 @@ impl Workspace {
                     continue;
                 }
                 if let Some(bytes) = self.read(&[JOURNALS, &name]) {
-                    stored.entries.extend(decode_journal(&bytes));
+                    let (entries, stats) = decode_journal(&bytes);
+                    stored.entries.extend(entries);
+                    stored.stats.extend(stats);
                 }
                 paths.push(path);
             }
@@ -256,11 +296,17 @@ impl Workspace {
         ));
     }
 
-    /// Whether journals are waiting to be merged (of this build or others).
-    pub(crate) fn has_journals(&self) -> bool {
+    /// How many bytes of journals wait to be merged (of this build or others).
+    pub(crate) fn journals_size(&self) -> u64 {
         self.existing_dir(&[JOURNALS])
             .and_then(|d| std::fs::read_dir(d).ok())
-            .is_some_and(|mut e| e.next().is_some())
+            .map_or(0, |entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter_map(|e| e.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
     }
 }
 
@@ -304,7 +350,7 @@ mod tests {
             b"again".to_vec()
         })
         .unwrap();
-        assert!(!ws.has_journals());
+        assert_eq!(ws.journals_size(), 0);
     }
 
     #[test]
@@ -314,9 +360,35 @@ mod tests {
         encode_entry(&mut w, &entry(1, "a", Some(b"xyz")));
         let whole = w.bytes.len();
         encode_entry(&mut w, &entry(2, "b", Some(b"xyz")));
-        let entries = decode_journal(&w.bytes[..w.bytes.len() - 2]);
+        let (entries, _) = decode_journal(&w.bytes[..w.bytes.len() - 2]);
         assert_eq!(entries, [entry(1, "a", Some(b"xyz"))]);
-        assert_eq!(decode_journal(&w.bytes[..whole]).len(), 1);
-        assert!(decode_journal(b"garbage").is_empty());
+        assert_eq!(decode_journal(&w.bytes[..whole]).0.len(), 1);
+        assert!(decode_journal(b"garbage").0.is_empty());
+    }
+
+    #[test]
+    fn stats_and_task_entries_come_back_in_their_kinds() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path(), Masker::default());
+        let mut journal = ws.open_journal(1).unwrap();
+        journal.append(&entry(1, "a", Some(b"A"))).unwrap();
+        journal
+            .append_stats([("src/x.c", &b"stat-x"[..]), ("src/y.c", &b"stat-y"[..])])
+            .unwrap();
+        journal.append(&entry(2, "b", None)).unwrap();
+        drop(journal);
+        let stored = ws.load_fingerprints();
+        assert_eq!(
+            stored.entries,
+            [entry(1, "a", Some(b"A")), entry(2, "b", None)]
+        );
+        assert_eq!(
+            stored.stats,
+            [
+                ("src/x.c".to_owned(), b"stat-x".to_vec()),
+                ("src/y.c".to_owned(), b"stat-y".to_vec())
+            ]
+        );
+        assert!(ws.journals_size() > 0);
     }
 }

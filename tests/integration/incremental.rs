@@ -237,6 +237,11 @@ fn why_an_unknown_address_is_a_usage_error_with_a_suggestion() {
 fn corrupt_caches_mean_a_rebuild_not_a_crash() {
     let project = Project::built();
     project.write(".orchestra/fingerprints", "ORCHFP\0\u{1}garbage");
+    // The records since the last compaction, in the journals, too.
+    let journals = project.dir.path().join(".orchestra/fingerprints.d");
+    for journal in std::fs::read_dir(&journals).into_iter().flatten().flatten() {
+        std::fs::write(journal.path(), "ORCHJR\0\u{3}garbage").unwrap();
+    }
     project.write(".orchestra/plan-cache", "not a plan");
     assert_eq!(project.build(&[]).started(), ["copy", "side", "upper"]);
     assert!(project.build(&[]).started().is_empty());
@@ -453,4 +458,28 @@ fn a_dry_run_lists_what_would_run_and_counts_what_is_up_to_date() {
         "{}",
         explained.stdout
     );
+}
+
+#[test]
+fn a_changed_input_is_journaled_not_a_rewritten_store() {
+    use std::os::unix::fs::MetadataExt;
+    let project = Project::built();
+    let store = project.path(".orchestra/fingerprints");
+    let identity = || {
+        std::fs::metadata(&store)
+            .ok()
+            .map(|m| (m.ino(), m.mtime_nsec()))
+    };
+    let before = identity();
+    project.write("src/a.txt", "changed\n");
+    assert_eq!(project.build(&[]).started(), ["copy", "upper"]);
+    assert_eq!(identity(), before, "the store is not rewritten");
+    let journals = std::fs::read_dir(project.path(".orchestra/fingerprints.d"))
+        .unwrap()
+        .count();
+    assert!(journals > 0, "the records are in a journal");
+    // What the build learned is read back from the journal.
+    assert!(project.build(&[]).started().is_empty());
+    project.write("src/a.txt", "alpha\n");
+    assert_eq!(project.build(&[]).started(), ["copy", "upper"]);
 }
