@@ -8,6 +8,7 @@ mod cached;
 mod durable;
 mod why;
 
+use crate::freshness::stat_cache::Seen;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -71,8 +72,8 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Build(args) => {
             let save = !args.dry_run;
             let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
-            check_inputs(&compiled, &loaded, render)?;
-            return build::build(&loaded, &compiled, args, render);
+            let seen = check_inputs(&compiled, &loaded, render)?;
+            return build::build(&loaded, &compiled, args, render, seen);
         }
         _ => {}
     }
@@ -221,7 +222,7 @@ fn check(loaded: &Loaded, args: &CheckArgs, render: RenderOptions) -> Result<(),
         ..Selection::default()
     };
     if let Ok(plan) = compile::compile(model, &everything) {
-        let found = input_diagnostics(&plan, loaded);
+        let found = input_diagnostics(&plan, loaded, &mut Seen::default());
         if !found.is_empty() {
             say_part!("{}", diagnostic::render(&found, &loaded.source, render));
         }
@@ -255,7 +256,7 @@ fn list(loaded: &Loaded, args: &ListArgs, render: RenderOptions) -> Result<(), E
 
 /// The inputs of `plan` that match nothing, as diagnostics pointing at
 /// where each is written in the file (or its task, when templated).
-fn input_diagnostics(plan: &plan::Plan, loaded: &Loaded) -> Vec<Diagnostic> {
+fn input_diagnostics(plan: &plan::Plan, loaded: &Loaded, seen: &mut Seen) -> Vec<Diagnostic> {
     use crate::freshness::inputs::{Unmatched, unmatched};
     let source: &str = loaded.source.inner();
     // The quoted input after the task's declaration, or the declaration.
@@ -267,7 +268,7 @@ fn input_diagnostics(plan: &plan::Plan, loaded: &Loaded) -> Vec<Diagnostic> {
             .and_then(|rest| rest.find(&quoted))
             .map_or(task.declared, |at| (start + at, quoted.len()).into())
     };
-    unmatched(plan, &loaded.located.root)
+    unmatched(plan, &loaded.located.root, seen)
         .into_iter()
         .map(|found| match found {
             Unmatched::Missing {
@@ -296,11 +297,12 @@ fn input_diagnostics(plan: &plan::Plan, loaded: &Loaded) -> Vec<Diagnostic> {
 }
 
 /// Prints the input diagnostics of `plan`; an error stops the command
-/// (exit 2) before anything runs.
-fn check_inputs(plan: &plan::Plan, loaded: &Loaded, render: RenderOptions) -> Result<(), Error> {
-    let found = input_diagnostics(plan, loaded);
+/// (exit 2) before anything runs. Returns the stats it took, for the build.
+fn check_inputs(plan: &plan::Plan, loaded: &Loaded, render: RenderOptions) -> Result<Seen, Error> {
+    let mut seen = Seen::default();
+    let found = input_diagnostics(plan, loaded, &mut seen);
     if found.is_empty() {
-        return Ok(());
+        return Ok(seen);
     }
     say_part!("{}", diagnostic::render(&found, &loaded.source, render));
     let (errors, warnings) = counts(&found);
@@ -311,7 +313,7 @@ fn check_inputs(plan: &plan::Plan, loaded: &Loaded, render: RenderOptions) -> Re
             found: diagnostic::to_json(&found, loaded.source.inner()),
         });
     }
-    Ok(())
+    Ok(seen)
 }
 
 /// The command line's selection flags as the compiler takes them.

@@ -17,6 +17,7 @@ use crate::cli::{BuildArgs, ProgressChoice};
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
 use crate::freshness::Incremental;
+use crate::freshness::stat_cache::Seen;
 use crate::load::Loaded;
 use crate::plan::Plan;
 use crate::report::record::Tee;
@@ -33,6 +34,7 @@ pub(super) fn build(
     plan: &Plan,
     args: &BuildArgs,
     render: RenderOptions,
+    seen: Seen,
 ) -> Result<(), Error> {
     let root = loaded.located.root.clone();
     let masker = secrets(plan);
@@ -40,7 +42,7 @@ pub(super) fn build(
     let interrupts = Interrupts::new();
     interrupts.catch_signals();
     if args.dry_run {
-        return dry_run(plan, args, root, masker, &interrupts);
+        return dry_run(plan, args, root, masker, &interrupts, seen);
     }
     let workspace = Workspace::new(&root, masker.clone());
     workspace
@@ -78,6 +80,8 @@ pub(super) fn build(
         };
         Incremental::for_build(&workspace, root, begun.run, args.force, plan.tasks.len())
     });
+    // The stats the check for unmatched inputs took serve the first checks.
+    freshness.store.stat.seed(seen);
     freshness.explain = args.explain;
     warn_notes(&workspace);
     let run = Run {
@@ -251,6 +255,7 @@ fn dry_run(
     root: std::path::PathBuf,
     masker: Masker,
     interrupts: &Interrupts,
+    seen: Seen,
 ) -> Result<(), Error> {
     // One job at a time, so the listing reads in the order of a serial run.
     let options = Options {
@@ -264,6 +269,7 @@ fn dry_run(
     // build makes, recording nothing.
     let workspace = Workspace::new(&options.root, masker.clone());
     let mut freshness = Incremental::predicting(&workspace, &options.root, plan.tasks.len());
+    freshness.store.stat.seed(seen);
     freshness.force(args.force);
     freshness.explain = args.explain;
     let mut listing = DryRun::new(LineWriter::new(std::io::stdout().lock()))

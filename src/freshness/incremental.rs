@@ -250,6 +250,8 @@ impl Freshness for Incremental {
             }
         };
         if matches!(verdict, Verdict::Run(_)) {
+            // It may write any file: stats taken before the build are stale.
+            self.store.stat.drop_seeded();
             // It will rewrite its outputs: stats taken of them now are stale.
             for output in &task.outputs {
                 self.store

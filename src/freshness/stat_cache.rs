@@ -40,6 +40,33 @@ pub(crate) struct StatCache {
     /// task's output is usually the next task's input, and one stat serves
     /// both.
     fresh: HashMap<String, (u64, i64, u64)>,
+    /// Stats taken before the build (by the check for inputs that match
+    /// nothing, [`Seen`]), good until a task runs: see [`StatCache::seed`].
+    seeded: HashMap<String, (u64, i64, u64)>,
+}
+
+/// Stats of files taken before anything runs (whether each literal input
+/// exists), handed to the build's [`StatCache`] so it does not take them
+/// again.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    stats: HashMap<String, (u64, i64, u64)>,
+}
+
+impl Seen {
+    /// Whether `rel` (under `root`) exists, a file or a directory; a
+    /// file's stat is kept.
+    pub(crate) fn exists(&mut self, root: &Path, rel: &str) -> bool {
+        match std::fs::metadata(root.join(rel)) {
+            Ok(meta) if meta.is_file() => {
+                let stat = (meta.len(), mtime_ns(&meta), meta.ino());
+                self.stats.insert(rel.to_owned(), stat);
+                true
+            }
+            Ok(_) => true,
+            Err(_) => false,
+        }
+    }
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
@@ -66,7 +93,8 @@ impl StatCache {
     /// is unchanged and the entry is not racy.
     pub(crate) fn hash(&mut self, root: &Path, rel: &str) -> io::Result<Hash> {
         let path = root.join(rel);
-        let (size, mtime, ino) = if let Some(stat) = self.fresh.remove(rel) {
+        let taken = self.fresh.remove(rel).or_else(|| self.seeded.remove(rel));
+        let (size, mtime, ino) = if let Some(stat) = taken {
             stat
         } else {
             let meta = std::fs::metadata(&path)?;
@@ -99,6 +127,10 @@ impl StatCache {
     /// Whether `rel` exists (a file or directory); a file's stat is kept
     /// for the next [`StatCache::hash`] of it.
     pub(crate) fn exists(&mut self, root: &Path, rel: &str) -> bool {
+        if let Some(stat) = self.seeded.remove(rel) {
+            self.fresh.insert(rel.to_owned(), stat);
+            return true;
+        }
         match std::fs::metadata(root.join(rel)) {
             Ok(meta) if meta.is_file() => {
                 let stat = (meta.len(), mtime_ns(&meta), meta.ino());
@@ -107,6 +139,21 @@ impl StatCache {
             }
             Ok(_) => true,
             Err(_) => false,
+        }
+    }
+
+    /// Takes the stats of `seen` for the build's first checks. They were
+    /// taken before anything ran, so they hold only until a task runs —
+    /// it may write any file, declared or not ([`StatCache::drop_seeded`]).
+    /// A no-op build then stats each file once.
+    pub(crate) fn seed(&mut self, seen: Seen) {
+        self.seeded = seen.stats;
+    }
+
+    /// A task is about to run: stats taken before the build may be stale.
+    pub(crate) fn drop_seeded(&mut self) {
+        if !self.seeded.is_empty() {
+            self.seeded = HashMap::new();
         }
     }
 
@@ -172,6 +219,7 @@ impl StatCache {
             hashed: 0,
             changes: Vec::new(),
             fresh: HashMap::new(),
+            seeded: HashMap::new(),
         })
     }
 
@@ -253,6 +301,33 @@ mod tests {
         // ...then the task rewrites it, same size, new mtime and content.
         std::fs::write(dir.path().join("out"), "new").unwrap();
         assert_ne!(cache.hash(dir.path(), "out").unwrap(), old);
+    }
+
+    #[test]
+    fn stats_seen_before_the_build_serve_until_a_task_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("in"), "old").unwrap();
+        age(&dir.path().join("in"), 10);
+        let mut cache = StatCache::default();
+        let old = cache.hash(dir.path(), "in").unwrap();
+        let mut seen = Seen::default();
+        assert!(seen.exists(dir.path(), "in"));
+        assert!(!seen.exists(dir.path(), "missing"));
+        cache.seed(seen);
+        // Removed behind the cache's back: the seeded stat still answers.
+        std::fs::remove_file(dir.path().join("in")).unwrap();
+        assert!(cache.exists(dir.path(), "in"), "served from the seed");
+        assert_eq!(cache.hash(dir.path(), "in").unwrap(), old);
+        // Once a task runs, what was seen before counts for nothing.
+        std::fs::write(dir.path().join("in"), "new").unwrap();
+        age(&dir.path().join("in"), 10);
+        let mut seen = Seen::default();
+        assert!(seen.exists(dir.path(), "in"));
+        cache.seed(seen);
+        std::fs::write(dir.path().join("in"), "newer!").unwrap();
+        cache.drop_seeded();
+        assert_ne!(cache.hash(dir.path(), "in").unwrap(), old);
+        assert_eq!(cache.hashed, 2);
     }
 
     #[test]
