@@ -72,7 +72,9 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Build(args) => {
             let save = !args.dry_run;
             let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
-            let seen = check_inputs(&compiled, &loaded, render)?;
+            let seen = crate::timings::measure("check inputs", || {
+                check_inputs(&compiled, &loaded, render)
+            })?;
             return build::build(&loaded, &compiled, args, render, seen);
         }
         _ => {}

@@ -135,6 +135,16 @@ pub(crate) enum Unmatched {
 /// Literal inputs are looked up through `seen`, which keeps their stats
 /// for the build.
 pub(crate) fn unmatched(plan: &Plan, root: &Path, seen: &mut Seen) -> Vec<Unmatched> {
+    // Every literal input and output, stat'ed at once on every core: the
+    // up-to-date checks then take no stat of their own until a task runs.
+    let literal: Vec<&str> = plan
+        .tasks
+        .iter()
+        .flat_map(|t| t.inputs.iter().chain(&t.outputs))
+        .map(|p| p.trim_start_matches("./"))
+        .filter(|p| !is_glob(p))
+        .collect();
+    seen.prefetch(root, &literal);
     let outputs: Vec<&str> = plan
         .tasks
         .iter()

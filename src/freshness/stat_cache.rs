@@ -51,20 +51,94 @@ pub(crate) struct StatCache {
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
     stats: HashMap<String, (u64, i64, u64)>,
+    /// Paths looked up by [`Seen::prefetch`] that are not files: whether
+    /// each exists (a directory) or not.
+    others: HashMap<String, bool>,
 }
 
+/// What one stat found.
+enum Found {
+    File((u64, i64, u64)),
+    Other,
+    Missing,
+}
+
+fn stat(root: &Path, rel: &str) -> Found {
+    match std::fs::metadata(root.join(rel)) {
+        Ok(meta) if meta.is_file() => Found::File((meta.len(), mtime_ns(&meta), meta.ino())),
+        Ok(_) => Found::Other,
+        Err(_) => Found::Missing,
+    }
+}
+
+/// Below this many paths, one thread stats them all.
+const PARALLEL_FROM: usize = 2_000;
+
 impl Seen {
+    /// Stats `rels` (under `root`) on every core at once — ninja stats one
+    /// file at a time — and keeps what it found for [`Seen::exists`] and
+    /// the build's [`StatCache`].
+    pub(crate) fn prefetch(&mut self, root: &Path, rels: &[&str]) {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(4);
+        let found: Vec<Vec<(String, Found)>> = if threads < 2 || rels.len() < PARALLEL_FROM {
+            vec![
+                rels.iter()
+                    .map(|r| ((*r).to_owned(), stat(root, r)))
+                    .collect(),
+            ]
+        } else {
+            let chunk = rels.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = rels
+                    .chunks(chunk)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|r| ((*r).to_owned(), stat(root, r)))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().unwrap_or_default())
+                    .collect()
+            })
+        };
+        self.stats.reserve(rels.len());
+        for (rel, found) in found.into_iter().flatten() {
+            match found {
+                Found::File(stat) => {
+                    self.stats.insert(rel, stat);
+                }
+                Found::Other => {
+                    self.others.insert(rel, true);
+                }
+                Found::Missing => {
+                    self.others.insert(rel, false);
+                }
+            }
+        }
+    }
+
     /// Whether `rel` (under `root`) exists, a file or a directory; a
     /// file's stat is kept.
     pub(crate) fn exists(&mut self, root: &Path, rel: &str) -> bool {
-        match std::fs::metadata(root.join(rel)) {
-            Ok(meta) if meta.is_file() => {
-                let stat = (meta.len(), mtime_ns(&meta), meta.ino());
+        if self.stats.contains_key(rel) {
+            return true;
+        }
+        if let Some(exists) = self.others.get(rel) {
+            return *exists;
+        }
+        match stat(root, rel) {
+            Found::File(stat) => {
                 self.stats.insert(rel.to_owned(), stat);
                 true
             }
-            Ok(_) => true,
-            Err(_) => false,
+            Found::Other => true,
+            Found::Missing => false,
         }
     }
 }
@@ -328,6 +402,27 @@ mod tests {
         cache.drop_seeded();
         assert_ne!(cache.hash(dir.path(), "in").unwrap(), old);
         assert_eq!(cache.hashed, 2);
+    }
+
+    #[test]
+    fn prefetched_stats_answer_like_single_ones_on_every_core() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        let names: Vec<String> = (0..PARALLEL_FROM + 10).map(|i| format!("f{i}")).collect();
+        for name in names.iter().step_by(2) {
+            std::fs::write(dir.path().join(name), name).unwrap();
+        }
+        let mut rels: Vec<&str> = names.iter().map(String::as_str).collect();
+        rels.push("d");
+        let mut seen = Seen::default();
+        seen.prefetch(dir.path(), &rels);
+        // Gone since: the prefetched answer stands until a task runs.
+        std::fs::remove_file(dir.path().join("f0")).unwrap();
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(seen.exists(dir.path(), name), i % 2 == 0, "{name}");
+        }
+        assert!(seen.exists(dir.path(), "d"));
+        assert_eq!(seen.stats.len(), names.len().div_ceil(2));
     }
 
     #[test]
