@@ -132,7 +132,7 @@ impl Executor for ProcessExecutor {
         if let std::borrow::Cow::Owned(masked) = self.masker.mask(&job.header) {
             job.header = masked;
         }
-        let started = match spawn::start(&job, &self.shell) {
+        let started = match spawn::start(&job, &mut self.shell) {
             Ok(started) => started,
             Err(completion) => {
                 let _ = self.sender.send(Update::Finished(completion));

@@ -21,7 +21,7 @@ use std::io::{IsTerminal, PipeReader, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
@@ -34,12 +34,16 @@ use super::signal::{GRACE, signal_group, signal_process};
 use crate::plan::{Cmd, TaskId};
 use crate::secrets::Masker;
 
-/// The shell for shell-form commands: its program resolved on PATH once, so
-/// each spawn is a single `execve` instead of a search through PATH.
+/// The programs commands start with, each resolved on PATH once so that
+/// each spawn is a single `execve` instead of a search through PATH: the
+/// shell for shell-form commands, and exec-form programs by name and the
+/// PATH they are looked up in (the task's own, when its `env` sets one:
+/// std would otherwise fall back from `posix_spawn` to a real fork for it).
 #[derive(Debug, Clone)]
 pub(crate) struct Shell {
     program: OsString,
     args: Vec<String>,
+    exec: std::collections::HashMap<(String, Option<String>), OsString>,
 }
 
 impl Shell {
@@ -53,7 +57,30 @@ impl Shell {
         // the error for the task that needed it.
         let program = which::which(program)
             .map_or_else(|_| program.into(), std::path::PathBuf::into_os_string);
-        Self { program, args }
+        Self {
+            program,
+            args,
+            exec: std::collections::HashMap::new(),
+        }
+    }
+
+    /// `program` as exec-form commands spawn it: a bare name resolved on
+    /// `path` (the task's PATH, else ours) relative to `dir`, once per name
+    /// and PATH; a path, or a name found nowhere (spawning it then reports
+    /// the error), as written.
+    fn exec_program(&mut self, program: &str, path: Option<&str>, dir: &Path) -> OsString {
+        if program.contains('/') {
+            return program.into();
+        }
+        let key = (program.to_owned(), path.map(str::to_owned));
+        self.exec
+            .entry(key)
+            .or_insert_with(|| {
+                let paths = path.map_or_else(|| std::env::var_os("PATH"), |p| Some(p.into()));
+                which::which_in(program, paths, dir)
+                    .map_or_else(|_| program.into(), std::path::PathBuf::into_os_string)
+            })
+            .clone()
     }
 }
 
@@ -102,7 +129,7 @@ fn owns_terminal() -> bool {
 
 /// Starts `job`'s command, or says why it could not start. Quick: it
 /// returns as soon as the program is executing.
-pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
+pub(crate) fn start(job: &Job, shell: &mut Shell) -> Result<Started, Completion> {
     let failed = |message: String| Completion {
         task: job.task,
         exit: Exit::SpawnFailed(message),
@@ -118,8 +145,7 @@ pub(crate) fn start(job: &Job, shell: &Shell) -> Result<Started, Completion> {
         })?;
     }
     let mut log = Log::prepare(job).map_err(failed)?;
-    let mut command =
-        command(&job.command, shell).ok_or_else(|| failed("the command is empty".into()))?;
+    let mut command = command(job, shell).ok_or_else(|| failed("the command is empty".into()))?;
     command
         .current_dir(&job.dir)
         .envs(job.env.iter().map(|(k, v)| (k, v)));
@@ -240,8 +266,8 @@ pub(crate) fn finish(
 }
 
 /// The process to spawn: the shell with the line appended, or argv as is.
-fn command(cmd: &Cmd, shell: &Shell) -> Option<Command> {
-    match cmd {
+fn command(job: &Job, shell: &mut Shell) -> Option<Command> {
+    match &job.command {
         Cmd::Shell(line) => {
             let mut command = Command::new(&shell.program);
             command.args(&shell.args).arg(line);
@@ -249,7 +275,14 @@ fn command(cmd: &Cmd, shell: &Shell) -> Option<Command> {
         }
         Cmd::Exec(argv) => {
             let (program, rest) = argv.split_first()?;
-            let mut command = Command::new(program);
+            // The last PATH the job's env sets is the one it runs with.
+            let path = job
+                .env
+                .iter()
+                .rev()
+                .find(|(k, _)| k == "PATH")
+                .map(|(_, v)| v.as_str());
+            let mut command = Command::new(shell.exec_program(program, path, &job.dir));
             command.args(rest);
             Some(command)
         }

@@ -448,3 +448,51 @@ fn a_task_ends_when_its_command_exits_even_if_a_background_child_holds_its_outpu
         crate::support::gone(&pid)
     });
 }
+
+/// Every command starts through `posix_spawn` (a `vfork`-style clone),
+/// never a real fork of orchestra's whole address space — also for an
+/// exec-form task that sets its own `PATH`, where std would fall back to
+/// fork for a bare program name. Seen with strace.
+#[test]
+fn no_task_falls_back_to_a_real_fork() {
+    if std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("strace is not installed: skipping the spawn test");
+        return;
+    }
+    let test = Test::new().kdl(
+        r#"project "p"
+task "own-path" { run "echo" "hi"; env PATH="/usr/local/bin:/usr/bin:/bin" }
+task "exec" { run "true" }
+task "shell" { run "printf x > out.txt" }
+"#,
+    );
+    let dir = test.path();
+    let trace = dir.join("trace.txt");
+    let status = std::process::Command::new("strace")
+        .args(["-f", "-e", "trace=clone,clone3,fork,vfork", "-o"])
+        .arg(&trace)
+        .arg(crate::support::binary())
+        .args(["build", "--progress", "never"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    if String::from_utf8_lossy(&status.stderr).contains("ptrace") {
+        eprintln!("strace may not trace here: skipping the spawn test");
+        return;
+    }
+    assert!(status.status.success(), "{status:?}");
+    let trace = std::fs::read_to_string(trace).unwrap();
+    let processes: Vec<&str> = trace
+        .lines()
+        .filter(|l| (l.contains("clone") || l.contains("fork(")) && !l.contains("resumed"))
+        .filter(|l| !l.contains("CLONE_THREAD"))
+        .collect();
+    assert!(processes.len() >= 3, "{trace}");
+    for line in processes {
+        assert!(line.contains("CLONE_VFORK"), "a real fork: {line}");
+    }
+}
