@@ -1,6 +1,6 @@
 //! The process groups of the commands running now, shared by the scheduler's
-//! thread, which stops them all on an interrupt, and the worker threads,
-//! which forget a group just before reaping its leader.
+//! thread, which stops them all on an interrupt and forgets a group just
+//! before reaping its leader, and the `/proc` watcher thread.
 //!
 //! A command given the terminal's foreground (`interactive=#true`) runs in
 //! orchestra's own group instead; it is kept apart, as a single process.
@@ -139,7 +139,7 @@ impl Groups {
     /// Sends `signal` to every group still running, and to every command
     /// in the foreground.
     pub(crate) fn signal_all(&self, signal: libc::c_int) {
-        // Holding the lock while signalling keeps a worker from reaping a
+        // Holding the lock while signalling keeps the executor from reaping a
         // leader between our look-up and the signal.
         let ids = self.lock();
         for &leader in ids.iter() {
@@ -179,7 +179,7 @@ impl Groups {
 }
 
 fn lock(set: &Mutex<HashSet<u32>>) -> std::sync::MutexGuard<'_, HashSet<u32>> {
-    // A panicking worker leaves the set itself intact.
+    // A panicking thread leaves the set itself intact.
     set.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

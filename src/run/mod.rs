@@ -7,7 +7,8 @@
 //! gate checks (`attempt.rs`, `gate.rs`), and hands single commands to an
 //! [`Executor`]: [`ProcessExecutor`] spawns real processes (own process
 //! group, timeout, captured output, a guardian that kills the groups if
-//! orchestra itself is killed), [`DryRunExecutor`] pretends every command
+//! orchestra itself is killed) and follows them all from one poll loop on
+//! the scheduler's thread (`process.rs`, `running.rs`), [`DryRunExecutor`] pretends every command
 //! succeeded, and the unit tests use a fake with a simulated clock.
 //!
 //! Everything else the scheduler needs arrives as a seam in [`Seams`]: a
@@ -35,6 +36,7 @@ mod job;
 mod priority;
 mod process;
 mod resume;
+mod running;
 mod scheduler;
 mod signal;
 mod spawn;

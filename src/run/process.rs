@@ -1,59 +1,64 @@
-//! The real executor: `start` spawns the command at once (`super::spawn`),
-//! then a pool of worker threads reads each started command's output to
-//! the end, reaps it and reports back over a channel.
+//! The real executor: `start` spawns the command at once (`super::spawn`);
+//! `wait` polls, on the scheduler's own thread, every running command's
+//! output pipe and exit handle, plus a wake-up pipe, and returns the first
+//! news: a streamed line, a finished command, or a wake-up.
 //!
-//! Why spawn in `start`: the command runs without waiting for a worker to
-//! wake up, which is one thread hand-off less per command. Why a pool: a
-//! thread per command costs a stack mapping and its teardown each time;
-//! with thousands of short commands that was most of our overhead. Workers
-//! are started on demand, so there are never more than the most commands
-//! ever running at once, and they end with the executor.
+//! Why one thread: a worker per command blocked in `read`, reaped it and
+//! sent the result over a channel, which cost a thread hand-off and a
+//! futex wake-up per command; ninja reaps on its one thread too. Why a
+//! wake-up pipe: interrupts and answered questions arrive on other threads,
+//! and the poll must see them.
 
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::collections::VecDeque;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+use std::time::Instant;
 
-use super::event::Exit;
-use super::executor::{Completion, Executor, Job, Update};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+
+use super::executor::{Executor, Job, Update};
 use super::groups::Groups;
 use super::guardian::Guardian;
 use super::interrupt::Interrupts;
-use super::spawn::{self, Shell, Started};
+use super::running::Running;
+use super::spawn::{self, Shell};
 use crate::secrets::Masker;
 
 pub(crate) struct ProcessExecutor {
     shell: Shell,
     /// Send complete output lines as they arrive (`-v`).
     stream: bool,
-    /// Started jobs for the workers; dropping it ends them.
-    queue: Sender<(Job, Started)>,
-    taken: Arc<Mutex<Receiver<(Job, Started)>>>,
-    sender: Sender<Update>,
-    receiver: Receiver<Update>,
-    workers: usize,
-    /// Started and not yet reported finished.
-    unfinished: usize,
+    running: Vec<Running>,
+    /// News gathered and not yet handed out, in order.
+    ready: VecDeque<Update>,
+    /// The wake-up pipe: other threads write a byte, the poll sees it.
+    woken: OwnedFd,
+    wake: Arc<OwnedFd>,
     /// The process groups of running commands, for interrupts.
     groups: Groups,
     /// Secrets to mask in logs, output and log headers.
     masker: Arc<Masker>,
 }
 
+/// Writes one byte to the wake-up pipe; a full pipe already wakes.
+fn wake(pipe: &OwnedFd) {
+    let _ = rustix::io::write(pipe, &[1]);
+}
+
 impl ProcessExecutor {
     /// `shell` is the program and leading arguments for shell-form commands
     /// (the plan's; `sh -c` when empty).
     pub(crate) fn new(shell: &[String], stream: bool) -> Self {
-        let (sender, receiver) = mpsc::channel();
-        let (queue, taken) = mpsc::channel();
+        use rustix::pipe::{PipeFlags, pipe_with};
+        let (woken, wake) = pipe_with(PipeFlags::NONBLOCK | PipeFlags::CLOEXEC)
+            .expect("a process can make a pipe at start-up");
         Self {
             shell: Shell::new(shell),
             stream,
-            queue,
-            taken: Arc::new(Mutex::new(taken)),
-            sender,
-            receiver,
-            workers: 0,
-            unfinished: 0,
+            running: Vec::new(),
+            ready: VecDeque::new(),
+            woken,
+            wake: Arc::new(wake),
             groups: Groups::default(),
             masker: Arc::default(),
         }
@@ -69,20 +74,15 @@ impl ProcessExecutor {
     /// A handle that wakes the scheduler (blocked in `wait`) from another
     /// thread, to look for what changed (an answered question).
     pub(crate) fn waker(&self) -> Box<dyn Fn() + Send> {
-        let sender = Mutex::new(self.sender.clone());
-        Box::new(move || {
-            let _ = sender.lock().map(|s| s.send(Update::Wake));
-        })
+        let pipe = Arc::clone(&self.wake);
+        Box::new(move || wake(&pipe))
     }
 
     /// Wakes the scheduler (blocked in `wait`) at every interrupt.
     #[must_use]
     pub(crate) fn woken_by(self, interrupts: &Interrupts) -> Self {
-        let sender = Mutex::new(self.sender.clone());
-        interrupts.on_raise(move || {
-            // The build is over if nobody receives it; nothing to stop then.
-            let _ = sender.lock().map(|s| s.send(Update::Wake));
-        });
+        let pipe = Arc::clone(&self.wake);
+        interrupts.on_raise(move || wake(&pipe));
         self
     }
 
@@ -100,29 +100,66 @@ impl ProcessExecutor {
         self
     }
 
-    /// Starts one more worker; false if the system refused a thread.
-    fn add_worker(&mut self) -> bool {
-        let stream = self.stream;
-        let (taken, sender) = (Arc::clone(&self.taken), self.sender.clone());
-        let groups = self.groups.clone();
-        let masker = Arc::clone(&self.masker);
-        let spawned = thread::Builder::new()
-            .name("orchestra-worker".into())
-            .spawn(move || {
-                loop {
-                    // Hold the lock only while taking a job, not running it.
-                    let job = taken.lock().map(|queue| queue.recv());
-                    let Ok(Ok((job, started))) = job else { break };
-                    let completion =
-                        spawn::finish(&job, started, stream, &sender, &groups, &masker);
-                    // The receiver lives as long as the executor; if it is
-                    // gone nobody is waiting for this result.
-                    if sender.send(Update::Finished(completion)).is_err() {
-                        break;
-                    }
-                }
-            });
-        spawned.is_ok()
+    /// Waits for news from any running command (or a wake-up), at most
+    /// until the next timeout is due, and gathers it into `ready`.
+    fn poll_once(&mut self) {
+        let deadline = self.running.iter().filter_map(Running::next_deadline).min();
+        let timeout = deadline.map(|at| {
+            let left = at.saturating_duration_since(Instant::now());
+            Timespec {
+                tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+                tv_nsec: i64::from(left.subsec_nanos()),
+            }
+        });
+        // Which command (and which of its two handles) each entry is.
+        let mut owners = Vec::with_capacity(self.running.len() * 2);
+        let mut fds = Vec::with_capacity(self.running.len() * 2 + 1);
+        fds.push(PollFd::from_borrowed_fd(self.woken.as_fd(), PollFlags::IN));
+        for (i, running) in self.running.iter().enumerate() {
+            if let Some(fd) = running.output_fd() {
+                fds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
+                owners.push((i, true));
+            }
+            if let Some(fd) = running.exit_fd() {
+                fds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
+                owners.push((i, false));
+            }
+        }
+        // An interrupted poll (a signal) simply looks again.
+        let _ = poll(&mut fds, timeout.as_ref());
+        let woken = !fds[0].revents().is_empty();
+        let news: Vec<(usize, bool)> = fds[1..]
+            .iter()
+            .zip(&owners)
+            .filter(|(fd, _)| !fd.revents().is_empty())
+            .map(|(_, owner)| *owner)
+            .collect();
+        drop(fds);
+        if woken {
+            let mut drain = [0u8; 64];
+            while matches!(rustix::io::read(&self.woken, &mut drain), Ok(n) if n > 0) {}
+            self.ready.push_back(Update::Wake);
+        }
+        for (i, output) in news {
+            let running = &mut self.running[i];
+            if output {
+                running.read(&self.masker, self.stream, &mut self.ready);
+            } else {
+                running.exited();
+            }
+        }
+        let now = Instant::now();
+        let mut i = 0;
+        while i < self.running.len() {
+            self.running[i].tick(now);
+            if self.running[i].is_done() {
+                let done = self.running.swap_remove(i);
+                self.ready
+                    .push_back(Update::Finished(done.complete(&self.groups)));
+            } else {
+                i += 1;
+            }
+        }
     }
 }
 
@@ -132,51 +169,27 @@ impl Executor for ProcessExecutor {
         if let std::borrow::Cow::Owned(masked) = self.masker.mask(&job.header) {
             job.header = masked;
         }
-        let started = match spawn::start(&job, &mut self.shell) {
-            Ok(started) => started,
-            Err(completion) => {
-                let _ = self.sender.send(Update::Finished(completion));
-                self.unfinished += 1;
-                return;
+        match spawn::start(&job, &mut self.shell) {
+            Ok(started) => {
+                let running = Running::new(job, started);
+                if running.in_foreground() {
+                    self.groups.insert_foreground(running.pid());
+                } else {
+                    self.groups.insert(running.pid());
+                }
+                self.running.push(running);
             }
-        };
-        self.unfinished += 1;
-        if started.in_foreground() {
-            self.groups.insert_foreground(started.leader());
-        } else {
-            self.groups.insert(started.leader());
+            Err(completion) => self.ready.push_back(Update::Finished(completion)),
         }
-        if self.unfinished > self.workers {
-            if self.add_worker() {
-                self.workers += 1;
-            } else if self.workers == 0 {
-                // Nobody could ever read its output: end it rather than hang.
-                self.groups.forget(started.leader());
-                self.groups.forget_foreground(started.leader());
-                started.abandon();
-                let _ = self.sender.send(Update::Finished(Completion {
-                    task: job.task,
-                    exit: Exit::SpawnFailed("cannot start a worker thread".into()),
-                    output: String::new(),
-                    logged: false,
-                }));
-                return;
-            }
-            // Otherwise a busy worker takes it when it is free.
-        }
-        // The workers hold the receiver for as long as we hold this sender.
-        let _ = self.queue.send((job, started));
     }
 
     fn wait(&mut self) -> Update {
-        let update = self
-            .receiver
-            .recv()
-            .expect("the executor holds a sender, so the channel stays open");
-        if matches!(update, Update::Finished(_)) {
-            self.unfinished -= 1;
+        loop {
+            if let Some(update) = self.ready.pop_front() {
+                return update;
+            }
+            self.poll_once();
         }
-        update
     }
 
     fn available(&self, program: &str) -> bool {

@@ -1,6 +1,6 @@
-//! Running one job to the end: spawn the command in its own process group,
-//! capture stdout and stderr merged through one pipe into the task's log and
-//! memory, enforce the timeout on the whole group, and report how it ended.
+//! Starting one job: spawn the command in its own process group with
+//! stdout and stderr merged through one pipe, and its log, opened at the
+//! first output (`running.rs` then follows it to the end).
 //!
 //! Why a process group: a timeout must stop what the command started too
 //! (`sh -c 'a | b'`, test runners with workers); signalling the group reaches
@@ -17,22 +17,16 @@
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::io::{IsTerminal, PipeReader, Read, Write};
+use std::io::{IsTerminal, PipeReader, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::thread;
-use std::time::Duration;
 
 use super::event::Exit;
-use super::executor::{Completion, Job, Update};
-use super::groups::Groups;
-use super::signal::{GRACE, signal_group, signal_process};
-use crate::plan::{Cmd, TaskId};
-use crate::secrets::Masker;
+use super::executor::{Completion, Job};
+use crate::plan::Cmd;
 
 /// The programs commands start with, each resolved on PATH once so that
 /// each spawn is a single `execve` instead of a search through PATH: the
@@ -95,26 +89,9 @@ pub(crate) struct Started {
 }
 
 impl Started {
-    /// The process id of the command, which leads its process group
-    /// (unless it is [`Started::in_foreground`]).
-    pub(crate) fn leader(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Whether it runs in the terminal's foreground, in orchestra's group.
-    pub(crate) fn in_foreground(&self) -> bool {
-        self.reader.is_none()
-    }
-
-    /// Kills the command (its whole group, when it has one) and reaps it,
-    /// for when nobody can read its output.
-    pub(crate) fn abandon(mut self) {
-        if self.in_foreground() {
-            signal_process(self.child.id(), libc::SIGKILL);
-        } else {
-            signal_group(self.child.id(), libc::SIGKILL);
-        }
-        let _ = self.child.wait();
+    /// The process, its output pipe (none in the foreground) and its log.
+    pub(crate) fn into_parts(self) -> (Child, Option<PipeReader>, Log) {
+        (self.child, self.reader, self.log)
     }
 }
 
@@ -196,75 +173,6 @@ pub(crate) fn start(job: &Job, shell: &mut Shell) -> Result<Started, Completion>
     }
 }
 
-/// Reads a started job's output to the end (streaming complete lines on
-/// `sender` when `stream`), enforces its timeout and reaps it, taking it out
-/// of `groups` first. Secrets are masked in everything it keeps or sends.
-pub(crate) fn finish(
-    job: &Job,
-    started: Started,
-    stream: bool,
-    sender: &Sender<Update>,
-    groups: &Groups,
-    masker: &Masker,
-) -> Completion {
-    let Started {
-        mut child,
-        reader,
-        mut log,
-    } = started;
-    let foreground = reader.is_none();
-    let (done, watching) = mpsc::channel::<()>();
-    let watchdog = job.timeout.map(|timeout| {
-        let pid = child.id();
-        let signal = move |signal| {
-            if foreground {
-                signal_process(pid, signal);
-            } else {
-                signal_group(pid, signal);
-            }
-        };
-        thread::spawn(move || watch(signal, timeout, &watching))
-    });
-    let output = if let Some(reader) = reader {
-        let stream = stream.then_some((sender, job.task));
-        capture(reader, &mut log, stream, masker)
-    } else {
-        // Nothing to read: it ends when it exits, which is awaited without
-        // reaping it, for the same reason as below.
-        use rustix::process::{WaitId, WaitIdOptions, waitid};
-        let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
-        while let Err(rustix::io::Errno::INTR) = waitid(WaitId::Pid(pid_of(&child)), options) {}
-        String::new()
-    };
-    // Stop the watchdog before reaping the leader: until the leader is
-    // reaped its group id cannot be reused, so a late kill stays ours.
-    drop(done);
-    let timed_out = watchdog.is_some_and(|w| w.join().unwrap_or(false));
-    if foreground {
-        groups.forget_foreground(child.id());
-    } else {
-        groups.forget(child.id());
-    }
-    let needed_terminal = groups.needed_terminal(child.id());
-    let exit = match (child.wait(), job.timeout) {
-        (_, Some(limit)) if timed_out => Exit::TimedOut(limit),
-        _ if needed_terminal => Exit::NeedsTerminal,
-        (Ok(status), _) => match (status.code(), status.signal()) {
-            (Some(0), _) => Exit::Success,
-            (Some(code), _) => Exit::Code(code),
-            (None, Some(signal)) => Exit::Signal(signal),
-            (None, None) => Exit::SpawnFailed("the process ended without a status".into()),
-        },
-        (Err(e), _) => Exit::SpawnFailed(format!("cannot wait for the process: {e}")),
-    };
-    Completion {
-        task: job.task,
-        exit,
-        output,
-        logged: log.written(),
-    }
-}
-
 /// The process to spawn: the shell with the line appended, or argv as is.
 fn command(job: &Job, shell: &mut Shell) -> Option<Command> {
     match &job.command {
@@ -299,7 +207,7 @@ fn program_name<'a>(cmd: &'a Cmd, shell: &'a Shell) -> std::borrow::Cow<'a, str>
 /// A job's log, opened at its first write: a command that prints nothing
 /// leaves no file, because creating one cost more than running `true`
 /// (25–29µs on the serial path before each spawn, and inode allocation).
-struct Log {
+pub(crate) struct Log {
     path: Option<PathBuf>,
     header: String,
     /// Start the file afresh rather than append (the task's first job).
@@ -338,14 +246,14 @@ impl Log {
     }
 
     /// Whether anything reached the file.
-    fn written(&self) -> bool {
+    pub(crate) fn written(&self) -> bool {
         self.file.is_some()
     }
 
     /// Appends `bytes`, opening the file first (with the command's header
     /// line) if this is the job's first output. A full disk or an
     /// unusable file must not kill the build: the output is still kept.
-    fn write(&mut self, bytes: &[u8]) {
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
         if self.file.is_none() && !self.unwritable {
             self.file = self.open();
             self.unwritable = self.file.is_none();
@@ -376,144 +284,14 @@ impl Log {
     }
 }
 
-/// How much of a command's output stays in memory (its end): for failure
-/// reports and for printing when the task ends. All of it goes to the log.
-pub(crate) const KEPT_OUTPUT: usize = 64 * 1024;
-
-/// A line longer than this is written out in pieces rather than held whole.
-const LONGEST_HELD: usize = 64 * 1024;
-
-/// Reads the merged output to end-of-file, copying it to the log as it
-/// arrives and, when streaming, sending each complete line; secrets masked
-/// in all three. Memory stays bounded whatever the command prints: only the
-/// last [`KEPT_OUTPUT`] bytes are kept, and each byte is looked at a fixed
-/// number of times, so a line of any length costs linear time.
-///
-/// Output is passed on in whole lines (up to the last `\n` or `\r`), so a
-/// secret split between two reads is still seen whole and masked; a line
-/// longer than [`LONGEST_HELD`] is passed on in pieces, holding back as
-/// many bytes as the longest secret has.
-fn capture(
-    mut reader: PipeReader,
-    log: &mut Log,
-    stream: Option<(&Sender<Update>, TaskId)>,
-    masker: &Masker,
-) -> String {
-    let mut pending: Vec<u8> = Vec::new();
-    let mut kept = Kept::default();
-    // Of `pending`, the bytes already searched for a line end.
-    let mut searched = 0;
-    let mut buffer = [0u8; 8192];
-    let mut pass_on = |bytes: &[u8], kept: &mut Kept| {
-        let shown = masker.mask_bytes(bytes);
-        log.write(&shown);
-        if let Some((sender, task)) = stream {
-            for line in shown.split_inclusive(|b| *b == b'\n') {
-                let line = line.strip_suffix(b"\n").unwrap_or(line);
-                let line = String::from_utf8_lossy(line).into_owned();
-                let _ = sender.send(Update::Output { task, line });
-            }
-        }
-        kept.push(&shown);
-    };
-    loop {
-        let n = match reader.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        pending.extend_from_slice(&buffer[..n]);
-        let end = pending[searched..]
-            .iter()
-            .rposition(|b| matches!(b, b'\n' | b'\r'))
-            .map(|i| searched + i + 1);
-        searched = pending.len();
-        let cut = match end {
-            Some(end) => end,
-            // No line end yet: pass a long line on in pieces.
-            None if pending.len() > LONGEST_HELD => pending.len().saturating_sub(masker.longest()),
-            None => continue,
-        };
-        // Never between a secret's bytes: a secret spanning lines, or split
-        // by the cut in a long line, waits to be masked whole.
-        let cut = masker.safe_cut(&pending, cut);
-        if cut == 0 {
-            continue;
-        }
-        pass_on(&pending[..cut], &mut kept);
-        pending.drain(..cut);
-        searched = pending.len();
-    }
-    if !pending.is_empty() {
-        pass_on(&pending, &mut kept);
-    }
-    kept.into_text()
-}
-
-/// The end of a command's output, at most [`KEPT_OUTPUT`] bytes, and how
-/// much came before it.
-#[derive(Debug, Default)]
-struct Kept {
-    bytes: std::collections::VecDeque<u8>,
-    dropped: u64,
-}
-
-impl Kept {
-    fn push(&mut self, more: &[u8]) {
-        self.bytes.extend(more);
-        let over = self.bytes.len().saturating_sub(KEPT_OUTPUT);
-        if over > 0 {
-            self.bytes.drain(..over);
-            self.dropped += over as u64;
-        }
-    }
-
-    fn into_text(self) -> String {
-        let bytes: Vec<u8> = self.bytes.into_iter().collect();
-        let mut text = String::from_utf8_lossy(&bytes).into_owned();
-        if self.dropped > 0 {
-            // Start at a line (the first kept one is likely cut), unless
-            // that would leave nothing: one endless line is shown cut.
-            if let Some(at) = text.find('\n').filter(|at| at + 1 < text.len()) {
-                text.drain(..=at);
-            }
-            text.insert_str(
-                0,
-                "[… earlier output is longer than memory keeps: the whole of it is in the log]\n",
-            );
-        }
-        text
-    }
-}
-
-/// Waits for `done` up to `timeout`; past it, `signal`s TERM to the
-/// command (its group), then KILL after the grace period. Returns whether
-/// the timeout fired.
-fn watch(signal: impl Fn(libc::c_int), timeout: Duration, done: &Receiver<()>) -> bool {
-    if done.recv_timeout(timeout) != Err(RecvTimeoutError::Timeout) {
-        return false;
-    }
-    signal(libc::SIGTERM);
-    if done.recv_timeout(GRACE) == Err(RecvTimeoutError::Timeout) {
-        signal(libc::SIGKILL);
-    }
-    true
-}
-
-fn pid_of(child: &Child) -> rustix::process::Pid {
-    i32::try_from(child.id())
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-        .expect("a child's pid is positive")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::TaskId;
     use crate::run::ProcessExecutor;
-    use crate::run::executor::Executor;
-    use std::time::Instant;
+    use crate::run::executor::{Executor, Update};
+    use crate::run::running::KEPT_OUTPUT;
+    use std::time::{Duration, Instant};
 
     fn job(command: Cmd, dir: &std::path::Path, timeout: Option<Duration>) -> Job {
         Job {

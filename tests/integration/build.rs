@@ -496,3 +496,27 @@ task "shell" { run "printf x > out.txt" }
         assert!(line.contains("CLONE_VFORK"), "a real fork: {line}");
     }
 }
+
+/// Running commands are followed from one poll loop on the scheduler's
+/// thread, not a thread each: with eight commands running, orchestra has
+/// fewer threads than commands.
+#[test]
+fn running_commands_take_no_thread_each() {
+    let tasks: String = (0..8)
+        .map(|i| format!("task \"t{i}\" {{ run \"touch started-{i}; sleep 2\" }}\n"))
+        .collect();
+    let test = Test::new().kdl(&format!("project \"p\"\n{tasks}"));
+    let dir = test.path();
+    let mut child = crate::support::spawn(dir, &["build", "-j", "8", "--progress", "never"]);
+    crate::support::eventually("every command to start", || {
+        (0..8).all(|i| dir.join(format!("started-{i}")).exists())
+    });
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let threads: usize = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(threads < 8, "{threads} threads for 8 commands");
+}
