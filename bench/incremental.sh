@@ -17,6 +17,7 @@
 # hyperfine's JSON goes to $OUT (default: a temporary directory, removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$PWD
 
 files=${FILES:-20000}
 groups=${NGROUPS:-100}
@@ -88,4 +89,6 @@ for tool in orchestra ninja make; do
     kb=$(awk '/Maximum resident/ { print $NF }' "$dir/time.txt")
     echo "$tool: $kb KB"
 done
+echo "== medians and ratios"
+python3 "$repo/bench/ratios.py" "$out"/full.json "$out"/noop.json "$out"/one.json "$out"/plan.json
 echo "hyperfine JSON in $out"

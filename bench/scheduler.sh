@@ -12,6 +12,7 @@
 # (needs root), and builds orchestra in release mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$PWD
 
 tasks=${TASKS:-2000}
 width=${WIDTH:-50}
@@ -66,6 +67,7 @@ cd "$dir"
 # The commands never create their outputs, so ninja reruns every edge each
 # time, just as orchestra runs every task without `inputs`.
 hyperfine --shell=none --warmup 1 --runs "$runs" --export-csv "$dir/times.csv" \
+    --export-json "$dir/times.json" \
     --command-name orchestra "$orchestra build -j $jobs --progress never" \
     --command-name ninja "ninja -j $jobs"
 
@@ -75,3 +77,4 @@ awk -F, '
         printf "orchestra %.3fs, ninja %.3fs, ratio %.3f (orchestra / ninja)\n",
             mean["orchestra"], mean["ninja"], mean["orchestra"] / mean["ninja"]
     }' "$dir/times.csv"
+python3 "$repo/bench/ratios.py" "$dir/times.json"
