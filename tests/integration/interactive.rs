@@ -23,21 +23,29 @@ task "deploy" { needs "build" "login"; run "echo deploy >> log" }
     )
 }
 
+/// Builds the project in `dir` on a real terminal (tmux), after the shell
+/// runs `before`, with `flags`, printing `EXIT=<code>` at the end; returns
+/// once `login` asks for a name. `None` without tmux.
+fn login_on_terminal(dir: &std::path::Path, before: &str, flags: &str) -> Option<Terminal> {
+    let script = format!(
+        "{before}cd '{}' && '{}' build {flags}; echo EXIT=$?; sleep 30",
+        dir.display(),
+        crate::support::binary().display()
+    );
+    let terminal = Terminal::start(dir, &script)?;
+    // (tmux drops the prompt's trailing space)
+    eventually("the prompt", || terminal.screen().contains("name?"));
+    Some(terminal)
+}
+
 #[test]
 fn on_a_terminal_an_interactive_task_reads_what_a_person_types() {
     let test = project();
     let dir = test.path();
     // The progress display is on (a terminal): it must step aside.
-    let script = format!(
-        "cd '{}' && '{}' build; echo EXIT=$?; sleep 30",
-        dir.display(),
-        crate::support::binary().display()
-    );
-    let Some(terminal) = Terminal::start(dir, &script) else {
+    let Some(terminal) = login_on_terminal(dir, "", "") else {
         return;
     };
-    // (tmux drops the prompt's trailing space)
-    eventually("the prompt", || terminal.screen().contains("name?"));
     terminal.send_keys("bob");
     terminal.send_keys("Enter");
     eventually("the build to end", || terminal.screen().contains("EXIT="));
@@ -56,16 +64,10 @@ fn on_a_terminal_an_interactive_task_reads_what_a_person_types() {
 fn ctrl_c_in_an_interactive_task_interrupts_the_build() {
     let test = project();
     let dir = test.path();
-    let script = format!(
-        // The shell traps Ctrl-C to live on and print orchestra's code.
-        "trap 'echo INT' INT; cd '{}' && '{}' build --progress never; echo EXIT=$?; sleep 30",
-        dir.display(),
-        crate::support::binary().display()
-    );
-    let Some(terminal) = Terminal::start(dir, &script) else {
+    // The shell traps Ctrl-C to live on and print orchestra's code.
+    let Some(terminal) = login_on_terminal(dir, "trap 'echo INT' INT; ", "--progress never") else {
         return;
     };
-    eventually("the prompt", || terminal.screen().contains("name?"));
     // The terminal's Ctrl-C reaches the task and orchestra together.
     terminal.send_keys("C-c");
     eventually("the build to end", || terminal.screen().contains("EXIT="));
