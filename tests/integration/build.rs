@@ -2,6 +2,7 @@
 //! failure policy, environment, confirmations, dry run, exit codes.
 //! Output formats (plain, JSON, terminal) are in `build_output.rs`.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -502,10 +503,14 @@ task "shell" { run "printf x > out.txt" }
 /// fewer threads than commands.
 #[test]
 fn running_commands_take_no_thread_each() {
-    let tasks: String = (0..8)
-        .map(|i| format!("task \"t{i}\" {{ run \"touch started-{i}; sleep 2\" }}\n"))
-        .collect();
-    let test = Test::new().kdl(&format!("project \"p\"\n{tasks}"));
+    let mut kdl = String::from("project \"p\"\n");
+    for i in 0..8 {
+        let _ = writeln!(
+            kdl,
+            "task \"t{i}\" {{ run \"touch started-{i}; sleep 2\" }}"
+        );
+    }
+    let test = Test::new().kdl(&kdl);
     let dir = test.path();
     let mut child = crate::support::spawn(dir, &["build", "-j", "8", "--progress", "never"]);
     crate::support::eventually("every command to start", || {
