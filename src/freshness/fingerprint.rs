@@ -32,6 +32,123 @@ fn hash_str(s: &str) -> Hash {
     *blake3::hash(s.as_bytes()).as_bytes()
 }
 
+/// The bytes a fingerprint is the hash of (env, inputs and upstream
+/// sorted by the caller), written the same way for a [`Record`] and for
+/// borrowed [`Parts`].
+fn encode_parts<'a>(
+    w: &mut Writer,
+    commands: &[&CommandKind],
+    shell: &[String],
+    dir: &str,
+    env: impl ExactSizeIterator<Item = (&'a str, &'a Hash)>,
+    inputs: impl ExactSizeIterator<Item = (&'a str, Option<&'a Hash>)>,
+    upstream: impl ExactSizeIterator<Item = (&'a str, &'a Hash)>,
+) {
+    w.u64(commands.len() as u64);
+    for command in commands {
+        match command {
+            CommandKind::Shell(line) => {
+                w.u64(0);
+                w.str(line);
+            }
+            CommandKind::Exec(argv) => {
+                w.u64(1);
+                w.u64(argv.len() as u64);
+                for a in argv {
+                    w.str(a);
+                }
+            }
+        }
+    }
+    w.u64(shell.len() as u64);
+    for s in shell {
+        w.str(s);
+    }
+    w.str(dir);
+    w.u64(env.len() as u64);
+    for (name, value) in env {
+        w.str(name);
+        w.hash(value);
+    }
+    w.u64(inputs.len() as u64);
+    for (path, hash) in inputs {
+        w.str(path);
+        w.bool(hash.is_some());
+        if let Some(h) = hash {
+            w.hash(h);
+        }
+    }
+    w.u64(upstream.len() as u64);
+    for (address, hash) in upstream {
+        w.str(address);
+        w.hash(hash);
+    }
+}
+
+/// What a task's fingerprint is computed from, borrowed from the plan
+/// where it can be: a no-op build fingerprints every task and needs an
+/// owned [`Record`] only for those whose fingerprint changed (to store or
+/// explain it).
+#[derive(Debug)]
+pub(crate) struct Parts<'a> {
+    pub(crate) commands: Vec<&'a CommandKind>,
+    pub(crate) shell: &'a [String],
+    pub(crate) dir: &'a str,
+    pub(crate) env: &'a [(String, String)],
+    /// A file's path, and its content hash (`None`: it does not exist).
+    pub(crate) inputs: Vec<(std::borrow::Cow<'a, str>, Option<Hash>)>,
+    pub(crate) upstream: Vec<(&'a str, Hash)>,
+}
+
+impl Parts<'_> {
+    /// The env as the command gets it (later entries win), by name, with
+    /// its values hashed.
+    fn env(&self) -> Vec<(&str, Hash)> {
+        let mut merged: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+        for (k, v) in self.env {
+            merged.insert(k, v);
+        }
+        merged.into_iter().map(|(k, v)| (k, hash_str(v))).collect()
+    }
+
+    /// The fingerprint, as [`Record::new`] would compute it; `scratch` is
+    /// reused from task to task.
+    pub(crate) fn fingerprint(&mut self, scratch: &mut Writer) -> Hash {
+        self.inputs.sort();
+        self.upstream.sort_unstable();
+        let env = self.env();
+        scratch.bytes.clear();
+        encode_parts(
+            scratch,
+            &self.commands,
+            self.shell,
+            self.dir,
+            env.iter().map(|(k, v)| (*k, v)),
+            self.inputs.iter().map(|(p, h)| (p.as_ref(), h.as_ref())),
+            self.upstream.iter().map(|(a, h)| (*a, h)),
+        );
+        *blake3::hash(&scratch.bytes).as_bytes()
+    }
+
+    /// The owned record, to store or explain.
+    pub(crate) fn into_record(self) -> Record {
+        Record::new(
+            self.commands.into_iter().cloned().collect(),
+            self.shell.to_vec(),
+            self.dir.to_owned(),
+            self.env,
+            self.inputs
+                .into_iter()
+                .map(|(p, h)| (p.into_owned(), h))
+                .collect(),
+            self.upstream
+                .into_iter()
+                .map(|(a, h)| (a.to_owned(), h))
+                .collect(),
+        )
+    }
+}
+
 impl Record {
     pub(crate) fn new(
         commands: Vec<CommandKind>,
@@ -86,45 +203,15 @@ impl Record {
     }
 
     fn encode_parts(&self, w: &mut Writer) {
-        w.u64(self.commands.len() as u64);
-        for command in &self.commands {
-            match command {
-                CommandKind::Shell(line) => {
-                    w.u64(0);
-                    w.str(line);
-                }
-                CommandKind::Exec(argv) => {
-                    w.u64(1);
-                    w.u64(argv.len() as u64);
-                    for a in argv {
-                        w.str(a);
-                    }
-                }
-            }
-        }
-        w.u64(self.shell.len() as u64);
-        for s in &self.shell {
-            w.str(s);
-        }
-        w.str(&self.dir);
-        w.u64(self.env.len() as u64);
-        for (name, value) in &self.env {
-            w.str(name);
-            w.hash(value);
-        }
-        w.u64(self.inputs.len() as u64);
-        for (path, hash) in &self.inputs {
-            w.str(path);
-            w.bool(hash.is_some());
-            if let Some(h) = hash {
-                w.hash(h);
-            }
-        }
-        w.u64(self.upstream.len() as u64);
-        for (address, hash) in &self.upstream {
-            w.str(address);
-            w.hash(hash);
-        }
+        encode_parts(
+            w,
+            &self.commands.iter().collect::<Vec<_>>(),
+            &self.shell,
+            &self.dir,
+            self.env.iter().map(|(k, v)| (k.as_str(), v)),
+            self.inputs.iter().map(|(p, h)| (p.as_str(), h.as_ref())),
+            self.upstream.iter().map(|(a, h)| (a.as_str(), h)),
+        );
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {
@@ -334,6 +421,41 @@ impl fmt::Display for Reason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn borrowed_parts_fingerprint_as_the_owned_record_does() {
+        let commands = [
+            CommandKind::Shell("cc -c a.c".into()),
+            CommandKind::Exec(vec!["strip".into(), "a.o".into()]),
+        ];
+        let shell = vec!["sh".to_owned(), "-c".to_owned()];
+        let env = vec![
+            ("B".to_owned(), "2".to_owned()),
+            ("A".to_owned(), "1".to_owned()),
+            ("B".to_owned(), "later wins".to_owned()),
+        ];
+        let parts = || Parts {
+            commands: commands.iter().collect(),
+            shell: &shell,
+            dir: "sub",
+            env: &env,
+            inputs: vec![
+                ("z.h".into(), Some([1; 32])),
+                (std::borrow::Cow::Owned("a.c".to_owned()), Some([2; 32])),
+                ("gone.c".into(), None),
+            ],
+            upstream: vec![("zz", [3; 32]), ("aa", [4; 32])],
+        };
+        let mut scratch = Writer::default();
+        let fingerprint = parts().fingerprint(&mut scratch);
+        let record = parts().into_record();
+        assert_eq!(fingerprint, record.fingerprint);
+        // Scratch bytes from an earlier task change nothing.
+        assert_eq!(parts().fingerprint(&mut scratch), fingerprint);
+        let mut other = parts();
+        other.dir = ".";
+        assert_ne!(other.fingerprint(&mut scratch), fingerprint);
+    }
 
     fn record(cmd: &str, env: &[(&str, &str)], inputs: &[(&str, u8)], up: &[(&str, u8)]) -> Record {
         Record::new(

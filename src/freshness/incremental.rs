@@ -15,15 +15,17 @@
 //!   anything it guards ran);
 //! - anything else (no inputs) always runs.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use super::fingerprint::{Reason, Record, explain};
+use super::fingerprint::{Parts, Reason, Record, explain};
 use super::inputs;
 use super::stat_cache::Hash;
 use super::store::Store;
 use super::{Freshness, Verdict};
 use crate::codec::Writer;
-use crate::plan::{Cmd, Plan, PlanTask, TaskKind};
+use crate::model::CommandKind;
+use crate::plan::{Plan, PlanTask, TaskKind};
 use crate::workspace::journal::{Entry, Journal};
 use crate::workspace::{Workspace, now_millis};
 
@@ -49,6 +51,8 @@ pub(crate) struct Incremental {
     pending: Vec<Option<Record>>,
     /// Whether any record changed since load.
     changed: bool,
+    /// Reused for each task's fingerprint bytes.
+    scratch: Writer,
 }
 
 /// Journals are merged into the store once they hold a quarter of its
@@ -109,6 +113,7 @@ impl Incremental {
             fingerprints: vec![None; tasks],
             pending: vec![None; tasks],
             changed: false,
+            scratch: Writer::default(),
         }
     }
 
@@ -210,7 +215,8 @@ impl Incremental {
 
 impl Freshness for Incremental {
     fn check(&mut self, plan: &Plan, task: &PlanTask, ran: &[String]) -> Verdict {
-        let record = self.record(plan, task);
+        let mut parts = self.parts(plan, task);
+        let fingerprint = parts.fingerprint(&mut self.scratch);
         let barrier = matches!(
             task.kind,
             TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
@@ -222,36 +228,44 @@ impl Freshness for Incremental {
             Vec::new()
         };
         let previous_fingerprint = self.store.fingerprint(&task.address);
-        let unchanged = previous_fingerprint == Some(record.fingerprint);
-        // The whole previous record only to explain a difference.
-        let previous_record = if unchanged {
-            None
+        let unchanged = previous_fingerprint == Some(fingerprint);
+        // Owned records only for a difference: to store and explain it.
+        let (record, previous_record) = if unchanged {
+            (None, None)
         } else {
-            self.store.record(&task.address)
+            let mut record = parts.into_record();
+            // The fingerprint covers the commands as they run; what is kept
+            // (and explained) has every secret masked.
+            record.mask(self.workspace.masker());
+            (Some(record), self.store.record(&task.address))
         };
-        let previous = if unchanged {
-            Some(&record)
-        } else {
-            previous_record.as_ref()
+        // Why it differs from its last success (nothing when unchanged).
+        let differences = || match &record {
+            Some(record) => explain(previous_record.as_ref(), record),
+            None => Vec::new(),
         };
         let verdict = if self.force {
             Verdict::Run(vec![Reason::Forced])
         } else if barrier {
-            Self::check_barrier(previous, &record, ran)
+            let mut reasons = differences();
+            if reasons.is_empty() && !ran.is_empty() {
+                reasons.push(Reason::UpstreamChanged(ran.to_vec()));
+            }
+            Verdict::from(reasons)
         } else if task.inputs.is_empty() {
             Verdict::Run(vec![Reason::NoInputs])
-        } else if let (None, Some(gate)) = (previous, self.store.failed_gate(&task.address)) {
+        } else if let (false, None, Some(gate)) = (
+            unchanged,
+            &previous_record,
+            self.store.failed_gate(&task.address),
+        ) {
             Verdict::Run(vec![Reason::GateFailed(gate.to_owned())])
         } else {
-            let mut reasons = explain(previous, &record);
+            let mut reasons = differences();
             if !missing.is_empty() {
                 reasons.push(Reason::OutputsMissing(missing));
             }
-            if reasons.is_empty() {
-                Verdict::UpToDate
-            } else {
-                Verdict::Run(reasons)
-            }
+            Verdict::from(reasons)
         };
         if matches!(verdict, Verdict::Run(_)) {
             // It may write any file: stats taken before the build are stale.
@@ -263,10 +277,9 @@ impl Freshness for Incremental {
                     .forget_fresh(output.trim_start_matches("./"));
             }
         }
-        self.fingerprints[task.id.index()] = Some(record.fingerprint);
-        // An up-to-date task's record is already the stored one: keeping
-        // it would only cost a copy per task on a no-op.
-        self.pending[task.id.index()] = (!unchanged).then_some(record);
+        self.fingerprints[task.id.index()] = Some(fingerprint);
+        // An up-to-date task's record is already the stored one.
+        self.pending[task.id.index()] = record;
         verdict
     }
 
@@ -324,18 +337,6 @@ impl Freshness for Incremental {
 }
 
 impl Incremental {
-    fn check_barrier(previous: Option<&Record>, record: &Record, ran: &[String]) -> Verdict {
-        let mut reasons = explain(previous, record);
-        if reasons.is_empty() && !ran.is_empty() {
-            reasons.push(Reason::UpstreamChanged(ran.to_vec()));
-        }
-        if reasons.is_empty() {
-            Verdict::UpToDate
-        } else {
-            Verdict::Run(reasons)
-        }
-    }
-
     /// Declared outputs that do not exist (a glob counts when it matches).
     fn missing_outputs(&mut self, task: &PlanTask) -> Vec<String> {
         let (literal, globs): (Vec<&String>, Vec<&String>) = task
@@ -357,15 +358,17 @@ impl Incremental {
         missing
     }
 
-    fn record(&mut self, plan: &Plan, task: &PlanTask) -> Record {
-        let mut commands: Vec<Cmd> = task.commands.clone();
+    /// What `task`'s fingerprint is computed from, borrowed from `plan`
+    /// where it can be; every input file hashed (through the stat cache).
+    fn parts<'p>(&mut self, plan: &'p Plan, task: &'p PlanTask) -> Parts<'p> {
+        let mut commands: Vec<&CommandKind> = task.commands.iter().collect();
         if let Some(gate) = &task.gate {
             for check in &gate.checks {
-                commands.push(check.command.clone());
-                commands.extend(check.fix.clone());
+                commands.push(&check.command);
+                commands.extend(check.fix.as_ref());
             }
         }
-        let mut hashed = Vec::with_capacity(task.inputs.len());
+        let mut hashed: Vec<(Cow<'p, str>, Option<Hash>)> = Vec::with_capacity(task.inputs.len());
         let mut globs = Vec::new();
         for pattern in &task.inputs {
             // A literal file costs one stat (inside the stat cache), not
@@ -377,9 +380,9 @@ impl Incremental {
                 continue;
             }
             match self.store.stat.hash(&self.root, path) {
-                Ok(hash) => hashed.push((path.to_owned(), Some(hash))),
+                Ok(hash) => hashed.push((Cow::Borrowed(path), Some(hash))),
                 Err(_) if self.root.join(path).is_dir() => globs.push(pattern.clone()),
-                Err(_) => hashed.push((path.to_owned(), None)),
+                Err(_) => hashed.push((Cow::Borrowed(path), None)),
             }
         }
         if !globs.is_empty() {
@@ -388,9 +391,9 @@ impl Incremental {
             let expanded = inputs::expand(&self.root, &globs).unwrap_or_default();
             for file in expanded.files {
                 let hash = self.store.stat.hash(&self.root, &file).ok();
-                hashed.push((file, hash));
+                hashed.push((Cow::Owned(file), hash));
             }
-            hashed.extend(expanded.missing.into_iter().map(|m| (m, None)));
+            hashed.extend(expanded.missing.into_iter().map(|m| (Cow::Owned(m), None)));
             hashed.sort();
             hashed.dedup_by(|a, b| a.0 == b.0);
         }
@@ -398,22 +401,18 @@ impl Incremental {
             .needs
             .iter()
             .filter_map(|n| {
-                let address = plan.task(*n).address.clone();
+                let address = plan.task(*n).address.as_str();
                 self.fingerprints[n.index()].map(|f| (address, f))
             })
             .collect();
-        let mut record = Record::new(
+        Parts {
             commands,
-            plan.shell.clone(),
-            task.dir.clone().unwrap_or_else(|| ".".into()),
-            &task.env,
-            hashed,
+            shell: &plan.shell,
+            dir: task.dir.as_deref().unwrap_or("."),
+            env: &task.env,
+            inputs: hashed,
             upstream,
-        );
-        // The fingerprint covers the commands as they run; what is kept
-        // (and explained) has every secret masked.
-        record.mask(self.workspace.masker());
-        record
+        }
     }
 }
 

@@ -27,6 +27,17 @@ pub(crate) enum Verdict {
     Run(Vec<Reason>),
 }
 
+impl From<Vec<Reason>> for Verdict {
+    /// Up to date when there is no reason to run.
+    fn from(reasons: Vec<Reason>) -> Self {
+        if reasons.is_empty() {
+            Self::UpToDate
+        } else {
+            Self::Run(reasons)
+        }
+    }
+}
+
 /// The scheduler's questions about up-to-dateness, and what it tells back.
 pub(crate) trait Freshness {
     /// Fingerprints `task` (its needs are done) and says whether it runs.
