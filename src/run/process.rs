@@ -125,8 +125,12 @@ impl ProcessExecutor {
                 owners.push((i, false));
             }
         }
-        // An interrupted poll (a signal) simply looks again.
-        let _ = poll(&mut fds, timeout.as_ref());
+        // An interrupted poll (a signal) simply looks again; one that
+        // cannot poll at all (out of memory) must not spin.
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
         let woken = !fds[0].revents().is_empty();
         let news: Vec<(usize, bool)> = fds[1..]
             .iter()
