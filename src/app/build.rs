@@ -68,7 +68,9 @@ pub(super) fn build(
     let key = masker
         .mask_json(&selection(&args.select)?.key())
         .into_owned();
+    let asked = std::time::Instant::now();
     let mut begun = durable::begin(plan, &workspace, args, &key, &interrupts)?;
+    let seen = unless_waited(seen, asked);
     let mut freshness = crate::timings::measure("load fingerprints", || {
         // Relative paths when the project is the current directory: the
         // kernel walks fewer components for each of thousands of stats.
@@ -243,6 +245,16 @@ fn execute(
         let mut reporter =
             Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
         run_with(&mut reporter, None)
+    }
+}
+
+/// The stats taken before `asked`, unless the build then waited for
+/// another build's lock (`--wait`): that build may have rewritten files.
+fn unless_waited(seen: Seen, asked: std::time::Instant) -> Seen {
+    if asked.elapsed() < std::time::Duration::from_millis(100) {
+        seen
+    } else {
+        Seen::default()
     }
 }
 

@@ -151,7 +151,8 @@ impl Incremental {
         }
         drop(stats);
         // A journal that cannot be written (a file where its directory
-        // should be) loses nothing: the store is written whole instead.
+        // should be): the store is written whole instead, with everything
+        // this build learned when nobody compacted since it loaded.
         let store_size = self.loaded_id.map_or(0, |id| id.2);
         if failed.is_none() && self.workspace.journals_size() < COMPACT_AT.max(store_size / 4) {
             // The build is over: freeing tens of thousands of records one

@@ -170,6 +170,18 @@ impl StateRecorder {
     }
 }
 
+impl Drop for StateRecorder {
+    /// A run that never finished (a panic): the flusher still stops, after
+    /// appending what it holds.
+    fn drop(&mut self) {
+        if let Some(flusher) = self.flusher.take() {
+            self.pending.lock().1 = true;
+            self.pending.stop.notify_all();
+            let _ = flusher.join();
+        }
+    }
+}
+
 fn milestone(plan: &Plan, id: TaskId) -> Option<&str> {
     match &plan.task(id).group {
         Some(Group::Milestone(name)) => Some(name),
@@ -208,8 +220,17 @@ fn flush_loop(record: &RunRecord, pending: &Pending) -> io::Result<()> {
             if sync {
                 next_sync = now + SYNC_EVERY;
             }
-            // Keep going after an error: a later append may work (disk freed).
-            let appended = record.append(&lines, sync);
+            // Keep going after an error: a later append may work (disk
+            // freed). It starts on a line of its own, so a torn line left
+            // by the failed one costs only itself.
+            let appended = if result.is_err() {
+                let mut fresh = Vec::with_capacity(lines.len() + 1);
+                fresh.push(b'\n');
+                fresh.extend_from_slice(&lines);
+                record.append(&fresh, sync)
+            } else {
+                record.append(&lines, sync)
+            };
             if result.is_ok() {
                 result = appended;
             }

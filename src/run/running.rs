@@ -131,6 +131,10 @@ impl Running {
     /// Enforces the timeout (TERM, then KILL after [`GRACE`]) and, without
     /// a pidfd, looks whether the process exited.
     pub(crate) fn tick(&mut self, now: Instant) {
+        // Ended in time, though seen late (the loop was busy): no timeout.
+        if self.is_done() {
+            return;
+        }
         if self.deadline.is_some_and(|d| d <= now) {
             self.deadline = None;
             self.timed_out = true;

@@ -413,6 +413,18 @@ mod tests {
     }
 
     #[test]
+    fn a_command_that_ended_in_time_is_not_timed_out_when_seen_late() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut executor = ProcessExecutor::new(&[], false);
+        let limit = Duration::from_millis(50);
+        executor.start(job(Cmd::Shell("true".into()), dir.path(), Some(limit)));
+        // The scheduler is busy elsewhere until well past the limit.
+        std::thread::sleep(Duration::from_millis(300));
+        let (completion, _) = finish(&mut executor);
+        assert_eq!(completion.exit, Exit::Success);
+    }
+
+    #[test]
     fn a_timeout_kills_the_whole_group() {
         let dir = tempfile::tempdir().unwrap();
         let mut executor = ProcessExecutor::new(&[], false);
