@@ -53,6 +53,9 @@ pub(crate) struct Incremental {
     changed: bool,
     /// Reused for each task's fingerprint bytes.
     scratch: Writer,
+    /// Per task: it ran in this build, or something it needs (at any
+    /// depth) did; then stats taken before the build do not serve it.
+    after_run: Vec<bool>,
 }
 
 /// Journals are merged into the store once they hold a quarter of its
@@ -114,6 +117,7 @@ impl Incremental {
             pending: vec![None; tasks],
             changed: false,
             scratch: Writer::default(),
+            after_run: vec![false; tasks],
         }
     }
 
@@ -216,6 +220,8 @@ impl Incremental {
 
 impl Freshness for Incremental {
     fn check(&mut self, plan: &Plan, task: &PlanTask, ran: &[String]) -> Verdict {
+        let downstream_of_a_run = task.needs.iter().any(|n| self.after_run[n.index()]);
+        self.store.stat.use_seeded(!downstream_of_a_run);
         let mut parts = self.parts(plan, task);
         let fingerprint = parts.fingerprint(&mut self.scratch);
         let barrier = matches!(
@@ -268,9 +274,10 @@ impl Freshness for Incremental {
             }
             Verdict::from(reasons)
         };
+        // It may write any file: for what depends on it, stats taken
+        // before the build are stale.
+        self.after_run[task.id.index()] = downstream_of_a_run || matches!(verdict, Verdict::Run(_));
         if matches!(verdict, Verdict::Run(_)) {
-            // It may write any file: stats taken before the build are stale.
-            self.store.stat.drop_seeded();
             // It will rewrite its outputs: stats taken of them now are stale.
             for output in &task.outputs {
                 self.store

@@ -41,8 +41,10 @@ pub(crate) struct StatCache {
     /// both.
     fresh: HashMap<String, (u64, i64, u64)>,
     /// Stats taken before the build (by the check for inputs that match
-    /// nothing, [`Seen`]), good until a task runs: see [`StatCache::seed`].
+    /// nothing, [`Seen`]); see [`StatCache::seed`].
     seeded: HashMap<String, (u64, i64, u64)>,
+    /// Whether the task being checked may use `seeded` stats.
+    seeded_usable: bool,
 }
 
 /// Stats of files taken before anything runs (whether each literal input
@@ -167,7 +169,11 @@ impl StatCache {
     /// is unchanged and the entry is not racy.
     pub(crate) fn hash(&mut self, root: &Path, rel: &str) -> io::Result<Hash> {
         let path = root.join(rel);
-        let taken = self.fresh.remove(rel).or_else(|| self.seeded.remove(rel));
+        let taken = self.fresh.remove(rel).or_else(|| {
+            self.seeded_usable
+                .then(|| self.seeded.remove(rel))
+                .flatten()
+        });
         let (size, mtime, ino) = if let Some(stat) = taken {
             stat
         } else {
@@ -201,7 +207,9 @@ impl StatCache {
     /// Whether `rel` exists (a file or directory); a file's stat is kept
     /// for the next [`StatCache::hash`] of it.
     pub(crate) fn exists(&mut self, root: &Path, rel: &str) -> bool {
-        if let Some(stat) = self.seeded.remove(rel) {
+        if self.seeded_usable
+            && let Some(stat) = self.seeded.remove(rel)
+        {
             self.fresh.insert(rel.to_owned(), stat);
             return true;
         }
@@ -216,19 +224,19 @@ impl StatCache {
         }
     }
 
-    /// Takes the stats of `seen` for the build's first checks. They were
-    /// taken before anything ran, so they hold only until a task runs —
-    /// it may write any file, declared or not ([`StatCache::drop_seeded`]).
-    /// A no-op build then stats each file once.
+    /// Takes the stats of `seen` for the build's checks, so a no-op build
+    /// stats each file once. They were taken before anything ran, so they
+    /// hold only for tasks downstream of nothing that ran in this build —
+    /// a task that ran may have written any file, declared or not; the
+    /// caller says which with [`StatCache::use_seeded`].
     pub(crate) fn seed(&mut self, seen: Seen) {
         self.seeded = seen.stats;
+        self.seeded_usable = true;
     }
 
-    /// A task is about to run: stats taken before the build may be stale.
-    pub(crate) fn drop_seeded(&mut self) {
-        if !self.seeded.is_empty() {
-            self.seeded = HashMap::new();
-        }
+    /// Whether the next lookups may use the seeded stats.
+    pub(crate) fn use_seeded(&mut self, usable: bool) {
+        self.seeded_usable = usable;
     }
 
     /// Drops a stat kept by [`StatCache::exists`]: the file is about to be
@@ -294,6 +302,7 @@ impl StatCache {
             changes: Vec::new(),
             fresh: HashMap::new(),
             seeded: HashMap::new(),
+            seeded_usable: false,
         })
     }
 
@@ -399,7 +408,7 @@ mod tests {
         assert!(seen.exists(dir.path(), "in"));
         cache.seed(seen);
         std::fs::write(dir.path().join("in"), "newer!").unwrap();
-        cache.drop_seeded();
+        cache.use_seeded(false);
         assert_ne!(cache.hash(dir.path(), "in").unwrap(), old);
         assert_eq!(cache.hashed, 2);
     }

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::binary;
+use crate::support::{Test, binary, orchestra, text};
 
 /// `copy` concatenates `src/*.txt`; `upper` transforms `copy`'s output;
 /// `side` is independent; `always` declares no inputs.
@@ -482,4 +482,37 @@ fn a_changed_input_is_journaled_not_a_rewritten_store() {
     assert!(project.build(&[]).started().is_empty());
     project.write("src/a.txt", "alpha\n");
     assert_eq!(project.build(&[]).started(), ["copy", "upper"]);
+}
+
+/// Stats taken before the build serve only tasks downstream of nothing that
+/// ran: here `gen` rewrites `gen.txt` in the second build without declaring
+/// it (same size, an old mtime, so nothing looks racy), and `use` must see
+/// the new content rather than the stat taken before `gen` ran.
+#[test]
+fn a_file_rewritten_by_a_task_that_ran_is_seen_by_what_needs_it() {
+    let test = Test::new()
+        .kdl(
+            r#"project "p"
+task "gen" { run "if [ -f flip ]; then date +%N > gen.txt; touch -d '-1 hour' gen.txt; fi" }
+task "use" { needs "gen"; inputs "gen.txt"; run "cat gen.txt >> used.txt" }
+"#,
+        )
+        .write("gen.txt", "000000000\n");
+    let dir = test.path();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_hours(2);
+    std::fs::File::options()
+        .write(true)
+        .open(dir.join("gen.txt"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let build = |round: usize| {
+        let build = orchestra(dir, &["build", "--progress", "never"]);
+        assert!(build.status.success(), "{}", text(&build.stderr));
+        let used = std::fs::read_to_string(dir.join("used.txt")).unwrap();
+        assert_eq!(used.lines().count(), round, "`use` ran in build {round}");
+    };
+    build(1);
+    std::fs::write(dir.join("flip"), "").unwrap();
+    build(2);
 }
