@@ -270,7 +270,7 @@ fn input_diagnostics(plan: &plan::Plan, loaded: &Loaded, seen: &mut Seen) -> Vec
             .and_then(|rest| rest.find(&quoted))
             .map_or(task.declared, |at| (start + at, quoted.len()).into())
     };
-    unmatched(plan, &loaded.located.root, seen)
+    unmatched(plan, stat_root(&loaded.located.root), seen)
         .into_iter()
         .map(|found| match found {
             Unmatched::Missing {
@@ -296,6 +296,18 @@ fn input_diagnostics(plan: &plan::Plan, loaded: &Loaded, seen: &mut Seen) -> Vec
             }
         })
         .collect()
+}
+
+/// The project root as stats should name it: `.` when it is the current
+/// directory, so the kernel walks fewer components for each of thousands
+/// of stats.
+fn stat_root(root: &std::path::Path) -> &std::path::Path {
+    let here = std::env::current_dir().is_ok_and(|cwd| cwd == root);
+    if here {
+        std::path::Path::new(".")
+    } else {
+        root
+    }
 }
 
 /// Prints the input diagnostics of `plan`; an error stops the command

@@ -72,14 +72,7 @@ pub(super) fn build(
     let mut begun = durable::begin(plan, &workspace, args, &key, &interrupts)?;
     let seen = unless_waited(seen, asked);
     let mut freshness = crate::timings::measure("load fingerprints", || {
-        // Relative paths when the project is the current directory: the
-        // kernel walks fewer components for each of thousands of stats.
-        let here = std::env::current_dir().is_ok_and(|cwd| cwd == options.root);
-        let root = if here {
-            std::path::Path::new(".")
-        } else {
-            options.root.as_path()
-        };
+        let root = super::stat_root(&options.root);
         Incremental::for_build(&workspace, root, begun.run, args.force, plan.tasks.len())
     });
     // The stats the check for unmatched inputs took serve the first checks.
