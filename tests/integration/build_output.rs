@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::json_schema;
-use crate::support::{Terminal, Test, binary};
+use crate::support::{Terminal, Test};
 
 const MIXED: &str = r#"
 gate "verify" retries=1 {
@@ -111,12 +111,7 @@ fn json_summary_matches_its_documented_schema() {
 /// Runs a build inside a detached tmux session and returns what the
 /// terminal showed while it ran and when it ended; `None` without tmux.
 fn on_terminal(project: &Path) -> Option<(String, String)> {
-    let script = format!(
-        "cd '{}' && '{}' build -j 2; echo EXIT=$?; sleep 30",
-        project.display(),
-        binary().display()
-    );
-    let terminal = Terminal::start(project, &script)?;
+    let terminal = Terminal::build(project, "", "-j 2")?;
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut during = String::new();
     let mut after = String::new();

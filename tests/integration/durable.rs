@@ -285,12 +285,7 @@ task "other" { run "echo other >> count" }
 /// answers yes and waits for the build to succeed. `None` without tmux.
 fn build_answering_yes(test: &Test, flags: &str, while_open: &str) -> Option<(Terminal, String)> {
     let dir = test.path();
-    let script = format!(
-        "cd '{}' && '{}' build -j 1 {flags}; echo EXIT=$?; sleep 30",
-        dir.display(),
-        crate::support::binary().display()
-    );
-    let terminal = Terminal::start(dir, &script)?;
+    let terminal = Terminal::build(dir, "", &format!("-j 1 {flags}"))?;
     eventually("the question", || {
         terminal.screen().contains("publish: Publish now? [y/N]")
     });
@@ -360,13 +355,8 @@ fn ctrl_c_leaves_no_stale_progress_line() {
 task "other" { run "sleep 30" }"#,
     );
     let dir = test.path();
-    let script = format!(
-        // The shell outlives the Ctrl-C (a no-op trap), to show the screen.
-        "cd '{}' && trap : INT && '{}' build; echo EXIT=$?; sleep 30",
-        dir.display(),
-        crate::support::binary().display()
-    );
-    let Some(terminal) = Terminal::start(dir, &script) else {
+    // The shell outlives the Ctrl-C (a no-op trap), to show the screen.
+    let Some(terminal) = Terminal::build(dir, "trap : INT; ", "") else {
         return;
     };
     eventually("the progress display", || {

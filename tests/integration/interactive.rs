@@ -27,12 +27,7 @@ task "deploy" { needs "build" "login"; run "echo deploy >> log" }
 /// runs `before`, with `flags`, printing `EXIT=<code>` at the end; returns
 /// once `login` asks for a name. `None` without tmux.
 fn login_on_terminal(dir: &std::path::Path, before: &str, flags: &str) -> Option<Terminal> {
-    let script = format!(
-        "{before}cd '{}' && '{}' build {flags}; echo EXIT=$?; sleep 30",
-        dir.display(),
-        crate::support::binary().display()
-    );
-    let terminal = Terminal::start(dir, &script)?;
+    let terminal = Terminal::build(dir, before, flags)?;
     // (tmux drops the prompt's trailing space)
     eventually("the prompt", || terminal.screen().contains("name?"));
     Some(terminal)

@@ -372,6 +372,18 @@ impl Terminal {
         Some(terminal)
     }
 
+    /// Runs `orchestra build FLAGS` in `dir` on the terminal, after the
+    /// shell runs `before` (a trap, say), then prints `EXIT=<code>` and
+    /// keeps the screen for a look; `None` without tmux.
+    pub fn build(dir: &Path, before: &str, flags: &str) -> Option<Self> {
+        let script = format!(
+            "{before}cd '{}' && '{}' build {flags}; echo EXIT=$?; sleep 30",
+            dir.display(),
+            binary().display()
+        );
+        Self::start(dir, &script)
+    }
+
     fn tmux(&self, args: &[&str]) -> Output {
         Command::new("tmux")
             .arg("-S")
