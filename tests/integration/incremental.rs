@@ -119,6 +119,25 @@ impl Project {
         build
     }
 
+    /// A project whose one task, `copy`, has the gate `verify` made of
+    /// `checks`.
+    fn gated(checks: &str) -> Self {
+        let project = Self::new();
+        let kdl = format!(
+            r#"
+gate "verify" {{ {checks} }}
+task "copy" {{
+    run "mkdir -p out && cp side.txt out/side.txt"
+    inputs "side.txt"
+    outputs "out/side.txt"
+    gate "verify"
+}}
+"#
+        );
+        project.write("orchestra.kdl", &kdl);
+        project
+    }
+
     /// A first, full build.
     fn built() -> Self {
         let project = Self::new();
@@ -330,19 +349,7 @@ fn a_dry_run_lists_tasks_whose_outputs_do_not_exist_yet() {
 
 #[test]
 fn a_gate_rechecks_only_when_what_it_guards_ran() {
-    let project = Project::new();
-    project.write(
-        "orchestra.kdl",
-        r#"
-gate "verify" { check "seen" "echo checked >> checks.log"; }
-task "copy" {
-    run "mkdir -p out && cp side.txt out/side.txt"
-    inputs "side.txt"
-    outputs "out/side.txt"
-    gate "verify"
-}
-"#,
-    );
+    let project = Project::gated(r#"check "seen" "echo checked >> checks.log";"#);
     let checks = || {
         std::fs::read_to_string(project.path("checks.log"))
             .unwrap_or_default()
@@ -361,19 +368,7 @@ task "copy" {
 
 #[test]
 fn an_owner_whose_gate_failed_is_not_up_to_date() {
-    let project = Project::new();
-    project.write(
-        "orchestra.kdl",
-        r#"
-gate "verify" { check "passes" "[ -f pass ]"; }
-task "copy" {
-    run "mkdir -p out && cp side.txt out/side.txt"
-    inputs "side.txt"
-    outputs "out/side.txt"
-    gate "verify"
-}
-"#,
-    );
+    let project = Project::gated(r#"check "passes" "[ -f pass ]";"#);
     let failed = project.run(&["build", "--progress", "never"]);
     assert_eq!(failed.status, 1, "{}", failed.stderr);
     let why = project.run(&["why", "copy"]);
