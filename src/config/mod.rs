@@ -163,18 +163,28 @@ fn too_deep(source: &str) -> Option<usize> {
                 }
                 continue;
             }
-            b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(i);
-                }
-            }
-            b'}' => depth = depth.saturating_sub(1),
+            byte if nest(&mut depth, byte) => return Some(i),
             _ => {}
         }
         i += 1;
     }
     None
+}
+
+/// Follows one byte's effect on the brace depth; true when a `{` goes
+/// deeper than [`MAX_DEPTH`].
+fn nest(depth: &mut usize, byte: u8) -> bool {
+    match byte {
+        b'{' => {
+            *depth += 1;
+            *depth > MAX_DEPTH
+        }
+        b'}' => {
+            *depth = depth.saturating_sub(1);
+            false
+        }
+        _ => false,
+    }
 }
 
 /// Where `{` first nests deeper than [`MAX_DEPTH`] counting every brace,
@@ -184,19 +194,7 @@ fn too_deep(source: &str) -> Option<usize> {
 /// hold balanced `{…}` templates, which add one level at most.
 fn too_deep_blind(source: &str) -> Option<usize> {
     let mut depth = 0usize;
-    for (at, byte) in source.bytes().enumerate() {
-        match byte {
-            b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(at);
-                }
-            }
-            b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
+    source.bytes().position(|byte| nest(&mut depth, byte))
 }
 
 /// A string starting at `at`: the length of its opening and the index just
