@@ -245,6 +245,11 @@ fn last_run(out: &mut String, state: &RunState) {
             let _ = writeln!(out, "  {address} {}{took}{code}", status_word(task.status));
         }
     }
+    // Neither listed nor counted: never reached (the build was killed).
+    let seen = state.tasks.len() as u64 + state.up_to_date;
+    if state.selected > seen {
+        let _ = writeln!(out, "{} not reached", state.selected - seen);
+    }
 }
 
 /// `orchestra status --json`: recent runs, the last run's record as is,
