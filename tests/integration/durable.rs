@@ -151,7 +151,10 @@ task "c" { needs "b"; run "echo c >> count" }
     assert_eq!(state["tasks"]["a"]["status"], "succeeded");
     let status = text(&orchestra(dir, &["status"]).stdout);
     assert!(status.contains("  b running"), "{status}");
-    assert!(status.contains("1 not reached"), "c never started: {status}");
+    assert!(
+        status.contains("1 not reached"),
+        "c never started: {status}"
+    );
     std::fs::write(dir.join("go"), "").unwrap();
     let output = orchestra(dir, &["build", "--resume"]);
     let stderr = text(&output.stderr);

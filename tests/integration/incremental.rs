@@ -6,6 +6,7 @@
 //! `start ADDRESS`; an up-to-date one prints nothing (it is counted in the
 //! summary).
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
@@ -510,4 +511,41 @@ task "use" { needs "gen"; inputs "gen.txt"; run "cat gen.txt >> used.txt" }
     build(1);
     std::fs::write(dir.join("flip"), "").unwrap();
     build(2);
+}
+
+/// Journals are merged into the store once they grow past a quarter of it
+/// (and 64 KiB): a first build of 600 tasks compacts at once, a later
+/// build that changes one input leaves its journal for later loads.
+#[test]
+fn journals_are_compacted_once_they_have_grown() {
+    let mut kdl = String::from("project \"p\"\n");
+    let test = {
+        let mut test = Test::new();
+        for i in 0..600 {
+            let _ = writeln!(
+                kdl,
+                "task \"t{i}\" {{ run \"cp in/{i}.txt out/{i}.txt\"; inputs \"in/{i}.txt\"; outputs \"out/{i}.txt\" }}"
+            );
+            test = test.write(&format!("in/{i}.txt"), format!("{i}\n"));
+        }
+        test.kdl(&kdl)
+    };
+    let dir = test.path();
+    let journals = || {
+        std::fs::read_dir(dir.join(".orchestra/fingerprints.d"))
+            .map(Iterator::count)
+            .unwrap_or(0)
+    };
+    let build = || {
+        let build = orchestra(dir, &["build", "--progress", "never"]);
+        assert!(build.status.success(), "{}", text(&build.stderr));
+        text(&build.stderr)
+    };
+    build();
+    assert!(dir.join(".orchestra/fingerprints").exists(), "compacted");
+    assert_eq!(journals(), 0, "merged into the store");
+    std::fs::write(dir.join("in/7.txt"), "changed\n").unwrap();
+    build();
+    assert_eq!(journals(), 1, "one small journal stays");
+    assert!(build().contains("(600 up to date)"));
 }
