@@ -531,11 +531,8 @@ fn journals_are_compacted_once_they_have_grown() {
         test.kdl(&kdl)
     };
     let dir = test.path();
-    let journals = || {
-        std::fs::read_dir(dir.join(".orchestra/fingerprints.d"))
-            .map(Iterator::count)
-            .unwrap_or(0)
-    };
+    let journals =
+        || std::fs::read_dir(dir.join(".orchestra/fingerprints.d")).map_or(0, Iterator::count);
     let build = || {
         let build = orchestra(dir, &["build", "--progress", "never"]);
         assert!(build.status.success(), "{}", text(&build.stderr));
