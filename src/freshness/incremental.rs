@@ -302,7 +302,7 @@ impl Freshness for Incremental {
             if keep {
                 let stamp = now_millis();
                 self.journal(&task.address, Some(&record), stamp, None);
-                self.store.insert(task.address.clone(), stamp, record);
+                self.store.insert(&task.address, stamp, record);
                 self.changed = true;
             }
         }
@@ -394,10 +394,25 @@ impl Incremental {
             }
         }
         if !globs.is_empty() {
+            // A glob expanded before the build serves a task downstream of
+            // nothing that ran (as the stats taken then do).
+            let (seeded, globs): (Vec<String>, Vec<String>) = globs.into_iter().partition(|g| {
+                self.store
+                    .stat
+                    .seeded_glob(g.trim_start_matches("./"))
+                    .is_some()
+            });
+            let mut files: Vec<String> = seeded
+                .iter()
+                .filter_map(|g| self.store.stat.seeded_glob(g.trim_start_matches("./")))
+                .flatten()
+                .cloned()
+                .collect();
             // A bad pattern was reported when the plan was checked; here it
             // simply names no file.
             let expanded = inputs::expand(&self.root, &globs).unwrap_or_default();
-            for file in expanded.files {
+            files.extend(expanded.files);
+            for file in files {
                 let hash = self.store.stat.hash(&self.root, &file).ok();
                 hashed.push((Cow::Owned(file), hash));
             }

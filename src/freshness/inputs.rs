@@ -178,9 +178,19 @@ pub(crate) fn unmatched(plan: &Plan, root: &Path, seen: &mut Seen) -> Vec<Unmatc
             let Ok(glob) = matcher(path) else { continue };
             // Files first: matching every output against the glob is the
             // costly part (100 globs × 20,000 outputs), and rarely needed.
-            let files = expand(root, std::slice::from_ref(input)).map(|e| e.files.len());
+            // What the glob names is kept: the up-to-date checks need it.
+            let files = if let Some(files) = seen.glob(path) {
+                files.len()
+            } else {
+                let files = expand(root, std::slice::from_ref(input))
+                    .map(|e| e.files)
+                    .unwrap_or_default();
+                let count = files.len();
+                seen.keep_glob(path, files);
+                count
+            };
             let some_output = || outputs.iter().any(|o| glob.is_match(o) || is_glob(o));
-            if files == Ok(0) && !some_output() {
+            if files == 0 && !some_output() {
                 found.push(Unmatched::EmptyGlob {
                     task: task.id,
                     pattern: input.clone(),

@@ -12,6 +12,7 @@
 pub(crate) mod fingerprint;
 pub(crate) mod incremental;
 pub(crate) mod inputs;
+mod loaded_map;
 pub(crate) mod stat_cache;
 pub(crate) mod store;
 

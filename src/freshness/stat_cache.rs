@@ -12,6 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::loaded_map::LoadedMap;
 use crate::codec::{Reader, Writer};
 
 pub(crate) type Hash = [u8; 32];
@@ -30,7 +31,8 @@ pub(crate) struct Entry {
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct StatCache {
-    entries: HashMap<String, Entry>,
+    /// By path; the paths of a loaded store are read in place.
+    entries: LoadedMap<Entry>,
     /// Files hashed (read) since load: the measure of a no-op's cost.
     pub(crate) hashed: usize,
     /// Files whose entry changed since load, to be journaled (in order;
@@ -41,9 +43,12 @@ pub(crate) struct StatCache {
     /// both.
     fresh: HashMap<String, (u64, i64, u64)>,
     /// Stats taken before the build (by the check for inputs that match
-    /// nothing, [`Seen`]); see [`StatCache::seed`].
+    /// nothing, [`Seen`]); see [`StatCache::seed`]. Read, not taken: every
+    /// task that may use them shares them.
     seeded: HashMap<String, (u64, i64, u64)>,
-    /// Whether the task being checked may use `seeded` stats.
+    /// Globs expanded before the build, by pattern: the files each named.
+    seeded_globs: HashMap<String, Vec<String>>,
+    /// Whether the task being checked may use `seeded` stats and globs.
     seeded_usable: bool,
 }
 
@@ -56,6 +61,8 @@ pub(crate) struct Seen {
     /// Paths looked up by [`Seen::prefetch`] that are not files: whether
     /// each exists (a directory) or not.
     others: HashMap<String, bool>,
+    /// Input globs expanded by the check: the files each pattern named.
+    globs: HashMap<String, Vec<String>>,
 }
 
 /// What one stat found.
@@ -143,6 +150,16 @@ impl Seen {
             Found::Missing => false,
         }
     }
+
+    /// The files `pattern` named when [`Seen::keep_glob`] kept it.
+    pub(crate) fn glob(&self, pattern: &str) -> Option<&[String]> {
+        self.globs.get(pattern).map(Vec::as_slice)
+    }
+
+    /// Keeps what `pattern` expanded to, for the build's checks.
+    pub(crate) fn keep_glob(&mut self, pattern: &str, files: Vec<String>) {
+        self.globs.insert(pattern.to_owned(), files);
+    }
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
@@ -171,7 +188,7 @@ impl StatCache {
         let path = root.join(rel);
         let taken = self.fresh.remove(rel).or_else(|| {
             self.seeded_usable
-                .then(|| self.seeded.remove(rel))
+                .then(|| self.seeded.get(rel).copied())
                 .flatten()
         });
         let (size, mtime, ino) = if let Some(stat) = taken {
@@ -198,7 +215,7 @@ impl StatCache {
             racy: now_ns().saturating_sub(mtime) < window,
             hash,
         };
-        if self.entries.insert(rel.to_owned(), entry) != Some(entry) {
+        if self.entries.insert(rel, entry) != Some(entry) {
             self.changes.push(rel.to_owned());
         }
         Ok(hash)
@@ -207,10 +224,7 @@ impl StatCache {
     /// Whether `rel` exists (a file or directory); a file's stat is kept
     /// for the next [`StatCache::hash`] of it.
     pub(crate) fn exists(&mut self, root: &Path, rel: &str) -> bool {
-        if self.seeded_usable
-            && let Some(stat) = self.seeded.remove(rel)
-        {
-            self.fresh.insert(rel.to_owned(), stat);
+        if self.seeded_usable && self.seeded.contains_key(rel) {
             return true;
         }
         match std::fs::metadata(root.join(rel)) {
@@ -231,7 +245,16 @@ impl StatCache {
     /// caller says which with [`StatCache::use_seeded`].
     pub(crate) fn seed(&mut self, seen: Seen) {
         self.seeded = seen.stats;
+        self.seeded_globs = seen.globs;
         self.seeded_usable = true;
+    }
+
+    /// The files `pattern` named before the build, when the task being
+    /// checked may use what was seen then.
+    pub(crate) fn seeded_glob(&self, pattern: &str) -> Option<&[String]> {
+        self.seeded_usable
+            .then(|| self.seeded_globs.get(pattern).map(Vec::as_slice))
+            .flatten()
     }
 
     /// Whether the next lookups may use the seeded stats.
@@ -239,11 +262,13 @@ impl StatCache {
         self.seeded_usable = usable;
     }
 
-    /// Drops a stat kept by [`StatCache::exists`]: the file is about to be
-    /// rewritten (its task runs), so the stat would be stale by the time a
-    /// dependent hashes it.
+    /// Drops what is known of `rel`'s stat now (kept by
+    /// [`StatCache::exists`] or seen before the build): the file is about
+    /// to be rewritten (its task runs), so the stat would be stale by the
+    /// time another task hashes it.
     pub(crate) fn forget_fresh(&mut self, rel: &str) {
         self.fresh.remove(rel);
+        self.seeded.remove(rel);
     }
 
     /// Whether anything changed since load.
@@ -275,26 +300,30 @@ impl StatCache {
         if let Some(entry) = decode_entry(&mut r)
             && r.is_empty()
         {
-            self.entries.insert(path.to_owned(), entry);
+            self.entries.insert(path, entry);
         }
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {
         w.u64(self.entries.len() as u64);
-        let mut paths: Vec<&String> = self.entries.keys().collect();
-        paths.sort();
-        for path in paths {
+        let mut entries: Vec<(&str, &Entry)> = self.entries.iter().collect();
+        entries.sort_unstable_by_key(|(path, _)| *path);
+        for (path, entry) in entries {
             w.str(path);
-            encode_entry(w, &self.entries[path]);
+            encode_entry(w, entry);
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Option<Self> {
+    /// Decodes the cache from `r`, which reads `bytes`: its paths stay
+    /// there, read in place.
+    pub(crate) fn decode(r: &mut Reader<'_>, bytes: &std::sync::Arc<Vec<u8>>) -> Option<Self> {
         let count = r.count()?;
-        let mut entries = HashMap::with_capacity(count);
+        let mut entries = LoadedMap::new(bytes.clone(), count);
+        let base = bytes.as_ptr() as usize;
         for _ in 0..count {
-            let path = r.str()?.to_owned();
-            entries.insert(path, decode_entry(r)?);
+            let path = r.str()?;
+            let start = (path.as_ptr() as usize).checked_sub(base)?;
+            entries.insert_loaded(start..start + path.len(), decode_entry(r)?);
         }
         Some(Self {
             entries,
@@ -302,6 +331,7 @@ impl StatCache {
             changes: Vec::new(),
             fresh: HashMap::new(),
             seeded: HashMap::new(),
+            seeded_globs: HashMap::new(),
             seeded_usable: false,
         })
     }
@@ -444,7 +474,8 @@ mod tests {
         cache.hash(dir.path(), "c").unwrap();
         let mut w = Writer::default();
         cache.encode(&mut w);
-        let back = StatCache::decode(&mut Reader::new(&w.bytes)).unwrap();
+        let bytes = std::sync::Arc::new(w.bytes);
+        let back = StatCache::decode(&mut Reader::new(&bytes), &bytes).unwrap();
         assert_eq!(back.entry("c"), cache.entry("c"));
         assert!(!back.is_changed());
         // What changed travels through a journal on its own.

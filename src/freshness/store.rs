@@ -11,10 +11,11 @@
 //! no-op build of thousands of tasks never builds their strings, and saving
 //! copies untouched records back byte for byte.
 
-use foldhash::{HashMap, HashMapExt};
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::fingerprint::Record;
+use super::loaded_map::LoadedMap;
 use super::stat_cache::{Hash, StatCache};
 use crate::codec::{Reader, Writer};
 use crate::workspace::journal::{Entry as JournalEntry, Stored};
@@ -30,6 +31,8 @@ enum Entry {
     Decoded(u64, Record),
     /// The fingerprint, and where the encoded record lies in `Store::raw`.
     Raw(u64, Hash, Range<usize>),
+    /// The fingerprint and the encoded record, from a journal.
+    Journaled(u64, Hash, Vec<u8>),
     /// Forgotten at this time: the task failed, or (with the gate's
     /// address) the gate guarding it did.
     Gone(u64, Option<String>),
@@ -38,7 +41,10 @@ enum Entry {
 impl Entry {
     fn stamp(&self) -> u64 {
         match self {
-            Self::Decoded(stamp, _) | Self::Raw(stamp, ..) | Self::Gone(stamp, _) => *stamp,
+            Self::Decoded(stamp, _)
+            | Self::Raw(stamp, ..)
+            | Self::Journaled(stamp, ..)
+            | Self::Gone(stamp, _) => *stamp,
         }
     }
 }
@@ -46,9 +52,11 @@ impl Entry {
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     pub(crate) stat: StatCache,
-    tasks: HashMap<String, Entry>,
-    /// The loaded bytes, which `Entry::Raw` ranges point into.
-    raw: Vec<u8>,
+    /// By address; the addresses of the loaded store are read in place.
+    tasks: LoadedMap<Entry>,
+    /// The loaded bytes, which `Entry::Raw` ranges (and the keys of both
+    /// maps) point into.
+    raw: Arc<Vec<u8>>,
 }
 
 impl Store {
@@ -74,27 +82,28 @@ impl Store {
     }
 
     fn decode(bytes: Vec<u8>) -> Option<Self> {
+        let bytes = Arc::new(bytes);
         let body = bytes.strip_prefix(MAGIC.as_slice())?;
         let mut r = Reader::new(body);
-        let stat = StatCache::decode(&mut r)?;
+        let stat = StatCache::decode(&mut r, &bytes)?;
         let count = r.count()?;
-        let mut tasks = HashMap::with_capacity(count);
+        let mut tasks = LoadedMap::new(bytes.clone(), count);
         let base = bytes.as_ptr() as usize;
+        let at = |part: &[u8]| {
+            let offset = part.as_ptr() as usize - base;
+            offset..offset + part.len()
+        };
         for _ in 0..count {
-            let address = r.str()?.to_owned();
+            let address = at(r.str()?.as_bytes());
             let stamp = r.u64()?;
             if !r.bool()? {
                 let gate = r.str()?.to_owned();
-                tasks.insert(address, Entry::Gone(stamp, Some(gate)));
+                tasks.insert_loaded(address, Entry::Gone(stamp, Some(gate)));
                 continue;
             }
             let record = r.bytes()?;
             let fingerprint: Hash = record.get(..32)?.try_into().ok()?;
-            let offset = record.as_ptr() as usize - base;
-            tasks.insert(
-                address,
-                Entry::Raw(stamp, fingerprint, offset..offset + record.len()),
-            );
+            tasks.insert_loaded(address, Entry::Raw(stamp, fingerprint, at(record)));
         }
         r.is_empty().then_some(Self {
             stat,
@@ -119,19 +128,19 @@ impl Store {
                 let Some(fingerprint) = record.get(..32).and_then(|f| f.try_into().ok()) else {
                     return;
                 };
-                let start = self.raw.len();
-                self.raw.extend_from_slice(record);
-                Entry::Raw(entry.stamp, fingerprint, start..self.raw.len())
+                Entry::Journaled(entry.stamp, fingerprint, record.clone())
             }
         };
-        self.tasks.insert(entry.address.clone(), value);
+        self.tasks.insert(&entry.address, value);
     }
 
     /// The fingerprint of `address`'s last success.
     pub(crate) fn fingerprint(&self, address: &str) -> Option<Hash> {
         match self.tasks.get(address)? {
             Entry::Decoded(_, record) => Some(record.fingerprint),
-            Entry::Raw(_, fingerprint, _) => Some(*fingerprint),
+            Entry::Raw(_, fingerprint, _) | Entry::Journaled(_, fingerprint, _) => {
+                Some(*fingerprint)
+            }
             Entry::Gone(..) => None,
         }
     }
@@ -141,10 +150,8 @@ impl Store {
     pub(crate) fn record(&self, address: &str) -> Option<Record> {
         match self.tasks.get(address)? {
             Entry::Decoded(_, record) => Some(record.clone()),
-            Entry::Raw(_, _, range) => {
-                let mut r = Reader::new(self.raw.get(range.clone())?);
-                Record::decode(&mut r).filter(|_| r.is_empty())
-            }
+            Entry::Raw(_, _, range) => decode_record(self.raw.get(range.clone())?),
+            Entry::Journaled(_, _, bytes) => decode_record(bytes),
             Entry::Gone(..) => None,
         }
     }
@@ -152,12 +159,12 @@ impl Store {
     /// Every record decoded (for the fuzz target): how many decoded.
     pub(crate) fn decode_all(&self) -> usize {
         self.tasks
-            .keys()
-            .filter_map(|address| self.record(address))
+            .iter()
+            .filter_map(|(address, _)| self.record(address))
             .count()
     }
 
-    pub(crate) fn insert(&mut self, address: String, stamp: u64, record: Record) {
+    pub(crate) fn insert(&mut self, address: &str, stamp: u64, record: Record) {
         self.tasks.insert(address, Entry::Decoded(stamp, record));
     }
 
@@ -165,10 +172,8 @@ impl Store {
     /// when it names one); whether it had a record.
     pub(crate) fn remove(&mut self, address: &str, stamp: u64, cause: Option<&str>) -> bool {
         let had = self.fingerprint(address).is_some();
-        self.tasks.insert(
-            address.to_owned(),
-            Entry::Gone(stamp, cause.map(str::to_owned)),
-        );
+        self.tasks
+            .insert(address, Entry::Gone(stamp, cause.map(str::to_owned)));
         had
     }
 
@@ -184,18 +189,16 @@ impl Store {
         let mut w = Writer::default();
         w.bytes.extend_from_slice(MAGIC);
         self.stat.encode(&mut w);
-        let mut addresses: Vec<&String> = self
+        let mut entries: Vec<(&str, &Entry)> = self
             .tasks
             .iter()
             .filter(|(_, e)| !matches!(e, Entry::Gone(_, None)))
-            .map(|(a, _)| a)
             .collect();
-        addresses.sort();
-        w.u64(addresses.len() as u64);
+        entries.sort_unstable_by_key(|(address, _)| *address);
+        w.u64(entries.len() as u64);
         let mut scratch = Writer::default();
-        for address in addresses {
+        for (address, entry) in entries {
             w.str(address);
-            let entry = &self.tasks[address];
             w.u64(entry.stamp());
             w.bool(!matches!(entry, Entry::Gone(..)));
             match entry {
@@ -205,11 +208,18 @@ impl Store {
                     w.bytes(&scratch.bytes);
                 }
                 Entry::Raw(_, _, range) => w.bytes(&self.raw[range.clone()]),
+                Entry::Journaled(_, _, bytes) => w.bytes(bytes),
                 Entry::Gone(_, gate) => w.str(gate.as_deref().unwrap_or_default()),
             }
         }
         w.bytes
     }
+}
+
+/// A whole encoded record; `None` when it does not decode.
+fn decode_record(bytes: &[u8]) -> Option<Record> {
+    let mut r = Reader::new(bytes);
+    Record::decode(&mut r).filter(|_| r.is_empty())
 }
 
 #[cfg(test)]
@@ -230,7 +240,7 @@ mod tests {
 
     fn store() -> Store {
         let mut s = Store::default();
-        s.insert("copy".into(), 5, record("cp a b"));
+        s.insert("copy", 5, record("cp a b"));
         s
     }
 

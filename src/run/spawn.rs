@@ -38,6 +38,9 @@ pub(crate) struct Shell {
     program: OsString,
     args: Vec<String>,
     exec: std::collections::HashMap<(String, Option<String>), OsString>,
+    /// `/dev/null`, opened once: each command's stdin is a duplicate of it
+    /// (a `dup` rather than an `open` that walks the path every spawn).
+    null: Option<std::sync::Arc<File>>,
 }
 
 impl Shell {
@@ -55,7 +58,19 @@ impl Shell {
             program,
             args,
             exec: std::collections::HashMap::new(),
+            null: None,
         }
+    }
+
+    /// A stdin that reads nothing.
+    fn null(&mut self) -> Stdio {
+        if self.null.is_none() {
+            self.null = File::open("/dev/null").ok().map(std::sync::Arc::new);
+        }
+        self.null
+            .as_ref()
+            .and_then(|file| file.try_clone().ok())
+            .map_or_else(Stdio::null, Stdio::from)
     }
 
     /// `program` as exec-form commands spawn it: a bare name resolved on
@@ -148,7 +163,7 @@ pub(crate) fn start(job: &Job, shell: &mut Shell) -> Result<Started, Completion>
         let stdin = if job.interactive {
             Stdio::inherit()
         } else {
-            Stdio::null()
+            shell.null()
         };
         command
             .stdin(stdin)

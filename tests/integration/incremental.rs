@@ -513,6 +513,30 @@ task "use" { needs "gen"; inputs "gen.txt"; run "cat gen.txt >> used.txt" }
     build(2);
 }
 
+/// A glob is expanded before the build (by the check for inputs that match
+/// nothing); a task downstream of one that ran must see the files as they
+/// are when it starts, not that early list.
+#[test]
+fn a_glob_sees_the_files_written_by_a_task_that_ran() {
+    let test = Test::new().kdl(
+        r#"project "p"
+task "gen" { run "mkdir -p out && echo a > out/a.txt && if [ -f flip ]; then echo b > out/b.txt; fi" }
+task "use" { needs "gen"; inputs "out/*.txt"; run "cat out/*.txt >> used.txt" }
+"#,
+    );
+    let dir = test.path();
+    let build = |round: usize| {
+        let build = orchestra(dir, &["build", "--progress", "never"]);
+        assert!(build.status.success(), "{}", text(&build.stderr));
+        let used = std::fs::read_to_string(dir.join("used.txt")).unwrap();
+        assert_eq!(used.lines().count(), round, "`use` ran in build {round}");
+    };
+    build(1);
+    build(1);
+    std::fs::write(dir.join("flip"), "").unwrap();
+    build(3);
+}
+
 /// Journals are merged into the store once they grow past a quarter of it
 /// (and 64 KiB): a first build of 600 tasks compacts at once, a later
 /// build that changes one input leaves its journal for later loads.
