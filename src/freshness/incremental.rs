@@ -48,7 +48,7 @@ pub(crate) struct Incremental {
     /// This run's fingerprint of each task, by `TaskId` index.
     fingerprints: Vec<Option<Hash>>,
     /// The record to keep when the task succeeds.
-    pending: Vec<Option<Record>>,
+    pending: Vec<Option<Box<Record>>>,
     /// Whether any record changed since load.
     changed: bool,
     /// Reused for each task's fingerprint bytes.
@@ -287,7 +287,7 @@ impl Freshness for Incremental {
         }
         self.fingerprints[task.id.index()] = Some(fingerprint);
         // An up-to-date task's record is already the stored one.
-        self.pending[task.id.index()] = record;
+        self.pending[task.id.index()] = record.map(Box::new);
         verdict
     }
 
@@ -302,7 +302,7 @@ impl Freshness for Incremental {
             if keep {
                 let stamp = now_millis();
                 self.journal(&task.address, Some(&record), stamp, None);
-                self.store.insert(&task.address, stamp, record);
+                self.store.insert(&task.address, stamp, *record);
                 self.changed = true;
             }
         }

@@ -12,18 +12,25 @@ use std::hash::BuildHasher;
 use std::ops::Range;
 use std::sync::Arc;
 
-/// Where a key's bytes are.
-#[derive(Debug, Clone)]
-enum Key {
-    /// A range of [`LoadedMap::bytes`], checked to be UTF-8 when loaded.
-    Loaded(u32, u32),
-    Owned(Box<str>),
+/// Where a key's bytes are, in 8 bytes (a table of tens of thousands of
+/// entries is memory the build touches, and fresh memory is slow to
+/// touch): `len` bytes at `start` of [`LoadedMap::bytes`] (checked to be
+/// UTF-8 when loaded), or, with [`OWNED`] set in `len`, the key at index
+/// `start` of [`LoadedMap::owned`].
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    start: u32,
+    len: u32,
 }
+
+const OWNED: u32 = 1 << 31;
 
 #[derive(Debug, Clone)]
 pub(crate) struct LoadedMap<V> {
     /// The loaded file, shared by the maps read from it.
     bytes: Arc<Vec<u8>>,
+    /// Keys added since load.
+    owned: Vec<Box<str>>,
     table: HashTable<(Key, V)>,
     state: foldhash::fast::FixedState,
 }
@@ -39,18 +46,20 @@ impl<V> LoadedMap<V> {
     pub(crate) fn new(bytes: Arc<Vec<u8>>, capacity: usize) -> Self {
         Self {
             bytes,
+            owned: Vec::new(),
             table: HashTable::with_capacity(capacity),
             state: foldhash::fast::FixedState::default(),
         }
     }
 
-    fn key_bytes<'a>(bytes: &'a [u8], key: &'a Key) -> &'a [u8] {
-        match key {
-            Key::Loaded(start, len) => {
-                let start = *start as usize;
-                bytes.get(start..start + *len as usize).unwrap_or_default()
-            }
-            Key::Owned(key) => key.as_bytes(),
+    fn key_bytes<'a>(bytes: &'a [u8], owned: &'a [Box<str>], key: Key) -> &'a [u8] {
+        let start = key.start as usize;
+        if key.len & OWNED == 0 {
+            bytes
+                .get(start..start + key.len as usize)
+                .unwrap_or_default()
+        } else {
+            owned.get(start).map_or(&[], |k| k.as_bytes())
         }
     }
 
@@ -63,10 +72,10 @@ impl<V> LoadedMap<V> {
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&V> {
-        let bytes = &self.bytes;
+        let (bytes, owned) = (&self.bytes, &self.owned);
         self.table
             .find(self.hash(key.as_bytes()), |(k, _)| {
-                Self::key_bytes(bytes, k) == key.as_bytes()
+                Self::key_bytes(bytes, owned, *k) == key.as_bytes()
             })
             .map(|(_, v)| v)
     }
@@ -74,16 +83,18 @@ impl<V> LoadedMap<V> {
     /// Inserts `value` under `key` (owned), returning what it replaced.
     pub(crate) fn insert(&mut self, key: &str, value: V) -> Option<V> {
         let hash = self.hash(key.as_bytes());
-        let (bytes, state) = (&self.bytes, &self.state);
+        let (bytes, owned, state) = (&self.bytes, &mut self.owned, &self.state);
         let slot = self.table.entry(
             hash,
-            |(k, _)| Self::key_bytes(bytes, k) == key.as_bytes(),
-            |(k, _)| state.hash_one(Self::key_bytes(bytes, k)),
+            |(k, _)| Self::key_bytes(bytes, owned, *k) == key.as_bytes(),
+            |(k, _)| state.hash_one(Self::key_bytes(bytes, owned, *k)),
         );
         match slot {
             Slot::Occupied(mut slot) => Some(std::mem::replace(&mut slot.get_mut().1, value)),
             Slot::Vacant(slot) => {
-                slot.insert((Key::Owned(key.into()), value));
+                let start = u32::try_from(owned.len()).unwrap_or(u32::MAX);
+                owned.push(key.into());
+                slot.insert((Key { start, len: OWNED }, value));
                 None
             }
         }
@@ -94,7 +105,9 @@ impl<V> LoadedMap<V> {
     /// the newer value, this one. Ranges beyond 4 GiB are not loaded keys
     /// (the store is far smaller): they are copied.
     pub(crate) fn insert_loaded(&mut self, range: Range<usize>, value: V) {
-        let (Ok(start), Ok(len)) = (u32::try_from(range.start), u32::try_from(range.len())) else {
+        let (Ok(start), Ok(len @ 0..OWNED)) =
+            (u32::try_from(range.start), u32::try_from(range.len()))
+        else {
             if let Some(key) = self
                 .bytes
                 .get(range)
@@ -105,13 +118,13 @@ impl<V> LoadedMap<V> {
             }
             return;
         };
-        let key = Key::Loaded(start, len);
-        let (bytes, state) = (&self.bytes, &self.state);
-        let wanted = Self::key_bytes(bytes, &key);
+        let key = Key { start, len };
+        let (bytes, owned, state) = (&self.bytes, &self.owned, &self.state);
+        let wanted = Self::key_bytes(bytes, owned, key);
         let slot = self.table.entry(
             state.hash_one(wanted),
-            |(k, _)| Self::key_bytes(bytes, k) == wanted,
-            |(k, _)| state.hash_one(Self::key_bytes(bytes, k)),
+            |(k, _)| Self::key_bytes(bytes, owned, *k) == wanted,
+            |(k, _)| state.hash_one(Self::key_bytes(bytes, owned, *k)),
         );
         match slot {
             Slot::Occupied(mut slot) => slot.get_mut().1 = value,
@@ -124,7 +137,8 @@ impl<V> LoadedMap<V> {
     /// Every key with its value, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         self.table.iter().map(|(k, v)| {
-            let key = std::str::from_utf8(Self::key_bytes(&self.bytes, k)).unwrap_or_default();
+            let key = std::str::from_utf8(Self::key_bytes(&self.bytes, &self.owned, *k))
+                .unwrap_or_default();
             (key, v)
         })
     }
@@ -133,6 +147,11 @@ impl<V> LoadedMap<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_is_eight_bytes() {
+        assert_eq!(size_of::<Key>(), 8);
+    }
 
     #[test]
     fn loaded_and_owned_keys_are_one_key_space() {

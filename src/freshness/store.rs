@@ -28,11 +28,12 @@ const MAGIC: &[u8; 8] = b"ORCHFP\x00\x04";
 /// (ms since the epoch), so the newest of the store and journals wins.
 #[derive(Debug, Clone)]
 enum Entry {
-    Decoded(u64, Record),
+    /// Boxed: an entry is small (the map holds one per task).
+    Decoded(u64, Box<Record>),
     /// The fingerprint, and where the encoded record lies in `Store::raw`.
     Raw(u64, Hash, Range<usize>),
     /// The fingerprint and the encoded record, from a journal.
-    Journaled(u64, Hash, Vec<u8>),
+    Journaled(u64, Hash, Box<[u8]>),
     /// Forgotten at this time: the task failed, or (with the gate's
     /// address) the gate guarding it did.
     Gone(u64, Option<String>),
@@ -128,7 +129,7 @@ impl Store {
                 let Some(fingerprint) = record.get(..32).and_then(|f| f.try_into().ok()) else {
                     return;
                 };
-                Entry::Journaled(entry.stamp, fingerprint, record.clone())
+                Entry::Journaled(entry.stamp, fingerprint, record.as_slice().into())
             }
         };
         self.tasks.insert(&entry.address, value);
@@ -149,7 +150,7 @@ impl Store {
     /// bytes do not decode (a corrupt record means "run it").
     pub(crate) fn record(&self, address: &str) -> Option<Record> {
         match self.tasks.get(address)? {
-            Entry::Decoded(_, record) => Some(record.clone()),
+            Entry::Decoded(_, record) => Some(Record::clone(record)),
             Entry::Raw(_, _, range) => decode_record(self.raw.get(range.clone())?),
             Entry::Journaled(_, _, bytes) => decode_record(bytes),
             Entry::Gone(..) => None,
@@ -165,7 +166,8 @@ impl Store {
     }
 
     pub(crate) fn insert(&mut self, address: &str, stamp: u64, record: Record) {
-        self.tasks.insert(address, Entry::Decoded(stamp, record));
+        self.tasks
+            .insert(address, Entry::Decoded(stamp, Box::new(record)));
     }
 
     /// Forgets `address` as of `stamp` (because the gate `cause` failed,

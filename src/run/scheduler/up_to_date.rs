@@ -3,7 +3,7 @@
 //! no-op build of thousands of tasks never hands work to another thread —
 //! and failing a task whose declared outputs were not produced.
 
-use super::super::event::{Event, Failure, Status, TaskRecord};
+use super::super::event::{Event, Failure, Status};
 use super::{Scheduler, State};
 use crate::freshness::Verdict;
 use crate::plan::{PlanTask, TaskId};
@@ -20,22 +20,16 @@ impl Scheduler<'_> {
             .needs
             .iter()
             .filter(|n| match &self.state[n.index()] {
+                State::UpToDate => false,
                 State::Done(record) => record.status != Status::UpToDate,
-                _ => true,
+                State::Waiting | State::Running(_) => true,
             })
             .map(|n| self.plan.task(*n).address.clone())
             .collect();
         match self.freshness.check(self.plan, task, &ran) {
             Verdict::UpToDate => {
                 self.freshness.succeeded(task);
-                let record = TaskRecord {
-                    status: Status::UpToDate,
-                    attempts: 0,
-                    duration: std::time::Duration::ZERO,
-                    gate: None,
-                    log: None,
-                };
-                self.state[id.index()] = State::Done(record);
+                self.state[id.index()] = State::UpToDate;
                 self.reporter
                     .event(self.plan, &Event::TaskUpToDate { task: id });
                 self.release_dependents(id);
