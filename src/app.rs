@@ -281,7 +281,7 @@ fn input_diagnostics(plan: &plan::Plan, loaded: &Loaded, seen: &mut Seen) -> Vec
                 let task = plan.task(task);
                 Diagnostic::MissingInput {
                     span: span_of(task, &input),
-                    task: task.address.clone(),
+                    task: task.address.to_string(),
                     input,
                     suggestion,
                 }
@@ -290,7 +290,7 @@ fn input_diagnostics(plan: &plan::Plan, loaded: &Loaded, seen: &mut Seen) -> Vec
                 let task = plan.task(task);
                 Diagnostic::UnmatchedInput {
                     span: span_of(task, &pattern),
-                    task: task.address.clone(),
+                    task: task.address.to_string(),
                     pattern,
                 }
             }

@@ -121,7 +121,7 @@ pub(super) fn build(
             .iter()
             .zip(&summary.tasks)
             .filter(|(_, record)| matches!(record.status, Status::Failed(_)))
-            .map(|(task, _)| task.address.clone())
+            .map(|(task, _)| task.address.to_string())
             .collect();
         Err(Error::BuildFailed { failed })
     };

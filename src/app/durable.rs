@@ -107,7 +107,7 @@ impl Claims for BuildClaims {
         let now = now_millis();
         match self.workspace.try_task_lock(&task.address, now) {
             Ok(Acquire::Acquired(lock)) => {
-                self.tasks.insert(task.address.clone(), lock);
+                self.tasks.insert(task.address.to_string(), lock);
                 Claim::Granted
             }
             Ok(Acquire::Held(_)) => Claim::Busy,
@@ -119,7 +119,7 @@ impl Claims for BuildClaims {
     }
 
     fn release(&mut self, task: &PlanTask) {
-        if let Some(lock) = self.tasks.remove(&task.address) {
+        if let Some(lock) = self.tasks.remove(task.address.as_str()) {
             let _ = lock.release();
         }
     }
@@ -243,8 +243,8 @@ fn resumable(plan: &Plan, found: Resumable) -> (HashSet<String>, Option<Carried>
             let mut done: HashSet<String> = plan
                 .tasks
                 .iter()
-                .filter(|t| tasks.get(&t.address).is_some_and(|r| r.status.is_done()))
-                .map(|t| t.address.clone())
+                .filter(|t| tasks.get(t.address.as_str()).is_some_and(|r| r.status.is_done()))
+                .map(|t| t.address.to_string())
                 .collect();
             // An owner is done only when its gate passed: a gate that is not
             // done takes what it guards with it.
@@ -253,9 +253,9 @@ fn resumable(plan: &Plan, found: Resumable) -> (HashSet<String>, Option<Carried>
                 .iter()
                 .filter(|t| matches!(t.kind, TaskKind::Gate | TaskKind::WaveGate))
             {
-                if !done.contains(&gate.address) {
+                if !done.contains(gate.address.as_str()) {
                     for need in &gate.needs {
-                        done.remove(&plan.task(*need).address);
+                        done.remove(plan.task(*need).address.as_str());
                     }
                 }
             }

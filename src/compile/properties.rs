@@ -24,9 +24,9 @@ fn edges(plan: &Plan) -> HashMap<String, BTreeSet<String>> {
             let needs = t
                 .needs
                 .iter()
-                .map(|n| plan.task(*n).address.clone())
+                .map(|n| plan.task(*n).address.to_string())
                 .collect();
-            (t.address.clone(), needs)
+            (t.address.to_string(), needs)
         })
         .collect()
 }
@@ -161,7 +161,7 @@ proptest! {
         check_rule_edges(&spec, &e)?;
 
         // Selection: exactly the closure of the tasks each address names.
-        let all: Vec<String> = full.tasks.iter().map(|t| t.address.clone()).collect();
+        let all: Vec<String> = full.tasks.iter().map(|t| t.address.to_string()).collect();
         if all.is_empty() {
             return Ok(());
         }
@@ -182,7 +182,7 @@ proptest! {
             .collect();
         let selection = Selection { addresses: chosen.clone(), ..Selection::default() };
         let selected = compile(&model(&kdl), &selection).unwrap();
-        let got: BTreeSet<String> = selected.tasks.iter().map(|t| t.address.clone()).collect();
+        let got: BTreeSet<String> = selected.tasks.iter().map(|t| t.address.to_string()).collect();
         prop_assert_eq!(&got, &closure(&e, &roots), "selecting {:?}", chosen);
         for (address, needs) in edges(&selected) {
             prop_assert_eq!(&needs, &e[&address], "selection keeps {}'s edges", address);

@@ -37,7 +37,7 @@ pub(super) fn apply(
                 removed[i] = true;
                 matched = true;
                 skipped.push(Skipped {
-                    address: address.clone(),
+                    address: address.to_string(),
                     by: name.clone(),
                 });
             }
@@ -48,7 +48,7 @@ pub(super) fn apply(
             if selected[i] && !removed[i] && drafts[i].owner.is_some_and(|o| removed[o.index()]) {
                 removed[i] = true;
                 skipped.push(Skipped {
-                    address: tasks[i].address.clone(),
+                    address: tasks[i].address.to_string(),
                     by: name.clone(),
                 });
             }

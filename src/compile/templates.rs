@@ -176,15 +176,15 @@ impl<'m> Vars<'m> {
         };
         let text = |t: &str| self.text(s, t);
         let commands = body.run.iter().map(|c| self.command(s, c)).collect();
-        let inputs = body.inputs.iter().map(|p| text(p)).collect();
-        let outputs = body.outputs.iter().map(|p| text(p)).collect();
+        let inputs = body.inputs.iter().map(|p| text(p).into()).collect();
+        let outputs = body.outputs.iter().map(|p| text(p).into()).collect();
         let env = self.env(s, &body.env);
         let dir = body.dir.as_ref().map(|d| text(d));
         let confirm = body.confirm.as_ref().map(|c| text(c));
         let description = body.description.as_ref().map(|d| text(d));
         PlanTask {
             id: TaskId(0),
-            address,
+            address: address.into(),
             kind,
             group,
             commands,

@@ -53,7 +53,7 @@ pub(crate) fn plan(kdl: &str, addresses: &[&str]) -> Plan {
 
 /// Every task's address, in plan order.
 pub(crate) fn addresses(plan: &Plan) -> Vec<String> {
-    plan.tasks.iter().map(|t| t.address.clone()).collect()
+    plan.tasks.iter().map(|t| t.address.to_string()).collect()
 }
 
 /// The addresses a task needs, sorted.
@@ -62,7 +62,7 @@ pub(crate) fn needs_of(plan: &Plan, address: &str) -> Vec<String> {
     let mut needs: Vec<String> = task
         .needs
         .iter()
-        .map(|n| plan.task(*n).address.clone())
+        .map(|n| plan.task(*n).address.to_string())
         .collect();
     needs.sort();
     needs

@@ -25,7 +25,7 @@ use super::store::Store;
 use super::{Freshness, Verdict};
 use crate::codec::Writer;
 use crate::model::CommandKind;
-use crate::plan::{Plan, PlanTask, TaskKind};
+use crate::plan::{Plan, PlanTask, Str, TaskKind};
 use crate::workspace::journal::{Entry, Journal};
 use crate::workspace::{Workspace, now_millis};
 
@@ -347,7 +347,7 @@ impl Freshness for Incremental {
 impl Incremental {
     /// Declared outputs that do not exist (a glob counts when it matches).
     fn missing_outputs(&mut self, task: &PlanTask) -> Vec<String> {
-        let (literal, globs): (Vec<&String>, Vec<&String>) = task
+        let (literal, globs): (Vec<&Str>, Vec<&Str>) = task
             .outputs
             .iter()
             .partition(|o| !o.contains(['*', '?', '[', '{']));
@@ -359,9 +359,8 @@ impl Incremental {
                     .stat
                     .exists(&self.root, o.trim_start_matches("./"))
             })
-            .cloned()
+            .map(ToString::to_string)
             .collect();
-        let globs: Vec<String> = globs.into_iter().cloned().collect();
         missing.extend(missing_outputs(&self.root, &globs));
         missing
     }
@@ -384,19 +383,19 @@ impl Incremental {
             // thousands of tasks is mostly stats.
             let path = pattern.trim_start_matches("./");
             if path.contains(['*', '?', '[', '{']) {
-                globs.push(pattern.clone());
+                globs.push(pattern.as_str());
                 continue;
             }
             match self.store.stat.hash(&self.root, path) {
                 Ok(hash) => hashed.push((Cow::Borrowed(path), Some(hash))),
-                Err(_) if self.root.join(path).is_dir() => globs.push(pattern.clone()),
+                Err(_) if self.root.join(path).is_dir() => globs.push(pattern.as_str()),
                 Err(_) => hashed.push((Cow::Borrowed(path), None)),
             }
         }
         if !globs.is_empty() {
             // A glob expanded before the build serves a task downstream of
             // nothing that ran (as the stats taken then do).
-            let (seeded, globs): (Vec<String>, Vec<String>) = globs.into_iter().partition(|g| {
+            let (seeded, globs): (Vec<&str>, Vec<&str>) = globs.into_iter().partition(|g| {
                 self.store
                     .stat
                     .seeded_glob(g.trim_start_matches("./"))
@@ -440,17 +439,17 @@ impl Incremental {
 }
 
 /// Declared outputs under `root` that do not exist.
-pub(crate) fn missing_outputs(root: &Path, outputs: &[String]) -> Vec<String> {
+pub(crate) fn missing_outputs<S: AsRef<str>>(root: &Path, outputs: &[S]) -> Vec<String> {
     outputs
         .iter()
+        .map(AsRef::as_ref)
         .filter(|output| {
             if output.contains(['*', '?', '[', '{']) {
-                inputs::expand(root, std::slice::from_ref(output))
-                    .map_or(true, |e| e.files.is_empty())
+                inputs::expand(root, &[output]).map_or(true, |e| e.files.is_empty())
             } else {
                 !root.join(output.trim_start_matches("./")).exists()
             }
         })
-        .cloned()
+        .map(str::to_owned)
         .collect()
 }

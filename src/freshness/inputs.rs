@@ -39,11 +39,11 @@ fn is_glob(component: &str) -> bool {
 }
 
 /// Expands `patterns` under `root`.
-pub(crate) fn expand(root: &Path, patterns: &[String]) -> Result<Expanded, BadPattern> {
+pub(crate) fn expand<S: AsRef<str>>(root: &Path, patterns: &[S]) -> Result<Expanded, BadPattern> {
     let mut files = BTreeSet::new();
     let mut missing = Vec::new();
     for pattern in patterns {
-        let pattern = pattern.trim_start_matches("./");
+        let pattern = pattern.as_ref().trim_start_matches("./");
         if !is_glob(pattern) {
             let path = root.join(pattern);
             if path.is_file() {
@@ -169,7 +169,7 @@ pub(crate) fn unmatched(plan: &Plan, root: &Path, seen: &mut Seen) -> Vec<Unmatc
                 if !seen.exists(root, path) && !produced(path) {
                     found.push(Unmatched::Missing {
                         task: task.id,
-                        input: input.clone(),
+                        input: input.to_string(),
                         suggestion: near_miss(root, path),
                     });
                 }
@@ -193,7 +193,7 @@ pub(crate) fn unmatched(plan: &Plan, root: &Path, seen: &mut Seen) -> Vec<Unmatc
             if files == 0 && !some_output() {
                 found.push(Unmatched::EmptyGlob {
                     task: task.id,
-                    pattern: input.clone(),
+                    pattern: input.to_string(),
                 });
             }
         }
@@ -258,7 +258,7 @@ mod tests {
         ]);
         let e = expand(
             dir.path(),
-            &["src/**/*.rs".into(), "build.sh".into(), "docs".into()],
+            &["src/**/*.rs".to_owned(), "build.sh".to_owned(), "docs".to_owned()],
         )
         .unwrap();
         assert_eq!(e.files, ["build.sh", "docs/x.md", "src/a.rs", "src/m/b.rs"]);
@@ -268,17 +268,17 @@ mod tests {
     #[test]
     fn star_does_not_cross_directories() {
         let dir = tree(&["src/a.rs", "src/m/b.rs"]);
-        let e = expand(dir.path(), &["src/*.rs".into()]).unwrap();
+        let e = expand(dir.path(), &["src/*.rs".to_owned()]).unwrap();
         assert_eq!(e.files, ["src/a.rs"]);
     }
 
     #[test]
     fn missing_literals_are_reported_and_bad_globs_rejected() {
         let dir = tree(&["a"]);
-        let e = expand(dir.path(), &["nope.txt".into(), "*.none".into()]).unwrap();
+        let e = expand(dir.path(), &["nope.txt".to_owned(), "*.none".to_owned()]).unwrap();
         assert_eq!(e.missing, ["nope.txt"]);
         assert!(e.files.is_empty());
-        assert!(expand(dir.path(), &["src/[".into()]).is_err());
+        assert!(expand(dir.path(), &["src/[".to_owned()]).is_err());
     }
 
     #[test]
@@ -318,14 +318,14 @@ mod tests {
         std::os::unix::fs::symlink(".", dir.path().join("d/loop")).unwrap();
         std::os::unix::fs::symlink("/", dir.path().join("root")).unwrap();
         std::os::unix::fs::symlink("a.txt", dir.path().join("d/alias.txt")).unwrap();
-        let e = expand(dir.path(), &["**/*.txt".into()]).unwrap();
+        let e = expand(dir.path(), &["**/*.txt".to_owned()]).unwrap();
         assert_eq!(e.files, ["d/a.txt", "d/alias.txt"]);
     }
 
     #[test]
     fn top_level_double_star_skips_state_and_git() {
         let dir = tree(&["a.rs", ".orchestra/x.rs", ".git/y.rs", "d/e.rs"]);
-        let e = expand(dir.path(), &["**/*.rs".into()]).unwrap();
+        let e = expand(dir.path(), &["**/*.rs".to_owned()]).unwrap();
         assert_eq!(e.files, ["a.rs", "d/e.rs"]);
     }
 }

@@ -7,17 +7,24 @@
 //! is [`Lookup::Corrupt`], which the caller notes. Where the bytes live is
 //! the workspace's business (`crate::workspace`).
 //!
+//! Every task's address, inputs and outputs lie in one string table at the
+//! head of the file: a hit reads the table once and slices each of those
+//! strings from it ([`Str`]), so loading a plan of 20,000 tasks allocates
+//! no string per task for them.
+//!
 //! A cached plan skips validation, so its warnings (an optional check's
 //! program missing from PATH) are not repeated; errors cannot be cached,
 //! since only a valid file compiles.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, TaskId, TaskKind};
+use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, Str, TaskId, TaskKind};
 use crate::codec::{Reader, Writer};
 use crate::model::CommandKind;
 
-const MAGIC: &[u8; 8] = b"ORCHPC\x00\x04";
+const MAGIC: &[u8; 8] = b"ORCHPC\x00\x05";
 
 /// The cache key for a file and a selection (`Selection::key`).
 pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32] {
@@ -57,7 +64,11 @@ pub(crate) fn lookup(bytes: &[u8], key: &[u8; 32]) -> Lookup {
         Some(_) => return Lookup::Miss,
         None => return Lookup::Corrupt,
     }
-    match decode(&mut r) {
+    let Some(table) = r.str() else {
+        return Lookup::Corrupt;
+    };
+    let table = Table(Arc::from(table));
+    match decode(&mut r, &table) {
         Some(plan) if r.is_empty() => Lookup::Hit(plan),
         _ => Lookup::Corrupt,
     }
@@ -68,8 +79,58 @@ pub(crate) fn encode_cached(key: &[u8; 32], plan: &Plan) -> Vec<u8> {
     let mut w = Writer::default();
     w.bytes.extend_from_slice(MAGIC);
     w.hash(key);
-    encode(&mut w, plan);
+    let mut table = TableWriter::default();
+    let mut body = Writer::default();
+    encode(&mut body, &mut table, plan);
+    w.str(&table.text);
+    w.bytes.extend_from_slice(&body.bytes);
     w.bytes
+}
+
+/// The string table being written: each distinct string once.
+#[derive(Default)]
+struct TableWriter<'p> {
+    text: String,
+    at: HashMap<&'p str, usize>,
+}
+
+impl<'p> TableWriter<'p> {
+    /// Writes where `s` lies in the table.
+    fn put(&mut self, w: &mut Writer, s: &'p str) {
+        let offset = *self.at.entry(s).or_insert_with(|| {
+            self.text.push_str(s);
+            self.text.len() - s.len()
+        });
+        w.u64(offset as u64);
+        w.u64(s.len() as u64);
+    }
+
+    fn put_all(&mut self, w: &mut Writer, v: &'p [Str]) {
+        w.u64(v.len() as u64);
+        for s in v {
+            self.put(w, s);
+        }
+    }
+}
+
+/// The string table of a file being read.
+struct Table(Arc<str>);
+
+impl Table {
+    fn get(&self, r: &mut Reader<'_>) -> Option<Str> {
+        let offset = usize::try_from(r.u64()?).ok()?;
+        let len = usize::try_from(r.u64()?).ok()?;
+        Str::slice(&self.0, offset..offset.checked_add(len)?)
+    }
+
+    fn get_all(&self, r: &mut Reader<'_>) -> Option<Vec<Str>> {
+        let n = r.count()?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(self.get(r)?);
+        }
+        Some(out)
+    }
 }
 
 fn strs(w: &mut Writer, v: &[String]) {
@@ -219,8 +280,8 @@ fn decode_gate(r: &mut Reader<'_>) -> Option<GateSpec> {
     })
 }
 
-fn encode_task(w: &mut Writer, t: &PlanTask) {
-    w.str(&t.address);
+fn encode_task<'p>(w: &mut Writer, table: &mut TableWriter<'p>, t: &'p PlanTask) {
+    table.put(w, &t.address);
     w.u64(KINDS.iter().position(|k| *k == t.kind).unwrap_or(0) as u64);
     match &t.group {
         None => w.u64(0),
@@ -250,8 +311,8 @@ fn encode_task(w: &mut Writer, t: &PlanTask) {
         w.u64(u64::from(need.0));
     }
     w.u64(u64::from(t.wave));
-    strs(w, &t.inputs);
-    strs(w, &t.outputs);
+    table.put_all(w, &t.inputs);
+    table.put_all(w, &t.outputs);
     pairs(w, &t.env);
     opt_str(w, t.dir.as_ref());
     duration(w, t.timeout);
@@ -264,8 +325,8 @@ fn encode_task(w: &mut Writer, t: &PlanTask) {
     w.u64(t.declared.len() as u64);
 }
 
-fn decode_task(r: &mut Reader<'_>, id: u32, count: usize) -> Option<PlanTask> {
-    let address = r.str()?.to_owned();
+fn decode_task(r: &mut Reader<'_>, table: &Table, id: u32, count: usize) -> Option<PlanTask> {
+    let address = table.get(r)?;
     let kind = *KINDS.get(usize::try_from(r.u64()?).ok()?)?;
     let group = match r.u64()? {
         0 => None,
@@ -306,8 +367,8 @@ fn decode_task(r: &mut Reader<'_>, id: u32, count: usize) -> Option<PlanTask> {
         gate,
         needs,
         wave: small(r)?,
-        inputs: read_strs(r)?,
-        outputs: read_strs(r)?,
+        inputs: table.get_all(r)?,
+        outputs: table.get_all(r)?,
         env: read_pairs(r)?,
         dir: read_opt_str(r)?,
         timeout: read_duration(r)?,
@@ -324,7 +385,7 @@ fn decode_task(r: &mut Reader<'_>, id: u32, count: usize) -> Option<PlanTask> {
     })
 }
 
-fn encode(w: &mut Writer, plan: &Plan) {
+fn encode<'p>(w: &mut Writer, table: &mut TableWriter<'p>, plan: &'p Plan) {
     w.str(&plan.project);
     strs(w, &plan.shell);
     w.u64(plan.pools.len() as u64);
@@ -337,7 +398,7 @@ fn encode(w: &mut Writer, plan: &Plan) {
     strs(w, &plan.secrets);
     duration(w, plan.lock_timeout);
     w.u64(plan.tasks.len() as u64);
-    plan.tasks.iter().for_each(|t| encode_task(w, t));
+    plan.tasks.iter().for_each(|t| encode_task(w, table, t));
     w.u64(plan.skipped.len() as u64);
     for s in &plan.skipped {
         w.str(&s.address);
@@ -345,7 +406,7 @@ fn encode(w: &mut Writer, plan: &Plan) {
     }
 }
 
-fn decode(r: &mut Reader<'_>) -> Option<Plan> {
+fn decode(r: &mut Reader<'_>, table: &Table) -> Option<Plan> {
     let project = r.str()?.to_owned();
     let shell = read_strs(r)?;
     let n = r.count()?;
@@ -361,7 +422,7 @@ fn decode(r: &mut Reader<'_>) -> Option<Plan> {
     let count = r.count()?;
     let mut tasks = Vec::with_capacity(count);
     for i in 0..count {
-        tasks.push(decode_task(r, u32::try_from(i).ok()?, count)?);
+        tasks.push(decode_task(r, table, u32::try_from(i).ok()?, count)?);
     }
     let n = r.count()?;
     let mut skipped = Vec::with_capacity(n);

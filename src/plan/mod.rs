@@ -13,7 +13,10 @@ pub(crate) mod describe;
 pub(crate) mod dot;
 pub(crate) mod json;
 pub(crate) mod source;
+pub(crate) mod strings;
 pub(crate) mod text;
+
+pub(crate) use strings::Str;
 
 use std::time::Duration;
 
@@ -96,7 +99,7 @@ pub(crate) struct PlanTask {
     pub(crate) id: TaskId,
     /// `scaffold`, `entities/product/generate`, `M1-catalog/schema`,
     /// `M1-catalog/verify`, `ci`…
-    pub(crate) address: String,
+    pub(crate) address: Str,
     pub(crate) kind: TaskKind,
     pub(crate) group: Option<Group>,
     /// Commands in order; the first failure fails the task. Empty for gates
@@ -108,8 +111,8 @@ pub(crate) struct PlanTask {
     pub(crate) needs: Vec<TaskId>,
     /// 1 + the highest wave among `needs` (1 when it needs nothing).
     pub(crate) wave: u32,
-    pub(crate) inputs: Vec<String>,
-    pub(crate) outputs: Vec<String>,
+    pub(crate) inputs: Vec<Str>,
+    pub(crate) outputs: Vec<Str>,
     /// Project env, then the task's own (later entries win), templated.
     pub(crate) env: Vec<(String, String)>,
     /// Working directory relative to the project root.

@@ -68,7 +68,7 @@ impl<W: Write> Reporter for DryRun<W> {
             Event::TaskStarted { task } => {
                 self.would_run += 1;
                 let task = plan.task(task);
-                let mut line = task.address.clone();
+                let mut line = task.address.to_string();
                 if task.commands.is_empty() && task.gate.is_none() {
                     line.push_str(" (nothing to run)");
                 }

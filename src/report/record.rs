@@ -114,7 +114,7 @@ impl StateRecorder {
             let result = self.record.append(&line, false);
             self.keep_error(result);
         }
-        self.state.tasks.insert(address.clone(), record);
+        self.state.tasks.insert(address.to_string(), record);
     }
 
     fn record(&self, plan: &Plan, id: TaskId, status: TaskStatus) -> TaskRecord {
@@ -264,7 +264,7 @@ impl Reporter for StateRecorder {
             }
             Event::TaskSkipped { task, reason } => {
                 let address = &plan.task(task).address;
-                let record = match (reason, self.previous.get(address)) {
+                let record = match (reason, self.previous.get(address.as_str())) {
                     // Done before: keep that record, so a later resume skips it too.
                     (SkipReason::Resumed, Some(done)) => done.clone(),
                     (SkipReason::Locked(_), _) => self.record(plan, task, TaskStatus::Locked),
@@ -301,7 +301,7 @@ impl Reporter for StateRecorder {
                         record.status
                     {
                         let saved = self.record(plan, task.id, TaskStatus::Skipped);
-                        self.state.tasks.insert(task.address.clone(), saved);
+                        self.state.tasks.insert(task.address.to_string(), saved);
                     }
                 }
                 self.finish(summary);

@@ -52,7 +52,7 @@ impl<'a> JobBuilder<'a> {
             env.extend(check.env.iter().cloned());
         }
         env.extend([
-            ("ORCHESTRA_TASK".to_owned(), task.address.clone()),
+            ("ORCHESTRA_TASK".to_owned(), task.address.to_string()),
             ("ORCHESTRA_PROJECT".to_owned(), self.plan.project.clone()),
             ("ORCHESTRA_ROOT".to_owned(), self.root.clone()),
         ]);
@@ -115,7 +115,7 @@ impl<'a> JobBuilder<'a> {
     /// The parent directories of declared outputs, under the project root:
     /// a glob's literal prefix, a file's directory. An output that would
     /// lead outside the project (`..`, an absolute path) gets none.
-    fn output_dirs(&self, outputs: &[String]) -> Vec<PathBuf> {
+    fn output_dirs(&self, outputs: &[crate::plan::Str]) -> Vec<PathBuf> {
         let mut dirs = Vec::new();
         for output in outputs {
             let path = Path::new(output.trim_start_matches("./"));

@@ -92,7 +92,7 @@ impl<C: Claims, D: Decide> Decide for Resume<C, D> {
         {
             return Some(SkipReason::Locked(task.id));
         }
-        if self.done.contains(&task.address) {
+        if self.done.contains(task.address.as_str()) {
             return Some(SkipReason::Resumed);
         }
         self.inner.skip(task)
@@ -128,14 +128,14 @@ pub(crate) mod tests {
             {
                 return Claim::Lost(format!("lost the lock of milestone `{m}`"));
             }
-            if self.busy.contains(&task.address) {
+            if self.busy.contains(task.address.as_str()) {
                 Claim::Busy
             } else {
                 Claim::Granted
             }
         }
         fn release(&mut self, task: &PlanTask) {
-            self.released.push(task.address.clone());
+            self.released.push(task.address.to_string());
         }
     }
 

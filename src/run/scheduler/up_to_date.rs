@@ -24,7 +24,7 @@ impl Scheduler<'_> {
                 State::Done(record) => record.status != Status::UpToDate,
                 State::Waiting | State::Running(_) => true,
             })
-            .map(|n| self.plan.task(*n).address.clone())
+            .map(|n| self.plan.task(*n).address.to_string())
             .collect();
         match self.freshness.check(self.plan, task, &ran) {
             Verdict::UpToDate => {
