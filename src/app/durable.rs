@@ -97,7 +97,7 @@ impl Claims for BuildClaims {
     }
 
     fn claim(&mut self, task: &PlanTask) -> Claim {
-        if let Some(Group::Milestone(name)) = &task.group {
+        if let Some(Group::Milestone(name)) = task.group.as_deref() {
             let lost = self.lost.lock().unwrap_or_else(PoisonError::into_inner);
             return match lost.get(name) {
                 Some(holder) => Claim::Lost(durable::lock_lost(name, holder.as_ref())),
@@ -156,7 +156,7 @@ fn claim_locks(
     let milestones: BTreeSet<&str> = plan
         .tasks
         .iter()
-        .filter_map(|t| match &t.group {
+        .filter_map(|t| match t.group.as_deref() {
             Some(Group::Milestone(name)) => Some(name.as_str()),
             _ => None,
         })
@@ -243,7 +243,11 @@ fn resumable(plan: &Plan, found: Resumable) -> (HashSet<String>, Option<Carried>
             let mut done: HashSet<String> = plan
                 .tasks
                 .iter()
-                .filter(|t| tasks.get(t.address.as_str()).is_some_and(|r| r.status.is_done()))
+                .filter(|t| {
+                    tasks
+                        .get(t.address.as_str())
+                        .is_some_and(|r| r.status.is_done())
+                })
                 .map(|t| t.address.to_string())
                 .collect();
             // An owner is done only when its gate passed: a gate that is not

@@ -28,7 +28,7 @@ impl<'m> Lowering<'m> {
             group,
             declared: gate.span,
         });
-        task.gate = Some(spec);
+        task.gate = Some(Box::new(spec));
         // Gate descriptions are not templates (validation does not check
         // them), so they are shown as written.
         task.description = gate.description.as_ref().map(|d| d.value.clone());

@@ -186,7 +186,7 @@ impl<'m> Vars<'m> {
             id: TaskId(0),
             address: address.into(),
             kind,
-            group,
+            group: group.map(Box::new),
             commands,
             gate: None,
             needs: Vec::new(),

@@ -258,7 +258,11 @@ mod tests {
         ]);
         let e = expand(
             dir.path(),
-            &["src/**/*.rs".to_owned(), "build.sh".to_owned(), "docs".to_owned()],
+            &[
+                "src/**/*.rs".to_owned(),
+                "build.sh".to_owned(),
+                "docs".to_owned(),
+            ],
         )
         .unwrap();
         assert_eq!(e.files, ["build.sh", "docs/x.md", "src/a.rs", "src/m/b.rs"]);

@@ -283,7 +283,7 @@ fn decode_gate(r: &mut Reader<'_>) -> Option<GateSpec> {
 fn encode_task<'p>(w: &mut Writer, table: &mut TableWriter<'p>, t: &'p PlanTask) {
     table.put(w, &t.address);
     w.u64(KINDS.iter().position(|k| *k == t.kind).unwrap_or(0) as u64);
-    match &t.group {
+    match t.group.as_deref() {
         None => w.u64(0),
         Some(Group::Milestone(m)) => {
             w.u64(1);
@@ -362,9 +362,9 @@ fn decode_task(r: &mut Reader<'_>, table: &Table, id: u32, count: usize) -> Opti
         id: TaskId(id),
         address,
         kind,
-        group,
+        group: group.map(Box::new),
         commands,
-        gate,
+        gate: gate.map(Box::new),
         needs,
         wave: small(r)?,
         inputs: table.get_all(r)?,
@@ -457,25 +457,27 @@ mod tests {
             } else {
                 TaskKind::Step
             },
-            group: Some(Group::Entity {
+            group: Some(Box::new(Group::Entity {
                 group: "entities".into(),
                 entity: "tag".into(),
                 wave: 1,
-            }),
+            })),
             commands: vec![CommandKind::Exec(vec!["cp".into(), "a b".into()])],
-            gate: (id == 1).then(|| GateSpec {
-                name: "verify".into(),
-                retries: 2,
-                checks: vec![CheckSpec {
-                    name: "fmt".into(),
-                    command: CommandKind::Shell("cargo fmt --check".into()),
-                    fix: Some(CommandKind::Shell("cargo fmt".into())),
-                    optional: true,
-                    timeout: Some(Duration::from_millis(1500)),
-                    retries: 1,
-                    dir: Some("crates".into()),
-                    env: vec![("A".into(), "1".into())],
-                }],
+            gate: (id == 1).then(|| {
+                Box::new(GateSpec {
+                    name: "verify".into(),
+                    retries: 2,
+                    checks: vec![CheckSpec {
+                        name: "fmt".into(),
+                        command: CommandKind::Shell("cargo fmt --check".into()),
+                        fix: Some(CommandKind::Shell("cargo fmt".into())),
+                        optional: true,
+                        timeout: Some(Duration::from_millis(1500)),
+                        retries: 1,
+                        dir: Some("crates".into()),
+                        env: vec![("A".into(), "1".into())],
+                    }],
+                })
             }),
             needs,
             wave: id + 1,

@@ -19,7 +19,7 @@ pub(crate) fn render(plan: &Plan) -> String {
     let mut clusters: BTreeMap<usize, (String, String, Vec<&PlanTask>)> = BTreeMap::new();
     let mut first_of: BTreeMap<String, usize> = BTreeMap::new();
     for task in &plan.tasks {
-        match &task.group {
+        match task.group.as_deref() {
             None => node(&mut out, "  ", task, &task.address),
             Some(group) => {
                 let (id, label) = match group {

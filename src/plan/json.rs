@@ -155,7 +155,7 @@ pub(crate) fn document<'a>(plan: &'a Plan, file: &'a str, source: &str) -> Docum
                     id: t.id.0,
                     address: &t.address,
                     kind: kind_name(t.kind),
-                    group: t.group.as_ref().map(|g| match g {
+                    group: t.group.as_deref().map(|g| match g {
                         Group::Milestone(m) => GroupRef::Milestone { milestone: m },
                         Group::Entity {
                             group,

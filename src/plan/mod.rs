@@ -101,12 +101,12 @@ pub(crate) struct PlanTask {
     /// `M1-catalog/verify`, `ci`…
     pub(crate) address: Str,
     pub(crate) kind: TaskKind,
-    pub(crate) group: Option<Group>,
+    pub(crate) group: Option<Box<Group>>,
     /// Commands in order; the first failure fails the task. Empty for gates
     /// (see [`PlanTask::gate`]) and targets.
     pub(crate) commands: Vec<Cmd>,
     /// For gate tasks: the checks to run.
-    pub(crate) gate: Option<GateSpec>,
+    pub(crate) gate: Option<Box<GateSpec>>,
     /// Direct dependencies, sorted and deduplicated.
     pub(crate) needs: Vec<TaskId>,
     /// 1 + the highest wave among `needs` (1 when it needs nothing).
@@ -185,5 +185,20 @@ impl Plan {
         }
         path.reverse();
         path
+    }
+}
+
+#[cfg(test)]
+mod size {
+    /// A plan holds one task per node, 20,000 in a large build, and the
+    /// cache decodes them all on every hit: fields most tasks leave empty
+    /// (a gate, a group) are boxed to keep each task small.
+    #[test]
+    fn a_plan_task_stays_small() {
+        assert!(
+            size_of::<super::PlanTask>() <= 320,
+            "{}",
+            size_of::<super::PlanTask>()
+        );
     }
 }

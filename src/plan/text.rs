@@ -63,7 +63,7 @@ fn write_task(out: &mut String, plan: &Plan, task: &PlanTask) {
     }
     // Task waves count every step; the entity's own wave is what a reader
     // checks against its relations.
-    if let Some(Group::Entity { wave, .. }) = &task.group {
+    if let Some(Group::Entity { wave, .. }) = task.group.as_deref() {
         details.push(format!("entity wave {wave}"));
     }
     if let Some(pool) = &task.pool {

@@ -128,7 +128,7 @@ pub(crate) fn skipped(
         }
         SkipReason::Stopped => "the build stopped".to_owned(),
         SkipReason::Resumed => "done in the interrupted run".to_owned(),
-        SkipReason::Locked(by) if by == task.id => match &task.group {
+        SkipReason::Locked(by) if by == task.id => match task.group.as_deref() {
             Some(Group::Milestone(name)) => {
                 format!("milestone `{name}` is locked by another build")
             }

@@ -183,7 +183,7 @@ impl Drop for StateRecorder {
 }
 
 fn milestone(plan: &Plan, id: TaskId) -> Option<&str> {
-    match &plan.task(id).group {
+    match plan.task(id).group.as_deref() {
         Some(Group::Milestone(name)) => Some(name),
         _ => None,
     }
@@ -383,7 +383,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ws = Workspace::new(dir.path(), Masker::default());
         let mut fresh = task(0, "M1/fresh", &[]);
-        fresh.group = Some(Group::Milestone("M1".into()));
+        fresh.group = Some(Box::new(Group::Milestone("M1".into())));
         let plan = plan(vec![fresh, task(1, "other", &[]), task(2, "ran", &[])]);
         let record = ws.begin_run().unwrap();
         let mut recorder = StateRecorder::start(&plan, &ws, record, "sel".into(), None);

@@ -45,7 +45,7 @@ fn shop(tasks: Vec<PlanTask>, skipped: &str) -> Plan {
 fn verify() -> PlanTask {
     let mut gate = task(1, "generate/verify", TaskKind::Gate, &[0]);
     gate.commands.clear();
-    gate.gate = Some(GateSpec {
+    gate.gate = Some(Box::new(GateSpec {
         name: "verify".into(),
         retries: 2,
         checks: vec![CheckSpec {
@@ -58,7 +58,7 @@ fn verify() -> PlanTask {
             dir: None,
             env: Vec::new(),
         }],
-    });
+    }));
     gate.declared = (0, 23).into();
     gate
 }

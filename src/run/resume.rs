@@ -87,7 +87,7 @@ impl<C: Claims, D: Decide> Decide for Resume<C, D> {
     /// Before the up-to-date check too: a locked milestone's files may be
     /// changing under the other build, and a resumed task is done.
     fn skip(&mut self, task: &PlanTask) -> Option<SkipReason> {
-        if let Some(Group::Milestone(name)) = &task.group
+        if let Some(Group::Milestone(name)) = task.group.as_deref()
             && self.claims.milestone_locked(name)
         {
             return Some(SkipReason::Locked(task.id));
@@ -123,7 +123,7 @@ pub(crate) mod tests {
             self.locked.contains(milestone)
         }
         fn claim(&mut self, task: &PlanTask) -> Claim {
-            if let Some(Group::Milestone(m)) = &task.group
+            if let Some(Group::Milestone(m)) = task.group.as_deref()
                 && self.lost.contains(m)
             {
                 return Claim::Lost(format!("lost the lock of milestone `{m}`"));
@@ -142,12 +142,12 @@ pub(crate) mod tests {
     #[test]
     fn locked_wins_over_done_lost_refuses_and_the_rest_is_asked_inside() {
         let mut milestone = task(0, "M1/build", &[]);
-        milestone.group = Some(Group::Milestone("M1".into()));
+        milestone.group = Some(Box::new(Group::Milestone("M1".into())));
         let plain = task(1, "lint", &[]);
         let mut refused = task(2, "publish", &[]);
         refused.confirm = Some("Publish?".into());
         let mut lost = task(3, "M2/ship", &[]);
-        lost.group = Some(Group::Milestone("M2".into()));
+        lost.group = Some(Box::new(Group::Milestone("M2".into())));
         let busy = task(4, "gen", &[]);
         let mut resume = Resume {
             done: ["M1/build".to_owned(), "lint".to_owned()].into(),

@@ -41,8 +41,8 @@ fn resumed_tasks_unlock_dependents_and_locked_ones_skip_them() {
         task(3, "ci", &[2]),
         task(4, "docs", &[0]),
     ];
-    tasks[1].group = Some(Group::Milestone("M1".into()));
-    tasks[2].group = Some(Group::Milestone("M1".into()));
+    tasks[1].group = Some(Box::new(Group::Milestone("M1".into())));
+    tasks[2].group = Some(Box::new(Group::Milestone("M1".into())));
     let plan = plan(tasks);
     let mut decide = Resume {
         done: ["scaffold".to_owned()].into(),
@@ -78,8 +78,8 @@ fn a_lost_milestone_fails_its_next_task_and_a_busy_task_is_skipped() {
         task(2, "gen", &[]),
         task(3, "after-gen", &[2]),
     ];
-    tasks[0].group = Some(Group::Milestone("M1".into()));
-    tasks[1].group = Some(Group::Milestone("M1".into()));
+    tasks[0].group = Some(Box::new(Group::Milestone("M1".into())));
+    tasks[1].group = Some(Box::new(Group::Milestone("M1".into())));
     let plan = plan(tasks);
     let mut decide = Resume {
         done: std::collections::HashSet::new(),

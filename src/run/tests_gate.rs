@@ -24,11 +24,11 @@ fn gated(retries: u32, checks: Vec<CheckSpec>) -> Plan {
     let mut gate: PlanTask = task(1, "verify", &[0]);
     gate.kind = TaskKind::Gate;
     gate.commands.clear();
-    gate.gate = Some(GateSpec {
+    gate.gate = Some(Box::new(GateSpec {
         name: "verify".into(),
         retries,
         checks,
-    });
+    }));
     plan(vec![task(0, "build", &[]), gate, task(2, "ship", &[1])])
 }
 
