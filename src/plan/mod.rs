@@ -188,8 +188,75 @@ impl Plan {
     }
 }
 
+/// What depends on each task, in one flat array (a start offset per task
+/// into it): two allocations for the whole plan rather than one per task.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Dependents {
+    starts: Vec<u32>,
+    ids: Vec<TaskId>,
+}
+
+impl Dependents {
+    pub(crate) fn of(plan: &Plan) -> Self {
+        let n = plan.tasks.len();
+        let mut counts = vec![0u32; n + 1];
+        for need in plan.tasks.iter().flat_map(|t| &t.needs) {
+            counts[need.index() + 1] += 1;
+        }
+        for i in 1..=n {
+            counts[i] += counts[i - 1];
+        }
+        let mut next = counts.clone();
+        let mut ids = vec![TaskId(0); counts[n] as usize];
+        for task in &plan.tasks {
+            for need in &task.needs {
+                let slot = &mut next[need.index()];
+                ids[*slot as usize] = task.id;
+                *slot += 1;
+            }
+        }
+        Self {
+            starts: counts,
+            ids,
+        }
+    }
+
+    /// The tasks that need `id`, in plan order.
+    pub(crate) fn get(&self, id: TaskId) -> &[TaskId] {
+        let (Some(&start), Some(&end)) =
+            (self.starts.get(id.index()), self.starts.get(id.index() + 1))
+        else {
+            return &[];
+        };
+        self.ids
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod size {
+    #[test]
+    fn dependents_are_listed_in_plan_order() {
+        let plan = crate::plan::testing::plan(vec![
+            crate::plan::testing::task(0, "a", &[]),
+            crate::plan::testing::task(1, "b", &[0]),
+            crate::plan::testing::task(2, "c", &[0, 1]),
+        ]);
+        let dependents = super::Dependents::of(&plan);
+        let ids = |id: u32| -> Vec<u32> {
+            dependents
+                .get(super::TaskId(id))
+                .iter()
+                .map(|t| t.0)
+                .collect()
+        };
+        assert_eq!(ids(0), [1, 2]);
+        assert_eq!(ids(1), [2]);
+        assert!(ids(2).is_empty());
+        assert!(ids(9).is_empty());
+    }
+
     /// A plan holds one task per node, 20,000 in a large build, and the
     /// cache decodes them all on every hit: fields most tasks leave empty
     /// (a gate, a group) are boxed to keep each task small.

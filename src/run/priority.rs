@@ -9,7 +9,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::plan::{Plan, PlanTask, TaskId};
+use crate::plan::{Dependents, Plan, PlanTask, TaskId};
 
 /// How much work a task is, for path lengths.
 fn weight(task: &PlanTask) -> u64 {
@@ -19,18 +19,13 @@ fn weight(task: &PlanTask) -> u64 {
 
 /// For every task, its weight plus the heaviest path through what depends on
 /// it, indexed by [`TaskId`].
-pub(crate) fn longest_path_to_end(plan: &Plan) -> Vec<u64> {
-    let mut dependents: Vec<Vec<TaskId>> = vec![Vec::new(); plan.tasks.len()];
-    for task in &plan.tasks {
-        for need in &task.needs {
-            dependents[need.index()].push(task.id);
-        }
-    }
+pub(crate) fn longest_path_to_end(plan: &Plan, dependents: &Dependents) -> Vec<u64> {
     // `plan.tasks` is topological, so walking it backwards sees every
     // dependent before the tasks it needs.
     let mut length = vec![0u64; plan.tasks.len()];
     for task in plan.tasks.iter().rev() {
-        let longest_after = dependents[task.id.index()]
+        let longest_after = dependents
+            .get(task.id)
             .iter()
             .map(|d| length[d.index()])
             .max()

@@ -35,7 +35,7 @@ use super::job::JobBuilder;
 use super::priority::{ReadyQueue, longest_path_to_end};
 use super::{Options, Seams};
 use crate::freshness::Freshness;
-use crate::plan::{Plan, TaskId};
+use crate::plan::{Dependents, Plan, TaskId};
 
 mod up_to_date;
 
@@ -93,7 +93,7 @@ struct Scheduler<'a> {
     asking: usize,
     /// Unfinished needs per task.
     unfinished: Vec<usize>,
-    dependents: Vec<Vec<TaskId>>,
+    dependents: Dependents,
     state: Vec<State>,
     ready: ReadyQueue,
     running: usize,
@@ -128,13 +128,8 @@ impl<'a> Scheduler<'a> {
             freshness,
             interrupts,
         } = seams;
-        let mut dependents = vec![Vec::new(); plan.tasks.len()];
-        for task in &plan.tasks {
-            for need in &task.needs {
-                dependents[need.index()].push(task.id);
-            }
-        }
-        let mut ready = ReadyQueue::new(longest_path_to_end(plan));
+        let dependents = Dependents::of(plan);
+        let mut ready = ReadyQueue::new(longest_path_to_end(plan, &dependents));
         for task in plan.tasks.iter().filter(|t| t.needs.is_empty()) {
             ready.push(task.id);
         }
@@ -498,7 +493,7 @@ impl<'a> Scheduler<'a> {
     }
 
     fn release_dependents(&mut self, id: TaskId) {
-        for &dependent in &self.dependents[id.index()] {
+        for &dependent in self.dependents.get(id) {
             let left = &mut self.unfinished[dependent.index()];
             *left -= 1;
             if *left == 0 && matches!(self.state[dependent.index()], State::Waiting) {
@@ -511,7 +506,7 @@ impl<'a> Scheduler<'a> {
     /// locked) as not run for `reason`, at once, so progress counts stay
     /// honest.
     fn skip_dependents(&mut self, root: TaskId, reason: SkipReason) {
-        let mut stack = self.dependents[root.index()].clone();
+        let mut stack = self.dependents.get(root).to_vec();
         while let Some(id) = stack.pop() {
             if !matches!(self.state[id.index()], State::Waiting) {
                 continue;
@@ -519,7 +514,7 @@ impl<'a> Scheduler<'a> {
             self.state[id.index()] = State::Done(Box::new(not_run(reason)));
             self.reporter
                 .event(self.plan, &Event::TaskSkipped { task: id, reason });
-            stack.extend(self.dependents[id.index()].iter().copied());
+            stack.extend_from_slice(self.dependents.get(id));
         }
     }
 }

@@ -221,7 +221,11 @@ fn the_longest_remaining_path_starts_first() {
         task(2, "x2", &[1]),
         task(3, "x3", &[2]),
     ]);
-    assert_eq!(super::priority::longest_path_to_end(&plan), [1, 3, 2, 1]);
+    let dependents = crate::plan::Dependents::of(&plan);
+    assert_eq!(
+        super::priority::longest_path_to_end(&plan, &dependents),
+        [1, 3, 2, 1]
+    );
     let mut fake = Fake::new();
     execute(&plan, 1, false, &mut fake);
     // After x2, x3 and `short` have equal paths left: declaration order wins.
