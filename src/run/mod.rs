@@ -5,8 +5,8 @@
 //! decides which ready task starts next (`priority.rs`: longest remaining
 //! path first), walks each started task through its commands, retries and
 //! gate checks (`attempt.rs`, `gate.rs`), and hands single commands to an
-//! [`Executor`]: [`ProcessExecutor`] spawns real processes (own process
-//! group, timeout, captured output, a guardian that kills the groups if
+//! [`Executor`]: [`ProcessExecutor`] spawns real processes (`posix_spawn` with
+//! an environment built once, `native_spawn.rs`; own process group, timeout, captured output, a guardian that kills the groups if
 //! orchestra itself is killed) and follows them all from one poll loop on
 //! the scheduler's thread (`process.rs`, `running.rs`), [`DryRunExecutor`] pretends every command
 //! succeeded, and the unit tests use a fake with a simulated clock.
@@ -33,6 +33,7 @@ mod groups;
 mod guardian;
 mod interrupt;
 mod job;
+mod native_spawn;
 mod priority;
 mod process;
 mod resume;

@@ -13,13 +13,12 @@
 use std::collections::VecDeque;
 use std::io::{PipeReader, Read};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::process::ExitStatusExt;
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use super::event::Exit;
 use super::executor::{Completion, Job, Update};
 use super::groups::Groups;
+use super::native_spawn::{self, Ended};
 use super::signal::{GRACE, signal_group, signal_process};
 use super::spawn::{Log, Started};
 use crate::secrets::Masker;
@@ -30,7 +29,8 @@ const EXIT_POLL: Duration = Duration::from_millis(10);
 
 pub(crate) struct Running {
     job: Job,
-    child: Child,
+    /// The process, not reaped until [`Running::complete`].
+    pid: u32,
     /// Readable once the process has exited; `None` without pidfds.
     pidfd: Option<OwnedFd>,
     /// The output, until it ends (`None` from the start for a command in
@@ -47,8 +47,8 @@ pub(crate) struct Running {
 
 impl Running {
     pub(crate) fn new(job: Job, started: Started) -> Self {
-        let (child, reader, log) = started.into_parts();
-        let pidfd = i32::try_from(child.id())
+        let (pid, reader, log) = started.into_parts();
+        let pidfd = i32::try_from(pid)
             .ok()
             .and_then(rustix::process::Pid::from_raw)
             .and_then(|pid| {
@@ -58,7 +58,7 @@ impl Running {
             deadline: job.timeout.map(|t| Instant::now() + t),
             foreground: reader.is_none(),
             job,
-            child,
+            pid,
             pidfd,
             reader,
             capture: Capture::new(log),
@@ -71,7 +71,7 @@ impl Running {
     /// The command's pid: the leader of its process group, unless it runs
     /// in the foreground.
     pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
     pub(crate) fn in_foreground(&self) -> bool {
@@ -148,7 +148,7 @@ impl Running {
         if self.pidfd.is_none() && !self.exited {
             use rustix::process::{WaitId, WaitIdOptions, waitid};
             let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT | WaitIdOptions::NOHANG;
-            let pid = i32::try_from(self.child.id())
+            let pid = i32::try_from(self.pid)
                 .ok()
                 .and_then(rustix::process::Pid::from_raw);
             if let Some(pid) = pid {
@@ -160,9 +160,9 @@ impl Running {
     fn signal(&self, signal: libc::c_int) {
         // Not reaped yet (that waits for `is_done`): the id is still ours.
         if self.foreground {
-            signal_process(self.child.id(), signal);
+            signal_process(self.pid, signal);
         } else {
-            signal_group(self.child.id(), signal);
+            signal_group(self.pid, signal);
         }
     }
 
@@ -173,23 +173,20 @@ impl Running {
 
     /// Reaps the process (it has exited: this does not block), taking it
     /// out of `groups` first, and says how it ended.
-    pub(crate) fn complete(mut self, groups: &Groups) -> Completion {
-        let pid = self.child.id();
+    pub(crate) fn complete(self, groups: &Groups) -> Completion {
+        let pid = self.pid;
         if self.foreground {
             groups.forget_foreground(pid);
         } else {
             groups.forget(pid);
         }
         let needed_terminal = groups.needed_terminal(pid);
-        let exit = match (self.child.wait(), self.job.timeout) {
+        let exit = match (native_spawn::wait(pid), self.job.timeout) {
             (_, Some(limit)) if self.timed_out => Exit::TimedOut(limit),
             _ if needed_terminal => Exit::NeedsTerminal,
-            (Ok(status), _) => match (status.code(), status.signal()) {
-                (Some(0), _) => Exit::Success,
-                (Some(code), _) => Exit::Code(code),
-                (None, Some(signal)) => Exit::Signal(signal),
-                (None, None) => Exit::SpawnFailed("the process ended without a status".into()),
-            },
+            (Ok(Ended::Code(0)), _) => Exit::Success,
+            (Ok(Ended::Code(code)), _) => Exit::Code(code),
+            (Ok(Ended::Signal(signal)), _) => Exit::Signal(signal),
             (Err(e), _) => Exit::SpawnFailed(format!("cannot wait for the process: {e}")),
         };
         let logged = self.capture.log.written();

@@ -1,5 +1,6 @@
-//! Signalling a command's whole process group: the one audited `unsafe`
-//! call in orchestra, shared by timeouts, interrupts and the guardian.
+//! Signalling a command's whole process group: one of orchestra's two
+//! audited `unsafe` places (the other is `native_spawn.rs`), shared by
+//! timeouts, interrupts and the guardian.
 
 use std::time::Duration;
 

@@ -15,17 +15,16 @@
 //! terminal only; its stdout is orchestra's stderr, so orchestra's stdout
 //! stays clean (`--json`).
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, PipeReader, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
 use super::event::Exit;
 use super::executor::{Completion, Job};
+use super::native_spawn::{self, Environment, Spawn, Stream};
 use crate::plan::Cmd;
 
 /// The programs commands start with, each resolved on PATH once so that
@@ -38,9 +37,10 @@ pub(crate) struct Shell {
     program: OsString,
     args: Vec<String>,
     exec: std::collections::HashMap<(String, Option<String>), OsString>,
-    /// `/dev/null`, opened once: each command's stdin is a duplicate of it
-    /// (a `dup` rather than an `open` that walks the path every spawn).
+    /// `/dev/null`, opened once: every command's stdin.
     null: Option<std::sync::Arc<File>>,
+    /// Orchestra's environment, built once for every command.
+    env: std::sync::Arc<Environment>,
 }
 
 impl Shell {
@@ -58,19 +58,9 @@ impl Shell {
             program,
             args,
             exec: std::collections::HashMap::new(),
-            null: None,
+            null: File::open("/dev/null").ok().map(std::sync::Arc::new),
+            env: std::sync::Arc::new(Environment::inherited()),
         }
-    }
-
-    /// A stdin that reads nothing.
-    fn null(&mut self) -> Stdio {
-        if self.null.is_none() {
-            self.null = File::open("/dev/null").ok().map(std::sync::Arc::new);
-        }
-        self.null
-            .as_ref()
-            .and_then(|file| file.try_clone().ok())
-            .map_or_else(Stdio::null, Stdio::from)
     }
 
     /// `program` as exec-form commands spawn it: a bare name resolved on
@@ -96,7 +86,8 @@ impl Shell {
 /// A command that was started and still needs its output read and its
 /// process reaped.
 pub(crate) struct Started {
-    child: Child,
+    /// The process (its group's leader, unless in the foreground).
+    pid: u32,
     /// The merged output; `None` for a command in the terminal's
     /// foreground, whose output goes to the terminal.
     reader: Option<PipeReader>,
@@ -105,8 +96,8 @@ pub(crate) struct Started {
 
 impl Started {
     /// The process, its output pipe (none in the foreground) and its log.
-    pub(crate) fn into_parts(self) -> (Child, Option<PipeReader>, Log) {
-        (self.child, self.reader, self.log)
+    pub(crate) fn into_parts(self) -> (u32, Option<PipeReader>, Log) {
+        (self.pid, self.reader, self.log)
     }
 }
 
@@ -137,77 +128,86 @@ pub(crate) fn start(job: &Job, shell: &mut Shell) -> Result<Started, Completion>
         })?;
     }
     let mut log = Log::prepare(job).map_err(failed)?;
-    let mut command = command(job, shell).ok_or_else(|| failed("the command is empty".into()))?;
-    command
-        .current_dir(&job.dir)
-        .envs(job.env.iter().map(|(k, v)| (k, v)));
-    let reader = if job.interactive && owns_terminal() {
-        let stderr = std::io::stderr()
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|e| failed(format!("cannot share the terminal: {e}")))?;
-        command
-            .stdin(Stdio::inherit())
-            .stdout(stderr)
-            .stderr(Stdio::inherit());
+    // The last PATH the job's env sets is the one it runs with.
+    let path = job
+        .env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_str());
+    let (program, args): (OsString, Vec<&OsStr>) = match &job.command {
+        Cmd::Shell(line) => (
+            shell.program.clone(),
+            shell
+                .args
+                .iter()
+                .map(OsStr::new)
+                .chain([OsStr::new(line)])
+                .collect(),
+        ),
+        Cmd::Exec(argv) => {
+            let (program, rest) = argv
+                .split_first()
+                .ok_or_else(|| failed("the command is empty".into()))?;
+            let program = shell.exec_program(program, path, &job.dir);
+            (program, rest.iter().map(OsStr::new).collect())
+        }
+    };
+    let foreground = job.interactive && owns_terminal();
+    let pipe = if foreground {
+        None
+    } else {
+        Some(std::io::pipe().map_err(|e| failed(format!("cannot create a pipe: {e}")))?)
+    };
+    let null = shell.null.as_deref().map(AsFd::as_fd);
+    let stderr = std::io::stderr();
+    let (stdin, stdout, stderr, new_group) = match &pipe {
+        // In the terminal's foreground: our stdin and stderr, and its
+        // stdout is our stderr (our stdout stays clean).
+        None => (
+            Stream::Inherit,
+            Stream::To(stderr.as_fd()),
+            Stream::Inherit,
+            false,
+        ),
+        Some((_, writer)) => {
+            // An interactive command without a terminal still gets our
+            // stdin (`echo yes | orchestra build deploy`).
+            let stdin = match null {
+                Some(null) if !job.interactive => Stream::To(null),
+                _ => Stream::Inherit,
+            };
+            let out = Stream::To(writer.as_fd());
+            (stdin, out, out, true)
+        }
+    };
+    if foreground {
         log.write(
             b"[interactive: it ran in the terminal's foreground; its output went there, not here]\n",
         );
-        None
-    } else {
-        let pipe = std::io::pipe().and_then(|(reader, out)| Ok((reader, out.try_clone()?, out)));
-        let (reader, stdout, stderr) =
-            pipe.map_err(|e| failed(format!("cannot create a pipe: {e}")))?;
-        // An interactive command without a terminal still gets our stdin
-        // (`echo yes | orchestra build deploy`).
-        let stdin = if job.interactive {
-            Stdio::inherit()
-        } else {
-            shell.null()
-        };
-        command
-            .stdin(stdin)
-            .stdout(stdout)
-            .stderr(stderr)
-            .process_group(0);
-        Some(reader)
-    };
-    let spawned = command.spawn();
-    // The command holds our copies of the pipe's write end; until they are
-    // closed the reader would never see end-of-file.
-    drop(command);
+    }
+    let spawned = native_spawn::spawn(&Spawn {
+        program: &program,
+        args: &args,
+        env: &shell.env,
+        own_env: &job.env,
+        dir: &job.dir,
+        stdin,
+        stdout,
+        stderr,
+        new_group,
+    });
+    // Our copy of the pipe's write end must close, or the reader would
+    // never see end-of-file.
+    let reader = pipe.map(|(reader, _writer)| reader);
     match spawned {
-        Ok(child) => Ok(Started { child, reader, log }),
+        Ok(pid) => Ok(Started { pid, reader, log }),
         Err(e) => {
             let message = format!("cannot run `{}`: {e}", program_name(&job.command, shell));
             log.write(format!("{message}\n").as_bytes());
             let mut completion = failed(message);
             completion.logged = log.written();
             Err(completion)
-        }
-    }
-}
-
-/// The process to spawn: the shell with the line appended, or argv as is.
-fn command(job: &Job, shell: &mut Shell) -> Option<Command> {
-    match &job.command {
-        Cmd::Shell(line) => {
-            let mut command = Command::new(&shell.program);
-            command.args(&shell.args).arg(line);
-            Some(command)
-        }
-        Cmd::Exec(argv) => {
-            let (program, rest) = argv.split_first()?;
-            // The last PATH the job's env sets is the one it runs with.
-            let path = job
-                .env
-                .iter()
-                .rev()
-                .find(|(k, _)| k == "PATH")
-                .map(|(_, v)| v.as_str());
-            let mut command = Command::new(shell.exec_program(program, path, &job.dir));
-            command.args(rest);
-            Some(command)
         }
     }
 }
