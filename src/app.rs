@@ -258,7 +258,11 @@ fn list(loaded: &Loaded, args: &ListArgs, render: RenderOptions) -> Result<(), E
 
 /// The inputs of `plan` that match nothing, as diagnostics pointing at
 /// where each is written in the file (or its task, when templated).
-fn input_diagnostics(plan: &plan::Plan, loaded: &Loaded, seen: &mut Seen) -> Vec<Diagnostic> {
+fn input_diagnostics<'p>(
+    plan: &'p plan::Plan,
+    loaded: &Loaded,
+    seen: &mut Seen<'p>,
+) -> Vec<Diagnostic> {
     use crate::freshness::inputs::{Unmatched, unmatched};
     let source: &str = loaded.source.inner();
     // The quoted input after the task's declaration, or the declaration.
@@ -312,7 +316,11 @@ fn stat_root(root: &std::path::Path) -> &std::path::Path {
 
 /// Prints the input diagnostics of `plan`; an error stops the command
 /// (exit 2) before anything runs. Returns the stats it took, for the build.
-fn check_inputs(plan: &plan::Plan, loaded: &Loaded, render: RenderOptions) -> Result<Seen, Error> {
+fn check_inputs<'p>(
+    plan: &'p plan::Plan,
+    loaded: &Loaded,
+    render: RenderOptions,
+) -> Result<Seen<'p>, Error> {
     let mut seen = Seen::default();
     let found = input_diagnostics(plan, loaded, &mut seen);
     if found.is_empty() {

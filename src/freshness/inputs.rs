@@ -134,7 +134,7 @@ pub(crate) enum Unmatched {
 /// a task up to date forever, so they are reported before anything runs.
 /// Literal inputs are looked up through `seen`, which keeps their stats
 /// for the build.
-pub(crate) fn unmatched(plan: &Plan, root: &Path, seen: &mut Seen) -> Vec<Unmatched> {
+pub(crate) fn unmatched<'p>(plan: &'p Plan, root: &Path, seen: &mut Seen<'p>) -> Vec<Unmatched> {
     // Every literal input and output, stat'ed at once on every core: the
     // up-to-date checks then take no stat of their own until a task runs.
     let literal: Vec<&str> = plan

@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::loaded_map::LoadedMap;
+use super::loaded_map::Interner;
 use crate::codec::{Reader, Writer};
 
 pub(crate) type Hash = [u8; 32];
@@ -29,23 +29,32 @@ pub(crate) struct Entry {
     pub(crate) hash: Hash,
 }
 
+/// A file's size, mtime (ns) and inode.
+type Stat = (u64, i64, u64);
+
+/// Everything known about files, by file id: each path is interned once
+/// (a loaded store's paths read in place) and the entries, fresh stats and
+/// seeded stats are vectors indexed by its id, so a file costs one hash
+/// lookup per question rather than one per map.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct StatCache {
-    /// By path; the paths of a loaded store are read in place.
-    entries: LoadedMap<Entry>,
+    /// File ids by path.
+    files: Interner,
+    /// By file id: the last hash and the stat it was taken at.
+    entries: Vec<Option<Entry>>,
     /// Files hashed (read) since load: the measure of a no-op's cost.
     pub(crate) hashed: usize,
     /// Files whose entry changed since load, to be journaled (in order;
-    /// a path may repeat).
-    changes: Vec<String>,
-    /// Stats taken by [`StatCache::exists`] this run and not yet used: a
-    /// task's output is usually the next task's input, and one stat serves
-    /// both.
-    fresh: HashMap<String, (u64, i64, u64)>,
-    /// Stats taken before the build (by the check for inputs that match
-    /// nothing, [`Seen`]); see [`StatCache::seed`]. Read, not taken: every
-    /// task that may use them shares them.
-    seeded: HashMap<String, (u64, i64, u64)>,
+    /// a file may repeat).
+    changes: Vec<u32>,
+    /// By file id: stats taken by [`StatCache::exists`] this run and not
+    /// yet used: a task's output is usually the next task's input, and one
+    /// stat serves both.
+    fresh: Vec<Option<Stat>>,
+    /// By file id: stats taken before the build (by the check for inputs
+    /// that match nothing, [`Seen`]); see [`StatCache::seed`]. Read, not
+    /// taken: every task that may use them shares them.
+    seeded: Vec<Option<Stat>>,
     /// Globs expanded before the build, by pattern: the files each named.
     seeded_globs: HashMap<String, Vec<String>>,
     /// Whether the task being checked may use `seeded` stats and globs.
@@ -56,13 +65,14 @@ pub(crate) struct StatCache {
 /// exists), handed to the build's [`StatCache`] so it does not take them
 /// again.
 #[derive(Debug, Default)]
-pub(crate) struct Seen {
-    stats: HashMap<String, (u64, i64, u64)>,
+pub(crate) struct Seen<'p> {
+    /// Keyed by paths borrowed from the plan: no copy per file.
+    stats: HashMap<&'p str, Stat>,
     /// Paths looked up by [`Seen::prefetch`] that are not files: whether
     /// each exists (a directory) or not.
-    others: HashMap<String, bool>,
+    others: HashMap<&'p str, bool>,
     /// Input globs expanded by the check: the files each pattern named.
-    globs: HashMap<String, Vec<String>>,
+    globs: HashMap<&'p str, Vec<String>>,
 }
 
 /// What one stat found.
@@ -93,20 +103,16 @@ fn stat(root: &Path, rel: &str) -> Found {
 /// Below this many paths, one thread stats them all.
 const PARALLEL_FROM: usize = 2_000;
 
-impl Seen {
+impl<'p> Seen<'p> {
     /// Stats `rels` (under `root`) on every core at once — ninja stats one
     /// file at a time — and keeps what it found for [`Seen::exists`] and
     /// the build's [`StatCache`].
-    pub(crate) fn prefetch(&mut self, root: &Path, rels: &[&str]) {
+    pub(crate) fn prefetch(&mut self, root: &Path, rels: &[&'p str]) {
         let threads = std::thread::available_parallelism()
             .map_or(1, std::num::NonZero::get)
             .min(4);
-        let found: Vec<Vec<(String, Found)>> = if threads < 2 || rels.len() < PARALLEL_FROM {
-            vec![
-                rels.iter()
-                    .map(|r| ((*r).to_owned(), stat(root, r)))
-                    .collect(),
-            ]
+        let found: Vec<Vec<(&'p str, Found)>> = if threads < 2 || rels.len() < PARALLEL_FROM {
+            vec![rels.iter().map(|r| (*r, stat(root, r))).collect()]
         } else {
             let chunk = rels.len().div_ceil(threads);
             std::thread::scope(|scope| {
@@ -114,9 +120,7 @@ impl Seen {
                     .chunks(chunk)
                     .map(|part| {
                         scope.spawn(move || {
-                            part.iter()
-                                .map(|r| ((*r).to_owned(), stat(root, r)))
-                                .collect::<Vec<_>>()
+                            part.iter().map(|r| (*r, stat(root, r))).collect::<Vec<_>>()
                         })
                     })
                     .collect();
@@ -144,7 +148,7 @@ impl Seen {
 
     /// Whether `rel` (under `root`) exists, a file or a directory; a
     /// file's stat is kept.
-    pub(crate) fn exists(&mut self, root: &Path, rel: &str) -> bool {
+    pub(crate) fn exists(&mut self, root: &Path, rel: &'p str) -> bool {
         if self.stats.contains_key(rel) {
             return true;
         }
@@ -153,7 +157,7 @@ impl Seen {
         }
         match stat(root, rel) {
             Found::File(stat) => {
-                self.stats.insert(rel.to_owned(), stat);
+                self.stats.insert(rel, stat);
                 true
             }
             Found::Other => true,
@@ -167,8 +171,8 @@ impl Seen {
     }
 
     /// Keeps what `pattern` expanded to, for the build's checks.
-    pub(crate) fn keep_glob(&mut self, pattern: &str, files: Vec<String>) {
-        self.globs.insert(pattern.to_owned(), files);
+    pub(crate) fn keep_glob(&mut self, pattern: &'p str, files: Vec<String>) {
+        self.globs.insert(pattern, files);
     }
 }
 
@@ -192,22 +196,49 @@ pub(crate) fn hash_file(path: &Path) -> io::Result<Hash> {
 }
 
 impl StatCache {
+    /// The id of `rel`, given one when it has none.
+    fn id(&mut self, rel: &str) -> usize {
+        let id = self.files.intern(rel) as usize;
+        if self.entries.len() <= id {
+            self.entries.resize(id + 1, None);
+        }
+        id
+    }
+
+    /// The stat kept for `id` in `stats`, if any.
+    fn kept(stats: &[Option<Stat>], id: usize) -> Option<Stat> {
+        stats.get(id).copied().flatten()
+    }
+
+    /// Keeps `stat` for `id` in `stats`.
+    fn keep(stats: &mut Vec<Option<Stat>>, id: usize, stat: Option<Stat>) {
+        if stats.len() <= id {
+            if stat.is_none() {
+                return;
+            }
+            stats.resize(id + 1, None);
+        }
+        stats[id] = stat;
+    }
+
     /// The hash of `rel` (relative to `root`), from the cache when its stat
     /// is unchanged and the entry is not racy.
     pub(crate) fn hash(&mut self, root: &Path, rel: &str) -> io::Result<Hash> {
         let path = under(root, rel);
-        let taken = self.fresh.remove(rel).or_else(|| {
+        let id = self.id(rel);
+        let taken = Self::kept(&self.fresh, id).or_else(|| {
             self.seeded_usable
-                .then(|| self.seeded.get(rel).copied())
+                .then(|| Self::kept(&self.seeded, id))
                 .flatten()
         });
+        Self::keep(&mut self.fresh, id, None);
         let (size, mtime, ino) = if let Some(stat) = taken {
             stat
         } else {
             let meta = std::fs::metadata(&path)?;
             (meta.len(), mtime_ns(&meta), meta.ino())
         };
-        if let Some(e) = self.entries.get(rel)
+        if let Some(e) = &self.entries[id]
             && !e.racy
             && e.size == size
             && e.mtime_ns == mtime
@@ -225,8 +256,8 @@ impl StatCache {
             racy: now_ns().saturating_sub(mtime) < window,
             hash,
         };
-        if self.entries.insert(rel, entry) != Some(entry) {
-            self.changes.push(rel.to_owned());
+        if self.entries[id].replace(entry) != Some(entry) {
+            self.changes.push(u32::try_from(id).unwrap_or(u32::MAX));
         }
         Ok(hash)
     }
@@ -234,13 +265,14 @@ impl StatCache {
     /// Whether `rel` exists (a file or directory); a file's stat is kept
     /// for the next [`StatCache::hash`] of it.
     pub(crate) fn exists(&mut self, root: &Path, rel: &str) -> bool {
-        if self.seeded_usable && self.seeded.contains_key(rel) {
+        let id = self.id(rel);
+        if self.seeded_usable && Self::kept(&self.seeded, id).is_some() {
             return true;
         }
         match std::fs::metadata(under(root, rel)) {
             Ok(meta) if meta.is_file() => {
                 let stat = (meta.len(), mtime_ns(&meta), meta.ino());
-                self.fresh.insert(rel.to_owned(), stat);
+                Self::keep(&mut self.fresh, id, Some(stat));
                 true
             }
             Ok(_) => true,
@@ -253,9 +285,17 @@ impl StatCache {
     /// hold only for tasks downstream of nothing that ran in this build —
     /// a task that ran may have written any file, declared or not; the
     /// caller says which with [`StatCache::use_seeded`].
-    pub(crate) fn seed(&mut self, seen: Seen) {
-        self.seeded = seen.stats;
-        self.seeded_globs = seen.globs;
+    pub(crate) fn seed(&mut self, seen: Seen<'_>) {
+        self.seeded = vec![None; self.files.len()];
+        for (path, stat) in seen.stats {
+            let id = self.id(path);
+            Self::keep(&mut self.seeded, id, Some(stat));
+        }
+        self.seeded_globs = seen
+            .globs
+            .into_iter()
+            .map(|(pattern, files)| (pattern.to_owned(), files))
+            .collect();
         self.seeded_usable = true;
     }
 
@@ -277,8 +317,10 @@ impl StatCache {
     /// to be rewritten (its task runs), so the stat would be stale by the
     /// time another task hashes it.
     pub(crate) fn forget_fresh(&mut self, rel: &str) {
-        self.fresh.remove(rel);
-        self.seeded.remove(rel);
+        if let Some(id) = self.files.get(rel) {
+            Self::keep(&mut self.fresh, id as usize, None);
+            Self::keep(&mut self.seeded, id as usize, None);
+        }
     }
 
     /// Whether anything changed since load.
@@ -294,12 +336,12 @@ impl StatCache {
         self.changes
             .iter()
             .rev()
-            .filter(|path| seen.insert(path.as_str()))
-            .filter_map(|path| {
-                let entry = self.entries.get(path)?;
+            .filter(|id| seen.insert(**id))
+            .filter_map(|id| {
+                let entry = self.entries.get(*id as usize)?.as_ref()?;
                 let mut w = Writer::default();
                 encode_entry(&mut w, entry);
-                Some((path.as_str(), w.bytes))
+                Some((self.files.get_str(*id), w.bytes))
             })
             .collect()
     }
@@ -310,14 +352,22 @@ impl StatCache {
         if let Some(entry) = decode_entry(&mut r)
             && r.is_empty()
         {
-            self.entries.insert(path, entry);
+            let id = self.id(path);
+            self.entries[id] = Some(entry);
         }
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {
-        w.u64(self.entries.len() as u64);
-        let mut entries: Vec<(&str, &Entry)> = self.entries.iter().collect();
+        let mut entries: Vec<(&str, &Entry)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(id, entry)| {
+                Some((self.files.get_str(u32::try_from(id).ok()?), entry.as_ref()?))
+            })
+            .collect();
         entries.sort_unstable_by_key(|(path, _)| *path);
+        w.u64(entries.len() as u64);
         for (path, entry) in entries {
             w.str(path);
             encode_entry(w, entry);
@@ -328,19 +378,26 @@ impl StatCache {
     /// there, read in place.
     pub(crate) fn decode(r: &mut Reader<'_>, bytes: &std::sync::Arc<Vec<u8>>) -> Option<Self> {
         let count = r.count()?;
-        let mut entries = LoadedMap::new(bytes.clone(), count);
+        let mut files = Interner::new(bytes.clone(), count);
+        let mut entries = Vec::with_capacity(count);
         let base = bytes.as_ptr() as usize;
         for _ in 0..count {
             let path = r.str()?;
             let start = (path.as_ptr() as usize).checked_sub(base)?;
-            entries.insert_loaded(start..start + path.len(), decode_entry(r)?);
+            let id = files.intern_loaded(start..start + path.len()) as usize;
+            let entry = decode_entry(r)?;
+            if entries.len() <= id {
+                entries.resize(id + 1, None);
+            }
+            entries[id] = Some(entry);
         }
         Some(Self {
+            files,
             entries,
             hashed: 0,
             changes: Vec::new(),
-            fresh: HashMap::new(),
-            seeded: HashMap::new(),
+            fresh: Vec::new(),
+            seeded: Vec::new(),
             seeded_globs: HashMap::new(),
             seeded_usable: false,
         })
@@ -348,7 +405,8 @@ impl StatCache {
 
     #[cfg(test)]
     fn entry(&self, rel: &str) -> Option<Entry> {
-        self.entries.get(rel).copied()
+        let id = self.files.get(rel)? as usize;
+        self.entries.get(id).copied().flatten()
     }
 }
 
