@@ -40,6 +40,7 @@ mod plan;
 mod report;
 mod run;
 mod secrets;
+mod strings;
 mod timings;
 mod validate;
 mod words;

@@ -138,9 +138,9 @@ impl<'m> Vars<'m> {
 
     pub(super) fn command(&self, scope: &Scope<'_>, command: &Command) -> Cmd {
         match &command.kind {
-            CommandKind::Shell(line) => CommandKind::Shell(self.text(scope, line)),
+            CommandKind::Shell(line) => CommandKind::Shell(self.text(scope, line).into()),
             CommandKind::Exec(argv) => {
-                CommandKind::Exec(argv.iter().map(|w| self.text(scope, w)).collect())
+                CommandKind::Exec(argv.iter().map(|w| self.text(scope, w).into()).collect())
             }
         }
     }

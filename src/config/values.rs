@@ -425,8 +425,8 @@ impl Ctx {
         let word_spans = words.iter().map(|w| w.span).collect();
         let kind = match words.len() {
             0 => return None,
-            1 => CommandKind::Shell(words.into_iter().next()?.value),
-            _ => CommandKind::Exec(words.into_iter().map(|w| w.value).collect()),
+            1 => CommandKind::Shell(words.into_iter().next()?.value.into()),
+            _ => CommandKind::Exec(words.into_iter().map(|w| w.value.into()).collect()),
         };
         Some(Command {
             kind,

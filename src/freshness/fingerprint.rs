@@ -192,10 +192,10 @@ impl Record {
         }
         for command in &mut self.commands {
             match command {
-                CommandKind::Shell(line) => *line = masker.mask(line).into_owned(),
+                CommandKind::Shell(line) => *line = masker.mask(line).into_owned().into(),
                 CommandKind::Exec(argv) => {
                     for arg in argv {
-                        *arg = masker.mask(arg).into_owned();
+                        *arg = masker.mask(arg).into_owned().into();
                     }
                 }
             }
@@ -224,12 +224,12 @@ impl Record {
         let mut commands = Vec::new();
         for _ in 0..r.count()? {
             commands.push(match r.u64()? {
-                0 => CommandKind::Shell(r.str()?.to_owned()),
+                0 => CommandKind::Shell(r.str()?.into()),
                 1 => {
                     let n = r.count()?;
                     let mut argv = Vec::with_capacity(n);
                     for _ in 0..n {
-                        argv.push(r.str()?.to_owned());
+                        argv.push(r.str()?.into());
                     }
                     CommandKind::Exec(argv)
                 }

@@ -2,14 +2,15 @@
 //! arguments run directly.
 
 use super::Span;
+use crate::strings::Str;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum CommandKind {
     /// `run "one string"`: passed to the project's shell (`sh -c` by default).
-    Shell(String),
+    Shell(Str),
     /// `run "prog" "arg" …`: executed directly, no shell, so substituted
     /// values cannot inject shell syntax.
-    Exec(Vec<String>),
+    Exec(Vec<Str>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +27,7 @@ impl Command {
     pub(crate) fn words(&self) -> Vec<&str> {
         match &self.kind {
             CommandKind::Shell(line) => vec![line.as_str()],
-            CommandKind::Exec(argv) => argv.iter().map(String::as_str).collect(),
+            CommandKind::Exec(argv) => argv.iter().map(Str::as_str).collect(),
         }
     }
 
@@ -35,7 +36,7 @@ impl Command {
     /// a plain program name (not a builtin, assignment, path or template).
     pub(crate) fn program(&self) -> Option<&str> {
         match &self.kind {
-            CommandKind::Exec(argv) => argv.first().map(String::as_str).filter(|p| is_plain(p)),
+            CommandKind::Exec(argv) => argv.first().map(Str::as_str).filter(|p| is_plain(p)),
             CommandKind::Shell(line) => shell_program(line),
         }
     }

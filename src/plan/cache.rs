@@ -7,10 +7,10 @@
 //! is [`Lookup::Corrupt`], which the caller notes. Where the bytes live is
 //! the workspace's business (`crate::workspace`).
 //!
-//! Every task's address, inputs and outputs lie in one string table at the
-//! head of the file: a hit reads the table once and slices each of those
-//! strings from it ([`Str`]), so loading a plan of 20,000 tasks allocates
-//! no string per task for them.
+//! Every task's address, inputs, outputs and commands lie in one string
+//! table at the head of the file: a hit reads the table once and slices
+//! each of those strings from it ([`Str`]), so loading a plan of 20,000
+//! tasks allocates no string per task for them.
 //!
 //! A cached plan skips validation, so its warnings (an optional check's
 //! program missing from PATH) are not repeated; errors cannot be cached,
@@ -24,7 +24,7 @@ use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, Str, TaskI
 use crate::codec::{Reader, Writer};
 use crate::model::CommandKind;
 
-const MAGIC: &[u8; 8] = b"ORCHPC\x00\x05";
+const MAGIC: &[u8; 8] = b"ORCHPC\x00\x06";
 
 /// The cache key for a file and a selection (`Selection::key`).
 pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32] {
@@ -198,23 +198,23 @@ fn read_duration(r: &mut Reader<'_>) -> Option<Option<Duration>> {
     })
 }
 
-fn command(w: &mut Writer, c: &Cmd) {
+fn command<'p>(w: &mut Writer, table: &mut TableWriter<'p>, c: &'p Cmd) {
     match c {
         CommandKind::Shell(line) => {
             w.u64(0);
-            w.str(line);
+            table.put(w, line);
         }
         CommandKind::Exec(argv) => {
             w.u64(1);
-            strs(w, argv);
+            table.put_all(w, argv);
         }
     }
 }
 
-fn read_command(r: &mut Reader<'_>) -> Option<Cmd> {
+fn read_command(r: &mut Reader<'_>, table: &Table) -> Option<Cmd> {
     match r.u64()? {
-        0 => Some(CommandKind::Shell(r.str()?.to_owned())),
-        1 => Some(CommandKind::Exec(read_strs(r)?)),
+        0 => Some(CommandKind::Shell(table.get(r)?)),
+        1 => Some(CommandKind::Exec(table.get_all(r)?)),
         _ => None,
     }
 }
@@ -233,16 +233,16 @@ const KINDS: [TaskKind; 7] = [
     TaskKind::Target,
 ];
 
-fn encode_gate(w: &mut Writer, gate: &GateSpec) {
+fn encode_gate<'p>(w: &mut Writer, table: &mut TableWriter<'p>, gate: &'p GateSpec) {
     w.str(&gate.name);
     w.u64(u64::from(gate.retries));
     w.u64(gate.checks.len() as u64);
     for check in &gate.checks {
         w.str(&check.name);
-        command(w, &check.command);
+        command(w, table, &check.command);
         w.bool(check.fix.is_some());
         if let Some(fix) = &check.fix {
-            command(w, fix);
+            command(w, table, fix);
         }
         w.bool(check.optional);
         duration(w, check.timeout);
@@ -252,7 +252,7 @@ fn encode_gate(w: &mut Writer, gate: &GateSpec) {
     }
 }
 
-fn decode_gate(r: &mut Reader<'_>) -> Option<GateSpec> {
+fn decode_gate(r: &mut Reader<'_>, table: &Table) -> Option<GateSpec> {
     let name = r.str()?.to_owned();
     let retries = small(r)?;
     let n = r.count()?;
@@ -260,9 +260,9 @@ fn decode_gate(r: &mut Reader<'_>) -> Option<GateSpec> {
     for _ in 0..n {
         checks.push(CheckSpec {
             name: r.str()?.to_owned(),
-            command: read_command(r)?,
+            command: read_command(r, table)?,
             fix: if r.bool()? {
-                Some(read_command(r)?)
+                Some(read_command(r, table)?)
             } else {
                 None
             },
@@ -301,10 +301,10 @@ fn encode_task<'p>(w: &mut Writer, table: &mut TableWriter<'p>, t: &'p PlanTask)
         }
     }
     w.u64(t.commands.len() as u64);
-    t.commands.iter().for_each(|c| command(w, c));
+    t.commands.iter().for_each(|c| command(w, table, c));
     w.bool(t.gate.is_some());
     if let Some(gate) = &t.gate {
-        encode_gate(w, gate);
+        encode_gate(w, table, gate);
     }
     w.u64(t.needs.len() as u64);
     for need in &t.needs {
@@ -341,10 +341,10 @@ fn decode_task(r: &mut Reader<'_>, table: &Table, id: u32, count: usize) -> Opti
     let n = r.count()?;
     let mut commands = Vec::with_capacity(n);
     for _ in 0..n {
-        commands.push(read_command(r)?);
+        commands.push(read_command(r, table)?);
     }
     let gate = if r.bool()? {
-        Some(decode_gate(r)?)
+        Some(decode_gate(r, table)?)
     } else {
         None
     };

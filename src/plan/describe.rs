@@ -21,7 +21,7 @@ pub(crate) fn kind_name(kind: TaskKind) -> &'static str {
 /// each word quoted for `sh` where it needs it (so the line can be pasted).
 pub(crate) fn command_line(command: &Cmd) -> String {
     match command {
-        CommandKind::Shell(line) => line.clone(),
+        CommandKind::Shell(line) => line.to_string(),
         CommandKind::Exec(argv) => argv.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" "),
     }
 }
@@ -46,7 +46,7 @@ mod tests {
     #[test]
     fn direct_commands_quote_only_what_needs_it() {
         let argv = ["cargo", "test", "a b", "it's", ""]
-            .map(String::from)
+            .map(crate::strings::Str::from)
             .to_vec();
         assert_eq!(
             command_line(&CommandKind::Exec(argv)),

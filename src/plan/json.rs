@@ -83,7 +83,7 @@ pub(crate) enum GroupRef<'a> {
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Command<'a> {
     Shell(&'a str),
-    Exec(&'a [String]),
+    Exec(&'a [super::Str]),
 }
 
 #[derive(Debug, Serialize)]

@@ -13,10 +13,9 @@ pub(crate) mod describe;
 pub(crate) mod dot;
 pub(crate) mod json;
 pub(crate) mod source;
-pub(crate) mod strings;
 pub(crate) mod text;
 
-pub(crate) use strings::Str;
+pub(crate) use crate::strings::Str;
 
 use std::time::Duration;
 

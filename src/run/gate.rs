@@ -217,7 +217,7 @@ fn missing_program(check: &CheckSpec, available: &dyn Fn(&str) -> bool) -> Optio
         return None;
     }
     let program = match &check.command {
-        CommandKind::Exec(argv) => argv.first().map(String::as_str),
+        CommandKind::Exec(argv) => argv.first().map(crate::strings::Str::as_str),
         CommandKind::Shell(line) => shell_program(line),
     }?;
     (!available(program)).then(|| program.to_owned())

@@ -1,19 +1,24 @@
-//! [`Str`], the plan's string for the fields every task has (address,
-//! inputs, outputs): a slice of one shared text. A compiled plan gives
+//! [`Str`], the plan's string for what every task has (address, inputs,
+//! outputs, commands): a slice of one shared text. A compiled plan gives
 //! each string its own; a plan read from the cache slices them all from
 //! the cache file's one string table, so loading 20,000 tasks allocates
-//! no string per task. Immutable, cheap to clone (a reference count), and
-//! equal, ordered and hashed as the text it holds.
+//! no string per task. Immutable, and equal, ordered and hashed as the
+//! text it holds.
 
 use std::fmt;
 use std::ops::{Deref, Range};
 use std::sync::Arc;
 
 #[derive(Clone)]
-pub(crate) struct Str {
-    text: Arc<str>,
-    start: u32,
-    end: u32,
+pub(crate) struct Str(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// Its own text (a compiled plan: made from the `String` templating
+    /// produced, without a copy).
+    Own(Box<str>),
+    /// `start..end` of a shared text (a plan read from the cache).
+    Shared(Arc<str>, u32, u32),
 }
 
 impl Str {
@@ -21,18 +26,21 @@ impl Str {
     /// boundaries, below 4 GiB).
     pub(crate) fn slice(text: &Arc<str>, range: Range<usize>) -> Option<Self> {
         text.get(range.clone())?;
-        Some(Self {
-            text: Arc::clone(text),
-            start: u32::try_from(range.start).ok()?,
-            end: u32::try_from(range.end).ok()?,
-        })
+        Some(Self(Repr::Shared(
+            Arc::clone(text),
+            u32::try_from(range.start).ok()?,
+            u32::try_from(range.end).ok()?,
+        )))
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        // Checked when made: the range is within the text, on boundaries.
-        self.text
-            .get(self.start as usize..self.end as usize)
-            .unwrap_or_default()
+        match &self.0 {
+            Repr::Own(text) => text,
+            // Checked when made: the range is within the text, on boundaries.
+            Repr::Shared(text, start, end) => {
+                text.get(*start as usize..*end as usize).unwrap_or_default()
+            }
+        }
     }
 }
 
@@ -44,17 +52,13 @@ impl Default for Str {
 
 impl From<&str> for Str {
     fn from(s: &str) -> Self {
-        Self {
-            text: Arc::from(s),
-            start: 0,
-            end: u32::try_from(s.len()).unwrap_or(u32::MAX),
-        }
+        Self(Repr::Own(s.into()))
     }
 }
 
 impl From<String> for Str {
     fn from(s: String) -> Self {
-        Self::from(s.as_str())
+        Self(Repr::Own(s.into_boxed_str()))
     }
 }
 
@@ -86,6 +90,12 @@ impl AsRef<str> for Str {
 impl AsRef<std::path::Path> for Str {
     fn as_ref(&self) -> &std::path::Path {
         std::path::Path::new(self.as_str())
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Str {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        std::ffi::OsStr::new(self.as_str())
     }
 }
 
@@ -184,6 +194,6 @@ mod tests {
         assert!(Str::slice(&text, 0..40).is_none(), "beyond the text");
         assert!(Str::slice(&text, 5..6).unwrap() < Str::slice(&text, 0..1).unwrap());
         assert_eq!(format!("{copy} {copy:?}"), "copy \"copy\"");
-        assert!(size_of::<Str>() <= size_of::<String>());
+        assert!(size_of::<Str>() <= 32, "{}", size_of::<Str>());
     }
 }
