@@ -502,12 +502,7 @@ task "use" { needs "gen"; inputs "gen.txt"; run "cat gen.txt >> used.txt" }
         .unwrap()
         .set_modified(old)
         .unwrap();
-    let build = |round: usize| {
-        let build = orchestra(dir, &["build", "--progress", "never"]);
-        assert!(build.status.success(), "{}", text(&build.stderr));
-        let used = std::fs::read_to_string(dir.join("used.txt")).unwrap();
-        assert_eq!(used.lines().count(), round, "`use` ran in build {round}");
-    };
+    let build = |lines: usize| build_counting_used(dir, lines);
     build(1);
     std::fs::write(dir.join("flip"), "").unwrap();
     build(2);
@@ -525,16 +520,20 @@ task "use" { needs "gen"; inputs "out/*.txt"; run "cat out/*.txt >> used.txt" }
 "#,
     );
     let dir = test.path();
-    let build = |round: usize| {
-        let build = orchestra(dir, &["build", "--progress", "never"]);
-        assert!(build.status.success(), "{}", text(&build.stderr));
-        let used = std::fs::read_to_string(dir.join("used.txt")).unwrap();
-        assert_eq!(used.lines().count(), round, "`use` ran in build {round}");
-    };
+    let build = |lines: usize| build_counting_used(dir, lines);
     build(1);
     build(1);
     std::fs::write(dir.join("flip"), "").unwrap();
     build(3);
+}
+
+/// Builds `dir` and checks that `used.txt` then has `lines` lines (`use`
+/// appends to it each time it runs).
+fn build_counting_used(dir: &Path, lines: usize) {
+    let build = orchestra(dir, &["build", "--progress", "never"]);
+    assert!(build.status.success(), "{}", text(&build.stderr));
+    let used = std::fs::read_to_string(dir.join("used.txt")).unwrap();
+    assert_eq!(used.lines().count(), lines, "`use` ran: {lines} lines");
 }
 
 /// Journals are merged into the store once they grow past a quarter of it
