@@ -180,6 +180,7 @@ impl<'m> Vars<'m> {
         let outputs = body.outputs.iter().map(|p| text(p).into()).collect();
         let env = self.env(s, &body.env);
         let dir = body.dir.as_ref().map(|d| text(d));
+        let depfile = body.depfile.as_ref().map(|d| text(d));
         let confirm = body.confirm.as_ref().map(|c| text(c));
         let description = body.description.as_ref().map(|d| text(d));
         PlanTask {
@@ -200,6 +201,7 @@ impl<'m> Vars<'m> {
             pool: body.pool.as_ref().map(|p| p.value.clone()),
             confirm,
             interactive: body.interactive,
+            depfile,
             description,
             declared,
         }

@@ -18,6 +18,7 @@ pub(super) struct Spec {
 
 const COMMON: &[&str] = &[
     "dir",
+    "depfile",
     "timeout",
     "retries",
     "pool",
@@ -35,6 +36,7 @@ pub(super) const TASK: Spec = Spec {
 pub(super) const PHASE: Spec = Spec {
     scalars: &[
         "dir",
+        "depfile",
         "timeout",
         "retries",
         "pool",
@@ -57,6 +59,7 @@ pub(super) const STAGE: Spec = Spec {
 pub(super) const STEP: Spec = Spec {
     scalars: &[
         "dir",
+        "depfile",
         "timeout",
         "retries",
         "pool",
@@ -151,6 +154,7 @@ fn set_scalar(ctx: &mut Ctx, out: &mut Decoded, key: &str, entry: &KdlEntry) {
         "timeout" => body.timeout = ctx.duration(entry, key),
         "retries" => body.retries = ctx.count(entry, key, 0),
         "dir" => body.dir = ctx.string(entry, key, "dir=\"crates/api\""),
+        "depfile" => body.depfile = ctx.string(entry, key, "depfile=\"build/main.d\""),
         "pool" => body.pool = ctx.name(entry, key),
         "gate" => body.gate = ctx.name(entry, key),
         "confirm" => body.confirm = ctx.string(entry, key, "confirm=\"Deploy now?\""),

@@ -26,6 +26,9 @@ pub(crate) struct Record {
     pub(crate) inputs: Vec<(String, Option<Hash>)>,
     /// Sorted by address.
     pub(crate) upstream: Vec<(String, Hash)>,
+    /// Files its depfile named after its last success, sorted by path;
+    /// `None` for one that did not exist (or changed while it ran).
+    pub(crate) discovered: Vec<(String, Option<Hash>)>,
 }
 
 fn hash_str(s: &str) -> Hash {
@@ -85,6 +88,25 @@ fn encode_parts<'a>(
     }
 }
 
+/// The files a depfile named, after the other parts — only when there are
+/// any: a task without a depfile fingerprints (and is stored) exactly as
+/// before depfiles existed.
+fn encode_discovered<'a>(
+    w: &mut Writer,
+    discovered: impl ExactSizeIterator<Item = (&'a str, Option<&'a Hash>)>,
+) {
+    if discovered.len() > 0 {
+        w.u64(discovered.len() as u64);
+        for (path, hash) in discovered {
+            w.str(path);
+            w.bool(hash.is_some());
+            if let Some(h) = hash {
+                w.hash(h);
+            }
+        }
+    }
+}
+
 /// What a task's fingerprint is computed from, borrowed from the plan
 /// where it can be: a no-op build fingerprints every task and needs an
 /// owned [`Record`] only for those whose fingerprint changed (to store or
@@ -98,6 +120,8 @@ pub(crate) struct Parts<'a> {
     /// A file's path, and its content hash (`None`: it does not exist).
     pub(crate) inputs: Vec<(std::borrow::Cow<'a, str>, Option<Hash>)>,
     pub(crate) upstream: Vec<(&'a str, Hash)>,
+    /// The files its depfile named last time, hashed now.
+    pub(crate) discovered: Vec<(String, Option<Hash>)>,
 }
 
 impl Parts<'_> {
@@ -116,6 +140,7 @@ impl Parts<'_> {
     pub(crate) fn fingerprint(&mut self, scratch: &mut Writer) -> Hash {
         self.inputs.sort();
         self.upstream.sort_unstable();
+        self.discovered.sort();
         let env = self.env();
         scratch.bytes.clear();
         encode_parts(
@@ -126,6 +151,12 @@ impl Parts<'_> {
             env.iter().map(|(k, v)| (*k, v)),
             self.inputs.iter().map(|(p, h)| (p.as_ref(), h.as_ref())),
             self.upstream.iter().map(|(a, h)| (*a, h)),
+        );
+        encode_discovered(
+            scratch,
+            self.discovered
+                .iter()
+                .map(|(p, h)| (p.as_str(), h.as_ref())),
         );
         *blake3::hash(&scratch.bytes).as_bytes()
     }
@@ -146,6 +177,7 @@ impl Parts<'_> {
                 .map(|(a, h)| (a.to_owned(), h))
                 .collect(),
         )
+        .with_discovered(self.discovered)
     }
 }
 
@@ -177,11 +209,28 @@ impl Record {
             env,
             inputs,
             upstream,
+            discovered: Vec::new(),
         };
-        let mut w = Writer::default();
-        record.encode_parts(&mut w);
-        record.fingerprint = *blake3::hash(&w.bytes).as_bytes();
+        record.refingerprint();
         record
+    }
+
+    /// The record with `discovered` as the files its depfile named, and
+    /// the fingerprint they make.
+    pub(crate) fn with_discovered(mut self, mut discovered: Vec<(String, Option<Hash>)>) -> Self {
+        discovered.sort();
+        discovered.dedup_by(|a, b| a.0 == b.0);
+        if discovered != self.discovered {
+            self.discovered = discovered;
+            self.refingerprint();
+        }
+        self
+    }
+
+    fn refingerprint(&mut self) {
+        let mut w = Writer::default();
+        self.encode_parts(&mut w);
+        self.fingerprint = *blake3::hash(&w.bytes).as_bytes();
     }
 
     /// Masks secrets in the commands it keeps, after the fingerprint was
@@ -211,6 +260,12 @@ impl Record {
             self.env.iter().map(|(k, v)| (k.as_str(), v)),
             self.inputs.iter().map(|(p, h)| (p.as_str(), h.as_ref())),
             self.upstream.iter().map(|(a, h)| (a.as_str(), h)),
+        );
+        encode_discovered(
+            w,
+            self.discovered
+                .iter()
+                .map(|(p, h)| (p.as_str(), h.as_ref())),
         );
     }
 
@@ -255,6 +310,14 @@ impl Record {
         for _ in 0..r.count()? {
             upstream.push((r.str()?.to_owned(), r.hash()?));
         }
+        let mut discovered = Vec::new();
+        if !r.is_empty() {
+            for _ in 0..r.count()? {
+                let path = r.str()?.to_owned();
+                let hash = if r.bool()? { Some(r.hash()?) } else { None };
+                discovered.push((path, hash));
+            }
+        }
         Some(Self {
             fingerprint,
             commands,
@@ -263,6 +326,7 @@ impl Record {
             env,
             inputs,
             upstream,
+            discovered,
         })
     }
 }
@@ -290,6 +354,8 @@ pub(crate) enum Reason {
     InputsRemoved(Vec<String>),
     InputsChanged(Vec<String>),
     UpstreamChanged(Vec<String>),
+    /// Files its depfile named last time that changed (or appeared, or went).
+    DiscoveredChanged(Vec<String>),
     OutputsMissing(Vec<String>),
     /// The gate at this address, which guards the task, failed last time.
     GateFailed(String),
@@ -341,6 +407,10 @@ pub(crate) fn explain(previous: Option<&Record>, current: &Record) -> Vec<Reason
     let upstream: Vec<String> = added.into_iter().chain(removed).chain(changed).collect();
     if !upstream.is_empty() {
         reasons.push(Reason::UpstreamChanged(upstream));
+    }
+    let discovered = changed_keys(&old.discovered, &current.discovered);
+    if !discovered.is_empty() {
+        reasons.push(Reason::DiscoveredChanged(discovered));
     }
     reasons
 }
@@ -409,6 +479,9 @@ impl fmt::Display for Reason {
             Self::InputsRemoved(files) => write!(f, "input removed: {}", list(files)),
             Self::InputsChanged(files) => write!(f, "input changed: {}", list(files)),
             Self::UpstreamChanged(tasks) => write!(f, "upstream task changed: {}", list(tasks)),
+            Self::DiscoveredChanged(files) => {
+                write!(f, "discovered input changed: {}", list(files))
+            }
             Self::OutputsMissing(files) => write!(f, "output missing: {}", list(files)),
             Self::GateFailed(gate) => {
                 let name = gate.rsplit('/').next().unwrap_or(gate);
@@ -445,6 +518,7 @@ mod tests {
                 ("gone.c".into(), None),
             ],
             upstream: vec![("zz", [3; 32]), ("aa", [4; 32])],
+            discovered: Vec::new(),
         };
         let mut scratch = Writer::default();
         let fingerprint = parts().fingerprint(&mut scratch);
@@ -455,6 +529,35 @@ mod tests {
         let mut other = parts();
         other.dir = ".";
         assert_ne!(other.fingerprint(&mut scratch), fingerprint);
+        // Discovered files count, and a record remade with them after the
+        // run fingerprints as the next check will.
+        let discovered = vec![("b.h".to_owned(), Some([5; 32])), ("a.h".to_owned(), None)];
+        let mut with = parts();
+        with.discovered = discovered.clone();
+        let later = with.fingerprint(&mut scratch);
+        assert_ne!(later, fingerprint);
+        let remade = parts().into_record().with_discovered(discovered);
+        assert_eq!(remade.fingerprint, later);
+        let mut w = Writer::default();
+        remade.encode(&mut w);
+        let back = Record::decode(&mut Reader::new(&w.bytes)).unwrap();
+        assert_eq!(back, remade);
+        let mut changed = remade.clone().with_discovered(vec![
+            ("a.h".to_owned(), None),
+            ("b.h".to_owned(), Some([6; 32])),
+        ]);
+        assert_eq!(
+            explain(Some(&remade), &changed)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["discovered input changed: b.h"]
+        );
+        changed = changed.with_discovered(Vec::new());
+        assert_eq!(
+            changed.fingerprint, record.fingerprint,
+            "none: as before depfiles"
+        );
     }
 
     fn record(cmd: &str, env: &[(&str, &str)], inputs: &[(&str, u8)], up: &[(&str, u8)]) -> Record {

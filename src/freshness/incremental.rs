@@ -18,6 +18,7 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
+use super::depfile;
 use super::fingerprint::{Parts, Reason, Record, explain};
 use super::inputs;
 use super::stat_cache::Hash;
@@ -56,6 +57,22 @@ pub(crate) struct Incremental {
     /// Per task: it ran in this build, or something it needs (at any
     /// depth) did; then stats taken before the build do not serve it.
     after_run: Vec<bool>,
+    /// When each task with a depfile was checked (ns since the epoch): a
+    /// file its depfile names that changed later may have been read
+    /// before the change.
+    checked_at: std::collections::HashMap<usize, i64>,
+}
+
+/// Whether `task` has inputs to decide it by: declared, or named by its
+/// depfile.
+fn has_inputs(task: &PlanTask) -> bool {
+    !task.inputs.is_empty() || task.depfile.is_some()
+}
+
+fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 /// Journals are merged into the store once they hold a quarter of its
@@ -118,6 +135,7 @@ impl Incremental {
             changed: false,
             scratch: Writer::default(),
             after_run: vec![false; tasks],
+            checked_at: std::collections::HashMap::new(),
         }
     }
 
@@ -228,7 +246,7 @@ impl Freshness for Incremental {
             task.kind,
             TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
         ) && !task.needs.is_empty();
-        let outputs_checked = !self.force && !barrier && !task.inputs.is_empty();
+        let outputs_checked = !self.force && !barrier && has_inputs(task);
         let missing = if outputs_checked {
             self.missing_outputs(task)
         } else {
@@ -236,20 +254,32 @@ impl Freshness for Incremental {
         };
         let previous_fingerprint = self.store.fingerprint(&task.address);
         let unchanged = previous_fingerprint == Some(fingerprint);
-        // Owned records only for a difference: to store and explain it.
-        let (record, previous_record) = if unchanged {
+        // Owned records only for a difference, to store and explain it, or
+        // for a task with a depfile, whose record is remade after it runs.
+        let (record, previous_record) = if unchanged && task.depfile.is_none() {
             (None, None)
         } else {
-            let mut record = parts.into_record();
-            // The fingerprint covers the commands as they run; what is kept
-            // (and explained) has every secret masked.
-            record.mask(self.workspace.masker());
-            (Some(record), self.store.record(&task.address))
+            // Unmasked until it is stored: a depfile's files are added to it
+            // then, and its fingerprint is of the commands as they run.
+            let record = parts.into_record();
+            let previous = (!unchanged)
+                .then(|| self.store.record(&task.address))
+                .flatten();
+            (Some(record), previous)
         };
+        if task.depfile.is_some() {
+            self.checked_at.insert(task.id.index(), now_nanos());
+        }
         // Why it differs from its last success (nothing when unchanged).
+        let masker = self.workspace.masker();
         let differences = || match &record {
-            Some(record) => explain(previous_record.as_ref(), record),
-            None => Vec::new(),
+            Some(record) if !unchanged => {
+                // What is explained has every secret masked, as what is kept.
+                let mut shown = record.clone();
+                shown.mask(masker);
+                explain(previous_record.as_ref(), &shown)
+            }
+            _ => Vec::new(),
         };
         let verdict = if self.force {
             Verdict::Run(vec![Reason::Forced])
@@ -259,7 +289,7 @@ impl Freshness for Incremental {
                 reasons.push(Reason::UpstreamChanged(ran.to_vec()));
             }
             Verdict::from(reasons)
-        } else if task.inputs.is_empty() {
+        } else if !has_inputs(task) {
             Verdict::Run(vec![Reason::NoInputs])
         } else if let (false, None, Some(gate)) = (
             unchanged,
@@ -287,13 +317,40 @@ impl Freshness for Incremental {
         }
         self.fingerprints[task.id.index()] = Some(fingerprint);
         // An up-to-date task's record is already the stored one.
-        self.pending[task.id.index()] = record.map(Box::new);
+        let runs = matches!(verdict, Verdict::Run(_));
+        self.pending[task.id.index()] = record.filter(|_| runs || !unchanged).map(Box::new);
         verdict
     }
 
     fn succeeded(&mut self, task: &PlanTask) {
-        if let Some(record) = self.pending[task.id.index()].take() {
-            let keep = !task.inputs.is_empty()
+        if let Some(mut record) = self.pending[task.id.index()].take() {
+            // A prediction (`why`, `--dry-run`) ran nothing: no depfile was
+            // written, and what it predicts is not kept.
+            if task.depfile.is_some() && self.record.is_some() {
+                match self.discovered_after(task) {
+                    Ok(discovered) => {
+                        *record = record.with_discovered(discovered);
+                        // What depends on it fingerprints it as the next
+                        // build's check will.
+                        self.fingerprints[task.id.index()] = Some(record.fingerprint);
+                    }
+                    Err(message) => {
+                        // Not trusted without the files it read: it runs
+                        // again next time.
+                        self.workspace
+                            .note(format!("{message}; it runs again next time"));
+                        let stamp = now_millis();
+                        self.store.remove(&task.address, stamp, None);
+                        self.journal(&task.address, None, stamp, None);
+                        self.changed = true;
+                        return;
+                    }
+                }
+            }
+            // The fingerprint covers the commands as they run; what is kept
+            // has every secret masked.
+            record.mask(self.workspace.masker());
+            let keep = has_inputs(task)
                 || (!task.needs.is_empty()
                     && matches!(
                         task.kind,
@@ -434,7 +491,63 @@ impl Incremental {
             env: &task.env,
             inputs: hashed,
             upstream,
+            discovered: self.discovered_now(task),
         }
+    }
+
+    /// The files `task`'s depfile named after its last success, hashed now
+    /// (none without a depfile or a recorded success).
+    fn discovered_now(&mut self, task: &PlanTask) -> Vec<(String, Option<Hash>)> {
+        if task.depfile.is_none() {
+            return Vec::new();
+        }
+        let Some(previous) = self.store.record(&task.address) else {
+            return Vec::new();
+        };
+        previous
+            .discovered
+            .into_iter()
+            .map(|(path, _)| {
+                let hash = self.store.stat.hash(&self.root, &path).ok();
+                (path, hash)
+            })
+            .collect()
+    }
+
+    /// The files `task`'s depfile names now, after its command succeeded,
+    /// each hashed — `None` for one missing or modified since the task was
+    /// checked (the command may have read it before the change: it runs
+    /// again next time). An error when the depfile is missing or garbled.
+    fn discovered_after(&mut self, task: &PlanTask) -> Result<Vec<(String, Option<Hash>)>, String> {
+        let Some(depfile) = &task.depfile else {
+            return Ok(Vec::new());
+        };
+        let rel = depfile.trim_start_matches("./");
+        let bytes = std::fs::read(self.root.join(rel)).map_err(|e| {
+            format!(
+                "the depfile `{rel}` of `{}` cannot be read: {e}",
+                task.address
+            )
+        })?;
+        let files = depfile::parse(&bytes)
+            .map_err(|e| format!("the depfile `{rel}` of `{}` {e}", task.address))?;
+        let dir = task.dir.as_deref().unwrap_or(".");
+        let checked = self
+            .checked_at
+            .get(&task.id.index())
+            .copied()
+            .unwrap_or(i64::MAX);
+        Ok(files
+            .iter()
+            .map(|file| {
+                let path = depfile::project_path(&self.root, dir, file);
+                let hash = match self.store.stat.hash_and_mtime(&self.root, &path) {
+                    Ok((hash, mtime)) if mtime < checked => Some(hash),
+                    _ => None,
+                };
+                (path, hash)
+            })
+            .collect())
     }
 }
 

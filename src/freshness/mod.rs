@@ -9,6 +9,7 @@
 //! [`store`] holds every task's last success, loaded from and journalled to
 //! the workspace (`crate::workspace::journal`).
 
+pub(crate) mod depfile;
 pub(crate) mod fingerprint;
 pub(crate) mod incremental;
 pub(crate) mod inputs;

@@ -262,6 +262,15 @@ impl StatCache {
         Ok(hash)
     }
 
+    /// The hash of `rel`, as [`StatCache::hash`], with the modification
+    /// time (ns since the epoch) it was taken at.
+    pub(crate) fn hash_and_mtime(&mut self, root: &Path, rel: &str) -> io::Result<(Hash, i64)> {
+        let hash = self.hash(root, rel)?;
+        let id = self.id(rel);
+        let mtime = self.entries[id].map_or(i64::MAX, |e| e.mtime_ns);
+        Ok((hash, mtime))
+    }
+
     /// Whether `rel` exists (a file or directory); a file's stat is kept
     /// for the next [`StatCache::hash`] of it.
     pub(crate) fn exists(&mut self, root: &Path, rel: &str) -> bool {

@@ -110,6 +110,9 @@ pub(crate) struct Body {
     /// terminal's foreground when there is one.
     pub(crate) interactive: bool,
     pub(crate) description: Option<Spanned<String>>,
+    /// `depfile "build/main.d"`: a Makefile-syntax file the command writes
+    /// (`cc -MMD -MF`), naming the files it read.
+    pub(crate) depfile: Option<Spanned<String>>,
 }
 
 /// `task "name" { … }`: the make-like primitive.

@@ -24,7 +24,7 @@ use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, Str, TaskI
 use crate::codec::{Reader, Writer};
 use crate::model::CommandKind;
 
-const MAGIC: &[u8; 8] = b"ORCHPC\x00\x06";
+const MAGIC: &[u8; 8] = b"ORCHPC\x00\x07";
 
 /// The cache key for a file and a selection (`Selection::key`).
 pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32] {
@@ -320,6 +320,7 @@ fn encode_task<'p>(w: &mut Writer, table: &mut TableWriter<'p>, t: &'p PlanTask)
     opt_str(w, t.pool.as_ref());
     opt_str(w, t.confirm.as_ref());
     w.bool(t.interactive);
+    opt_str(w, t.depfile.as_ref());
     opt_str(w, t.description.as_ref());
     w.u64(t.declared.offset() as u64);
     w.u64(t.declared.len() as u64);
@@ -376,6 +377,7 @@ fn decode_task(r: &mut Reader<'_>, table: &Table, id: u32, count: usize) -> Opti
         pool: read_opt_str(r)?,
         confirm: read_opt_str(r)?,
         interactive: r.bool()?,
+        depfile: read_opt_str(r)?,
         description: read_opt_str(r)?,
         declared: (
             usize::try_from(r.u64()?).ok()?,
@@ -490,6 +492,7 @@ mod tests {
             pool: Some("db".into()),
             confirm: Some("sure?".into()),
             interactive: id == 1,
+            depfile: (id == 0).then(|| "build/a.d".into()),
             description: None,
             declared: (10, 4).into(),
         };

@@ -61,6 +61,7 @@ pub(crate) struct Task<'a> {
     pub(crate) retries: u32,
     pub(crate) confirm: Option<&'a str>,
     pub(crate) interactive: bool,
+    pub(crate) depfile: Option<&'a str>,
     pub(crate) declared: Declared<'a>,
 }
 
@@ -198,6 +199,7 @@ pub(crate) fn document<'a>(plan: &'a Plan, file: &'a str, source: &str) -> Docum
                     retries: t.retries,
                     confirm: t.confirm.as_deref(),
                     interactive: t.interactive,
+                    depfile: t.depfile.as_deref(),
                     declared: Declared { file, line, column },
                 }
             })

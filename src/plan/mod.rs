@@ -124,6 +124,10 @@ pub(crate) struct PlanTask {
     /// Runs alone (nothing else runs beside it), with orchestra's stdin and,
     /// on a terminal, in its foreground: `interactive=#true`.
     pub(crate) interactive: bool,
+    /// A Makefile-syntax file its command writes naming the files it read
+    /// (`cc -MMD -MF`), relative to the project root: after a success those
+    /// files join its inputs for the next build.
+    pub(crate) depfile: Option<String>,
     pub(crate) description: Option<String>,
     /// Where it was declared in orchestra.kdl.
     pub(crate) declared: Span,
@@ -262,7 +266,7 @@ mod size {
     #[test]
     fn a_plan_task_stays_small() {
         assert!(
-            size_of::<super::PlanTask>() <= 320,
+            size_of::<super::PlanTask>() <= 328,
             "{}",
             size_of::<super::PlanTask>()
         );

@@ -24,6 +24,7 @@ pub(crate) fn task(id: u32, address: &str, needs: &[u32]) -> PlanTask {
         pool: None,
         confirm: None,
         interactive: false,
+        depfile: None,
         description: None,
         declared: (0, 0).into(),
     }

@@ -69,6 +69,9 @@ fn write_task(out: &mut String, plan: &Plan, task: &PlanTask) {
     if let Some(pool) = &task.pool {
         details.push(format!("pool {pool}"));
     }
+    if let Some(depfile) = &task.depfile {
+        details.push(format!("depfile {depfile}"));
+    }
     if let Some(timeout) = task.timeout {
         details.push(format!("timeout {}", format_duration(timeout)));
     }

@@ -6,6 +6,7 @@
 mod build;
 mod build_output;
 mod cli;
+mod depfile;
 mod durable;
 mod example;
 mod fixtures;
