@@ -17,6 +17,11 @@ use crate::plan::describe::command_line;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Record {
     pub(crate) fingerprint: Hash,
+    /// A hash of what its outputs held after it ran (`None` for a task
+    /// without outputs): what its dependents fingerprint it by, so two
+    /// runs that write the same bytes leave them up to date. Not part of
+    /// its own fingerprint.
+    pub(crate) produced: Option<Hash>,
     pub(crate) commands: Vec<CommandKind>,
     pub(crate) shell: Vec<String>,
     pub(crate) dir: String,
@@ -203,6 +208,7 @@ impl Record {
         upstream.sort();
         let mut record = Self {
             fingerprint: [0; 32],
+            produced: None,
             commands,
             shell,
             dir,
@@ -271,11 +277,26 @@ impl Record {
 
     pub(crate) fn encode(&self, w: &mut Writer) {
         w.hash(&self.fingerprint);
+        // Right after the fingerprint, at a fixed place: a no-op build reads
+        // it without decoding the rest (`produced_of`).
+        w.bool(self.produced.is_some());
+        w.hash(&self.produced.unwrap_or_default());
         self.encode_parts(w);
+    }
+
+    /// The `produced` hash of an encoded record, read in place.
+    pub(crate) fn produced_of(bytes: &[u8]) -> Option<Hash> {
+        let mut r = Reader::new(bytes.get(32..)?);
+        let present = r.bool()?;
+        let hash = r.hash()?;
+        present.then_some(hash)
     }
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> Option<Self> {
         let fingerprint = r.hash()?;
+        let present = r.bool()?;
+        let produced = r.hash()?;
+        let produced = present.then_some(produced);
         let mut commands = Vec::new();
         for _ in 0..r.count()? {
             commands.push(match r.u64()? {
@@ -320,6 +341,7 @@ impl Record {
         }
         Some(Self {
             fingerprint,
+            produced,
             commands,
             shell,
             dir,
@@ -356,6 +378,9 @@ pub(crate) enum Reason {
     UpstreamChanged(Vec<String>),
     /// Files its depfile named last time that changed (or appeared, or went).
     DiscoveredChanged(Vec<String>),
+    /// Not a reason to run: these needs ran, but what they produced is
+    /// byte-identical to before, so the task is up to date.
+    UpstreamOutputsUnchanged(Vec<String>),
     OutputsMissing(Vec<String>),
     /// The gate at this address, which guards the task, failed last time.
     GateFailed(String),
@@ -482,6 +507,15 @@ impl fmt::Display for Reason {
             Self::DiscoveredChanged(files) => {
                 write!(f, "discovered input changed: {}", list(files))
             }
+            Self::UpstreamOutputsUnchanged(tasks) => {
+                let named: Vec<String> = tasks.iter().map(|t| format!("`{t}`")).collect();
+                let whose = if tasks.len() == 1 { "its" } else { "their" };
+                write!(
+                    f,
+                    "up to date: upstream {} reran but {whose} outputs are unchanged",
+                    named.join(", ")
+                )
+            }
             Self::OutputsMissing(files) => write!(f, "output missing: {}", list(files)),
             Self::GateFailed(gate) => {
                 let name = gate.rsplit('/').next().unwrap_or(gate);
@@ -558,6 +592,17 @@ mod tests {
             changed.fingerprint, record.fingerprint,
             "none: as before depfiles"
         );
+        // What it produced travels with it, outside its fingerprint.
+        changed.produced = Some([7; 32]);
+        let mut w = Writer::default();
+        changed.encode(&mut w);
+        assert_eq!(Record::produced_of(&w.bytes), Some([7; 32]));
+        assert_eq!(
+            Record::decode(&mut Reader::new(&w.bytes)),
+            Some(changed.clone())
+        );
+        assert_eq!(changed.fingerprint, record.fingerprint);
+        assert_eq!(Record::produced_of(&w.bytes[..20]), None);
     }
 
     fn record(cmd: &str, env: &[(&str, &str)], inputs: &[(&str, u8)], up: &[(&str, u8)]) -> Record {

@@ -61,6 +61,8 @@ pub(crate) struct Incremental {
     /// file its depfile names that changed later may have been read
     /// before the change.
     checked_at: std::collections::HashMap<usize, i64>,
+    /// Per task: the last check said it runs.
+    will_run: Vec<bool>,
 }
 
 /// Whether `task` has inputs to decide it by: declared, or named by its
@@ -136,6 +138,7 @@ impl Incremental {
             scratch: Writer::default(),
             after_run: vec![false; tasks],
             checked_at: std::collections::HashMap::new(),
+            will_run: vec![false; tasks],
         }
     }
 
@@ -202,6 +205,54 @@ impl Incremental {
         failed.map_or(Ok(()), Err)
     }
 
+    /// Keeps the record of `task`'s success (its pending record, with
+    /// what it produced and what its depfile names), or forgets its last
+    /// one when its depfile cannot be read.
+    fn record_success(&mut self, task: &PlanTask, produced: Option<Hash>) {
+        let Some(mut record) = self.pending[task.id.index()].take() else {
+            return;
+        };
+        record.produced = produced;
+        // A prediction (`why`, `--dry-run`) ran nothing: no depfile was
+        // written, and what it predicts is not kept.
+        if task.depfile.is_some() && self.record.is_some() {
+            match self.discovered_after(task) {
+                Ok(discovered) => {
+                    *record = record.with_discovered(discovered);
+                    // What depends on it fingerprints it as the next
+                    // build's check will.
+                    self.fingerprints[task.id.index()] = Some(record.fingerprint);
+                }
+                Err(message) => {
+                    // Not trusted without the files it read: it runs
+                    // again next time.
+                    self.workspace
+                        .note(format!("{message}; it runs again next time"));
+                    let stamp = now_millis();
+                    self.store.remove(&task.address, stamp, None);
+                    self.journal(&task.address, None, stamp, None);
+                    self.changed = true;
+                    return;
+                }
+            }
+        }
+        // The fingerprint covers the commands as they run; what is kept
+        // has every secret masked.
+        record.mask(self.workspace.masker());
+        let keep = has_inputs(task)
+            || (!task.needs.is_empty()
+                && matches!(
+                    task.kind,
+                    TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
+                ));
+        if keep {
+            let stamp = now_millis();
+            self.journal(&task.address, Some(&record), stamp, None);
+            self.store.insert(&task.address, stamp, *record);
+            self.changed = true;
+        }
+    }
+
     /// Appends to this build's journal (opened on first use).
     fn journal(&mut self, address: &str, record: Option<&Record>, stamp: u64, cause: Option<&str>) {
         let Some(recording) = &mut self.record else {
@@ -255,8 +306,11 @@ impl Freshness for Incremental {
         let previous_fingerprint = self.store.fingerprint(&task.address);
         let unchanged = previous_fingerprint == Some(fingerprint);
         // Owned records only for a difference, to store and explain it, or
-        // for a task with a depfile, whose record is remade after it runs.
-        let (record, previous_record) = if unchanged && task.depfile.is_none() {
+        // for a task whose record is remade after it runs: with a depfile,
+        // or with outputs that it produces again (their hash is kept).
+        let remade = task.depfile.is_some()
+            || (!task.outputs.is_empty() && (self.force || !missing.is_empty()));
+        let (record, previous_record) = if unchanged && !remade {
             (None, None)
         } else {
             // Unmasked until it is stored: a depfile's files are added to it
@@ -302,7 +356,14 @@ impl Freshness for Incremental {
             if !missing.is_empty() {
                 reasons.push(Reason::OutputsMissing(missing));
             }
-            Verdict::from(reasons)
+            match Verdict::from(reasons) {
+                // Needs ran, yet its fingerprint (which covers what they
+                // produced) is unchanged: an early cutoff.
+                Verdict::UpToDate if !ran.is_empty() => {
+                    Verdict::CutOff(Reason::UpstreamOutputsUnchanged(ran.to_vec()))
+                }
+                verdict => verdict,
+            }
         };
         // It may write any file: for what depends on it, stats taken
         // before the build are stale.
@@ -315,56 +376,34 @@ impl Freshness for Incremental {
                     .forget_fresh(output.trim_start_matches("./"));
             }
         }
-        self.fingerprints[task.id.index()] = Some(fingerprint);
-        // An up-to-date task's record is already the stored one.
         let runs = matches!(verdict, Verdict::Run(_));
+        // What depends on an up-to-date task with outputs fingerprints what
+        // it produced at its last success (not the files now: a later task
+        // may have appended to them); one that runs is fingerprinted again
+        // once it has produced them.
+        self.fingerprints[task.id.index()] = if runs || task.outputs.is_empty() {
+            Some(fingerprint)
+        } else {
+            Some(self.store.produced(&task.address).unwrap_or(fingerprint))
+        };
+        // An up-to-date task's record is already the stored one.
+        self.will_run[task.id.index()] = runs;
         self.pending[task.id.index()] = record.filter(|_| runs || !unchanged).map(Box::new);
         verdict
     }
 
     fn succeeded(&mut self, task: &PlanTask) {
-        if let Some(mut record) = self.pending[task.id.index()].take() {
-            // A prediction (`why`, `--dry-run`) ran nothing: no depfile was
-            // written, and what it predicts is not kept.
-            if task.depfile.is_some() && self.record.is_some() {
-                match self.discovered_after(task) {
-                    Ok(discovered) => {
-                        *record = record.with_discovered(discovered);
-                        // What depends on it fingerprints it as the next
-                        // build's check will.
-                        self.fingerprints[task.id.index()] = Some(record.fingerprint);
-                    }
-                    Err(message) => {
-                        // Not trusted without the files it read: it runs
-                        // again next time.
-                        self.workspace
-                            .note(format!("{message}; it runs again next time"));
-                        let stamp = now_millis();
-                        self.store.remove(&task.address, stamp, None);
-                        self.journal(&task.address, None, stamp, None);
-                        self.changed = true;
-                        return;
-                    }
-                }
-            }
-            // The fingerprint covers the commands as they run; what is kept
-            // has every secret masked.
-            record.mask(self.workspace.masker());
-            let keep = has_inputs(task)
-                || (!task.needs.is_empty()
-                    && matches!(
-                        task.kind,
-                        TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
-                    ));
-            if keep {
-                let stamp = now_millis();
-                self.journal(&task.address, Some(&record), stamp, None);
-                self.store.insert(&task.address, stamp, *record);
-                self.changed = true;
-            }
+        // What depends on a task with outputs fingerprints what it produced,
+        // not whether it ran (early cutoff) — except in a prediction, where
+        // a task that would run produced nothing yet.
+        let produced =
+            (self.will_run[task.id.index()] && self.record.is_some() && !task.outputs.is_empty())
+                .then(|| self.output_fingerprint(task));
+        self.record_success(task, produced);
+        if let Some(produced) = produced {
+            self.fingerprints[task.id.index()] = Some(produced);
         }
     }
-
     fn failed(&mut self, plan: &Plan, task: &PlanTask) {
         self.pending[task.id.index()] = None;
         // Forgotten in the journal even when this build never saw a record:
@@ -386,7 +425,12 @@ impl Freshness for Incremental {
     }
 
     fn resumed(&mut self, task: &PlanTask) {
-        self.fingerprints[task.id.index()] = self.store.fingerprint(&task.address);
+        let fingerprint = self.store.fingerprint(&task.address);
+        self.fingerprints[task.id.index()] = if task.outputs.is_empty() {
+            fingerprint
+        } else {
+            self.store.produced(&task.address).or(fingerprint)
+        };
     }
 
     fn explains(&self) -> bool {
@@ -493,6 +537,44 @@ impl Incremental {
             upstream,
             discovered: self.discovered_now(task),
         }
+    }
+
+    /// What `task` produced, as its dependents fingerprint it: every file
+    /// of its declared outputs (globs and directories expanded) with its
+    /// content hash, `None` for one missing. Two runs that write the same
+    /// bytes fingerprint the same, so what depends on them stays up to date.
+    fn output_fingerprint(&mut self, task: &PlanTask) -> Hash {
+        let mut files: Vec<(String, Option<Hash>)> = Vec::new();
+        for output in &task.outputs {
+            let path = output.trim_start_matches("./");
+            let literal = !path.contains(['*', '?', '[', '{']);
+            if literal && let Ok(hash) = self.store.stat.hash(&self.root, path) {
+                files.push((path.to_owned(), Some(hash)));
+                continue;
+            }
+            if literal && !self.root.join(path).is_dir() {
+                files.push((path.to_owned(), None));
+                continue;
+            }
+            let expanded = inputs::expand(&self.root, &[path]).unwrap_or_default();
+            for file in expanded.files {
+                let hash = self.store.stat.hash(&self.root, &file).ok();
+                files.push((file, hash));
+            }
+        }
+        files.sort();
+        files.dedup_by(|a, b| a.0 == b.0);
+        let mut w = Writer::default();
+        w.str("outputs");
+        w.u64(files.len() as u64);
+        for (path, hash) in &files {
+            w.str(path);
+            w.bool(hash.is_some());
+            if let Some(hash) = hash {
+                w.hash(hash);
+            }
+        }
+        *blake3::hash(&w.bytes).as_bytes()
     }
 
     /// The files `task`'s depfile named after its last success, hashed now

@@ -26,6 +26,9 @@ use crate::plan::{Plan, PlanTask};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Verdict {
     UpToDate,
+    /// Up to date although some of its needs ran: what they produced is
+    /// byte-identical to before (early cutoff). The reason says so.
+    CutOff(Reason),
     Run(Vec<Reason>),
 }
 

@@ -21,7 +21,7 @@ use crate::codec::{Reader, Writer};
 use crate::workspace::journal::{Entry as JournalEntry, Stored};
 
 /// `ORCHFP` and a version byte; bump the version when the layout changes.
-const MAGIC: &[u8; 8] = b"ORCHFP\x00\x04";
+const MAGIC: &[u8; 8] = b"ORCHFP\x00\x05";
 
 /// One task's last success (or that it has none since `stamp`): decoded,
 /// or still bytes of what was loaded. Each carries the time it was made
@@ -144,6 +144,18 @@ impl Store {
             }
             Entry::Gone(..) => None,
         }
+    }
+
+    /// What `address` produced at its last success (a hash of its
+    /// outputs' contents), read without decoding the record.
+    pub(crate) fn produced(&self, address: &str) -> Option<Hash> {
+        let bytes: &[u8] = match self.tasks.get(address)? {
+            Entry::Decoded(_, record) => return record.produced,
+            Entry::Raw(_, _, range) => self.raw.get(range.clone())?,
+            Entry::Journaled(_, _, bytes) => bytes,
+            Entry::Gone(..) => return None,
+        };
+        Record::produced_of(bytes)
     }
 
     /// The whole record of `address`'s last success; `None` also when its

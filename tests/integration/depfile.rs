@@ -106,7 +106,8 @@ fn a_new_include_is_picked_up() {
         "src/other.c",
         "#include \"other.h\"\nint other(void) { return ANSWER; }\n",
     );
-    assert_eq!(build(dir, &[]).0, ["link", "other"]);
+    // Same value, same object: the link is cut off.
+    assert_eq!(build(dir, &[]).0, ["other"]);
     edit(dir, "src/other.h", "#define ANSWER 5\n");
     assert_eq!(build(dir, &[]).0, ["link", "other"]);
     let run = std::process::Command::new(dir.join("app"))
@@ -177,4 +178,50 @@ task "read" {
         stderr.contains("discovered input changed: dep.txt"),
         "{stderr}"
     );
+}
+
+/// Early cutoff: a task whose needs ran but produced the same bytes as
+/// before is up to date.
+#[test]
+fn a_comment_that_leaves_the_object_identical_does_not_relink() {
+    let test = project();
+    let dir = test.path();
+    build(dir, &[]);
+    edit(
+        dir,
+        "src/util.c",
+        "/* a comment */\n#include \"util.h\"\nint twice(int x) { return 2 * x; }\n",
+    );
+    let (started, stderr) = build(dir, &["--explain"]);
+    assert_eq!(started, ["util"], "{stderr}");
+    assert!(
+        stderr.contains("up to date: upstream `util` reran but its outputs are unchanged"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_generator_that_rewrites_the_same_content_does_not_rerun_its_dependants() {
+    let test = Test::new()
+        .kdl(
+            r#"project "p"
+task "gen" { inputs "spec.txt"; run "head -n 1 spec.txt > gen.txt"; outputs "gen.txt" }
+task "use" { needs "gen"; inputs "gen.txt"; run "cat gen.txt >> used.txt"; outputs "used.txt" }
+task "note" { inputs "spec.txt"; run "head -n 1 spec.txt > note.txt" }
+task "after-note" { needs "note"; inputs "note.txt"; run "cat note.txt >> noted.txt" }
+"#,
+        )
+        .write("spec.txt", "first line\nsecond line\n")
+        .write("note.txt", "");
+    let dir = test.path();
+    assert_eq!(build(dir, &[]).0, ["after-note", "gen", "note", "use"]);
+    // Only the second line changes: `gen` writes the same `gen.txt`.
+    edit(dir, "spec.txt", "first line\nanother second line\n");
+    let (started, stderr) = build(dir, &[]);
+    // `note` declares no outputs: what needs it runs whenever it does.
+    assert_eq!(started, ["after-note", "gen", "note"], "{stderr}");
+    assert!(build(dir, &[]).0.is_empty());
+    // A real change still reaches `use`.
+    edit(dir, "spec.txt", "new first line\n");
+    assert_eq!(build(dir, &[]).0, ["after-note", "gen", "note", "use"]);
 }

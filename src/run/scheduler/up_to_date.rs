@@ -26,8 +26,18 @@ impl Scheduler<'_> {
             })
             .map(|n| self.plan.task(*n).address.to_string())
             .collect();
-        match self.freshness.check(self.plan, task, &ran) {
-            Verdict::UpToDate => {
+        let verdict = self.freshness.check(self.plan, task, &ran);
+        if let Verdict::CutOff(reason) = &verdict
+            && self.freshness.explains()
+        {
+            let event = Event::Explained {
+                task: id,
+                reasons: std::slice::from_ref(reason),
+            };
+            self.reporter.event(self.plan, &event);
+        }
+        match verdict {
+            Verdict::UpToDate | Verdict::CutOff(_) => {
                 self.freshness.succeeded(task);
                 self.state[id.index()] = State::UpToDate;
                 self.reporter
