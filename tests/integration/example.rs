@@ -1,6 +1,6 @@
 //! `examples/shop` builds from a clean copy, and again on top of its own
 //! output (where everything is up to date), with nothing but the Rust
-//! toolchain.
+//! toolchain; `examples/c` with nothing but `cc`.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,7 +12,14 @@ fn copy_sources(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read the example") {
         let entry = entry.expect("directory entry");
         let name = entry.file_name();
-        let ignored = [".orchestra", "target", "reports", "Cargo.lock", "entities"];
+        let ignored = [
+            ".orchestra",
+            "target",
+            "reports",
+            "Cargo.lock",
+            "entities",
+            "build",
+        ];
         if ignored.iter().any(|i| name == *i) {
             continue;
         }
@@ -67,4 +74,55 @@ fn the_shop_example_builds_twice() {
     let schema = std::fs::read_to_string(dir.path().join("reports/schema.txt")).expect("schema");
     assert_eq!(schema.matches("pub struct").count(), 4, "{schema}");
     assert!(schema.contains("pub category_id: u32"), "{schema}");
+}
+
+/// Runs the binary in `dir` and returns its stderr, asserting success.
+fn build_in(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(binary())
+        .env_remove("CI")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run orchestra");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{args:?} failed:\n{stderr}");
+    stderr
+}
+
+#[test]
+fn the_c_example_rebuilds_what_includes_an_edited_header() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/c");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_sources(&example, dir.path());
+    let build = ["build", "--progress", "never", "link"];
+    let first = build_in(dir.path(), &build);
+    assert!(first.contains("built 4 tasks"), "{first}");
+    let second = build_in(dir.path(), &build);
+    assert!(second.contains("(4 up to date)"), "{second}");
+    // A real change to a header both greet.c and main.c include.
+    let config = dir.path().join("src/config.h");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("#define TIMES 2", "#define TIMES 3")).unwrap();
+    let third = build_in(
+        dir.path(),
+        &["build", "--progress", "never", "--explain", "link"],
+    );
+    let started: Vec<&str> = third
+        .lines()
+        .filter_map(|l| l.split_once("] start ").map(|(_, t)| t))
+        .collect();
+    assert_eq!(started, ["greet", "main", "link"], "{third}");
+    assert!(
+        third.contains("discovered input changed: src/config.h"),
+        "{third}"
+    );
+    let run = Command::new(dir.path().join("build/greeter"))
+        .arg("you")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "Hello, you!\n".repeat(3)
+    );
 }

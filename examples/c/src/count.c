@@ -1,0 +1,3 @@
+#include "count.h"
+
+int count_names(int argc) { return argc > 1 ? argc - 1 : 0; }
