@@ -236,7 +236,14 @@ impl StatCache {
             stat
         } else {
             let meta = std::fs::metadata(&path)?;
-            (meta.len(), mtime_ns(&meta), meta.ino())
+            let stat = (meta.len(), mtime_ns(&meta), meta.ino());
+            // Taken for a task downstream of nothing that ran, it serves
+            // the next such task as one taken before the build would (a
+            // header named by a hundred depfiles is stat'ed once).
+            if self.seeded_usable {
+                Self::keep(&mut self.seeded, id, Some(stat));
+            }
+            stat
         };
         if let Some(e) = &self.entries[id]
             && !e.racy
@@ -518,6 +525,22 @@ mod tests {
         cache.use_seeded(false);
         assert_ne!(cache.hash(dir.path(), "in").unwrap(), old);
         assert_eq!(cache.hashed, 2);
+    }
+
+    #[test]
+    fn a_stat_taken_for_a_task_downstream_of_nothing_serves_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("util.h"), "x").unwrap();
+        age(&dir.path().join("util.h"), 10);
+        let mut cache = StatCache::default();
+        cache.seed(Seen::default());
+        let first = cache.hash(dir.path(), "util.h").unwrap();
+        // Gone since: the stat taken a moment ago still answers...
+        std::fs::remove_file(dir.path().join("util.h")).unwrap();
+        assert_eq!(cache.hash(dir.path(), "util.h").unwrap(), first);
+        // ...but not for a task downstream of one that ran.
+        cache.use_seeded(false);
+        assert!(cache.hash(dir.path(), "util.h").is_err());
     }
 
     #[test]
