@@ -112,10 +112,11 @@ pub mod facade {
         }
     }
 
-    /// The fuzz target for the decoders of what orchestra persists in
-    /// binary: the plan cache (keyed by the bytes it claims), the
-    /// fingerprint store (every record decoded) and a journal. Garbage must
-    /// decode as a miss or as empty, never panic.
+    /// The fuzz target for the decoders of what orchestra reads back: the
+    /// plan cache (keyed by the bytes it claims), the fingerprint store
+    /// (every record decoded, and what a record says its task produced), a
+    /// journal, and a compiler's depfile. Garbage must decode as a miss, as
+    /// empty or as an error, never panic.
     pub fn fuzz_decoders(bytes: &[u8]) {
         let mut key = [0u8; 32];
         if let Some(claimed) = bytes.get(8..40) {
@@ -132,6 +133,8 @@ pub mod facade {
         let (store, _) = crate::freshness::store::Store::from_stored(stored);
         std::hint::black_box(store.decode_all());
         std::hint::black_box(store.encode());
+        std::hint::black_box(crate::freshness::store::produced_of(bytes));
+        let _ = std::hint::black_box(crate::freshness::depfile::parse(bytes));
     }
 
     /// Everything the front-end does with `dir/orchestra.kdl`, in this

@@ -230,6 +230,12 @@ impl Store {
     }
 }
 
+/// What an encoded record says its task produced, read in place (for the
+/// fuzz target: arbitrary bytes as a record).
+pub(crate) fn produced_of(bytes: &[u8]) -> Option<Hash> {
+    Record::produced_of(bytes)
+}
+
 /// A whole encoded record; `None` when it does not decode.
 fn decode_record(bytes: &[u8]) -> Option<Record> {
     let mut r = Reader::new(bytes);
