@@ -25,29 +25,10 @@ runs=${RUNS:-10}
 full_runs=${FULL_RUNS:-3}
 jobs=${JOBS:-2}
 
-have() { command -v "$1" >/dev/null 2>&1; }
-# Benchmarks run alone: the whole run holds the machine's shared lock (the
-# one other builds and benchmarks here take), builds included.
-if [ -z "${BENCH_LOCKED:-}" ] && have flock; then
-    BENCH_LOCKED=1 exec flock /tmp/cargo.lock bash "$repo/bench/$(basename "$0")" "$@"
-fi
-missing=()
-have ninja || missing+=(ninja-build)
-have make || missing+=(make)
-have hyperfine || missing+=(hyperfine)
-[ -x /usr/bin/time ] || missing+=(time)
-if ((${#missing[@]})); then
-    if [ "$(id -u)" = 0 ] && have apt-get; then
-        apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    else
-        echo "bench/incremental.sh needs: ${missing[*]} (apt-get install them)" >&2
-        exit 1
-    fi
-fi
+# shellcheck source=bench/common.sh
+. bench/common.sh
+bench_setup "$(basename "$0")" "$@" -- ninja-build make hyperfine time
 
-cargo build --release --locked -q
-orchestra=$PWD/target/release/orchestra
 dir=$(mktemp -d)
 out=${OUT:-$dir/results}
 mkdir -p "$out"

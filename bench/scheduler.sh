@@ -19,24 +19,9 @@ width=${WIDTH:-50}
 runs=${RUNS:-10}
 jobs=${JOBS:-2}
 
-have() { command -v "$1" >/dev/null 2>&1; }
-# Benchmarks run alone: the whole run holds the machine's shared lock (the
-# one other builds and benchmarks here take), builds included.
-if [ -z "${BENCH_LOCKED:-}" ] && have flock; then
-    BENCH_LOCKED=1 exec flock /tmp/cargo.lock bash "$repo/bench/$(basename "$0")" "$@"
-fi
-if ! have ninja || ! have hyperfine; then
-    if [ "$(id -u)" = 0 ] && have apt-get; then
-        apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ninja-build hyperfine >/dev/null
-    else
-        echo "bench/scheduler.sh needs ninja and hyperfine (apt-get install ninja-build hyperfine)" >&2
-        exit 1
-    fi
-fi
-
-cargo build --release --locked -q
-orchestra=$PWD/target/release/orchestra
+# shellcheck source=bench/common.sh
+. bench/common.sh
+bench_setup "$(basename "$0")" "$@" -- ninja-build hyperfine
 
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
