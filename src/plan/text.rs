@@ -89,7 +89,9 @@ fn write_task(out: &mut String, plan: &Plan, task: &PlanTask) {
         let _ = writeln!(out, "    confirm: {confirm}");
     }
     for command in &task.commands {
-        let _ = writeln!(out, "    $ {}", command_line(command));
+        // A script over several lines keeps them under its `$`.
+        let line = command_line(command).replace('\n', "\n      ");
+        let _ = writeln!(out, "    $ {line}");
     }
     for check in task.gate.iter().flat_map(|g| &g.checks) {
         let _ = write!(
@@ -160,6 +162,18 @@ mod tests {
 
         3 tasks, 3 waves, critical path 3 tasks: a → b → b/verify
         ");
+    }
+
+    #[test]
+    fn a_command_over_several_lines_stays_under_its_dollar() {
+        let text = super::render(&plan(
+            "task \"t\" { run \"set -e\\nmake all\\nmake check\"; }",
+            &["t"],
+        ));
+        assert!(
+            text.contains("    $ set -e\n      make all\n      make check\n"),
+            "{text}"
+        );
     }
 
     #[test]
