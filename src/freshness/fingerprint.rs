@@ -78,14 +78,7 @@ fn encode_parts<'a>(
         w.str(name);
         w.hash(value);
     }
-    w.u64(inputs.len() as u64);
-    for (path, hash) in inputs {
-        w.str(path);
-        w.bool(hash.is_some());
-        if let Some(h) = hash {
-            w.hash(h);
-        }
-    }
+    encode_files(w, inputs);
     w.u64(upstream.len() as u64);
     for (address, hash) in upstream {
         w.str(address);
@@ -101,15 +94,35 @@ fn encode_discovered<'a>(
     discovered: impl ExactSizeIterator<Item = (&'a str, Option<&'a Hash>)>,
 ) {
     if discovered.len() > 0 {
-        w.u64(discovered.len() as u64);
-        for (path, hash) in discovered {
-            w.str(path);
-            w.bool(hash.is_some());
-            if let Some(h) = hash {
-                w.hash(h);
-            }
+        encode_files(w, discovered);
+    }
+}
+
+/// Files with their content hashes (`None`: the file does not exist), as
+/// fingerprints and records write them: inputs, discovered files, outputs.
+pub(super) fn encode_files<'a>(
+    w: &mut Writer,
+    files: impl ExactSizeIterator<Item = (&'a str, Option<&'a Hash>)>,
+) {
+    w.u64(files.len() as u64);
+    for (path, hash) in files {
+        w.str(path);
+        w.bool(hash.is_some());
+        if let Some(h) = hash {
+            w.hash(h);
         }
     }
+}
+
+/// What [`encode_files`] wrote.
+fn decode_files(r: &mut Reader<'_>) -> Option<Vec<(String, Option<Hash>)>> {
+    let mut files = Vec::new();
+    for _ in 0..r.count()? {
+        let path = r.str()?.to_owned();
+        let hash = if r.bool()? { Some(r.hash()?) } else { None };
+        files.push((path, hash));
+    }
+    Some(files)
 }
 
 /// What a task's fingerprint is computed from, borrowed from the plan
@@ -321,24 +334,16 @@ impl Record {
         for _ in 0..r.count()? {
             env.push((r.str()?.to_owned(), r.hash()?));
         }
-        let mut inputs = Vec::new();
-        for _ in 0..r.count()? {
-            let path = r.str()?.to_owned();
-            let hash = if r.bool()? { Some(r.hash()?) } else { None };
-            inputs.push((path, hash));
-        }
+        let inputs = decode_files(r)?;
         let mut upstream = Vec::new();
         for _ in 0..r.count()? {
             upstream.push((r.str()?.to_owned(), r.hash()?));
         }
-        let mut discovered = Vec::new();
-        if !r.is_empty() {
-            for _ in 0..r.count()? {
-                let path = r.str()?.to_owned();
-                let hash = if r.bool()? { Some(r.hash()?) } else { None };
-                discovered.push((path, hash));
-            }
-        }
+        let discovered = if r.is_empty() {
+            Vec::new()
+        } else {
+            decode_files(r)?
+        };
         Some(Self {
             fingerprint,
             produced,

@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::depfile;
-use super::fingerprint::{Parts, Reason, Record, explain};
+use super::fingerprint::{Parts, Reason, Record, encode_files, explain};
 use super::inputs;
 use super::stat_cache::Hash;
 use super::store::Store;
@@ -63,6 +63,15 @@ pub(crate) struct Incremental {
     checked_at: std::collections::HashMap<usize, i64>,
     /// Per task: the last check said it runs.
     will_run: Vec<bool>,
+}
+
+/// A gate or target with needs: up to date when every need was up to date
+/// and its fingerprint matches its last pass.
+fn barrier(task: &PlanTask) -> bool {
+    matches!(
+        task.kind,
+        TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
+    ) && !task.needs.is_empty()
 }
 
 /// Whether `task` has inputs to decide it by: declared, or named by its
@@ -239,12 +248,7 @@ impl Incremental {
         // The fingerprint covers the commands as they run; what is kept
         // has every secret masked.
         record.mask(self.workspace.masker());
-        let keep = has_inputs(task)
-            || (!task.needs.is_empty()
-                && matches!(
-                    task.kind,
-                    TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
-                ));
+        let keep = has_inputs(task) || barrier(task);
         if keep {
             let stamp = now_millis();
             self.journal(&task.address, Some(&record), stamp, None);
@@ -293,10 +297,7 @@ impl Freshness for Incremental {
         self.store.stat.use_seeded(!downstream_of_a_run);
         let mut parts = self.parts(plan, task);
         let fingerprint = parts.fingerprint(&mut self.scratch);
-        let barrier = matches!(
-            task.kind,
-            TaskKind::Gate | TaskKind::WaveGate | TaskKind::Target
-        ) && !task.needs.is_empty();
+        let barrier = barrier(task);
         let outputs_checked = !self.force && !barrier && has_inputs(task);
         let missing = if outputs_checked {
             self.missing_outputs(task)
@@ -566,14 +567,7 @@ impl Incremental {
         files.dedup_by(|a, b| a.0 == b.0);
         let mut w = Writer::default();
         w.str("outputs");
-        w.u64(files.len() as u64);
-        for (path, hash) in &files {
-            w.str(path);
-            w.bool(hash.is_some());
-            if let Some(hash) = hash {
-                w.hash(hash);
-            }
-        }
+        encode_files(&mut w, files.iter().map(|(p, h)| (p.as_str(), h.as_ref())));
         *blake3::hash(&w.bytes).as_bytes()
     }
 

@@ -224,6 +224,18 @@ impl StatCache {
     /// The hash of `rel` (relative to `root`), from the cache when its stat
     /// is unchanged and the entry is not racy.
     pub(crate) fn hash(&mut self, root: &Path, rel: &str) -> io::Result<Hash> {
+        self.entry_now(root, rel).map(|e| e.hash)
+    }
+
+    /// The hash of `rel`, as [`StatCache::hash`], with the modification
+    /// time (ns since the epoch) it was taken at.
+    pub(crate) fn hash_and_mtime(&mut self, root: &Path, rel: &str) -> io::Result<(Hash, i64)> {
+        self.entry_now(root, rel).map(|e| (e.hash, e.mtime_ns))
+    }
+
+    /// `rel`'s entry as the file is now: the cached one when its stat is
+    /// unchanged and it is not racy, else hashed again.
+    fn entry_now(&mut self, root: &Path, rel: &str) -> io::Result<Entry> {
         let path = under(root, rel);
         let id = self.id(rel);
         let taken = Self::kept(&self.fresh, id).or_else(|| {
@@ -251,7 +263,7 @@ impl StatCache {
             && e.mtime_ns == mtime
             && e.ino == ino
         {
-            return Ok(e.hash);
+            return Ok(*e);
         }
         let hash = hash_file(&path)?;
         self.hashed += 1;
@@ -266,16 +278,7 @@ impl StatCache {
         if self.entries[id].replace(entry) != Some(entry) {
             self.changes.push(u32::try_from(id).unwrap_or(u32::MAX));
         }
-        Ok(hash)
-    }
-
-    /// The hash of `rel`, as [`StatCache::hash`], with the modification
-    /// time (ns since the epoch) it was taken at.
-    pub(crate) fn hash_and_mtime(&mut self, root: &Path, rel: &str) -> io::Result<(Hash, i64)> {
-        let hash = self.hash(root, rel)?;
-        let id = self.id(rel);
-        let mtime = self.entries[id].map_or(i64::MAX, |e| e.mtime_ns);
-        Ok((hash, mtime))
+        Ok(entry)
     }
 
     /// Whether `rel` exists (a file or directory); a file's stat is kept
