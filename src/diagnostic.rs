@@ -160,14 +160,31 @@ pub(crate) enum Diagnostic {
         task: String,
         span: Span,
     },
+    /// A rule's `foreach` pattern that matches no file: no tasks from it.
+    UnmatchedForeach {
+        pattern: String,
+        rule: String,
+        span: Span,
+    },
+    /// Two files of one rule that would be the same task.
+    RuleCollision {
+        address: String,
+        first: String,
+        second: String,
+        span: Span,
+    },
 }
+
+const UNMATCHED_FOREACH_HELP: &str =
+    "the rule has no task for this pattern until a file matches; fix the pattern if files should";
+const RULE_COLLISION_HELP: &str = "a file's task is its path below the pattern's directory without the extension; narrow the pattern or rename one file";
 
 impl Diagnostic {
     pub(crate) fn severity(&self) -> Severity {
         match self {
-            Self::ProgramNotFound { optional: true, .. } | Self::UnmatchedInput { .. } => {
-                Severity::Warning
-            }
+            Self::ProgramNotFound { optional: true, .. }
+            | Self::UnmatchedInput { .. }
+            | Self::UnmatchedForeach { .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -200,6 +217,8 @@ impl Diagnostic {
             Self::ProgramNotFound { .. } => "orchestra::program_not_found",
             Self::MissingInput { .. } => "orchestra::missing_input",
             Self::UnmatchedInput { .. } => "orchestra::unmatched_input",
+            Self::UnmatchedForeach { .. } => "orchestra::unmatched_foreach",
+            Self::RuleCollision { .. } => "orchestra::rule_collision",
         }
     }
 
@@ -285,6 +304,15 @@ impl Diagnostic {
             Self::UnmatchedInput { pattern, task, .. } => {
                 format!("input `{pattern}` of `{task}` matches no file")
             }
+            Self::UnmatchedForeach { pattern, rule, .. } => {
+                format!("`foreach \"{pattern}\"` of rule `{rule}` matches no file")
+            }
+            Self::RuleCollision {
+                address,
+                first,
+                second,
+                ..
+            } => format!("two files would be the task `{address}`: `{first}` and `{second}`"),
         }
     }
 
@@ -292,7 +320,10 @@ impl Diagnostic {
         let label = |text: &str, span: &Span| LabeledSpan::new_with_span(Some(text.into()), *span);
         match self {
             Self::MissingInput { span, .. } => vec![label("no such file", span)],
-            Self::UnmatchedInput { span, .. } => vec![label("matches nothing", span)],
+            Self::UnmatchedInput { span, .. } | Self::UnmatchedForeach { span, .. } => {
+                vec![label("matches nothing", span)]
+            }
+            Self::RuleCollision { span, .. } => vec![label("both matched here", span)],
             Self::Syntax { label: l, span, .. } => {
                 vec![label(l.as_deref().unwrap_or("here"), span)]
             }
@@ -444,6 +475,8 @@ impl Diagnostic {
                 "a task whose inputs match nothing is up to date whatever happens; fix the pattern, or add the files"
                     .into(),
             ),
+            Self::UnmatchedForeach { .. } => Some(UNMATCHED_FOREACH_HELP.into()),
+            Self::RuleCollision { .. } => Some(RULE_COLLISION_HELP.into()),
             Self::ProgramNotFound {
                 optional, in_check, ..
             } => Some(

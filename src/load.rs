@@ -86,6 +86,26 @@ pub(crate) fn directory_name(root: &Path) -> String {
         .unwrap_or_else(|| "project".into())
 }
 
+/// Fills in the files each rule's `foreach` patterns match: the one fact
+/// from disk the model needs (a file that appears makes a task).
+fn match_rule_files(config: &mut crate::model::Config, root: &Path) {
+    for foreach in config.rules.iter_mut().flat_map(|r| &mut r.foreach) {
+        foreach.matched = foreach_files(root, &foreach.pattern);
+    }
+}
+
+/// The files one `foreach` pattern matches, or why it cannot match any.
+/// A cached plan is checked against this too (`app::cached`).
+pub(crate) fn foreach_files(root: &Path, pattern: &str) -> Result<Vec<String>, String> {
+    let outside = pattern.starts_with('/') || pattern.split('/').any(|c| c == "..");
+    if outside {
+        return Err("`foreach` names files inside the project: no absolute path, no `..`".into());
+    }
+    crate::freshness::inputs::expand(root, &[pattern])
+        .map(|expanded| expanded.files)
+        .map_err(|bad| bad.message)
+}
+
 /// Reads, parses, decodes and validates the located file.
 pub(crate) fn load(located: Located, options: Options) -> Result<Loaded, Error> {
     let bytes = read(&located)?;
@@ -112,7 +132,8 @@ pub(crate) fn parse(located: Located, bytes: Vec<u8>, options: Options) -> Loade
     if diagnostics.is_empty() {
         let (config, found) = measure("parse", || crate::config::load(&text));
         diagnostics = found;
-        if let Some(config) = config {
+        if let Some(mut config) = config {
+            measure("foreach", || match_rule_files(&mut config, &located.root));
             let fallback = directory_name(&located.root);
             let decode_failed = diagnostics.iter().any(Diagnostic::is_error);
             let (valid, found) = measure("validate", || {

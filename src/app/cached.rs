@@ -1,6 +1,7 @@
 //! The compiled plan for `plan` and `build`, from the workspace's plan cache
 //! when orchestra.kdl, the selection and orchestra's version are what they
-//! were (`crate::plan::cache`), else by loading and compiling — and then
+//! were (`crate::plan::cache`) and every rule's `foreach` matches the same
+//! files, else by loading and compiling — and then
 //! caching it for next time.
 //!
 //! A hit never parses: the source text is kept only so a failing task can
@@ -59,6 +60,15 @@ pub(super) fn compiled(
                     None
                 }
             }
+        })
+    });
+    // A rule's tasks are the files its patterns match: a plan compiled
+    // when they matched other files is stale.
+    let hit = hit.filter(|plan| {
+        measure("foreach", || {
+            plan.foreach.iter().all(|(pattern, digest)| {
+                plan::matched_digest(&load::foreach_files(&located.root, pattern)) == *digest
+            })
         })
     });
     if let Some(plan) = hit {

@@ -27,6 +27,8 @@ pub(super) struct Lowered<'m> {
     pub(super) milestones: Vec<Part>,
     pub(super) targets: Vec<Part>,
     pub(super) groups: Vec<Part>,
+    /// One part per rule: its file tasks, in [`Model::rule_files`] order.
+    pub(super) rules: Vec<Part>,
     /// `[milestone][phase]`, the phase and its own gate.
     pub(super) phases: Vec<Vec<Part>>,
     /// `[group][entity]`, the entity's steps then its `each` gate.
@@ -41,6 +43,7 @@ impl Lowered<'_> {
             Item::Milestone(i) => &self.milestones[i],
             Item::Target(i) => &self.targets[i],
             Item::Entities(i) => &self.groups[i],
+            Item::Rule(i) => &self.rules[i],
         }
     }
 
@@ -51,6 +54,7 @@ impl Lowered<'_> {
             Item::Milestone(i) => &mut self.milestones[i],
             Item::Target(i) => &mut self.targets[i],
             Item::Entities(i) => &mut self.groups[i],
+            Item::Rule(i) => &mut self.rules[i],
         }
     }
 }
@@ -84,6 +88,7 @@ pub(super) fn lower<'m>(
             milestones: vec![Part::default(); c.milestones.len()],
             targets: vec![Part::default(); c.targets.len()],
             groups: vec![Part::default(); c.entity_groups.len()],
+            rules: vec![Part::default(); c.rules.len()],
             ..Lowered::default()
         },
     };
@@ -107,6 +112,7 @@ pub(super) fn lower<'m>(
             Item::Milestone(i) => l.milestone(i),
             Item::Target(i) => l.target(i),
             Item::Entities(i) => l.entity_group(i),
+            Item::Rule(i) => l.rule(i),
         };
         let tasks = start..l.out.graph.len();
         *l.out.item_mut(item) = Part { tasks, ends };
@@ -147,6 +153,10 @@ impl<'m> Lowering<'m> {
                 if let Some(part) = o.entities[group].get(entity) {
                     out.push(id(part.tasks.start + step));
                 }
+                return;
+            }
+            Address::RuleTask { rule, file } => {
+                out.push(id(o.rules[rule].tasks.start + file));
                 return;
             }
         };
@@ -220,7 +230,8 @@ fn capacity(model: &Model, pipeline: Option<&Pipeline>) -> usize {
         .iter()
         .map(|m| 2 * (m.phases.len() + items))
         .sum();
-    2 * (c.tasks.len() + c.targets.len()) + c.gates.len() + groups + milestones
+    let rules: usize = (0..c.rules.len()).map(|r| model.rule_files(r).len()).sum();
+    2 * (c.tasks.len() + c.targets.len()) + c.gates.len() + groups + milestones + rules
 }
 
 /// Items in an order where each comes after everything it needs, ties in
@@ -232,6 +243,7 @@ fn item_order(model: &Model) -> Vec<Item> {
         .map(Item::Task)
         .chain((0..c.gates.len()).map(Item::Gate))
         .chain((0..c.entity_groups.len()).map(Item::Entities))
+        .chain((0..c.rules.len()).map(Item::Rule))
         .chain((0..c.milestones.len()).map(Item::Milestone))
         .chain((0..c.targets.len()).map(Item::Target))
         .collect();
@@ -274,6 +286,7 @@ fn item_needs(model: &Model, item: Item) -> &[Spanned<String>] {
         Item::Milestone(i) => &c.milestones[i].needs,
         Item::Target(i) => &c.targets[i].needs,
         Item::Entities(i) => &c.entity_groups[i].needs,
+        Item::Rule(i) => &c.rules[i].body.needs,
         Item::Gate(_) => &[],
     }
 }
@@ -287,6 +300,7 @@ fn item_offset(model: &Model, item: Item) -> usize {
         Item::Milestone(i) => c.milestones[i].span,
         Item::Target(i) => c.targets[i].span,
         Item::Entities(i) => c.entity_groups[i].span,
+        Item::Rule(i) => c.rules[i].span,
     };
     span.offset()
 }

@@ -4,7 +4,7 @@
 //! One pass per file, in this order:
 //!
 //! 1. `templates.rs`: the project's variables, with `--set` applied;
-//! 2. `lower.rs` (with `entities.rs`, `milestones.rs`, `gates.rs`): every
+//! 2. `lower.rs` (with `entities.rs`, `milestones.rs`, `gates.rs`, `rules.rs`): every
 //!    item of the model into draft tasks with `{name}` expanded (`graph.rs`
 //!    holds the drafts);
 //! 3. `select.rs`: the addresses asked for and everything they need;
@@ -21,6 +21,7 @@ mod gates;
 mod graph;
 mod lower;
 mod milestones;
+mod rules;
 mod select;
 mod skip;
 mod templates;

@@ -65,6 +65,9 @@ fn resolve(model: &Model, lowered: &Lowered, address: &str) -> Result<Vec<usize>
             let part = lowered.entities[group].get(entity);
             return Ok(part.map(|p| p.tasks.start + step).into_iter().collect());
         }
+        Address::RuleTask { rule, file } => {
+            return Ok(vec![lowered.rules[rule].tasks.start + file]);
+        }
     };
     Ok(part.map(|p| p.tasks.clone().collect()).unwrap_or_default())
 }
@@ -98,6 +101,7 @@ fn everything(model: &Model, lowered: &Lowered) -> Vec<usize> {
         .tasks
         .iter()
         .chain(&lowered.groups)
+        .chain(&lowered.rules)
         .chain(&lowered.milestones)
         .chain(&lowered.targets)
         .chain(unused_gates.map(|i| &lowered.gates[i]));

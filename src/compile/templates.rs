@@ -1,7 +1,8 @@
 //! Template expansion for the compiler: which `{name}` a task sees and
 //! what it expands to, with `--set` overrides applied to `vars`.
 //!
-//! Lookup order: the built-ins (`project`, `task`, `entity`, `milestone`,
+//! Lookup order: a rule's file variables (`in`, `out`, `stem`, `dir`,
+//! `name`), the built-ins (`project`, `task`, `entity`, `milestone`,
 //! `phase`), the entity's own properties, `vars`, and finally a property
 //! that another entity of the group declares, which expands to the empty
 //! string (so `{fields}` works for an entity that has none). Validation has
@@ -9,7 +10,7 @@
 
 use crate::compile::SelectionError;
 use crate::model::template::{self, Piece, TemplateError, TemplateErrorKind};
-use crate::model::{Body, Command, CommandKind, Entity, EnvVar, Model};
+use crate::model::{Body, Command, CommandKind, Entity, EnvVar, Model, RuleFile};
 use crate::plan::{Cmd, Group, PlanTask, TaskId, TaskKind};
 use crate::words::suggest;
 
@@ -31,6 +32,15 @@ pub(super) struct Scope<'a> {
     pub(super) entity: Option<(&'a Entity, &'a [&'a str])>,
     pub(super) milestone: Option<&'a str>,
     pub(super) phase: Option<&'a str>,
+    /// In a rule: the file the task is for.
+    pub(super) file: Option<FileScope<'a>>,
+}
+
+/// A rule task's file and its expanded outputs (`{out}`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct FileScope<'a> {
+    pub(super) file: &'a RuleFile,
+    pub(super) out: &'a str,
 }
 
 impl<'a> Scope<'a> {
@@ -80,6 +90,19 @@ impl<'m> Vars<'m> {
     }
 
     fn lookup<'s>(&'s self, scope: &Scope<'s>, name: &str) -> Option<&'s str> {
+        if let Some(FileScope { file, out }) = scope.file {
+            let value = match name {
+                "in" => Some(file.path.as_str()),
+                "out" => Some(out),
+                "stem" => Some(file.stem()),
+                "dir" => Some(file.dir()),
+                "name" => Some(file.name()),
+                _ => None,
+            };
+            if value.is_some() {
+                return value;
+            }
+        }
         let builtin = match name {
             "project" => Some(self.project),
             "task" => Some(scope.task),

@@ -6,6 +6,7 @@
 
 use super::graph::{Graph, id};
 use crate::model::Model;
+use crate::plan::matched_digest;
 use crate::plan::{Plan, Skipped, TaskId};
 
 /// Builds the plan from the selected drafts (whose needs are all selected).
@@ -56,6 +57,12 @@ pub(super) fn finish(
         lock_timeout: c.project.lock_timeout.as_ref().map(|t| t.value),
         tasks,
         skipped,
+        foreach: c
+            .rules
+            .iter()
+            .flat_map(|r| &r.foreach)
+            .map(|f| (f.pattern.value.clone(), matched_digest(&f.matched)))
+            .collect(),
     }
 }
 

@@ -49,6 +49,20 @@ pub(super) const PHASE: Spec = Spec {
     lists: &["run", "inputs", "outputs", "env"],
 };
 
+/// A rule's body is a task's without what makes no sense once per file
+/// (a gate, a confirmation, a terminal of its own), plus its `foreach`.
+pub(super) const RULE: Spec = Spec {
+    scalars: &[
+        "dir",
+        "depfile",
+        "timeout",
+        "retries",
+        "pool",
+        "description",
+    ],
+    lists: &["foreach", "run", "needs", "inputs", "outputs", "env"],
+};
+
 /// Stages and steps take their command inline (`step "gen" "sh gen.sh"`) or
 /// as `run` children.
 pub(super) const STAGE: Spec = Spec {
@@ -70,10 +84,12 @@ pub(super) const STEP: Spec = Spec {
     lists: &["run", "inputs", "outputs", "env"],
 };
 
-/// The result of decoding a body: the body and, for phases, `depends-on`.
+/// The result of decoding a body: the body and, for phases, `depends-on`;
+/// for rules, `foreach`.
 pub(super) struct Decoded {
     pub(super) body: Body,
     pub(super) depends_on: Option<Vec<Spanned<String>>>,
+    pub(super) foreach: Vec<Spanned<String>>,
 }
 
 /// Decodes the properties and children of `node` per `spec`. Arguments are
@@ -82,6 +98,7 @@ pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode, spec: &Spec) -> Decoded {
     let mut out = Decoded {
         body: Body::default(),
         depends_on: None,
+        foreach: Vec::new(),
     };
     let mut seen: HashMap<&str, Span> = HashMap::new();
     let accepted: Vec<&'static str> = spec.scalars.iter().chain(spec.lists).copied().collect();
@@ -118,6 +135,8 @@ pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode, spec: &Spec) -> Decoded {
             {
                 set_scalar(ctx, &mut out, key, entry);
             }
+        } else if key == "foreach" && spec.lists.contains(&key) {
+            out.foreach.extend(ctx.strings(child, "a path or glob"));
         } else if spec.lists.contains(&key) {
             list(ctx, &mut out.body, child);
         } else {

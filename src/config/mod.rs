@@ -26,6 +26,7 @@ const TOP_LEVEL: &[&str] = &[
     "pool",
     "gate",
     "task",
+    "rule",
     "entities",
     "pipeline",
     "milestone",
@@ -336,6 +337,7 @@ pub(crate) fn decode(document: &KdlDocument) -> (Config, Vec<Diagnostic>) {
             "pool" => config.pools.extend(simple::pool(&mut ctx, node)),
             "gate" => config.gates.extend(gate::decode(&mut ctx, node)),
             "task" => config.tasks.extend(simple::task(&mut ctx, node)),
+            "rule" => config.rules.extend(simple::rule(&mut ctx, node)),
             "entities" => config.entity_groups.push(entities::decode(&mut ctx, node)),
             "pipeline" => config.pipelines.extend(milestone::pipeline(&mut ctx, node)),
             "milestone" => config

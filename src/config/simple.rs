@@ -1,11 +1,11 @@
-//! The small node kinds: `vars`, `pool`, `task`, `target`.
+//! The small node kinds: `vars`, `pool`, `task`, `rule`, `target`.
 
 use kdl::KdlNode;
 
-use super::body::{self, TASK};
+use super::body::{self, RULE, TASK};
 use super::values::{Ctx, head_span, parts};
 use crate::diagnostic::Diagnostic;
-use crate::model::{Pool, Spanned, Target, Task, Var};
+use crate::model::{Foreach, Pool, Rule, Spanned, Target, Task, Var};
 
 /// `vars { name "value" … }`.
 pub(super) fn vars(ctx: &mut Ctx, node: &KdlNode, into: &mut Vec<Var>) {
@@ -84,6 +84,41 @@ pub(super) fn task(ctx: &mut Ctx, node: &KdlNode) -> Option<Task> {
     let decoded = body::decode(ctx, node, &TASK);
     Some(Task {
         name: name?,
+        body: decoded.body,
+        span: head_span(node),
+    })
+}
+
+/// `rule "name" { foreach "src/*.c"; run …; outputs … }`.
+pub(super) fn rule(ctx: &mut Ctx, node: &KdlNode) -> Option<Rule> {
+    let p = parts(node);
+    let name = ctx.node_name(node, &p);
+    ctx.extra_args(
+        node,
+        &p.args,
+        1,
+        "put the files and the command in children: rule \"cc\" { foreach \"src/*.c\"; run \"…\" }",
+    );
+    let decoded = body::decode(ctx, node, &RULE);
+    if decoded.foreach.is_empty() {
+        ctx.push(Diagnostic::MissingArgument {
+            node: "rule".into(),
+            what: "a `foreach` child naming its files",
+            span: head_span(node),
+            example: "rule \"cc\" { foreach \"src/*.c\"; run \"cc -c {in} -o {out}\"; outputs \"build/{stem}.o\" }".into(),
+        });
+    }
+    let foreach = decoded
+        .foreach
+        .into_iter()
+        .map(|pattern| Foreach {
+            pattern,
+            matched: Ok(Vec::new()),
+        })
+        .collect();
+    Some(Rule {
+        name: name?,
+        foreach,
         body: decoded.body,
         span: head_span(node),
     })

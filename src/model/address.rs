@@ -1,4 +1,5 @@
-//! Addresses: `name`, `milestone/phase`, `group/entity`, `group/entity/step`.
+//! Addresses: `name`, `milestone/phase`, `group/entity`, `group/entity/step`,
+//! `rule/member` (the member may itself hold `/`: `cc/net/http`).
 
 use super::{Item, Model};
 use crate::words::suggest;
@@ -20,6 +21,11 @@ pub(crate) enum Address {
         entity: usize,
         step: usize,
     },
+    /// One file's task of a rule: `file` indexes [`Model::rule_files`].
+    RuleTask {
+        rule: usize,
+        file: usize,
+    },
 }
 
 impl Address {
@@ -29,6 +35,7 @@ impl Address {
             Self::Item(item) => item,
             Self::Phase { milestone, .. } => Item::Milestone(milestone),
             Self::Entity { group, .. } | Self::Step { group, .. } => Item::Entities(group),
+            Self::RuleTask { rule, .. } => Item::Rule(rule),
         }
     }
 }
@@ -107,6 +114,8 @@ impl Model {
                     }
                 }
             }
+            // Everything after the rule's name is the member.
+            Item::Rule(r) => return self.rule_task(r, head, &address[second_at..], second_at),
             _ => {
                 return Err(AddressError {
                     what: "part",
@@ -114,7 +123,7 @@ impl Model {
                     offset: second_at,
                     suggestion: None,
                     hint: Some(format!(
-                        "`{head}` is a {}: only milestones (`M1/phase`) and entity groups (`entities/product`) have parts",
+                        "`{head}` is a {}: only milestones (`M1/phase`), entity groups (`entities/product`) and rules (`cc/main`) have parts",
                         item.kind()
                     )),
                 });
@@ -133,6 +142,47 @@ impl Model {
     }
 }
 
+impl Model {
+    /// `rule/member`: the task of the file whose member name is `member`.
+    fn rule_task(
+        &self,
+        r: usize,
+        head: &str,
+        member: &str,
+        offset: usize,
+    ) -> Result<Address, AddressError> {
+        let files = self.rule_files(r);
+        let file = files.iter().position(|f| f.member == member);
+        let Some(file) = file else {
+            let names = files.iter().map(|f| f.member.as_str());
+            let suggestion = suggest(member, names.clone());
+            let mut listed: Vec<&str> = names.take(HINT_NAMES + 1).collect();
+            let hint = if listed.is_empty() {
+                format!("`{head}` matched no file, so it has no tasks")
+            } else {
+                let more = if listed.len() > HINT_NAMES {
+                    " …"
+                } else {
+                    ""
+                };
+                listed.truncate(HINT_NAMES);
+                format!(
+                    "tasks of `{head}` (one per file): {}{more}",
+                    listed.join(", ")
+                )
+            };
+            return Err(AddressError {
+                what: "file task",
+                name: member.into(),
+                offset,
+                hint: suggestion.is_none().then_some(hint),
+                suggestion,
+            });
+        };
+        Ok(Address::RuleTask { rule: r, file })
+    }
+}
+
 /// At most this many names are listed in a hint.
 const HINT_NAMES: usize = 10;
 
@@ -141,7 +191,7 @@ impl Model {
     fn declared_hint(&self) -> String {
         let mut names: Vec<&str> = self.item_names().collect();
         if names.is_empty() {
-            return "nothing is declared yet: add a task, gate, milestone, target or entities"
+            return "nothing is declared yet: add a task, rule, gate, milestone, target or entities"
                 .into();
         }
         names.sort_unstable();

@@ -17,6 +17,7 @@ pub(crate) struct Config {
     pub(crate) gates: Vec<Gate>,
     pub(crate) tasks: Vec<Task>,
     pub(crate) entity_groups: Vec<EntityGroup>,
+    pub(crate) rules: Vec<Rule>,
     pub(crate) pipelines: Vec<Pipeline>,
     pub(crate) milestones: Vec<Milestone>,
     pub(crate) targets: Vec<Target>,
@@ -121,6 +122,27 @@ pub(crate) struct Task {
     pub(crate) name: Spanned<String>,
     pub(crate) body: Body,
     pub(crate) span: Span,
+}
+
+/// `rule "name" { foreach "src/*.c"; run …; outputs … }`: one task per
+/// file the patterns match.
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    pub(crate) name: Spanned<String>,
+    pub(crate) foreach: Vec<Foreach>,
+    pub(crate) body: Body,
+    pub(crate) span: Span,
+}
+
+/// One `foreach` pattern and the files it matched. The decoder leaves
+/// `matched` empty; the loader fills it from disk before validation, so
+/// everything after the loader is pure.
+#[derive(Debug, Clone)]
+pub(crate) struct Foreach {
+    pub(crate) pattern: Spanned<String>,
+    /// Files relative to the project root, sorted; or why the pattern is
+    /// not a glob.
+    pub(crate) matched: Result<Vec<String>, String>,
 }
 
 /// `entities ["name"] { needs …; each { … }; wave-gate …; entity … }`.

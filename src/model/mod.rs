@@ -17,6 +17,7 @@ mod command;
 mod config;
 mod duration;
 mod namespace;
+mod rules;
 mod spanned;
 pub(crate) mod template;
 mod waves;
@@ -24,10 +25,11 @@ mod waves;
 pub(crate) use address::{Address, AddressError};
 pub(crate) use command::{Command, CommandKind, shell_program};
 pub(crate) use config::{
-    Body, Check, Config, Entity, EntityGroup, EnvVar, Gate, Milestone, Phase, Pipeline,
-    PipelineItem, Pool, Project, Stage, Step, Target, Task, Var,
+    Body, Check, Config, Entity, EntityGroup, EnvVar, Foreach, Gate, Milestone, Phase, Pipeline,
+    PipelineItem, Pool, Project, Rule, Stage, Step, Target, Task, Var,
 };
 pub(crate) use duration::{format_duration, parse_duration};
 pub(crate) use namespace::{Item, Model};
+pub(crate) use rules::{RULE_VARS, RuleFile, rule_files};
 pub(crate) use spanned::{Span, Spanned};
 pub(crate) use waves::{entity_waves, relation_indices};

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
-use super::{Config, Gate, Milestone, Pipeline, Pool};
+use super::{Config, Gate, Milestone, Pipeline, Pool, RuleFile, rule_files};
 
 /// A top-level name in the shared namespace: tasks, gates, milestones,
-/// targets and entity groups may not share a name.
+/// targets, entity groups and rules may not share a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Item {
     Task(usize),
@@ -13,6 +13,7 @@ pub(crate) enum Item {
     Milestone(usize),
     Target(usize),
     Entities(usize),
+    Rule(usize),
 }
 
 impl Item {
@@ -24,6 +25,7 @@ impl Item {
             Self::Milestone(_) => "milestone",
             Self::Target(_) => "target",
             Self::Entities(_) => "entity group",
+            Self::Rule(_) => "rule",
         }
     }
 }
@@ -34,16 +36,20 @@ pub(crate) struct Model {
     config: Config,
     project_name: String,
     items: HashMap<String, Item>,
+    /// `[rule]`: the files each rule matched, each a task.
+    rule_files: Vec<Vec<RuleFile>>,
 }
 
 impl Model {
     /// Only validation calls this, after checking every rule.
     pub(crate) fn new(config: Config, project_name: String) -> Self {
         let items = item_index(&config);
+        let rule_files = config.rules.iter().map(rule_files).collect();
         Self {
             config,
             project_name,
             items,
+            rule_files,
         }
     }
 
@@ -54,6 +60,11 @@ impl Model {
     /// `project "name"`, or the project directory's name when not written.
     pub(crate) fn project_name(&self) -> &str {
         &self.project_name
+    }
+
+    /// The files rule `r` matched, one task each, in plan order.
+    pub(crate) fn rule_files(&self, r: usize) -> &[RuleFile] {
+        &self.rule_files[r]
     }
 
     pub(crate) fn item(&self, name: &str) -> Option<Item> {
@@ -130,6 +141,13 @@ fn item_index(config: &Config) -> HashMap<String, Item> {
                 .iter()
                 .enumerate()
                 .map(|(i, g)| (&g.name.value, Item::Entities(i))),
+        )
+        .chain(
+            config
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (&r.name.value, Item::Rule(i))),
         );
     for (name, item) in named {
         items.entry(name.clone()).or_insert(item);

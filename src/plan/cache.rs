@@ -24,7 +24,7 @@ use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, Str, TaskI
 use crate::codec::{Reader, Writer};
 use crate::model::CommandKind;
 
-const MAGIC: &[u8; 8] = b"ORCHPC\x00\x07";
+const MAGIC: &[u8; 8] = b"ORCHPC\x00\x08";
 
 /// The cache key for a file and a selection (`Selection::key`).
 pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32] {
@@ -406,6 +406,11 @@ fn encode<'p>(w: &mut Writer, table: &mut TableWriter<'p>, plan: &'p Plan) {
         w.str(&s.address);
         w.str(&s.by);
     }
+    w.u64(plan.foreach.len() as u64);
+    for (pattern, digest) in &plan.foreach {
+        w.str(pattern);
+        w.hash(digest);
+    }
 }
 
 fn decode(r: &mut Reader<'_>, table: &Table) -> Option<Plan> {
@@ -434,6 +439,11 @@ fn decode(r: &mut Reader<'_>, table: &Table) -> Option<Plan> {
             by: r.str()?.to_owned(),
         });
     }
+    let n = r.count()?;
+    let mut foreach = Vec::with_capacity(n);
+    for _ in 0..n {
+        foreach.push((r.str()?.to_owned(), r.hash()?));
+    }
     Some(Plan {
         project,
         shell,
@@ -443,6 +453,7 @@ fn decode(r: &mut Reader<'_>, table: &Table) -> Option<Plan> {
         lock_timeout,
         tasks,
         skipped,
+        foreach,
     })
 }
 
@@ -511,6 +522,7 @@ mod tests {
                 address: "M1/review".into(),
                 by: "review".into(),
             }],
+            foreach: vec![("src/*.c".into(), [7; 32])],
         }
     }
 

@@ -160,6 +160,28 @@ pub(crate) struct Plan {
     /// dependents; ties in declaration order). `tasks[i].id == TaskId(i)`.
     pub(crate) tasks: Vec<PlanTask>,
     pub(crate) skipped: Vec<Skipped>,
+    /// Every rule's `foreach` patterns with [`matched_digest`] of the files
+    /// each matched when compiling: a cached plan whose patterns now match
+    /// other files is stale (a new `.c` is a new task).
+    pub(crate) foreach: Vec<(String, [u8; 32])>,
+}
+
+/// A digest of what one `foreach` pattern matched (or why it did not).
+pub(crate) fn matched_digest(matched: &Result<Vec<String>, String>) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    match matched {
+        Ok(files) => {
+            for file in files {
+                hasher.update(file.as_bytes());
+                hasher.update(b"\0");
+            }
+        }
+        Err(message) => {
+            hasher.update(b"error\0");
+            hasher.update(message.as_bytes());
+        }
+    }
+    *hasher.finalize().as_bytes()
 }
 
 impl Plan {

@@ -41,5 +41,6 @@ pub(crate) fn plan(tasks: Vec<PlanTask>) -> Plan {
         lock_timeout: None,
         tasks,
         skipped: Vec::new(),
+        foreach: Vec::new(),
     }
 }

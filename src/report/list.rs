@@ -19,6 +19,15 @@ pub(crate) fn check_summary(file: &str, model: &Model, warnings: usize) -> Strin
         pluralize(c.tasks.len(), "task"),
         pluralize(c.targets.len(), "target"),
     );
+    if !c.rules.is_empty() {
+        let files: usize = (0..c.rules.len()).map(|r| model.rule_files(r).len()).sum();
+        let _ = write!(
+            line,
+            ", {} over {}",
+            pluralize(c.rules.len(), "rule"),
+            pluralize(files, "file")
+        );
+    }
     if warnings > 0 {
         let _ = write!(line, " ({})", pluralize(warnings, "warning"));
     }
@@ -108,6 +117,10 @@ fn sections(model: &Model) -> Vec<Section> {
             .collect(),
     });
     out.push(Section {
+        title: "rules",
+        rows: rule_rows(model),
+    });
+    out.push(Section {
         title: "pools",
         rows: c
             .pools
@@ -122,6 +135,25 @@ fn sections(model: &Model) -> Vec<Section> {
             .collect(),
     });
     out
+}
+
+/// One row per rule: its patterns and how many files they matched.
+fn rule_rows(model: &Model) -> Vec<[String; 3]> {
+    let rules = &model.config().rules;
+    rules
+        .iter()
+        .enumerate()
+        .map(|(r, rule)| {
+            let patterns: Vec<&str> = rule.foreach.iter().map(|f| f.pattern.as_str()).collect();
+            let files = pluralize(model.rule_files(r).len(), "file");
+            let description = rule.body.description.as_ref();
+            [
+                rule.name.value.clone(),
+                format!("{} ({files})", patterns.join(" ")),
+                description.map(|d| d.value.clone()).unwrap_or_default(),
+            ]
+        })
+        .collect()
 }
 
 /// One row per entity, addressed `group/entity`, with its wave.
@@ -241,6 +273,16 @@ pub(crate) fn list_json(file: &str, model: &Model) -> Value {
             "name": t.name.value,
             "description": text(&t.body.description),
             "needs": names(&t.body.needs),
+        })).collect::<Vec<_>>(),
+        "rules": c.rules.iter().enumerate().map(|(r, rule)| json!({
+            "name": rule.name.value,
+            "description": text(&rule.body.description),
+            "needs": names(&rule.body.needs),
+            "foreach": rule.foreach.iter().map(|f| f.pattern.value.clone()).collect::<Vec<_>>(),
+            "tasks": model.rule_files(r).iter().map(|f| json!({
+                "address": format!("{}/{}", rule.name.value, f.member),
+                "file": f.path,
+            })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "pools": c.pools.iter().map(|p| json!({
             "name": p.name.value,

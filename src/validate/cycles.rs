@@ -69,6 +69,9 @@ fn needs(model: &Model, out: &mut Vec<Diagnostic>) {
     for (i, g) in c.entity_groups.iter().enumerate() {
         owners.push((Item::Entities(i), &g.name, &g.needs));
     }
+    for (i, r) in c.rules.iter().enumerate() {
+        owners.push((Item::Rule(i), &r.name, &r.body.needs));
+    }
     for (item, name, _) in &owners {
         index.insert(*item, names.len());
         names.push(name);

@@ -5,8 +5,8 @@
 //! references with suggestions (`references.rs`), dependency cycles
 //! (`cycles.rs`), parts that would lower to the same task address
 //! (`addresses.rs`), pipelines that would drop a milestone's phases
-//! (`pipelines.rs`), template variables (`templates.rs`) and programs missing
-//! from PATH (`programs.rs`).
+//! (`pipelines.rs`), a rule's files (`rules.rs`), template variables
+//! (`templates.rs`) and programs missing from PATH (`programs.rs`).
 
 mod addresses;
 mod cycles;
@@ -14,6 +14,7 @@ mod names;
 mod pipelines;
 mod programs;
 mod references;
+mod rules;
 mod templates;
 
 use crate::diagnostic::Diagnostic;
@@ -50,6 +51,7 @@ pub(crate) fn validate(
     cycles::check(&model, &mut diagnostics);
     addresses::check(&model, &mut diagnostics);
     pipelines::check(&model, &mut diagnostics);
+    rules::check(&model, &mut diagnostics);
     templates::check(&model, source, &mut diagnostics);
     if options.check_programs {
         programs::check(&model, source, &mut diagnostics);

@@ -1,5 +1,5 @@
 //! Duplicate names: the shared namespace (tasks, gates, milestones, targets,
-//! entity groups), and each smaller namespace (pools, pipelines, vars, and
+//! entity groups, rules), and each smaller namespace (pools, pipelines, vars, and
 //! the parts inside one gate, group, pipeline or milestone).
 
 use std::collections::HashMap;
@@ -19,6 +19,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         .chain(c.milestones.iter().map(|m| (&m.name, "milestone")))
         .chain(c.targets.iter().map(|t| (&t.name, "target")))
         .chain(c.entity_groups.iter().map(|g| (&g.name, "entity group")))
+        .chain(c.rules.iter().map(|r| (&r.name, "rule")))
         .collect();
     // In file order, so "first declared" is the one written first whatever
     // its kind.

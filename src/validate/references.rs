@@ -18,6 +18,9 @@ pub(super) fn check(model: &Model, source: &str, out: &mut Vec<Diagnostic>) {
     for task in &c.tasks {
         r.body(&task.body);
     }
+    for rule in &c.rules {
+        r.body(&rule.body);
+    }
     for target in &c.targets {
         target.needs.iter().for_each(|n| r.address(n));
         target.gate.iter().for_each(|g| r.gate(g));

@@ -7,10 +7,12 @@
 //! | `each` steps                  | + `entity` and every entity property       |
 //! | pipeline stages               | + `milestone`                              |
 //! | milestone phases              | + `milestone`, `phase`                     |
+//! | rules                         | + `in`, `stem`, `dir`, `name`; and `out`   |
+//! |                               |   except in `inputs`, `outputs`, `depfile` |
 
 use crate::diagnostic::Diagnostic;
 use crate::model::template::{self, Piece};
-use crate::model::{Body, Command, EnvVar, Model, PipelineItem, Span, Spanned};
+use crate::model::{Body, Command, EnvVar, Model, PipelineItem, RULE_VARS, Span, Spanned};
 use crate::words::suggest;
 
 pub(super) fn check(model: &Model, source: &str, out: &mut Vec<Diagnostic>) {
@@ -41,6 +43,26 @@ pub(super) fn check(model: &Model, source: &str, out: &mut Vec<Diagnostic>) {
             }
         }
         group.steps.iter().for_each(|s| t.body(&s.body, &scope));
+    }
+    for rule in &c.rules {
+        let mut paths = base.clone();
+        paths.extend(
+            RULE_VARS
+                .iter()
+                .filter(|v| **v != "out")
+                .map(|v| (*v).to_owned()),
+        );
+        let mut scope = paths.clone();
+        scope.push("out".into());
+        let b = &rule.body;
+        b.run.iter().for_each(|c| t.command(c, &scope));
+        for text in b.inputs.iter().chain(&b.outputs).chain(&b.depfile) {
+            t.text(text, &paths);
+        }
+        for text in b.dir.iter().chain(&b.description) {
+            t.text(text, &scope);
+        }
+        t.env(&b.env, &scope);
     }
     let mut milestone_scope = base.clone();
     milestone_scope.push("milestone".into());
@@ -76,7 +98,7 @@ impl Templates<'_> {
         for text in body.inputs.iter().chain(&body.outputs) {
             self.text(text, scope);
         }
-        for text in [&body.dir, &body.confirm, &body.description]
+        for text in [&body.dir, &body.depfile, &body.confirm, &body.description]
             .into_iter()
             .flatten()
         {

@@ -427,10 +427,10 @@ fn color_never_wins_over_clicolor_force() {
 #[test]
 fn columns_sets_the_diagnostic_width() {
     // The help lists every top-level node: longer than 40 columns.
-    let long_help =
-        "expected one of: project, vars, pool, gate, task, entities, pipeline, milestone, target";
+    let long_help = "expected one of: project, vars, pool, gate, task, rule, entities, pipeline, milestone, target";
     Test::new()
         .kdl("xyzzy\n")
+        .env("COLUMNS", "200")
         .args(["check"])
         .status(2)
         .stderr_contains(long_help)

@@ -112,7 +112,7 @@ fn the_c_example_rebuilds_what_includes_an_edited_header() {
         .lines()
         .filter_map(|l| l.split_once("] start ").map(|(_, t)| t))
         .collect();
-    assert_eq!(started, ["greet", "main", "link"], "{third}");
+    assert_eq!(started, ["cc/greet", "cc/main", "link"], "{third}");
     assert!(
         third.contains("discovered input changed: src/config.h"),
         "{third}"

@@ -16,6 +16,7 @@ mod json_schema;
 mod locks;
 mod plan;
 mod robustness;
+mod rules;
 mod secrets;
 mod support;
 mod workspace;
