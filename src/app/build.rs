@@ -29,6 +29,29 @@ use crate::run::{
 use crate::secrets::Masker;
 use crate::workspace::Workspace;
 
+/// The executor for a real build; it serves a jobserver when a task of
+/// the plan asks for one.
+fn executor(
+    plan: &Plan,
+    args: &BuildArgs,
+    masker: &Masker,
+    interrupts: &Interrupts,
+    jobs: usize,
+) -> ProcessExecutor {
+    let mut executor = ProcessExecutor::new(&plan.shell, args.verbose)
+        .masking(masker.clone())
+        .woken_by(interrupts)
+        .guarded();
+    if plan.tasks.iter().any(|t| t.jobserver.is_some())
+        && let Err(e) = executor.serve_jobserver(jobs)
+    {
+        say!(
+            "warning: cannot serve a jobserver ({e}): tasks with `jobserver` run without one, so a nested make uses its own -j"
+        );
+    }
+    executor
+}
+
 pub(super) fn build(
     loaded: &Loaded,
     plan: &Plan,
@@ -60,10 +83,7 @@ pub(super) fn build(
             "note: gate fixes are off because `CI` is set: CI verifies, it does not repair; `--fix` runs them"
         );
     }
-    let mut executor = ProcessExecutor::new(&plan.shell, args.verbose)
-        .masking(masker.clone())
-        .woken_by(&interrupts)
-        .guarded();
+    let mut executor = executor(plan, args, &masker, &interrupts, options.jobs);
     // Masked as records keep it, so a `--set` secret matches as written.
     let key = masker
         .mask_json(&selection(&args.select)?.key())

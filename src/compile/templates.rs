@@ -225,6 +225,7 @@ impl<'m> Vars<'m> {
             confirm,
             interactive: body.interactive,
             depfile,
+            jobserver: body.jobserver,
             description,
             declared,
         }

@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use kdl::{KdlEntry, KdlNode};
+use kdl::{KdlEntry, KdlNode, KdlValue};
 
 use super::values::{Ctx, head_span, parts};
 use crate::diagnostic::Diagnostic;
-use crate::model::{Body, Span, Spanned};
+use crate::model::{Body, Jobserver, Span, Spanned};
 
 /// Which settings a node kind accepts.
 pub(super) struct Spec {
@@ -19,6 +19,7 @@ pub(super) struct Spec {
 const COMMON: &[&str] = &[
     "dir",
     "depfile",
+    "jobserver",
     "timeout",
     "retries",
     "pool",
@@ -37,6 +38,7 @@ pub(super) const PHASE: Spec = Spec {
     scalars: &[
         "dir",
         "depfile",
+        "jobserver",
         "timeout",
         "retries",
         "pool",
@@ -55,6 +57,7 @@ pub(super) const RULE: Spec = Spec {
     scalars: &[
         "dir",
         "depfile",
+        "jobserver",
         "timeout",
         "retries",
         "pool",
@@ -74,6 +77,7 @@ pub(super) const STEP: Spec = Spec {
     scalars: &[
         "dir",
         "depfile",
+        "jobserver",
         "timeout",
         "retries",
         "pool",
@@ -174,6 +178,7 @@ fn set_scalar(ctx: &mut Ctx, out: &mut Decoded, key: &str, entry: &KdlEntry) {
         "retries" => body.retries = ctx.count(entry, key, 0),
         "dir" => body.dir = ctx.string(entry, key, "dir=\"crates/api\""),
         "depfile" => body.depfile = ctx.string(entry, key, "depfile=\"build/main.d\""),
+        "jobserver" => body.jobserver = jobserver(ctx, entry),
         "pool" => body.pool = ctx.name(entry, key),
         "gate" => body.gate = ctx.name(entry, key),
         "confirm" => body.confirm = ctx.string(entry, key, "confirm=\"Deploy now?\""),
@@ -199,6 +204,32 @@ fn set_scalar(ctx: &mut Ctx, out: &mut Decoded, key: &str, entry: &KdlEntry) {
             }
         }
         _ => unreachable!("spec lists only known scalar settings"),
+    }
+}
+
+/// `jobserver=#true` (descriptors), `"pipe"`, `"fifo"`, or `#false`.
+fn jobserver(ctx: &mut Ctx, entry: &KdlEntry) -> Option<Jobserver> {
+    match entry.value() {
+        KdlValue::Bool(true) => Some(Jobserver::Pipe),
+        KdlValue::Bool(false) => None,
+        KdlValue::String(s) if s == "pipe" => Some(Jobserver::Pipe),
+        KdlValue::String(s) if s == "fifo" => Some(Jobserver::Fifo),
+        KdlValue::String(s) => {
+            ctx.push(Diagnostic::InvalidValue {
+                setting: "jobserver".into(),
+                message: format!("`{s}` is not a jobserver style"),
+                span: entry.span(),
+                help: Some(
+                    "write `jobserver=#true` (descriptors, for every GNU make, cargo and ninja), or `jobserver=\"fifo\"` (a path, for make 4.4 and later)"
+                        .into(),
+                ),
+            });
+            None
+        }
+        _ => {
+            ctx.boolean(entry, "jobserver");
+            None
+        }
     }
 }
 

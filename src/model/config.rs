@@ -114,6 +114,28 @@ pub(crate) struct Body {
     /// `depfile "build/main.d"`: a Makefile-syntax file the command writes
     /// (`cc -MMD -MF`), naming the files it read.
     pub(crate) depfile: Option<Spanned<String>>,
+    /// `jobserver=#true` / `jobserver="fifo"`: its commands share
+    /// orchestra's `-j` slots through the GNU make jobserver protocol.
+    pub(crate) jobserver: Option<Jobserver>,
+}
+
+/// How a task's commands reach the jobserver: `MAKEFLAGS` names inherited
+/// descriptors (`--jobserver-auth=R,W`, every GNU make, cargo, ninja ≥
+/// 1.13) or a path to open (`--jobserver-auth=fifo:PATH`, make ≥ 4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Jobserver {
+    Pipe,
+    Fifo,
+}
+
+impl Jobserver {
+    /// As written in `jobserver="…"` and in the plan's JSON.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Pipe => "pipe",
+            Self::Fifo => "fifo",
+        }
+    }
 }
 
 /// `task "name" { … }`: the make-like primitive.

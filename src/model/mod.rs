@@ -25,8 +25,8 @@ mod waves;
 pub(crate) use address::{Address, AddressError};
 pub(crate) use command::{Command, CommandKind, shell_program};
 pub(crate) use config::{
-    Body, Check, Config, Entity, EntityGroup, EnvVar, Foreach, Gate, Milestone, Phase, Pipeline,
-    PipelineItem, Pool, Project, Rule, Stage, Step, Target, Task, Var,
+    Body, Check, Config, Entity, EntityGroup, EnvVar, Foreach, Gate, Jobserver, Milestone, Phase,
+    Pipeline, PipelineItem, Pool, Project, Rule, Stage, Step, Target, Task, Var,
 };
 pub(crate) use duration::{format_duration, parse_duration};
 pub(crate) use namespace::{Item, Model};

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, Str, TaskId, TaskKind};
 use crate::codec::{Reader, Writer};
-use crate::model::CommandKind;
+use crate::model::{CommandKind, Jobserver};
 
 const MAGIC: &[u8; 8] = b"ORCHPC\x00\x08";
 
@@ -321,6 +321,11 @@ fn encode_task<'p>(w: &mut Writer, table: &mut TableWriter<'p>, t: &'p PlanTask)
     opt_str(w, t.confirm.as_ref());
     w.bool(t.interactive);
     opt_str(w, t.depfile.as_ref());
+    w.u64(match t.jobserver {
+        None => 0,
+        Some(Jobserver::Pipe) => 1,
+        Some(Jobserver::Fifo) => 2,
+    });
     opt_str(w, t.description.as_ref());
     w.u64(t.declared.offset() as u64);
     w.u64(t.declared.len() as u64);
@@ -378,6 +383,12 @@ fn decode_task(r: &mut Reader<'_>, table: &Table, id: u32, count: usize) -> Opti
         confirm: read_opt_str(r)?,
         interactive: r.bool()?,
         depfile: read_opt_str(r)?,
+        jobserver: match r.u64()? {
+            0 => None,
+            1 => Some(Jobserver::Pipe),
+            2 => Some(Jobserver::Fifo),
+            _ => return None,
+        },
         description: read_opt_str(r)?,
         declared: (
             usize::try_from(r.u64()?).ok()?,
@@ -504,6 +515,7 @@ mod tests {
             confirm: Some("sure?".into()),
             interactive: id == 1,
             depfile: (id == 0).then(|| "build/a.d".into()),
+            jobserver: (id == 1).then_some(Jobserver::Fifo),
             description: None,
             declared: (10, 4).into(),
         };

@@ -62,6 +62,8 @@ pub(crate) struct Task<'a> {
     pub(crate) confirm: Option<&'a str>,
     pub(crate) interactive: bool,
     pub(crate) depfile: Option<&'a str>,
+    /// `pipe` or `fifo`: how its commands reach the jobserver.
+    pub(crate) jobserver: Option<&'static str>,
     pub(crate) declared: Declared<'a>,
 }
 
@@ -200,6 +202,7 @@ pub(crate) fn document<'a>(plan: &'a Plan, file: &'a str, source: &str) -> Docum
                     confirm: t.confirm.as_deref(),
                     interactive: t.interactive,
                     depfile: t.depfile.as_deref(),
+                    jobserver: t.jobserver.map(crate::model::Jobserver::as_str),
                     declared: Declared { file, line, column },
                 }
             })

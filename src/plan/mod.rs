@@ -23,7 +23,7 @@ pub(crate) mod cache;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use crate::model::{CommandKind, Span};
+use crate::model::{CommandKind, Jobserver, Span};
 
 /// Index of a task in [`Plan::tasks`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -128,6 +128,8 @@ pub(crate) struct PlanTask {
     /// (`cc -MMD -MF`), relative to the project root: after a success those
     /// files join its inputs for the next build.
     pub(crate) depfile: Option<String>,
+    /// Its commands share the `-j` slots through the jobserver.
+    pub(crate) jobserver: Option<Jobserver>,
     pub(crate) description: Option<String>,
     /// Where it was declared in orchestra.kdl.
     pub(crate) declared: Span,

@@ -25,6 +25,7 @@ pub(crate) fn task(id: u32, address: &str, needs: &[u32]) -> PlanTask {
         confirm: None,
         interactive: false,
         depfile: None,
+        jobserver: None,
         description: None,
         declared: (0, 0).into(),
     }

@@ -72,6 +72,9 @@ fn write_task(out: &mut String, plan: &Plan, task: &PlanTask) {
     if let Some(depfile) = &task.depfile {
         details.push(format!("depfile {depfile}"));
     }
+    if let Some(style) = task.jobserver {
+        details.push(format!("jobserver {}", style.as_str()));
+    }
     if let Some(timeout) = task.timeout {
         details.push(format!("timeout {}", format_duration(timeout)));
     }

@@ -38,6 +38,8 @@ pub(crate) struct Job {
     /// `interactive=#true`: give it orchestra's stdin, and the terminal's
     /// foreground when orchestra has it.
     pub(crate) interactive: bool,
+    /// `jobserver=…`: give the command the jobserver, if one is served.
+    pub(crate) jobserver: Option<crate::model::Jobserver>,
 }
 
 /// A finished job.
@@ -80,4 +82,12 @@ pub(crate) trait Executor {
     /// Stops every running job: TERM now and KILL after a grace period, or
     /// KILL at once when `hard`. Each still reports `Finished` as usual.
     fn interrupt(&mut self, hard: bool);
+    /// Takes a jobserver token for one more task, without waiting; when
+    /// none is free, the next `wait` also returns a wake-up once one comes
+    /// back. Always true when no jobserver is served.
+    fn try_take_token(&mut self) -> bool {
+        true
+    }
+    /// Returns a token [`Executor::try_take_token`] took.
+    fn give_token(&mut self) {}
 }

@@ -31,6 +31,8 @@ pub(crate) struct Fake {
     pub(crate) ran: Vec<(u64, String)>,
     /// Raised at `interrupt_at`, as a signal would.
     pub(crate) interrupts: Interrupts,
+    /// Jobserver tokens in the pipe, when serving one.
+    pub(crate) tokens: Option<usize>,
 }
 
 impl Fake {
@@ -56,6 +58,12 @@ impl Fake {
     /// An interrupt (Ctrl-C) arrives at this tick.
     pub(crate) fn interrupts_at(mut self, tick: u64) -> Self {
         self.interrupt_at = Some(tick);
+        self
+    }
+
+    /// Serves a jobserver whose pipe holds `tokens`.
+    pub(crate) fn tokens(mut self, tokens: usize) -> Self {
+        self.tokens = Some(tokens);
         self
     }
 
@@ -118,6 +126,23 @@ impl Executor for Fake {
 
     fn available(&self, program: &str) -> bool {
         !self.missing.iter().any(|m| m == program)
+    }
+
+    fn try_take_token(&mut self) -> bool {
+        match &mut self.tokens {
+            None => true,
+            Some(0) => false,
+            Some(n) => {
+                *n -= 1;
+                true
+            }
+        }
+    }
+
+    fn give_token(&mut self) {
+        if let Some(n) = &mut self.tokens {
+            *n += 1;
+        }
     }
 
     /// Every running job ends now, killed by SIGTERM.

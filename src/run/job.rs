@@ -83,6 +83,7 @@ impl<'a> JobBuilder<'a> {
             fresh_log,
             header: format!("$ {header}"),
             interactive: task.interactive,
+            jobserver: task.jobserver,
         }
     }
 

@@ -33,6 +33,7 @@ mod groups;
 mod guardian;
 mod interrupt;
 mod job;
+mod jobserver;
 mod native_spawn;
 mod priority;
 mod process;

@@ -17,7 +17,7 @@
 
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -113,6 +113,8 @@ pub(crate) struct Spawn<'a> {
     pub(crate) stderr: Stream<'a>,
     /// Lead a process group of its own.
     pub(crate) new_group: bool,
+    /// Descriptors the program keeps, at the same numbers (the jobserver's).
+    pub(crate) inherit: &'a [RawFd],
 }
 
 /// Starts the program; its pid, or why it could not start (the program
@@ -137,7 +139,7 @@ pub(crate) fn spawn(s: &Spawn<'_>) -> io::Result<u32> {
             Stream::Inherit => None,
             Stream::To(fd) => Some((fd.as_raw_fd(), target)),
         });
-    raw_spawn(&program, &argv_ptrs, &envp, &dir, &streams, s.new_group)
+    raw_spawn(&program, &argv_ptrs, &envp, &dir, &streams, s)
 }
 
 /// Turns a `posix_spawn*` return code into a result.
@@ -180,7 +182,7 @@ fn raw_spawn(
     envp: &[*const libc::c_char],
     dir: &CStr,
     streams: &[Option<(libc::c_int, libc::c_int)>; 3],
-    new_group: bool,
+    s: &Spawn<'_>,
 ) -> io::Result<u32> {
     // SAFETY: plain data; both are initialised by their `_init` calls
     // below before any other use, and `Prepared::drop` destroys exactly the
@@ -215,7 +217,7 @@ fn raw_spawn(
             &raw const pipe,
         ))?;
         let mut flags = libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF;
-        if new_group {
+        if s.new_group {
             flags |= libc::POSIX_SPAWN_SETPGROUP;
             check(libc::posix_spawnattr_setpgroup(&raw mut p.attr, 0))?;
         }
@@ -230,6 +232,14 @@ fn raw_spawn(
                 &raw mut p.actions,
                 *fd,
                 *target,
+            ))?;
+        }
+        // Onto itself: POSIX (and glibc since 2.29) clears close-on-exec.
+        for fd in s.inherit {
+            check(libc::posix_spawn_file_actions_adddup2(
+                &raw mut p.actions,
+                *fd,
+                *fd,
             ))?;
         }
         check(libc::posix_spawn_file_actions_addchdir_np(
@@ -300,6 +310,7 @@ mod tests {
             stdout: Stream::To(writer.as_fd_borrowed()),
             stderr: Stream::To(writer.as_fd_borrowed()),
             new_group: true,
+            inherit: &[],
         })
         .unwrap();
         drop(writer);
@@ -360,6 +371,7 @@ mod tests {
                 stdout: Stream::Inherit,
                 stderr: Stream::Inherit,
                 new_group: false,
+                inherit: &[],
             })
             .unwrap_err();
             assert_eq!(error.kind(), io::ErrorKind::NotFound, "{program}");

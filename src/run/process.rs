@@ -20,6 +20,7 @@ use super::executor::{Executor, Job, Update};
 use super::groups::Groups;
 use super::guardian::Guardian;
 use super::interrupt::Interrupts;
+use super::jobserver::Jobserver;
 use super::running::Running;
 use super::spawn::{self, Shell};
 use crate::secrets::Masker;
@@ -38,6 +39,10 @@ pub(crate) struct ProcessExecutor {
     groups: Groups,
     /// Secrets to mask in logs, output and log headers.
     masker: Arc<Masker>,
+    /// The jobserver, when a task of the plan asks for one.
+    jobserver: Option<Jobserver>,
+    /// The scheduler found no token: poll for one coming back.
+    want_token: bool,
 }
 
 /// Writes one byte to the wake-up pipe; a full pipe already wakes.
@@ -61,7 +66,17 @@ impl ProcessExecutor {
             wake: Arc::new(wake),
             groups: Groups::default(),
             masker: Arc::default(),
+            jobserver: None,
+            want_token: false,
         }
+    }
+
+    /// Serves a jobserver with `jobs` slots to the tasks that ask for one
+    /// (`jobserver=#true`); every task then holds a token beyond the first.
+    /// On failure the executor serves none.
+    pub(crate) fn serve_jobserver(&mut self, jobs: usize) -> std::io::Result<()> {
+        self.jobserver = Some(Jobserver::new(jobs)?);
+        Ok(())
     }
 
     /// Masks these secrets in every log, output and streamed line.
@@ -113,8 +128,16 @@ impl ProcessExecutor {
         });
         // Which command (and which of its two handles) each entry is.
         let mut owners = Vec::with_capacity(self.running.len() * 2);
-        let mut fds = Vec::with_capacity(self.running.len() * 2 + 1);
+        let mut fds = Vec::with_capacity(self.running.len() * 2 + 2);
         fds.push(PollFd::from_borrowed_fd(self.woken.as_fd(), PollFlags::IN));
+        let token = self.jobserver.as_ref().filter(|_| self.want_token);
+        if let Some(jobserver) = token {
+            fds.push(PollFd::from_borrowed_fd(
+                jobserver.readable(),
+                PollFlags::IN,
+            ));
+        }
+        let first = fds.len();
         for (i, running) in self.running.iter().enumerate() {
             if let Some(fd) = running.output_fd() {
                 fds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
@@ -132,7 +155,8 @@ impl ProcessExecutor {
             Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
         }
         let woken = !fds[0].revents().is_empty();
-        let news: Vec<(usize, bool)> = fds[1..]
+        let token_back = first > 1 && !fds[1].revents().is_empty();
+        let news: Vec<(usize, bool)> = fds[first..]
             .iter()
             .zip(&owners)
             .filter(|(fd, _)| !fd.revents().is_empty())
@@ -142,6 +166,11 @@ impl ProcessExecutor {
         if woken {
             let mut drain = [0u8; 64];
             while matches!(rustix::io::read(&self.woken, &mut drain), Ok(n) if n > 0) {}
+            self.ready.push_back(Update::Wake);
+        }
+        if token_back {
+            // Someone may take it first; the scheduler just tries again.
+            self.want_token = false;
             self.ready.push_back(Update::Wake);
         }
         for (i, output) in news {
@@ -173,7 +202,14 @@ impl Executor for ProcessExecutor {
         if let std::borrow::Cow::Owned(masked) = self.masker.mask(&job.header) {
             job.header = masked;
         }
-        match spawn::start(&job, &mut self.shell) {
+        let mut inherit = Vec::new();
+        if let (Some(style), Some(jobserver)) = (job.jobserver, &self.jobserver) {
+            let theirs = job.env.iter().rev().find(|(k, _)| k == "MAKEFLAGS");
+            let flags = jobserver.makeflags(style, theirs.map(|(_, v)| v.as_str()));
+            job.env.push(("MAKEFLAGS".into(), flags));
+            inherit = jobserver.inherited(style);
+        }
+        match spawn::start(&job, &mut self.shell, &inherit) {
             Ok(started) => {
                 let running = Running::new(job, started);
                 if running.in_foreground() {
@@ -202,5 +238,20 @@ impl Executor for ProcessExecutor {
 
     fn interrupt(&mut self, hard: bool) {
         self.groups.stop(hard);
+    }
+
+    fn try_take_token(&mut self) -> bool {
+        let Some(jobserver) = &self.jobserver else {
+            return true;
+        };
+        let taken = jobserver.try_take();
+        self.want_token = !taken;
+        taken
+    }
+
+    fn give_token(&mut self) {
+        if let Some(jobserver) = &self.jobserver {
+            jobserver.give();
+        }
     }
 }

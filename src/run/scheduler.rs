@@ -17,6 +17,12 @@
 //! Up-to-date checks are asked through the [`Freshness`] seam as each task
 //! becomes ready (`up_to_date.rs`).
 //!
+//! With a jobserver (some task says `jobserver=#true`), every running task
+//! beyond the first holds one of its tokens, taken from the executor before
+//! it starts and given back when it ends: a nested `make` that takes tokens
+//! for its own jobs leaves fewer for orchestra's tasks, so together they
+//! stay within `-j`.
+//!
 //! An interactive task (`interactive=#true`) runs alone, as if `-j1`: once
 //! it is ready and next, nothing more starts until what runs has finished
 //! and no question is open; then it starts, and nothing else starts until
@@ -116,6 +122,10 @@ struct Scheduler<'a> {
     /// hands its slots out in declaration order on every run, however the
     /// members' needs happen to finish.
     pool_previous: Vec<Option<TaskId>>,
+    /// Some task uses the jobserver: tasks beyond the first hold tokens.
+    serving: bool,
+    /// Jobserver tokens held for running tasks: `running - 1` at most.
+    tokens: usize,
 }
 
 impl<'a> Scheduler<'a> {
@@ -161,6 +171,8 @@ impl<'a> Scheduler<'a> {
             freshness,
             out_of_date: vec![false; plan.tasks.len()],
             pool_previous: pool_previous(plan),
+            serving: plan.tasks.iter().any(|t| t.jobserver.is_some()),
+            tokens: 0,
         }
     }
 
@@ -287,10 +299,37 @@ impl<'a> Scheduler<'a> {
                 self.held = Some(id);
                 break;
             }
+            if !self.take_token() {
+                // Children hold every token: wait for one (or for a task
+                // to end), then this task is first again.
+                self.ready.push(id);
+                break;
+            }
             self.start(id);
+            self.give_spare_tokens();
         }
         for id in pool_full {
             self.ready.push(id);
+        }
+    }
+
+    /// A token for one more running task, when serving a jobserver and
+    /// something runs already (the first task has the implicit slot).
+    fn take_token(&mut self) -> bool {
+        if !self.serving || self.running == 0 {
+            return true;
+        }
+        let taken = self.executor.try_take_token();
+        self.tokens += usize::from(taken);
+        taken
+    }
+
+    /// Gives back the tokens no running task needs: a task that ended, or
+    /// one that was asked, refused or skipped instead of starting.
+    fn give_spare_tokens(&mut self) {
+        while self.tokens > self.running.saturating_sub(1) {
+            self.executor.give_token();
+            self.tokens -= 1;
         }
     }
 
@@ -474,6 +513,7 @@ impl<'a> Scheduler<'a> {
             log,
         };
         self.running -= 1;
+        self.give_spare_tokens();
         self.alone &= !task.interactive;
         self.pool_change(id, false);
         let event = Event::TaskFinished {

@@ -111,8 +111,13 @@ fn owns_terminal() -> bool {
 }
 
 /// Starts `job`'s command, or says why it could not start. Quick: it
-/// returns as soon as the program is executing.
-pub(crate) fn start(job: &Job, shell: &mut Shell) -> Result<Started, Completion> {
+/// returns as soon as the program is executing. The command keeps the
+/// descriptors in `inherit` (the jobserver's) open.
+pub(crate) fn start(
+    job: &Job,
+    shell: &mut Shell,
+    inherit: &[std::os::fd::RawFd],
+) -> Result<Started, Completion> {
     let failed = |message: String| Completion {
         task: job.task,
         exit: Exit::SpawnFailed(message),
@@ -196,6 +201,7 @@ pub(crate) fn start(job: &Job, shell: &mut Shell) -> Result<Started, Completion>
         stdout,
         stderr,
         new_group,
+        inherit,
     });
     // Our copy of the pipe's write end must close, or the reader would
     // never see end-of-file.
@@ -321,6 +327,7 @@ mod tests {
             fresh_log: true,
             header: "$ test".into(),
             interactive: false,
+            jobserver: None,
         }
     }
 
@@ -334,6 +341,36 @@ mod tests {
                 Update::Wake => unreachable!("nobody interrupts these tests"),
             }
         }
+    }
+
+    #[test]
+    fn a_jobserver_task_inherits_the_pipe_others_do_not() {
+        use crate::model::Jobserver;
+        let dir = tempfile::tempdir().unwrap();
+        let mut executor = ProcessExecutor::new(&[], false);
+        executor.serve_jobserver(3).unwrap();
+        // Reads one token through the descriptor MAKEFLAGS names.
+        let take = r#"fds=${MAKEFLAGS##*=}; r=${fds%,*}; echo "$MAKEFLAGS"; dd bs=1 count=1 if=/dev/fd/$r 2>/dev/null"#;
+        let mut served = job(Cmd::Shell(take.into()), dir.path(), None);
+        served.jobserver = Some(Jobserver::Pipe);
+        executor.start(served);
+        let (completion, _) = finish(&mut executor);
+        assert_eq!(completion.exit, Exit::Success, "{}", completion.output);
+        let (flags, token) = completion.output.split_once('\n').unwrap();
+        assert!(flags.starts_with("-j3 --jobserver-auth="), "{flags}");
+        assert_eq!(token, "+");
+        // A task without `jobserver` gets neither the flags nor the pipe.
+        let read_end = flags.rsplit_once('=').unwrap().1.split(',').next().unwrap();
+        let probe = format!("echo \"[$MAKEFLAGS]\"; dd bs=1 count=1 if=/dev/fd/{read_end}");
+        executor.start(job(Cmd::Shell(probe.into()), dir.path(), None));
+        let (completion, _) = finish(&mut executor);
+        assert_ne!(completion.exit, Exit::Success, "{}", completion.output);
+        assert!(
+            completion.output.starts_with("[]\n"),
+            "{}",
+            completion.output
+        );
+        assert!(!completion.output.contains('+'), "{}", completion.output);
     }
 
     #[test]

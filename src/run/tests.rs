@@ -150,6 +150,28 @@ fn never_more_than_jobs_tasks_at_once() {
 }
 
 #[test]
+fn with_a_jobserver_every_task_beyond_the_first_holds_a_token() {
+    let mut tasks: Vec<_> = (0..5).map(|i| task(i, &format!("t{i}"), &[])).collect();
+    tasks[0].jobserver = Some(crate::model::Jobserver::Pipe);
+    let plan = plan(tasks);
+    // -j3 serves two tokens; a child holds one of them all along.
+    let mut fake = Fake::new().tokens(1);
+    let (summary, events) = execute(&plan, 3, false, &mut fake);
+    assert!(summary.success());
+    assert_eq!(events.most_running, 2, "one implicit slot and one token");
+    assert_eq!(fake.tokens, Some(1), "every token taken came back");
+    // A child that holds every token leaves orchestra one task at a time.
+    let mut fake = Fake::new().tokens(0);
+    let (summary, events) = execute(&plan, 3, false, &mut fake);
+    assert!(summary.success());
+    assert_eq!(events.most_running, 1);
+    // Without a jobserver task, tokens are never asked for.
+    let unserved = super::tests::plan((0..5).map(|i| task(i, &format!("t{i}"), &[])).collect());
+    let (_, events) = execute(&unserved, 3, false, &mut Fake::new().tokens(0));
+    assert_eq!(events.most_running, 3);
+}
+
+#[test]
 fn pools_limit_their_members_only() {
     let mut tasks: Vec<_> = (0..4).map(|i| task(i, &format!("db{i}"), &[])).collect();
     for t in &mut tasks {

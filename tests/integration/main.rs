@@ -12,6 +12,7 @@ mod example;
 mod fixtures;
 mod incremental;
 mod interactive;
+mod jobserver;
 mod json_schema;
 mod locks;
 mod plan;
