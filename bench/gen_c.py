@@ -11,7 +11,8 @@ header edited by the benchmark; `f7.c` the source.
 
 Both builds compile every `.c` with `cc -O1 -MMD -MF build/NAME.d` and link
 one program:
-- `orchestra.kdl`: a task per object with `depfile`, and a link;
+- `orchestra.kdl`: one `rule` over `src/*.c` with `depfile` (a task per
+  object, 12 lines in all), and a link of `build/*.o`;
 - `build.ninja`: a `cc` rule with `depfile` and `deps = gcc`, and a link.
 """
 import argparse
@@ -46,17 +47,22 @@ def main():
             f.write(f"  s += f{i}({i % 5});\n")
         f.write("  return s & 1; }\n")
     names = [f"f{i}" for i in range(a.files)] + ["main"]
-    cc = "cc -O1 -Iinclude -MMD -MF build/{n}.d -c src/{n}.c -o build/{n}.o"
     with open(os.path.join(a.dir, "orchestra.kdl"), "w") as f:
-        f.write('project "cbench"\n')
-        for n in names:
-            f.write(f'task "{n}" {{\n    run "mkdir -p build && {cc.format(n=n)}"\n')
-            f.write(f'    inputs "src/{n}.c"\n    outputs "build/{n}.o"\n    depfile "build/{n}.d"\n}}\n')
-        objects = " ".join(f"build/{n}.o" for n in names)
-        needs = " ".join(f'"{n}"' for n in names)
-        inputs = " ".join(f'"build/{n}.o"' for n in names)
-        f.write(f'task "link" {{\n    needs {needs}\n    inputs {inputs}\n')
-        f.write(f'    run "cc -o build/app {objects}"\n    outputs "build/app"\n}}\n')
+        f.write(
+            'project "cbench"\n'
+            'rule "cc" {\n'
+            '    foreach "src/*.c"\n'
+            '    run "mkdir -p build && cc -O1 -Iinclude -MMD -MF build/{stem}.d -c {in} -o {out}"\n'
+            '    outputs "build/{stem}.o"\n'
+            '    depfile "build/{stem}.d"\n'
+            "}\n"
+            'task "link" {\n'
+            '    needs "cc"\n'
+            '    inputs "build/*.o"\n'
+            '    run "cc -o build/app build/*.o"\n'
+            '    outputs "build/app"\n'
+            "}\n"
+        )
     with open(os.path.join(a.dir, "build.ninja"), "w") as f:
         f.write("rule cc\n  command = mkdir -p build && cc -O1 -Iinclude -MMD -MF $out.d -c $in -o $out\n")
         f.write("  depfile = $out.d\n  deps = gcc\n")
