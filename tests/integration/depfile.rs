@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::support::{Test, orchestra, text};
+use crate::support::{Test, text};
 
 /// Three objects and a link; `main.c` and `util.c` include `util.h`,
 /// `other.c` includes nothing (yet).
@@ -47,20 +47,7 @@ fn project() -> Test {
         .write("src/other.c", "int other(void) { return 21; }\n")
 }
 
-/// Builds and returns the tasks that started, sorted, with stderr.
-fn build(dir: &Path, extra: &[&str]) -> (Vec<String>, String) {
-    let mut args = vec!["build", "--progress", "never"];
-    args.extend_from_slice(extra);
-    let out = orchestra(dir, &args);
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let mut started: Vec<String> = stderr
-        .lines()
-        .filter_map(|l| l.split_once("] start ").map(|(_, t)| t.to_owned()))
-        .collect();
-    started.sort();
-    (started, stderr)
-}
+use crate::support::build_started as build;
 
 fn edit(dir: &Path, rel: &str, text: &str) {
     std::fs::write(dir.join(rel), text).unwrap();

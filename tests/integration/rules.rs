@@ -35,17 +35,7 @@ fn project() -> Test {
 
 /// Builds and returns the tasks that started, sorted.
 fn build(dir: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args = vec!["build", "--progress", "never"];
-    args.extend_from_slice(extra);
-    let out = orchestra(dir, &args);
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let mut started: Vec<String> = stderr
-        .lines()
-        .filter_map(|l| l.split_once("] start ").map(|(_, t)| t.to_owned()))
-        .collect();
-    started.sort();
-    started
+    crate::support::build_started(dir, extra).0
 }
 
 fn plan_addresses(dir: &Path) -> Vec<String> {

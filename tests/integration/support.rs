@@ -437,3 +437,19 @@ impl Rng {
         &items[self.below(items.len())]
     }
 }
+
+/// `orchestra build --progress never EXTRA…` in `dir`, which must succeed:
+/// the addresses of the tasks that started, sorted, and stderr.
+pub fn build_started(dir: &Path, extra: &[&str]) -> (Vec<String>, String) {
+    let mut args = vec!["build", "--progress", "never"];
+    args.extend_from_slice(extra);
+    let out = orchestra(dir, &args);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let mut started: Vec<String> = stderr
+        .lines()
+        .filter_map(|l| l.split_once("] start ").map(|(_, t)| t.to_owned()))
+        .collect();
+    started.sort();
+    (started, stderr)
+}
