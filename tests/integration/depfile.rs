@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::support::build_started as build;
 use crate::support::{Test, text};
 
 /// Three objects and a link; `main.c` and `util.c` include `util.h`,
@@ -46,8 +47,6 @@ fn project() -> Test {
         .write("src/util.c", "#include \"util.h\"\nint twice(int x) { return 2 * x; }\n")
         .write("src/other.c", "int other(void) { return 21; }\n")
 }
-
-use crate::support::build_started as build;
 
 fn edit(dir: &Path, rel: &str, text: &str) {
     std::fs::write(dir.join(rel), text).unwrap();
