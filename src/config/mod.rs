@@ -271,7 +271,23 @@ fn habit_help(source: &str, span: crate::model::Span) -> Option<String> {
     if line.contains(['\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}']) {
         return Some("use straight quotes `\"`, not typographic ones (“ ”)".into());
     }
-    None
+    setting_line(trimmed)
+}
+
+/// `timeout="5m"` alone on a line inside a block: a property written as
+/// if it were a node.
+fn setting_line(trimmed: &str) -> Option<String> {
+    let (name, value) = trimmed.split_once('=')?;
+    let is_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let value = value.trim_end().trim_end_matches(';');
+    (is_name && !value.is_empty()).then(|| {
+        format!(
+            "`{name}={value}` alone on a line is not a setting: write the child `{name} {value}`, or put `{name}={value}` on the node's own line (`task \"a\" {name}={value} {{ … }}`)"
+        )
+    })
 }
 
 /// KDL v1 habits that v2 rejects: bare `true`, `false`, `null`.

@@ -577,3 +577,24 @@ fn a_full_stdout_is_exit_3_and_a_full_stderr_never_a_panic() {
     std::fs::write(dir.path().join("orchestra.kdl"), "taks \"a\"\n").unwrap();
     assert_eq!(run(&["check"], Stdio::null(), full()), Some(2));
 }
+
+#[test]
+fn a_property_written_as_a_line_in_a_block_says_how_to_write_it() {
+    let ran = Test::new()
+        .kdl("task \"t\" {\n    run \"make\"\n    jobserver=#true\n}\n")
+        .env("COLUMNS", "200")
+        .args(["check"])
+        .status(2)
+        .stderr_contains(
+            "`jobserver=#true` alone on a line is not a setting: write the child `jobserver #true`, or put `jobserver=#true` on the node's own line",
+        )
+        .run();
+    assert_eq!(
+        ran.stderr
+            .matches("alone on a line is not a setting")
+            .count(),
+        1,
+        "said once for its line:\n{}",
+        ran.stderr
+    );
+}
