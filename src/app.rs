@@ -17,7 +17,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{
-    CheckArgs, Cli, ColorChoice, Command, ListArgs, PlanArgs, PlanFormat, SelectArgs, ShapeArgs,
+    CheckArgs, CiFormat, Cli, ColorChoice, Command, ListArgs, PlanArgs, PlanFormat, SelectArgs,
+    ShapeArgs,
 };
 use crate::compile::{self, Selection};
 use crate::diagnostic::{self, Diagnostic, RenderOptions};
@@ -37,7 +38,7 @@ pub fn main() -> ExitCode {
     if matches!(cli.command, Command::Guardian) {
         return crate::run::serve_guardian();
     }
-    let render = render_options(cli.color);
+    let render = render_options(cli.color, cli.ci_format);
     let outcome = run(&cli, render);
     if timings::enabled() {
         say_part!("{}", timings::format(&timings::take()));
@@ -207,11 +208,18 @@ fn counts(diagnostics: &[Diagnostic]) -> (usize, usize) {
 }
 
 fn print_diagnostics(loaded: &Loaded, render: RenderOptions) {
-    if !loaded.diagnostics.is_empty() {
-        say_part!(
-            "{}",
-            diagnostic::render(&loaded.diagnostics, &loaded.source, render)
-        );
+    show(&loaded.diagnostics, &loaded.source, render);
+}
+
+/// Draws diagnostics on stderr; under GitHub Actions, each also as an
+/// annotation at its line.
+fn show(found: &[Diagnostic], source: &miette::NamedSource<String>, render: RenderOptions) {
+    if found.is_empty() {
+        return;
+    }
+    say_part!("{}", diagnostic::render(found, source, render));
+    if render.github {
+        say_part!("{}", report::github::diagnostics(found, source));
     }
 }
 
@@ -225,9 +233,7 @@ fn check(loaded: &Loaded, args: &CheckArgs, render: RenderOptions) -> Result<(),
     };
     if let Ok(plan) = compile::compile(model, &everything) {
         let found = input_diagnostics(&plan, loaded, &mut Seen::default());
-        if !found.is_empty() {
-            say_part!("{}", diagnostic::render(&found, &loaded.source, render));
-        }
+        show(&found, &loaded.source, render);
         let (errors, more) = counts(&found);
         if errors > 0 {
             return Err(Error::Config {
@@ -326,7 +332,7 @@ fn check_inputs<'p>(
     if found.is_empty() {
         return Ok(seen);
     }
-    say_part!("{}", diagnostic::render(&found, &loaded.source, render));
+    show(&found, &loaded.source, render);
     let (errors, warnings) = counts(&found);
     if errors > 0 {
         return Err(Error::Config {
@@ -393,8 +399,9 @@ fn write_stdout(text: &str) -> Result<(), Error> {
 }
 
 /// `--color`, then `NO_COLOR` and `CLICOLOR_FORCE` under `auto`, then
-/// whether stderr (where diagnostics go) is a terminal.
-fn render_options(choice: ColorChoice) -> RenderOptions {
+/// whether stderr (where diagnostics go) is a terminal; `--ci-format`, then
+/// `GITHUB_ACTIONS=true` under `auto`.
+fn render_options(choice: ColorChoice, ci: CiFormat) -> RenderOptions {
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
     let color = match choice {
         ColorChoice::Always => true,
@@ -412,5 +419,14 @@ fn render_options(choice: ColorChoice) -> RenderOptions {
         .and_then(|c| c.parse().ok())
         .filter(|w| *w >= 40)
         .unwrap_or(100);
-    RenderOptions { color, width }
+    let github = match ci {
+        CiFormat::Github => true,
+        CiFormat::Plain => false,
+        CiFormat::Auto => std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
+    };
+    RenderOptions {
+        color,
+        width,
+        github,
+    }
 }

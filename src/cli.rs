@@ -24,6 +24,10 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub(crate) color: ColorChoice,
 
+    /// CI-native output [auto: `github` when `GITHUB_ACTIONS=true`, else `plain`]
+    #[arg(long, global = true, value_enum, default_value_t = CiFormat::Auto, value_name = "FORMAT")]
+    pub(crate) ci_format: CiFormat,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -33,6 +37,26 @@ pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CiFormat {
+    Auto,
+    /// Log groups, `::error`/`::warning` annotations, a step summary, masks
+    Github,
+    /// Plain lines, as anywhere else
+    Plain,
+}
+
+/// Which tasks' output a build prints (their logs stay in `.orchestra/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputLogs {
+    /// Every task's output
+    Full,
+    /// Only failed tasks' output
+    Failed,
+    /// No task's output: status lines and failure reports only
+    None,
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,6 +232,18 @@ pub(crate) struct BuildArgs {
     /// When to draw the progress display [auto: when stderr is a terminal]
     #[arg(long, value_enum, default_value_t = ProgressChoice::Auto, value_name = "WHEN")]
     pub(crate) progress: ProgressChoice,
+
+    /// Which tasks' output to print; `-v` streams only under `full`
+    #[arg(long, value_enum, default_value_t = OutputLogs::Full, value_name = "WHICH")]
+    pub(crate) output_logs: OutputLogs,
+
+    /// Write a `JUnit` XML report of the build to PATH
+    #[arg(long, value_name = "PATH", conflicts_with = "dry_run")]
+    pub(crate) junit: Option<PathBuf>,
+
+    /// Write newline-delimited JSON events to PATH (`-` for stdout) as the build runs (docs/events.md)
+    #[arg(long, value_name = "PATH", conflicts_with = "dry_run")]
+    pub(crate) events: Option<PathBuf>,
 }
 
 /// `--wait 10m`: a duration as `orchestra.kdl` writes one.

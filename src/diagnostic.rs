@@ -509,6 +509,9 @@ fn with_article(word: &str) -> String {
 pub(crate) struct RenderOptions {
     pub(crate) color: bool,
     pub(crate) width: usize,
+    /// GitHub Actions workflow commands beside the text: annotations, log
+    /// groups (`--ci-format github`, or `auto` under `GITHUB_ACTIONS`).
+    pub(crate) github: bool,
 }
 
 /// One diagnostic bound to the file it points into, as miette wants it.
@@ -614,7 +617,25 @@ pub(crate) fn render(
 /// Diagnostics as data for machines (`build --json` on a configuration
 /// error): code, severity, message, line and column (from 1), help.
 pub(crate) fn to_json(diagnostics: &[Diagnostic], source: &str) -> Vec<serde_json::Value> {
-    // Lines and columns in one pass over the file, however many there are.
+    diagnostics
+        .iter()
+        .zip(places(diagnostics, source))
+        .map(|(d, (line, column))| {
+            serde_json::json!({
+                "code": d.code(),
+                "severity": if d.is_error() { "error" } else { "warning" },
+                "message": d.message(),
+                "line": line,
+                "column": column,
+                "help": d.help(),
+            })
+        })
+        .collect()
+}
+
+/// Each diagnostic's line and column (from 1) in `source`, in one pass
+/// over the file however many there are.
+pub(crate) fn places(diagnostics: &[Diagnostic], source: &str) -> Vec<(usize, usize)> {
     let offsets: Vec<usize> = diagnostics
         .iter()
         .map(|d| d.primary_offset().min(source.len()))
@@ -634,20 +655,7 @@ pub(crate) fn to_json(diagnostics: &[Diagnostic], source: &str) -> Vec<serde_jso
         }
         places[i] = (line, offsets[i] - line_start + 1);
     }
-    diagnostics
-        .iter()
-        .zip(places)
-        .map(|(d, (line, column))| {
-            serde_json::json!({
-                "code": d.code(),
-                "severity": if d.is_error() { "error" } else { "warning" },
-                "message": d.message(),
-                "line": line,
-                "column": column,
-                "help": d.help(),
-            })
-        })
-        .collect()
+    places
 }
 
 /// How many diagnostics are drawn: nobody reads 100,000 reports, and

@@ -37,6 +37,8 @@ pub(crate) enum Error {
     /// orchestra refused to touch something that is not what it should be
     /// (a `.orchestra` that is a symlink, say); the message says what.
     Unsafe { message: String },
+    /// Options that cannot go together (clap cannot say it for values).
+    Usage { message: String },
 }
 
 impl Error {
@@ -47,7 +49,8 @@ impl Error {
             | Self::Io { .. }
             | Self::Config { .. }
             | Self::DeniedWarnings { .. }
-            | Self::Unsafe { .. } => 2,
+            | Self::Unsafe { .. }
+            | Self::Usage { .. } => 2,
             Self::Selection(e) => e.exit_code(),
             Self::BuildFailed { .. } => 1,
             // Not 1: the work may well have succeeded; only its report was lost.
@@ -70,7 +73,7 @@ impl fmt::Display for Error {
                 path,
                 source,
             } => write!(f, "cannot {action} `{}`: {source}", path.display()),
-            Self::Unsafe { message } => write!(f, "{message}"),
+            Self::Unsafe { message } | Self::Usage { message } => write!(f, "{message}"),
             Self::Config {
                 errors, warnings, ..
             } if *warnings > 0 => write!(

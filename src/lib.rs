@@ -93,6 +93,7 @@ pub mod facade {
         let options = RenderOptions {
             color: false,
             width: 100,
+            github: false,
         };
         std::hint::black_box(render(&loaded.diagnostics, &loaded.source, options));
         let errors = loaded
@@ -170,6 +171,7 @@ pub mod facade {
         let options = RenderOptions {
             color: false,
             width: 100,
+            github: false,
         };
         let text = render(&loaded.diagnostics, &loaded.source, options);
         let headers = text

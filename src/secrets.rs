@@ -27,6 +27,11 @@ impl Masker {
         Self::new(names.into_iter().filter_map(|n| std::env::var(n).ok()))
     }
 
+    /// The values masked (for `::add-mask::` under GitHub Actions).
+    pub(crate) fn values(&self) -> impl Iterator<Item = &str> {
+        self.values.iter().map(String::as_str)
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.values.is_empty()
     }

@@ -13,7 +13,7 @@ use indicatif::ProgressDrawTarget;
 
 use super::durable::{self, Begun};
 use super::{secrets, selection, write_stdout};
-use crate::cli::{BuildArgs, ProgressChoice};
+use crate::cli::{BuildArgs, OutputLogs, ProgressChoice};
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
 use crate::freshness::Incremental;
@@ -34,11 +34,14 @@ use crate::workspace::Workspace;
 fn executor(
     plan: &Plan,
     args: &BuildArgs,
+    render: RenderOptions,
     masker: &Masker,
     interrupts: &Interrupts,
     jobs: usize,
 ) -> ProcessExecutor {
-    let mut executor = ProcessExecutor::new(&plan.shell, args.verbose)
+    // Lines stream only where they are shown as they come.
+    let stream = args.verbose && args.output_logs == OutputLogs::Full && !render.github;
+    let mut executor = ProcessExecutor::new(&plan.shell, stream)
         .masking(masker.clone())
         .woken_by(interrupts)
         .guarded();
@@ -61,6 +64,10 @@ pub(super) fn build(
 ) -> Result<(), Error> {
     let root = loaded.located.root.clone();
     let masker = secrets(plan);
+    if render.github && !masker.is_empty() {
+        // Before anything else is printed: the runner hides them from here on.
+        say_part!("{}", report::github::masks(masker.values()));
+    }
     // Ctrl-C, SIGTERM and SIGHUP from here on are read, never fatal.
     let interrupts = Interrupts::new();
     interrupts.catch_signals();
@@ -83,7 +90,7 @@ pub(super) fn build(
             "note: gate fixes are off because `CI` is set: CI verifies, it does not repair; `--fix` runs them"
         );
     }
-    let mut executor = executor(plan, args, &masker, &interrupts, options.jobs);
+    let mut executor = executor(plan, args, render, &masker, &interrupts, options.jobs);
     // Masked as records keep it, so a `--set` secret matches as written.
     let key = masker
         .mask_json(&selection(&args.select)?.key())
@@ -108,9 +115,14 @@ pub(super) fn build(
         masker: &masker,
         interrupts: &interrupts,
     };
+    let mut events = events_for(args, &masker)?;
     let summary = crate::timings::measure("run", || {
-        execute(&run, &mut executor, &mut begun, &mut freshness)
+        let extra = events.as_mut().map(|e| e as &mut dyn Reporter);
+        execute(&run, &mut executor, &mut begun, &mut freshness, extra)
     });
+    if let Some(e) = events.and_then(|e| e.error) {
+        say!("warning: the event stream stopped: {e}");
+    }
     let Begun {
         claims, recorder, ..
     } = begun;
@@ -124,13 +136,7 @@ pub(super) fn build(
         say!("warning: could not save the fingerprints under `.orchestra/`: {source}");
     }
     warn_notes(&workspace);
-    let written = if args.json {
-        let mut value = report::json::summary(plan, &summary);
-        report::json::mask(&mut value, &masker);
-        write_stdout(&format!("{value:#}\n"))
-    } else {
-        Ok(())
-    };
+    let written = reports(plan, args, render, &summary, &masker);
     let outcome = if summary.interrupted {
         Err(Error::Interrupted)
     } else if summary.success() {
@@ -155,6 +161,100 @@ pub(super) fn build(
             Err(outcome)
         }
         (Err(outcome), Ok(())) => Err(outcome),
+    }
+}
+
+/// What the build leaves for machines once it ends: the GitHub step
+/// summary, the `JUnit` file, the JSON summary on stdout. An unwritable
+/// one is an output error (exit 3 when the build itself succeeded).
+fn reports(
+    plan: &Plan,
+    args: &BuildArgs,
+    render: RenderOptions,
+    summary: &Summary,
+    masker: &Masker,
+) -> Result<(), Error> {
+    if render.github {
+        step_summary(plan, summary);
+    }
+    let junit = args.junit.as_ref().map_or(Ok(()), |path| {
+        let xml = report::junit::report(plan, summary);
+        write_report(path, masker.mask(&xml).as_bytes())
+    });
+    let written = if args.json {
+        let mut value = report::json::summary(plan, summary);
+        report::json::mask(&mut value, masker);
+        write_stdout(&format!("{value:#}\n"))
+    } else {
+        Ok(())
+    };
+    written.and(junit)
+}
+
+/// The event stream `--events` asks for: stdout for `-`, else the file,
+/// created or truncated (never through a symlink), one flushed line per
+/// event.
+fn events_for(
+    args: &BuildArgs,
+    masker: &Masker,
+) -> Result<Option<report::events::Events<Box<dyn std::io::Write>>>, Error> {
+    let Some(path) = &args.events else {
+        return Ok(None);
+    };
+    if args.json && path.as_os_str() == "-" {
+        return Err(Error::Usage {
+            message: "`--events -` and `--json` both write to stdout: send the events to a file"
+                .into(),
+        });
+    }
+    let out: Box<dyn std::io::Write> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdout())
+    } else {
+        Box::new(report_file(path).map_err(Error::Output)?)
+    };
+    Ok(Some(report::events::Events::new(out, masker.clone())))
+}
+
+/// A report file a flag names (`--junit`, `--events`): created or
+/// truncated, never written through a symlink.
+fn report_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
+fn write_report(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    report_file(path)
+        .and_then(|mut file| file.write_all(bytes))
+        .map_err(Error::Output)
+}
+
+/// Appends the build's Markdown summary to the file GitHub Actions names
+/// in `GITHUB_STEP_SUMMARY`, when it names one.
+fn step_summary(plan: &Plan, summary: &Summary) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let text = report::github::step_summary(plan, summary);
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .and_then(|mut file| file.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        say!(
+            "warning: cannot append the step summary to `{}`: {e}",
+            std::path::Path::new(&path).display()
+        );
     }
 }
 
@@ -195,6 +295,7 @@ fn execute(
     executor: &mut ProcessExecutor,
     begun: &mut Begun,
     freshness: &mut Incremental,
+    mut extra: Option<&mut dyn Reporter>,
 ) -> Summary {
     let Run {
         plan,
@@ -234,6 +335,14 @@ fn execute(
         };
         let mut asker = prompt::TerminalAsker::new(display, interrupts.clone(), wake);
         let mut both = Tee(reporter, &mut begun.recorder);
+        let mut all;
+        let reporter: &mut dyn Reporter = match &mut extra {
+            Some(extra) => {
+                all = Tee(&mut both, &mut **extra);
+                &mut all
+            }
+            None => &mut both,
+        };
         run::run(
             plan,
             options,
@@ -241,7 +350,7 @@ fn execute(
                 executor,
                 decide: &mut decide,
                 asker: &mut asker,
-                reporter: &mut both,
+                reporter,
                 freshness,
                 interrupts,
             },
@@ -250,13 +359,15 @@ fn execute(
     if let Some(target) = target {
         let screen = Progress::new(target);
         let display = screen.pause();
-        let mut reporter =
-            Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
+        let mut reporter = Human::new(screen, &loaded.source, render, args.verbose)
+            .masking(masker.clone())
+            .output_logs(args.output_logs);
         run_with(&mut reporter, Some(display))
     } else {
         let screen = Plain::new(LineWriter::new(std::io::stderr()));
-        let mut reporter =
-            Human::new(screen, &loaded.source, render, args.verbose).masking(masker.clone());
+        let mut reporter = Human::new(screen, &loaded.source, render, args.verbose)
+            .masking(masker.clone())
+            .output_logs(args.output_logs);
         run_with(&mut reporter, None)
     }
 }

@@ -76,6 +76,7 @@ impl<'m> Lowering<'m> {
                     // The project env too, so a runner that gives a check
                     // only its own env still sees the project's.
                     env: v.env(scope, &check.env),
+                    declared: check.span,
                 })
                 .collect(),
         }

@@ -24,7 +24,7 @@ use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, Str, TaskI
 use crate::codec::{Reader, Writer};
 use crate::model::{CommandKind, Jobserver};
 
-const MAGIC: &[u8; 8] = b"ORCHPC\x00\x08";
+const MAGIC: &[u8; 8] = b"ORCHPC\x00\x09";
 
 /// The cache key for a file and a selection (`Selection::key`).
 pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32] {
@@ -249,6 +249,8 @@ fn encode_gate<'p>(w: &mut Writer, table: &mut TableWriter<'p>, gate: &'p GateSp
         w.u64(u64::from(check.retries));
         opt_str(w, check.dir.as_ref());
         pairs(w, &check.env);
+        w.u64(check.declared.offset() as u64);
+        w.u64(check.declared.len() as u64);
     }
 }
 
@@ -271,6 +273,11 @@ fn decode_gate(r: &mut Reader<'_>, table: &Table) -> Option<GateSpec> {
             retries: small(r)?,
             dir: read_opt_str(r)?,
             env: read_pairs(r)?,
+            declared: (
+                usize::try_from(r.u64()?).ok()?,
+                usize::try_from(r.u64()?).ok()?,
+            )
+                .into(),
         });
     }
     Some(GateSpec {
@@ -500,6 +507,7 @@ mod tests {
                         retries: 1,
                         dir: Some("crates".into()),
                         env: vec![("A".into(), "1".into())],
+                        declared: (40, 12).into(),
                     }],
                 })
             }),

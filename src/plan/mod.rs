@@ -81,6 +81,8 @@ pub(crate) struct CheckSpec {
     pub(crate) retries: u32,
     pub(crate) dir: Option<String>,
     pub(crate) env: Vec<(String, String)>,
+    /// Where the check is declared in orchestra.kdl (CI annotations).
+    pub(crate) declared: Span,
 }
 
 /// A gate as the runner needs it: checks in order, and how many more

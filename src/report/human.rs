@@ -6,10 +6,14 @@
 
 use miette::NamedSource;
 
+use super::github::{self, At};
 use super::{failure, lines};
+use crate::cli::OutputLogs;
 use crate::diagnostic::RenderOptions;
-use crate::plan::{Plan, TaskId};
-use crate::run::{Event, Failure, Reporter, Status, check_header, command_text, step_command};
+use crate::plan::{Plan, PlanTask, TaskId};
+use crate::run::{
+    Event, Failure, Reporter, Status, TaskRecord, check_header, command_text, step_command,
+};
 use crate::secrets::Masker;
 
 /// Where human output goes.
@@ -46,6 +50,8 @@ pub(crate) struct Human<'a, S> {
     total: usize,
     /// Secrets masked in every line, failure reports included.
     masker: Masker,
+    /// `--output-logs`: which tasks' output is printed.
+    logs: OutputLogs,
 }
 
 impl<'a, S: Screen> Human<'a, S> {
@@ -63,6 +69,91 @@ impl<'a, S: Screen> Human<'a, S> {
             done: 0,
             total: 0,
             masker: Masker::default(),
+            logs: OutputLogs::Full,
+        }
+    }
+
+    /// Prints only these tasks' output (`--output-logs`).
+    #[must_use]
+    pub(crate) fn output_logs(mut self, logs: OutputLogs) -> Self {
+        self.logs = logs;
+        self
+    }
+
+    /// Output streams live only under `-v` with every task's output shown,
+    /// and never under GitHub Actions, whose log groups need a task's
+    /// output in one piece.
+    fn streams(&self) -> bool {
+        self.verbose && self.logs == OutputLogs::Full && !self.render.github
+    }
+
+    /// An optional check skipped for want of its program: a line, and under
+    /// GitHub Actions a warning at the check's declaration.
+    fn check_skipped(&mut self, spec: &PlanTask, check: usize, program: &str) {
+        let name = spec
+            .gate
+            .as_ref()
+            .map_or("", |g| g.checks[check].name.as_str());
+        let text = lines::check_skipped(&spec.address, name, program);
+        self.say(&text);
+        if self.render.github {
+            let declared = spec
+                .gate
+                .as_ref()
+                .map_or(spec.declared, |g| g.checks[check].declared);
+            let at = At::of(self.source, declared.offset());
+            let note = github::annotation(false, Some(&at), "optional check skipped", &text);
+            self.say(&note);
+        }
+    }
+
+    /// A finished task's output and failure report, in a log group under
+    /// GitHub Actions (always closed: it is written whole), then a failure's
+    /// annotation at its declaration.
+    fn task_output(&mut self, spec: &PlanTask, record: &TaskRecord, output: &str) {
+        let mut block = String::new();
+        let failure = match &record.status {
+            Status::Failed(why) => Some(why),
+            _ => None,
+        };
+        let show_output = match failure {
+            None => self.logs == OutputLogs::Full && !self.streams(),
+            // An interrupted task's output so far: only in a group, where
+            // it does not clutter the interrupt's one line.
+            Some(Failure::Interrupted) => self.render.github && self.logs != OutputLogs::None,
+            // The report shows the tail itself.
+            Some(_) => false,
+        };
+        if show_output {
+            block.push_str(output.trim_end());
+        }
+        if let Some(why) = failure.filter(|w| !matches!(w, Failure::Interrupted)) {
+            let why = if self.logs == OutputLogs::None {
+                &without_tail(why)
+            } else {
+                why
+            };
+            let report = failure::render(spec, record, why, self.source, self.render);
+            if !block.is_empty() {
+                block.push('\n');
+            }
+            block.push_str(report.trim_end());
+        }
+        if block.trim().is_empty() {
+            return;
+        }
+        if !self.render.github {
+            self.say(&block);
+            return;
+        }
+        let word = lines::finished_word(&record.status);
+        self.say(&github::group(&format!("{} ({word})", spec.address)));
+        self.say(&block);
+        self.say(github::END_GROUP);
+        if let Some(why) = failure {
+            let (title, message) = github::failure_text(spec, why);
+            let at = At::of(self.source, github::failure_offset(spec, why));
+            self.say(&github::annotation(true, Some(&at), &title, &message));
         }
     }
 
@@ -125,16 +216,15 @@ impl<S: Screen> Reporter for Human<'_, S> {
                     .unwrap_or_else(|| format!("$ {}", command_text(step_command(spec, step))));
                 self.say(&lines::output(address(task), &header));
             }
-            Event::StepStarted { .. } => {}
-            Event::Output { task, line } => self.say(&lines::output(address(task), line)),
+            Event::Output { task, line } if self.streams() => {
+                self.say(&lines::output(address(task), line));
+            }
+            Event::StepStarted { .. } | Event::Output { .. } => {}
             Event::CheckSkipped {
                 task,
                 check,
                 program,
-            } => {
-                let name = check_name(plan, task, check);
-                self.say(&lines::check_skipped(address(task), name, program));
-            }
+            } => self.check_skipped(plan.task(task), check, program),
             Event::CheckFailed {
                 task,
                 check,
@@ -169,18 +259,7 @@ impl<S: Screen> Reporter for Human<'_, S> {
                 }
                 self.screen.task_ended(task);
                 self.say_status(&lines::finished(self.done, self.total, spec, record));
-                match &record.status {
-                    // The interrupt was announced; a report per task adds nothing.
-                    Status::Failed(Failure::Interrupted) => {}
-                    Status::Failed(why) => {
-                        let report = failure::render(spec, record, why, self.source, self.render);
-                        self.say(report.trim_end());
-                    }
-                    _ if !self.verbose && !output.trim().is_empty() => {
-                        self.say(output.trim_end());
-                    }
-                    _ => {}
-                }
+                self.task_output(spec, record, output);
             }
             Event::Interrupted { hard, running } => {
                 self.screen.interrupted();
@@ -191,6 +270,24 @@ impl<S: Screen> Reporter for Human<'_, S> {
                 self.say(&lines::summary(plan, summary));
             }
         }
+    }
+}
+
+/// A failure as reported without its output (`--output-logs none`).
+fn without_tail(failure: &Failure) -> Failure {
+    match failure {
+        Failure::Command {
+            step,
+            command,
+            exit,
+            ..
+        } => Failure::Command {
+            step: *step,
+            command: command.clone(),
+            exit: exit.clone(),
+            tail: Vec::new(),
+        },
+        other => other.clone(),
     }
 }
 

@@ -45,16 +45,21 @@ pub(crate) fn summary(plan: &Plan, summary: &Summary) -> Value {
         "waves": waves,
         "tasks": tasks,
         "left_out": skipped,
-        "totals": {
-            "tasks": summary.tasks.len(),
-            "succeeded": summary.succeeded(),
-            "up_to_date": summary.up_to_date(),
-            "failed": summary.failed(),
-            "skipped": summary.not_run(),
-            "resumed": summary.resumed(),
-            "locked": summary.locked(),
-            "left_out": plan.skipped.len(),
-        },
+        "totals": totals(plan, summary),
+    })
+}
+
+/// How many tasks ended which way (the summary's and the event stream's).
+pub(crate) fn totals(plan: &Plan, summary: &Summary) -> Value {
+    json!({
+        "tasks": summary.tasks.len(),
+        "succeeded": summary.succeeded(),
+        "up_to_date": summary.up_to_date(),
+        "failed": summary.failed(),
+        "skipped": summary.not_run(),
+        "resumed": summary.resumed(),
+        "locked": summary.locked(),
+        "left_out": plan.skipped.len(),
     })
 }
 
@@ -73,11 +78,12 @@ pub(crate) fn mask(value: &mut Value, masker: &Masker) {
     }
 }
 
-fn millis(d: std::time::Duration) -> u64 {
+pub(crate) fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn task_json(plan: &Plan, task: &PlanTask, record: &TaskRecord) -> Value {
+/// One task's result, as the summary lists it.
+pub(crate) fn task_json(plan: &Plan, task: &PlanTask, record: &TaskRecord) -> Value {
     let (status, failure, blocked_by) = match record.status.clone() {
         Status::Succeeded => ("succeeded", Value::Null, Value::Null),
         Status::UpToDate => ("up-to-date", Value::Null, Value::Null),

@@ -63,12 +63,17 @@ pub(crate) fn started(done: usize, total: usize, address: &str) -> String {
 
 /// `[12/40] ok entities/product/generate 1.2s`, plus what is worth knowing
 /// about attempts: retries, flaky or fixed gates.
-pub(crate) fn finished(done: usize, total: usize, task: &PlanTask, record: &TaskRecord) -> String {
-    let word = match record.status {
+/// The word a finished task's line says: `ok`, `FAILED`, `interrupted`.
+pub(crate) fn finished_word(status: &Status) -> &'static str {
+    match status {
         Status::Succeeded => "ok",
         Status::Failed(Failure::Interrupted) => "interrupted",
         _ => "FAILED",
-    };
+    }
+}
+
+pub(crate) fn finished(done: usize, total: usize, task: &PlanTask, record: &TaskRecord) -> String {
+    let word = finished_word(&record.status);
     let mut line = format!(
         "{} {word} {} {}",
         counter(done, total),
@@ -122,7 +127,17 @@ pub(crate) fn skipped(
     task: &PlanTask,
     why: SkipReason,
 ) -> String {
-    let reason = match why {
+    let reason = skip_reason(plan, task, why);
+    format!(
+        "{} skipped {}: {reason}",
+        counter(done, total),
+        task.address
+    )
+}
+
+/// Why a task did not run, as the end of a sentence.
+pub(crate) fn skip_reason(plan: &Plan, task: &PlanTask, why: SkipReason) -> String {
+    match why {
         SkipReason::DependencyFailed(failed) => {
             format!("needs `{}`, which failed", plan.task(failed).address)
         }
@@ -138,12 +153,7 @@ pub(crate) fn skipped(
             "needs `{}`, which another build holds locked",
             plan.task(by).address
         ),
-    };
-    format!(
-        "{} skipped {}: {reason}",
-        counter(done, total),
-        task.address
-    )
+    }
 }
 
 /// How a command ended, as the end of a sentence about it.

@@ -9,9 +9,12 @@
 
 mod dry_run;
 pub(crate) mod durable;
+pub(crate) mod events;
 pub(crate) mod failure;
+pub(crate) mod github;
 mod human;
 pub(crate) mod json;
+pub(crate) mod junit;
 pub(crate) mod lines;
 mod list;
 mod plain;

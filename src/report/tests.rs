@@ -57,6 +57,7 @@ fn verify() -> PlanTask {
             retries: 0,
             dir: None,
             env: Vec::new(),
+            declared: (0, 0).into(),
         }],
     }));
     gate.declared = (0, 23).into();
@@ -166,6 +167,7 @@ fn failure_report_labels_the_declaration() {
     let options = RenderOptions {
         color: false,
         width: 80,
+        github: false,
     };
     let gate = verify();
     let mut failed = record(Status::Failed(check_failure()), 300);

@@ -16,6 +16,7 @@ fn check(name: &str, command: &str, fix: Option<&str>) -> CheckSpec {
         retries: 0,
         dir: None,
         env: Vec::new(),
+        declared: (0, 0).into(),
     }
 }
 

@@ -556,6 +556,8 @@ fn a_full_stdout_is_exit_3_and_a_full_stderr_never_a_panic() {
             .args(args)
             .current_dir(dir.path())
             .env_remove("CI")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_STEP_SUMMARY")
             .stdout(stdout)
             .stderr(stderr)
             .status()

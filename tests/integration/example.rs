@@ -42,6 +42,8 @@ fn the_shop_example_builds_twice() {
         let output = Command::new(binary())
             // CI turns gate fixes off; tests set it when they mean it.
             .env_remove("CI")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_STEP_SUMMARY")
             .args(["build", "--progress", "never"])
             .current_dir(dir.path())
             // The example's cargo must use the example's own target dir.
@@ -80,6 +82,8 @@ fn the_shop_example_builds_twice() {
 fn build_in(dir: &Path, args: &[&str]) -> String {
     let output = Command::new(binary())
         .env_remove("CI")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .args(args)
         .current_dir(dir)
         .stdin(std::process::Stdio::null())

@@ -100,6 +100,8 @@ impl Project {
         let output = Command::new(binary())
             // CI turns gate fixes off; tests set it when they mean it.
             .env_remove("CI")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_STEP_SUMMARY")
             .args(args)
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::support::{Test, orchestra, text};
+use crate::support::{Test, orchestra, text, tool};
 
 /// Six jobs that log when they start (`+`) and end (`-`), in nanoseconds.
 const MAKEFILE: &str = "JOBS := a b c d e f
@@ -17,13 +17,6 @@ $(JOBS):
 const KDL: &str = r#"task "one" jobserver=#true { run "make LOG=one.log"; }
 task "two" jobserver=#true { run "make LOG=two.log"; }
 "#;
-
-fn has_make() -> bool {
-    std::process::Command::new("make")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 /// The most jobs the logs show running at once.
 fn most_at_once(dir: &Path, logs: &[&str]) -> usize {
@@ -55,10 +48,9 @@ fn build(dir: &Path, args: &[&str]) {
 
 #[test]
 fn a_nested_make_shares_orchestras_jobs() {
-    assert!(
-        has_make(),
-        "these tests need GNU make (`.ci/run` installs it)"
-    );
+    if !tool("make", "the nested make test") {
+        return;
+    }
     let test = Test::new().kdl(KDL).write("Makefile", MAKEFILE);
     let dir = test.path();
     // Alone, `make` runs in parallel with the slots orchestra offers.

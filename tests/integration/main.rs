@@ -5,6 +5,7 @@
 
 mod build;
 mod build_output;
+mod ci;
 mod cli;
 mod depfile;
 mod durable;

@@ -362,6 +362,8 @@ fn the_binary_exits_0_or_2_on_broken_input() {
         let output = Command::new(binary())
             // CI turns gate fixes off; tests set it when they mean it.
             .env_remove("CI")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_STEP_SUMMARY")
             .args(args)
             .current_dir(dir.path())
             .env("NO_COLOR", "1")

@@ -185,6 +185,8 @@ impl Test {
             .env_remove("NO_COLOR")
             // CI turns gate fixes off; tests set it when they mean it.
             .env_remove("CI")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_STEP_SUMMARY")
             .env("NO_COLOR", "1");
         for (key, value) in &self.env {
             command.env(key, value);
@@ -289,6 +291,8 @@ pub fn orchestra(dir: &Path, args: &[&str]) -> Output {
     Command::new(binary())
         // CI turns gate fixes off; tests set it when they mean it.
         .env_remove("CI")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -302,6 +306,8 @@ pub fn spawn(dir: &Path, args: &[&str]) -> Child {
     Command::new(binary())
         // CI turns gate fixes off; tests set it when they mean it.
         .env_remove("CI")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -452,4 +458,24 @@ pub fn build_started(dir: &Path, extra: &[&str]) -> (Vec<String>, String) {
         .collect();
     started.sort();
     (started, stderr)
+}
+
+/// Whether `program` runs here. A test that needs it skips without it,
+/// saying so, except where `ORCHESTRA_REQUIRE_TOOLS` is set (`.ci/run`
+/// installs every tool and sets it), where a missing tool fails the test.
+pub fn tool(program: &str, what_for: &str) -> bool {
+    let found = Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("ORCHESTRA_REQUIRE_TOOLS").is_none(),
+            "`{program}` is required here ({what_for})"
+        );
+        eprintln!("`{program}` is not installed: skipping {what_for}");
+    }
+    found
 }

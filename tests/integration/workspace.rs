@@ -310,6 +310,8 @@ fn every_persisted_file_spoiled_means_a_warning_and_a_correct_rebuild() {
                 Command::new(binary())
                     // CI turns gate fixes off; tests set it when they mean it.
                     .env_remove("CI")
+                    .env_remove("GITHUB_ACTIONS")
+                    .env_remove("GITHUB_STEP_SUMMARY")
                     .arg("status")
                     .current_dir(dir)
                     .stdout(std::process::Stdio::piped())
