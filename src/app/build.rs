@@ -63,11 +63,9 @@ pub(super) fn build(
     seen: Seen,
 ) -> Result<(), Error> {
     let root = loaded.located.root.clone();
+    // Under GitHub Actions its values were registered as masks when the
+    // plan was loaded, before anything was printed (`cached.rs`).
     let masker = secrets(plan);
-    if render.github && !masker.is_empty() {
-        // Before anything else is printed: the runner hides them from here on.
-        say_part!("{}", report::github::masks(masker.values()));
-    }
     // Ctrl-C, SIGTERM and SIGHUP from here on are read, never fatal.
     let interrupts = Interrupts::new();
     interrupts.catch_signals();

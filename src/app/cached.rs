@@ -72,6 +72,7 @@ pub(super) fn compiled(
         })
     });
     if let Some(plan) = hit {
+        mask_for_github(plan.secrets.iter().map(String::as_str), render);
         // Only a valid file was cached, so it is UTF-8 (and converting
         // takes the buffer over instead of copying megabytes).
         let text = String::from_utf8(bytes)
@@ -85,6 +86,10 @@ pub(super) fn compiled(
         return Ok((loaded, plan));
     }
     let loaded = load::parse(located, bytes, Options { check_programs });
+    if let Some(model) = &loaded.model {
+        let secrets = &model.config().project.secrets;
+        mask_for_github(secrets.iter().map(|s| s.value.as_str()), render);
+    }
     let model = require_model(&loaded, render)?;
     let plan = compile_masked(model, &chosen)?;
     // A var set from a secret (`--set token=…`) puts its value in commands;
@@ -97,6 +102,17 @@ pub(super) fn compiled(
         });
     }
     Ok((loaded, plan))
+}
+
+/// Under GitHub Actions, `::add-mask::` for the values of the project's
+/// `secret` variables, before anything else is printed.
+fn mask_for_github<'a>(names: impl Iterator<Item = &'a str>, render: RenderOptions) {
+    if render.github {
+        let masker = Masker::from_env(names);
+        if !masker.is_empty() {
+            say_part!("{}", crate::report::github::masks(masker.values()));
+        }
+    }
 }
 
 /// Whether a secret's value appears anywhere in `plan` (checked only when

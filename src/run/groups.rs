@@ -197,6 +197,26 @@ fn zombie_since(pid: u32) -> Option<u64> {
 
 /// The groups among `ids` with a process stopped by job control, read
 /// from `/proc/<pid>/stat` (state `T`, process group the fifth field).
+/// The process group of a process that `/proc/PID/stat` shows stopped by
+/// its terminal: stopped (`T`), with a controlling terminal (`tty_nr`),
+/// outside that terminal's foreground group (`tpgid`), which is the only
+/// way the terminal stops a process (`SIGTTIN`, `SIGTTOU`). A process
+/// stopped without a terminal was stopped on purpose (`kill -STOP`, a
+/// debugger, a test harness) and is left to whoever will continue it.
+fn stopped_by_terminal(stat: &str) -> Option<u32> {
+    // `pid (comm) state ppid pgrp session tty_nr tpgid …`; comm may hold
+    // spaces and parens.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().take(6).collect();
+    let [state, _ppid, pgrp, _session, tty, tpgid] = fields[..] else {
+        return None;
+    };
+    let group = pgrp.parse::<u32>().ok()?;
+    let on_terminal = tty != "0";
+    let in_background = tpgid.parse::<i64>().ok() != Some(i64::from(group));
+    (state == "T" && on_terminal && in_background).then_some(group)
+}
+
 fn stopped_groups(ids: &HashSet<u32>) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
@@ -213,14 +233,7 @@ fn stopped_groups(ids: &HashSet<u32>) -> Vec<u32> {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue;
         };
-        // `pid (comm) state ppid pgrp …`; comm may hold spaces and parens.
-        let Some(rest) = stat.rfind(')').map(|at| &stat[at + 1..]) else {
-            continue;
-        };
-        let mut fields = rest.split_whitespace();
-        let state = fields.next();
-        let group = fields.nth(1).and_then(|g| g.parse::<u32>().ok());
-        if let (Some("T"), Some(group)) = (state, group)
+        if let Some(group) = stopped_by_terminal(&stat)
             && ids.contains(&group)
             && !found.contains(&group)
         {
@@ -236,6 +249,21 @@ mod tests {
     use std::os::unix::process::CommandExt;
     use std::process::Command;
     use std::time::Instant;
+
+    #[test]
+    fn only_a_stop_from_the_terminal_counts() {
+        // pid (comm) state ppid pgrp session tty_nr tpgid …
+        let stat = |state: &str, tty: &str, tpgid: &str| {
+            format!("42 (sudo (x)) {state} 1 42 40 {tty} {tpgid} 4194304 0")
+        };
+        assert_eq!(stopped_by_terminal(&stat("T", "34816", "40")), Some(42));
+        // In the terminal's foreground: the terminal did not stop it.
+        assert_eq!(stopped_by_terminal(&stat("T", "34816", "42")), None);
+        // No terminal: `kill -STOP`, a debugger; someone will continue it.
+        assert_eq!(stopped_by_terminal(&stat("T", "0", "-1")), None);
+        assert_eq!(stopped_by_terminal(&stat("S", "34816", "40")), None);
+        assert_eq!(stopped_by_terminal("garbage"), None);
+    }
 
     #[test]
     fn a_zombie_is_known_by_its_start_time_and_a_live_process_is_not_one() {

@@ -13,7 +13,12 @@
 //! SIGPIPE back to its default (Rust ignores it in orchestra), its own
 //! process group when asked, the working directory changed before `exec`,
 //! and no descriptor of ours but the three it is given (everything orchestra
-//! opens is close-on-exec).
+//! opens is close-on-exec; the jobserver's are given on purpose). Beyond
+//! std, SIGTTIN and SIGTTOU are back to their defaults too, as a shell with
+//! job control gives its jobs: started under tmux or `nohup`, orchestra
+//! inherits them ignored, and a task in the background reading the terminal
+//! would then fail with EIO here and stop there. Stopped, it is reported as
+//! needing the terminal (`groups.rs`), wherever orchestra was started.
 
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
@@ -212,6 +217,8 @@ fn raw_spawn(
         let mut pipe: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&raw mut pipe);
         libc::sigaddset(&raw mut pipe, libc::SIGPIPE);
+        libc::sigaddset(&raw mut pipe, libc::SIGTTIN);
+        libc::sigaddset(&raw mut pipe, libc::SIGTTOU);
         check(libc::posix_spawnattr_setsigdefault(
             &raw mut p.attr,
             &raw const pipe,

@@ -320,7 +320,12 @@ pub fn spawn(dir: &Path, args: &[&str]) -> Child {
 
 /// Waits (at most 5s) until `predicate` holds.
 pub fn eventually(what: &str, predicate: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    eventually_within(what, Duration::from_secs(5), predicate);
+}
+
+/// Waits (at most `limit`) until `predicate` holds.
+pub fn eventually_within(what: &str, limit: Duration, predicate: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
     while !predicate() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(10));
