@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Test, eventually, orchestra, signal, spawn, text, tool};
+use crate::support::{Test, eventually, orchestra, signal, text, tool};
 
 const KDL: &str = r#"project "ci" { secret "DEPLOY_TOKEN"; }
 gate "verify" {
@@ -134,7 +134,6 @@ task "slower" { run "echo two; touch started-slower; sleep 30"; }
         stderr.contains("::group::slow (interrupted)\none\n::endgroup::"),
         "{stderr}"
     );
-    let _ = spawn; // the helper is for builds that read their own output
 }
 
 #[test]
@@ -144,32 +143,14 @@ fn output_logs_failed_prints_only_what_failed() {
 task "loud" { run "echo the-failure-says-$((6*7)); exit 1"; }
 "#,
     );
-    let out = orchestra(
-        test.path(),
-        &[
-            "build",
-            "-k",
-            "--progress",
-            "never",
-            "--output-logs",
-            "failed",
-        ],
-    );
-    let stderr = text(&out.stderr);
+    let logs = |which: &str| {
+        let args = ["build", "-k", "--progress", "never", "--output-logs", which];
+        text(&orchestra(test.path(), &args).stderr)
+    };
+    let stderr = logs("failed");
     assert!(!stderr.contains("chatter-from-2"), "{stderr}");
     assert!(stderr.contains("the-failure-says-42"), "{stderr}");
-    let out = orchestra(
-        test.path(),
-        &[
-            "build",
-            "-k",
-            "--progress",
-            "never",
-            "--output-logs",
-            "none",
-        ],
-    );
-    let stderr = text(&out.stderr);
+    let stderr = logs("none");
     assert!(!stderr.contains("chatter-from-2"), "{stderr}");
     assert!(!stderr.contains("the-failure-says-42"), "{stderr}");
     assert!(stderr.contains("FAILED loud"), "{stderr}");
