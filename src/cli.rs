@@ -241,6 +241,14 @@ pub(crate) struct BuildArgs {
     #[arg(long, value_name = "PATH", conflicts_with = "dry_run")]
     pub(crate) junit: Option<PathBuf>,
 
+    /// Write a self-contained HTML page of the run's timings (a Gantt chart, the critical path) to PATH
+    #[arg(long, value_name = "PATH", conflicts_with = "dry_run")]
+    pub(crate) timings: Option<PathBuf>,
+
+    /// Write the run in Chrome trace-event format (Perfetto, `chrome://tracing`) to PATH
+    #[arg(long, value_name = "PATH", conflicts_with = "dry_run")]
+    pub(crate) trace: Option<PathBuf>,
+
     /// Write newline-delimited JSON events to PATH (`-` for stdout) as the build runs (docs/events.md)
     #[arg(long, value_name = "PATH", conflicts_with = "dry_run")]
     pub(crate) events: Option<PathBuf>,

@@ -20,7 +20,7 @@ use crate::freshness::Incremental;
 use crate::freshness::stat_cache::Seen;
 use crate::load::Loaded;
 use crate::plan::Plan;
-use crate::report::record::Tee;
+use crate::report::record::{Fan, Tee};
 use crate::report::{self, DryRun, Human, Plain, Progress, prompt};
 use crate::run::{
     self, Confirm, ConfirmPolicy, DryRunExecutor, Interrupts, Options, ProcessExecutor, Reporter,
@@ -113,14 +113,16 @@ pub(super) fn build(
         masker: &masker,
         interrupts: &interrupts,
     };
-    let mut events = events_for(args, &masker)?;
+    let mut watchers = Watchers::new(plan, args, &masker)?;
     let summary = crate::timings::measure("run", || {
-        let extra = events.as_mut().map(|e| e as &mut dyn Reporter);
-        execute(&run, &mut executor, &mut begun, &mut freshness, extra)
+        execute(
+            &run,
+            &mut executor,
+            &mut begun,
+            &mut freshness,
+            watchers.fan(),
+        )
     });
-    if let Some(e) = events.and_then(|e| e.error) {
-        say!("warning: the event stream stopped: {e}");
-    }
     let Begun {
         claims, recorder, ..
     } = begun;
@@ -134,7 +136,8 @@ pub(super) fn build(
         say!("warning: could not save the fingerprints under `.orchestra/`: {source}");
     }
     warn_notes(&workspace);
-    let written = reports(plan, args, render, &summary, &masker);
+    let written = reports(plan, args, render, &summary, &masker)
+        .and(watchers.finish(plan, args, &summary, &masker));
     let outcome = if summary.interrupted {
         Err(Error::Interrupted)
     } else if summary.success() {
@@ -187,6 +190,62 @@ fn reports(
         Ok(())
     };
     written.and(junit)
+}
+
+/// The reporters a build's flags add beside the screen and the run
+/// record: the event stream (`--events`) and the timeline (`--timings`,
+/// `--trace`).
+struct Watchers {
+    events: Option<report::events::Events<Box<dyn std::io::Write>>>,
+    timeline: Option<report::Timeline>,
+}
+
+impl Watchers {
+    fn new(plan: &Plan, args: &BuildArgs, masker: &Masker) -> Result<Self, Error> {
+        let wants_times = args.timings.is_some() || args.trace.is_some();
+        Ok(Self {
+            events: events_for(args, masker)?,
+            timeline: wants_times.then(|| report::Timeline::new(plan.tasks.len())),
+        })
+    }
+
+    fn fan(&mut self) -> Fan<'_> {
+        let mut all: Vec<&mut dyn Reporter> = Vec::new();
+        if let Some(events) = self.events.as_mut() {
+            all.push(events);
+        }
+        if let Some(timeline) = self.timeline.as_mut() {
+            all.push(timeline);
+        }
+        Fan(all)
+    }
+
+    /// Says whether the event stream stopped; writes `--timings` and
+    /// `--trace`.
+    fn finish(
+        self,
+        plan: &Plan,
+        args: &BuildArgs,
+        summary: &Summary,
+        masker: &Masker,
+    ) -> Result<(), Error> {
+        if let Some(e) = self.events.and_then(|e| e.error) {
+            say!("warning: the event stream stopped: {e}");
+        }
+        let Some(timeline) = self.timeline else {
+            return Ok(());
+        };
+        let page = args.timings.as_ref().map_or(Ok(()), |path| {
+            let html = timeline.html(plan, summary);
+            write_report(path, masker.mask(&html).as_bytes())
+        });
+        let trace = args.trace.as_ref().map_or(Ok(()), |path| {
+            let mut value = timeline.trace(plan);
+            report::json::mask(&mut value, masker);
+            write_report(path, format!("{value}\n").as_bytes())
+        });
+        page.and(trace)
+    }
 }
 
 /// The event stream `--events` asks for: stdout for `-`, else the file,
@@ -293,7 +352,7 @@ fn execute(
     executor: &mut ProcessExecutor,
     begun: &mut Begun,
     freshness: &mut Incremental,
-    mut extra: Option<&mut dyn Reporter>,
+    mut extra: Fan<'_>,
 ) -> Summary {
     let Run {
         plan,
@@ -333,14 +392,8 @@ fn execute(
         };
         let mut asker = prompt::TerminalAsker::new(display, interrupts.clone(), wake);
         let mut both = Tee(reporter, &mut begun.recorder);
-        let mut all;
-        let reporter: &mut dyn Reporter = match &mut extra {
-            Some(extra) => {
-                all = Tee(&mut both, &mut **extra);
-                &mut all
-            }
-            None => &mut both,
-        };
+        let mut all = Tee(&mut both, &mut extra);
+        let reporter: &mut dyn Reporter = &mut all;
         run::run(
             plan,
             options,

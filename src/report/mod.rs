@@ -21,6 +21,7 @@ mod plain;
 mod progress;
 pub(crate) mod prompt;
 pub(crate) mod record;
+mod timeline;
 
 #[cfg(test)]
 mod tests;
@@ -30,3 +31,4 @@ pub(crate) use human::Human;
 pub(crate) use list::{check_summary, list_json, list_text};
 pub(crate) use plain::Plain;
 pub(crate) use progress::{Pause, Progress};
+pub(crate) use timeline::Timeline;

@@ -321,6 +321,17 @@ impl Reporter for Tee<'_> {
     }
 }
 
+/// Every event to each of several reporters (none at all is fine).
+pub(crate) struct Fan<'a>(pub Vec<&'a mut dyn Reporter>);
+
+impl Reporter for Fan<'_> {
+    fn event(&mut self, plan: &Plan, event: &Event<'_>) {
+        for reporter in &mut self.0 {
+            reporter.event(plan, event);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ mod durable;
 mod example;
 mod fixtures;
 mod incremental;
+mod insight;
 mod interactive;
 mod jobserver;
 mod json_schema;
