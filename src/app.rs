@@ -17,8 +17,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{
-    CheckArgs, CiFormat, Cli, ColorChoice, Command, ListArgs, PlanArgs, PlanFormat, SelectArgs,
-    ShapeArgs,
+    CheckArgs, CiFormat, Cli, ColorChoice, Command, ListArgs, PlanArgs, PlanFormat, ReportArgs,
+    SelectArgs, ShapeArgs,
 };
 use crate::compile::{self, Selection};
 use crate::diagnostic::{self, Diagnostic, RenderOptions};
@@ -89,8 +89,27 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Why(args) => why::why(&loaded, args, render),
         Command::Clean => clean(&workspace(&loaded)),
         Command::Status(args) => durable::status(&workspace(&loaded), args),
+        Command::Report(args) => report_history(&workspace(&loaded), args),
         Command::Unlock(args) => durable::unlock(&workspace(&loaded), args),
         Command::Guardian => unreachable!("handled in main"),
+    }
+}
+
+/// `orchestra report`: the history, the window asked for, as text or JSON.
+fn report_history(workspace: &Workspace, args: &ReportArgs) -> Result<(), Error> {
+    let mut runs = workspace.history();
+    if let Some(window) = args.since {
+        let now = crate::workspace::now_millis();
+        let limit = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        runs.retain(|r| now.saturating_sub(r.started_at) <= limit);
+    }
+    let keep = runs.len().saturating_sub(args.last);
+    runs.drain(..keep);
+    let insight = report::Insight::of(&runs);
+    if args.json {
+        write_stdout(&format!("{:#}\n", insight.json()))
+    } else {
+        write_stdout(&insight.text())
     }
 }
 

@@ -75,6 +75,8 @@ pub(crate) enum Command {
     Clean,
     /// Show recent runs, the last one per milestone and task, and the locks
     Status(StatusArgs),
+    /// What past builds say: slowest tasks, failure rates, flaky checks, fixes, trends
+    Report(ReportArgs),
     /// Remove milestone locks by hand (all of them when none is named)
     Unlock(UnlockArgs),
     /// Internal: the guardian a build starts to kill its commands if it is killed
@@ -85,6 +87,21 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
     /// Print a JSON object: the state file as `run`, and `locks`
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// The last N builds of the history
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub(crate) last: usize,
+
+    /// Only builds started within this long, e.g. `7d`, `12h`
+    #[arg(long, value_name = "DURATION", value_parser = wait_limit)]
+    pub(crate) since: Option<std::time::Duration>,
+
+    /// Print a JSON object (schema in docs/report.md)
     #[arg(long)]
     pub(crate) json: bool,
 }

@@ -408,7 +408,16 @@ fn execute(
         )
     };
     if let Some(target) = target {
-        let screen = Progress::new(target);
+        let mut screen = Progress::new(target);
+        // The ETA from past builds: read only when a display shows it.
+        let history = options
+            .logs
+            .as_ref()
+            .map(Workspace::history)
+            .unwrap_or_default();
+        if let Some(eta) = report::eta::Eta::from_history(plan, &history, options.jobs) {
+            screen = screen.with_eta(eta);
+        }
         let display = screen.pause();
         let mut reporter = Human::new(screen, &loaded.source, render, args.verbose)
             .masking(masker.clone())

@@ -26,8 +26,8 @@ pub(crate) trait Screen {
     fn task_started(&mut self, task: TaskId, address: &str, done: usize, total: usize);
     /// A started task ended.
     fn task_ended(&mut self, task: TaskId);
-    /// A task that never started counts as done (skipped under `-k`).
-    fn task_skipped(&mut self);
+    /// A task that never started counts as done (up to date, or skipped).
+    fn task_skipped(&mut self, task: TaskId);
     /// An interactive task starts: the terminal is its until
     /// [`Screen::take_back`]; lines are held back meanwhile.
     fn hand_over(&mut self) {}
@@ -192,7 +192,7 @@ impl<S: Screen> Reporter for Human<'_, S> {
             }
             Event::TaskUpToDate { task } => {
                 self.done += 1;
-                self.screen.task_skipped();
+                self.screen.task_skipped(task);
                 // A no-op build of thousands of tasks should say so in one
                 // summary line, not thousands; `-v` lists them.
                 if self.verbose {
@@ -243,7 +243,7 @@ impl<S: Screen> Reporter for Human<'_, S> {
             }
             Event::TaskSkipped { task, reason } => {
                 self.done += 1;
-                self.screen.task_skipped();
+                self.screen.task_skipped(task);
                 let text = lines::skipped(self.done, self.total, plan, plan.task(task), reason);
                 self.say_status(&text);
             }

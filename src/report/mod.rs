@@ -9,10 +9,12 @@
 
 mod dry_run;
 pub(crate) mod durable;
+pub(crate) mod eta;
 pub(crate) mod events;
 pub(crate) mod failure;
 pub(crate) mod github;
 mod human;
+mod insight;
 pub(crate) mod json;
 pub(crate) mod junit;
 pub(crate) mod lines;
@@ -28,6 +30,7 @@ mod tests;
 
 pub(crate) use dry_run::DryRun;
 pub(crate) use human::Human;
+pub(crate) use insight::Insight;
 pub(crate) use list::{check_summary, list_json, list_text};
 pub(crate) use plain::Plain;
 pub(crate) use progress::{Pause, Progress};

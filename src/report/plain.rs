@@ -36,7 +36,7 @@ impl<W: Write> Screen for Plain<W> {
 
     fn task_ended(&mut self, _task: TaskId) {}
 
-    fn task_skipped(&mut self) {}
+    fn task_skipped(&mut self, _task: TaskId) {}
 
     fn run_finished(&mut self) {
         let _ = self.out.flush();

@@ -5,14 +5,17 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::eta::Eta;
 use super::human::Screen;
 use crate::plan::TaskId;
 
 const OVERALL: &str = "[{bar:30}] {pos}/{len} tasks  {elapsed} elapsed  ETA {eta}";
+/// With durations from the history, the ETA is theirs (`super::eta`).
+const OVERALL_KNOWN: &str = "[{bar:30}] {pos}/{len} tasks  {elapsed} elapsed  ETA {known_eta}";
 const RUNNING: &str = "  {spinner} {prefix} {elapsed}";
 
 pub(crate) struct Progress {
@@ -22,6 +25,13 @@ pub(crate) struct Progress {
     running: HashMap<TaskId, ProgressBar>,
     /// The terminal's settings before the display stopped it echoing `^C`.
     echo: Option<rustix::termios::Termios>,
+    /// The ETA from past builds' durations, when there are any.
+    eta: Option<Arc<Mutex<Eta>>>,
+}
+
+fn lock(eta: &Mutex<Eta>) -> MutexGuard<'_, Eta> {
+    eta.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Stops the terminal echoing control characters (`^C`) while the display
@@ -64,7 +74,23 @@ impl Progress {
             multi,
             overall,
             running: HashMap::new(),
+            eta: None,
         }
+    }
+
+    /// Estimates the time left from past builds' task durations instead of
+    /// the rate of tasks finished so far.
+    #[must_use]
+    pub(crate) fn with_eta(mut self, eta: Eta) -> Self {
+        let eta = Arc::new(Mutex::new(eta));
+        let shared = Arc::clone(&eta);
+        let known = move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&super::eta::text(lock(&shared).left(Instant::now())));
+        };
+        self.overall
+            .set_style(style(OVERALL_KNOWN).with_key("known_eta", known));
+        self.eta = Some(eta);
+        self
     }
 
     /// A handle for pausing the display (to ask a question on stderr).
@@ -178,6 +204,9 @@ impl Screen for Progress {
         // Each line ticks itself so its elapsed time moves while the task runs.
         bar.enable_steady_tick(Duration::from_millis(250));
         self.running.insert(task, bar);
+        if let Some(eta) = &self.eta {
+            lock(eta).started(task, Instant::now());
+        }
     }
 
     fn task_ended(&mut self, task: TaskId) {
@@ -185,10 +214,16 @@ impl Screen for Progress {
             bar.finish_and_clear();
             self.multi.remove(&bar);
         }
+        if let Some(eta) = &self.eta {
+            lock(eta).ended(task);
+        }
         self.overall.inc(1);
     }
 
-    fn task_skipped(&mut self) {
+    fn task_skipped(&mut self, task: TaskId) {
+        if let Some(eta) = &self.eta {
+            lock(eta).skipped(task);
+        }
         self.overall.inc(1);
     }
 

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use crate::plan::{Group, Plan, TaskId};
 use crate::run::{Event, Exit, Failure, Reporter, SkipReason, Status, Summary};
-use crate::workspace::history::HistoryEntry;
-use crate::workspace::runs::{RunRecord, RunState, STATE_VERSION, TaskRecord, TaskStatus};
+use crate::workspace::history::{CheckRun, HISTORY_VERSION, HistoryEntry, TaskRun};
+use crate::workspace::runs::{RunRecord, RunState, TaskRecord, TaskStatus};
 use crate::workspace::{Workspace, now_millis};
 
 /// The run a resumed build continues, and the records it carries over.
@@ -56,6 +56,8 @@ pub(crate) struct StateRecorder {
     /// The records of the run being resumed, carried over for its done tasks.
     previous: HashMap<String, TaskRecord>,
     started: HashMap<TaskId, u64>,
+    /// The tasks that ran, for the history line.
+    ran: Vec<TaskRun>,
     /// The first error writing state or history, for a warning at the end.
     pub(crate) error: Option<io::Error>,
 }
@@ -97,6 +99,7 @@ impl StateRecorder {
             flusher,
             previous: resumed.map(|c| c.tasks).unwrap_or_default(),
             started: HashMap::new(),
+            ran: Vec::new(),
             error,
         }
     }
@@ -145,7 +148,7 @@ impl StateRecorder {
         let result = self.record.save(&self.state, false, true);
         self.keep_error(result);
         let entry = HistoryEntry {
-            version: STATE_VERSION,
+            version: HISTORY_VERSION,
             run_id: self.state.id,
             selection: self.state.selection.clone(),
             started_at: self.state.started_at,
@@ -156,6 +159,7 @@ impl StateRecorder {
             failed: summary.failed(),
             skipped: summary.not_run() + summary.resumed() + summary.locked(),
             up_to_date: summary.up_to_date(),
+            tasks: std::mem::take(&mut self.ran),
         };
         let result = self.workspace.append_history(&entry);
         self.keep_error(result);
@@ -287,6 +291,28 @@ impl Reporter for StateRecorder {
                     }
                     Status::NotRun(_) => (TaskStatus::Skipped, None),
                 };
+                self.ran.push(TaskRun {
+                    address: plan.task(task).address.to_string(),
+                    status: match &record.status {
+                        Status::Succeeded => "succeeded",
+                        Status::Failed(Failure::Interrupted) => "interrupted",
+                        _ => "failed",
+                    }
+                    .into(),
+                    duration_ms: u64::try_from(record.duration.as_millis()).unwrap_or(u64::MAX),
+                    attempts: record.attempts,
+                    failed_checks: record.gate.as_ref().map_or_else(Vec::new, |g| {
+                        g.failures
+                            .iter()
+                            .map(|f| CheckRun {
+                                check: f.check.clone(),
+                                attempt: f.attempt,
+                                fixed: f.fixed,
+                            })
+                            .collect()
+                    }),
+                    flaky: record.gate.as_ref().is_some_and(|g| g.flaky),
+                });
                 let mut saved = self.record(plan, task, status);
                 saved.exit_code = exit_code;
                 saved.attempts = record.attempts;

@@ -18,6 +18,7 @@ mod jobserver;
 mod json_schema;
 mod locks;
 mod plan;
+mod report;
 mod robustness;
 mod rules;
 mod secrets;
