@@ -3,6 +3,7 @@
 //! Everything a command prints goes through here or `report`; the stages
 //! before it return data.
 
+mod affected;
 mod build;
 mod cached;
 mod durable;
@@ -68,11 +69,13 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     match &cli.command {
         Command::Plan(args) => {
             let (loaded, compiled) = cached::compiled(located, &args.select, render, true, false)?;
+            let compiled = affected_only(compiled, &loaded, &args.select)?;
             return plan(&loaded, &compiled, args);
         }
         Command::Build(args) => {
             let save = !args.dry_run;
             let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
+            let compiled = affected_only(compiled, &loaded, &args.select)?;
             let seen = crate::timings::measure("check inputs", || {
                 check_inputs(&compiled, &loaded, render)
             })?;
@@ -92,6 +95,18 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Report(args) => report_history(&workspace(&loaded), args),
         Command::Unlock(args) => durable::unlock(&workspace(&loaded), args),
         Command::Guardian => unreachable!("handled in main"),
+    }
+}
+
+/// The plan as `--affected` narrows it (unchanged without the flag).
+fn affected_only(
+    compiled: plan::Plan,
+    loaded: &Loaded,
+    select: &crate::cli::SelectArgs,
+) -> Result<plan::Plan, Error> {
+    match &select.affected {
+        None => Ok(compiled),
+        Some(base) => affected::restrict(compiled, loaded, base.as_deref(), &selection(select)?),
     }
 }
 

@@ -148,6 +148,12 @@ pub(crate) struct SelectArgs {
 
     #[command(flatten)]
     pub(crate) shape: ShapeArgs,
+
+    /// Only the tasks a change since BASE reaches (by git), and what depends on them [default BASE: the merge base with the default branch]
+    #[arg(long, value_name = "BASE", num_args = 0..=1)]
+    // Absent, present without a base, present with one.
+    #[allow(clippy::option_option)]
+    pub(crate) affected: Option<Option<String>>,
 }
 
 /// How the selected part of the plan is compiled: shared by every command

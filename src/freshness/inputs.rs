@@ -201,6 +201,20 @@ pub(crate) fn unmatched<'p>(plan: &'p Plan, root: &Path, seen: &mut Seen<'p>) ->
     found
 }
 
+/// Whether the input `pattern` names `path` (relative to the project root,
+/// `/`-separated), whether or not the file exists now: the path itself, a
+/// file under a named directory, or a glob match.
+pub(crate) fn names(pattern: &str, path: &str) -> bool {
+    let pattern = pattern.trim_start_matches("./");
+    if !is_glob(pattern) {
+        return path == pattern
+            || path
+                .strip_prefix(pattern)
+                .is_some_and(|rest| rest.starts_with('/'));
+    }
+    matcher(pattern).is_ok_and(|m| m.is_match(path))
+}
+
 fn matcher(pattern: &str) -> Result<GlobMatcher, globset::Error> {
     Ok(GlobBuilder::new(pattern)
         .literal_separator(true)

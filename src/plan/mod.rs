@@ -137,6 +137,16 @@ pub(crate) struct PlanTask {
     pub(crate) declared: Span,
 }
 
+/// How a left-out task says why: `--skip NAME`, or the flag itself
+/// (`--affected BASE`) when `by` names one.
+pub(crate) fn left_out_by(by: &str) -> String {
+    if by.starts_with("--") {
+        by.to_owned()
+    } else {
+        format!("--skip {by}")
+    }
+}
+
 /// A part of the selection that `--skip` left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Skipped {
@@ -191,6 +201,49 @@ pub(crate) fn matched_digest(matched: &Result<Vec<String>, String>) -> [u8; 32] 
 impl Plan {
     pub(crate) fn task(&self, id: TaskId) -> &PlanTask {
         &self.tasks[id.index()]
+    }
+
+    /// The plan of the tasks `keep` marks, which must hold every task
+    /// that depends on a kept one (so no kept task needs a removed one that
+    /// is downstream of work): ids renumbered, needs on removed tasks
+    /// dropped (they are taken as done), waves recomputed, and every removed
+    /// task recorded as left out `by` the flag that removed it.
+    pub(crate) fn restrict(mut self, keep: &[bool], by: &str) -> Plan {
+        let mut new_id = vec![None; self.tasks.len()];
+        let mut next = 0u32;
+        for (i, &kept) in keep.iter().enumerate() {
+            if kept {
+                new_id[i] = Some(TaskId(next));
+                next += 1;
+            }
+        }
+        let mut waves: Vec<u32> = Vec::with_capacity(next as usize);
+        let mut tasks = Vec::with_capacity(next as usize);
+        for (i, mut task) in std::mem::take(&mut self.tasks).into_iter().enumerate() {
+            let Some(id) = new_id[i] else {
+                self.skipped.push(Skipped {
+                    address: task.address.to_string(),
+                    by: by.to_owned(),
+                });
+                continue;
+            };
+            task.id = id;
+            task.needs = task
+                .needs
+                .iter()
+                .filter_map(|n| new_id[n.index()])
+                .collect();
+            task.wave = 1 + task
+                .needs
+                .iter()
+                .map(|n| waves[n.index()])
+                .max()
+                .unwrap_or(0);
+            waves.push(task.wave);
+            tasks.push(task);
+        }
+        self.tasks = tasks;
+        self
     }
 
     /// The highest wave (0 for an empty plan).

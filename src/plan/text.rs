@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::describe::{command_line, kind_name};
-use super::{Group, Plan, PlanTask};
+use super::{Group, Plan, PlanTask, left_out_by};
 use crate::model::format_duration;
 use crate::words::plural;
 
@@ -31,7 +31,12 @@ pub(crate) fn render(plan: &Plan) -> String {
     if !plan.skipped.is_empty() {
         out.push('\n');
         for skipped in &plan.skipped {
-            let _ = writeln!(out, "skipped {} (--skip {})", skipped.address, skipped.by);
+            let _ = writeln!(
+                out,
+                "skipped {} ({})",
+                skipped.address,
+                left_out_by(&skipped.by)
+            );
         }
     }
     let path = plan.longest_wave_chain();

@@ -221,7 +221,7 @@ pub(crate) fn output(address: &str, line: &str) -> String {
 
 /// A selected part that `--skip` left out.
 pub(crate) fn left_out(address: &str, by: &str) -> String {
-    format!("skipped {address} (--skip {by})")
+    format!("skipped {address} ({})", crate::plan::left_out_by(by))
 }
 
 /// Ctrl-C arrived: what happens to the running tasks.
@@ -256,7 +256,12 @@ pub(crate) fn summary(plan: &Plan, summary: &Summary) -> String {
         notes.push(format!("{up_to_date} up to date"));
     }
     if !plan.skipped.is_empty() {
-        notes.push(format!("{} left out by --skip", plan.skipped.len()));
+        let flag = if plan.skipped.iter().all(|s| !s.by.starts_with("--")) {
+            " by --skip"
+        } else {
+            ""
+        };
+        notes.push(format!("{} left out{flag}", plan.skipped.len()));
     }
     if summary.resumed() > 0 {
         notes.push(format!("{} done in the interrupted run", summary.resumed()));

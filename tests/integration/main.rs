@@ -3,6 +3,7 @@
 //! `support.rs` holds the builder; each other module covers one command or
 //! concern.
 
+mod affected;
 mod build;
 mod build_output;
 mod ci;

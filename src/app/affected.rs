@@ -1,0 +1,185 @@
+//! `--affected [BASE]`: only the tasks a change reaches, by git.
+//!
+//! The changed files are what `git diff BASE` names (committed, staged
+//! and unstaged changes) and the untracked files, relative to the project
+//! directory. A task is affected when one of them is its input (declared,
+//! whether the file still exists or not, or discovered through its
+//! depfile, or the file a rule's task is for), or when its definition in
+//! `orchestra.kdl` differs from `BASE`'s; everything that depends on an
+//! affected task is affected too. The rest is left out of the plan, as
+//! `--skip` leaves tasks out, taken as done. BASE defaults to the merge base
+//! with the default branch (`origin/HEAD`, else `main`, else `master`).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::error::Error;
+use crate::freshness::Incremental;
+use crate::freshness::inputs::names;
+use crate::load::{self, Loaded};
+use crate::plan::{Dependents, Plan, PlanTask};
+use crate::validate::Options;
+use crate::workspace::Workspace;
+
+/// `plan` with only the affected tasks and what depends on them.
+pub(super) fn restrict(
+    plan: Plan,
+    loaded: &Loaded,
+    base: Option<&str>,
+    selection: &crate::compile::Selection,
+) -> Result<Plan, Error> {
+    let root = &loaded.located.root;
+    let base = match base {
+        Some(base) => base.to_owned(),
+        None => merge_base(root)?,
+    };
+    let changed = changed_files(root, &base)?;
+    let workspace = Workspace::new(root, crate::secrets::Masker::default());
+    let store = Incremental::predicting(&workspace, root, 0).store;
+    let before = base_plan(loaded, &base, selection);
+    let mut keep: Vec<bool> = plan
+        .tasks
+        .iter()
+        .map(|task| {
+            let declared = task
+                .inputs
+                .iter()
+                .any(|pattern| changed.iter().any(|f| names(pattern, f)));
+            let discovered = store.record(&task.address).is_some_and(|record| {
+                record
+                    .discovered
+                    .iter()
+                    .any(|(file, _)| changed.iter().any(|f| f == file))
+            });
+            let redefined = match &before {
+                Base::Same => false,
+                Base::Incomparable => true,
+                Base::Plan(before) => before
+                    .tasks
+                    .iter()
+                    .find(|b| b.address == task.address)
+                    .is_none_or(|b| !same_definition(b, task)),
+            };
+            declared || discovered || redefined
+        })
+        .collect();
+    // Tasks come after their needs: one pass carries "affected" down.
+    let dependents = Dependents::of(&plan);
+    for i in 0..plan.tasks.len() {
+        if keep[i] {
+            for d in dependents.get(plan.tasks[i].id) {
+                keep[d.index()] = true;
+            }
+        }
+    }
+    Ok(plan.restrict(&keep, &format!("--affected {base}")))
+}
+
+/// What decides a task's work, compared with its definition at BASE.
+fn same_definition(a: &PlanTask, b: &PlanTask) -> bool {
+    a.commands == b.commands
+        && a.gate == b.gate
+        && a.inputs == b.inputs
+        && a.outputs == b.outputs
+        && a.env == b.env
+        && a.dir == b.dir
+        && a.depfile == b.depfile
+        && a.timeout == b.timeout
+        && a.retries == b.retries
+}
+
+/// `orchestra.kdl` at BASE.
+enum Base {
+    /// The same text: no task was redefined.
+    Same,
+    /// It compiles to this plan: a task is redefined when it differs.
+    Plan(Plan),
+    /// It did not exist or does not compile: every task counts as new.
+    Incomparable,
+}
+
+fn base_plan(loaded: &Loaded, base: &str, selection: &crate::compile::Selection) -> Base {
+    let root = &loaded.located.root;
+    let Some(file) = loaded.located.path.file_name() else {
+        return Base::Incomparable;
+    };
+    let file = file.to_string_lossy();
+    let Ok(old) = git(root, &["show", &format!("{base}:./{file}")]) else {
+        return Base::Incomparable;
+    };
+    if old == *loaded.source.inner() {
+        return Base::Same;
+    }
+    let old = load::parse(
+        loaded.located.clone(),
+        old.into_bytes(),
+        Options {
+            check_programs: false,
+        },
+    );
+    old.model
+        .as_ref()
+        .and_then(|model| crate::compile::compile(model, selection).ok())
+        .map_or(Base::Incomparable, Base::Plan)
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+fn usage(message: String) -> Error {
+    Error::Usage { message }
+}
+
+/// The merge base of HEAD with the default branch.
+fn merge_base(root: &Path) -> Result<String, Error> {
+    let default = git(root, &["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"])
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .or_else(|| {
+            ["main", "master"]
+                .into_iter()
+                .find(|b| git(root, &["rev-parse", "--verify", "--quiet", b]).is_ok())
+                .map(str::to_owned)
+        })
+        .ok_or_else(|| {
+            usage(
+                "--affected: no default branch to compare with (no origin/HEAD, main or master); name one: `--affected BASE`"
+                    .into(),
+            )
+        })?;
+    git(root, &["merge-base", "HEAD", &default])
+        .map(|s| s.trim().to_owned())
+        .map_err(|e| {
+            usage(format!(
+                "--affected: no merge base of HEAD and `{default}`: {e}"
+            ))
+        })
+}
+
+/// Files changed since `base` or untracked, relative to the project root.
+fn changed_files(root: &Path, base: &str) -> Result<Vec<String>, Error> {
+    let diff = git(root, &["diff", "--name-only", "--relative", base, "--"])
+        .map_err(|e| usage(format!("--affected {base}: {e}")))?;
+    let untracked = git(root, &["ls-files", "--others", "--exclude-standard"])
+        .map_err(|e| usage(format!("--affected: {e}")))?;
+    let mut files: Vec<String> = diff
+        .lines()
+        .chain(untracked.lines())
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
