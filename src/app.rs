@@ -70,12 +70,14 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Plan(args) => {
             let (loaded, compiled) = cached::compiled(located, &args.select, render, true, false)?;
             let compiled = affected_only(compiled, &loaded, &args.select)?;
+            let compiled = shard_only(compiled, &loaded, &args.select);
             return plan(&loaded, &compiled, args);
         }
         Command::Build(args) => {
             let save = !args.dry_run;
             let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
             let compiled = affected_only(compiled, &loaded, &args.select)?;
+            let compiled = shard_only(compiled, &loaded, &args.select);
             let seen = crate::timings::measure("check inputs", || {
                 check_inputs(&compiled, &loaded, render)
             })?;
@@ -108,6 +110,28 @@ fn affected_only(
         None => Ok(compiled),
         Some(base) => affected::restrict(compiled, loaded, base.as_deref(), &selection(select)?),
     }
+}
+
+/// The plan's tasks split for `--shard I/N`'s jobs: shard `I` only.
+fn shard_only(
+    compiled: plan::Plan,
+    loaded: &Loaded,
+    select: &crate::cli::SelectArgs,
+) -> plan::Plan {
+    let Some((i, n)) = select.shard else {
+        return compiled;
+    };
+    let shards = shard_split(&compiled, loaded, n);
+    let keep: Vec<bool> = shards.iter().map(|&s| s + 1 == i).collect();
+    compiled.restrict(&keep, &format!("--shard {i}/{n}"))
+}
+
+/// Each task's shard (from 0) for `n` jobs, balanced by the history's
+/// medians (equal counts without any).
+fn shard_split(compiled: &plan::Plan, loaded: &Loaded, n: usize) -> Vec<usize> {
+    let history = workspace(loaded).history();
+    let expected = report::eta::expected(compiled, &history).unwrap_or_default();
+    compiled.shards(n, &expected)
 }
 
 /// `orchestra report`: the history, the window asked for, as text or JSON.
@@ -405,10 +429,44 @@ fn plan(loaded: &Loaded, plan: &plan::Plan, args: &PlanArgs) -> Result<(), Error
             plan::json::render(plan, &loaded.located.display, loaded.source.inner())
         }
         PlanFormat::Dot => plan::dot::render(plan),
+        PlanFormat::GithubMatrix => github_matrix(plan, loaded, args.shards),
     });
     // A var set from a secret (`--set token=…`) puts it in command text.
     // In JSON, a secret with a quote or backslash is written escaped.
     write_stdout(&secrets(plan).mask_json(&text))
+}
+
+/// `{"include": [...]}` for a workflow's `strategy.matrix`: one entry per
+/// shard (`--shards N`: `shard` as `I/N`, its task count and expected
+/// milliseconds), else one per target of the plan.
+fn github_matrix(plan: &plan::Plan, loaded: &Loaded, shards: Option<u16>) -> String {
+    let include: Vec<serde_json::Value> = if let Some(n) = shards {
+        let n = usize::from(n);
+        let split = shard_split(plan, loaded, n);
+        let history = workspace(loaded).history();
+        let expected = report::eta::expected(plan, &history);
+        (0..n)
+            .map(|s| {
+                let tasks = split.iter().filter(|&&x| x == s).count();
+                let ms: u128 = expected.as_ref().map_or(0, |e| {
+                    split
+                        .iter()
+                        .zip(e)
+                        .filter(|&(&x, _)| x == s)
+                        .map(|(_, d)| d.as_millis())
+                        .sum()
+                });
+                serde_json::json!({ "shard": format!("{}/{n}", s + 1), "tasks": tasks, "expected_ms": ms })
+            })
+            .collect()
+    } else {
+        plan.tasks
+            .iter()
+            .filter(|t| t.kind == plan::TaskKind::Target)
+            .map(|t| serde_json::json!({ "target": t.address.as_str() }))
+            .collect()
+    };
+    format!("{:#}\n", serde_json::json!({ "include": include }))
 }
 
 /// Compiles `selection`; an error echoing what the user typed is masked

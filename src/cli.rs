@@ -154,6 +154,10 @@ pub(crate) struct SelectArgs {
     // Absent, present without a base, present with one.
     #[allow(clippy::option_option)]
     pub(crate) affected: Option<Option<String>>,
+
+    /// Only shard I of N (`2/4`): a deterministic split for N CI jobs, balanced by past durations
+    #[arg(long, value_name = "I/N", value_parser = shard)]
+    pub(crate) shard: Option<(usize, usize)>,
 }
 
 /// How the selected part of the plan is compiled: shared by every command
@@ -182,6 +186,10 @@ pub(crate) struct PlanArgs {
     /// Output format (JSON schema in docs/plan-json.md)
     #[arg(long, value_enum, default_value_t = PlanFormat::Text, value_name = "FORMAT")]
     pub(crate) format: PlanFormat,
+
+    /// With `--format github-matrix`: a matrix of N shards (else one entry per target)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) shards: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -192,6 +200,8 @@ pub(crate) enum PlanFormat {
     Json,
     /// A graphviz digraph: `orchestra plan --format dot | dot -Tsvg > plan.svg`
     Dot,
+    /// The JSON a GitHub Actions `strategy.matrix` takes: shards (`--shards N`) or targets
+    GithubMatrix,
 }
 
 // Each bool is an independent command-line flag, not hidden state.
@@ -275,6 +285,17 @@ pub(crate) struct BuildArgs {
     /// Write newline-delimited JSON events to PATH (`-` for stdout) as the build runs (docs/events.md)
     #[arg(long, value_name = "PATH", conflicts_with = "dry_run")]
     pub(crate) events: Option<PathBuf>,
+}
+
+/// `--shard 2/4`: shard 2 of 4, counted from 1.
+fn shard(text: &str) -> Result<(usize, usize), String> {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)));
+    match parsed {
+        Some((i, n)) if (1..=n).contains(&i) => Ok((i, n)),
+        _ => Err("write I/N with 1 ≤ I ≤ N, such as `2/4`".into()),
+    }
 }
 
 /// `--wait 10m`: a duration as `orchestra.kdl` writes one.

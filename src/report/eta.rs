@@ -39,36 +39,7 @@ impl Eta {
     /// Medians for the tasks of `plan` from `history`; `None` when the
     /// history has no task durations at all.
     pub(crate) fn from_history(plan: &Plan, history: &[HistoryEntry], jobs: usize) -> Option<Self> {
-        let mut times: HashMap<&str, Vec<u64>> = HashMap::new();
-        for task in history.iter().flat_map(|h| &h.tasks) {
-            if task.status == "succeeded" {
-                times
-                    .entry(&task.address)
-                    .or_default()
-                    .push(task.duration_ms);
-            }
-        }
-        let mut medians: HashMap<&str, u64> = times
-            .into_iter()
-            .map(|(address, mut t)| {
-                t.sort_unstable();
-                (address, t[(t.len() - 1) / 2])
-            })
-            .collect();
-        if medians.is_empty() {
-            return None;
-        }
-        let mut all: Vec<u64> = medians.values().copied().collect();
-        all.sort_unstable();
-        let typical = all[(all.len() - 1) / 2];
-        let expected: Vec<Duration> = plan
-            .tasks
-            .iter()
-            .map(|t| {
-                let ms = medians.remove(t.address.as_str()).unwrap_or(typical);
-                Duration::from_millis(ms)
-            })
-            .collect();
+        let expected = expected(plan, history)?;
         let needs: Vec<Vec<usize>> = plan
             .tasks
             .iter()
@@ -153,6 +124,43 @@ impl Eta {
         let slots = self.jobs.clamp(1, left.max(1));
         (total / u32::try_from(slots).unwrap_or(u32::MAX)).max(longest)
     }
+}
+
+/// Each task's expected duration (by id): its median over the builds of
+/// `history` where it succeeded, else the median of those medians; `None`
+/// when the history holds no task durations at all.
+pub(crate) fn expected(plan: &Plan, history: &[HistoryEntry]) -> Option<Vec<Duration>> {
+    let mut times: HashMap<&str, Vec<u64>> = HashMap::new();
+    for task in history.iter().flat_map(|h| &h.tasks) {
+        if task.status == "succeeded" {
+            times
+                .entry(&task.address)
+                .or_default()
+                .push(task.duration_ms);
+        }
+    }
+    let mut medians: HashMap<&str, u64> = times
+        .into_iter()
+        .map(|(address, mut t)| {
+            t.sort_unstable();
+            (address, t[(t.len() - 1) / 2])
+        })
+        .collect();
+    if medians.is_empty() {
+        return None;
+    }
+    let mut all: Vec<u64> = medians.values().copied().collect();
+    all.sort_unstable();
+    let typical = all[(all.len() - 1) / 2];
+    let expected: Vec<Duration> = plan
+        .tasks
+        .iter()
+        .map(|t| {
+            let ms = medians.remove(t.address.as_str()).unwrap_or(typical);
+            Duration::from_millis(ms)
+        })
+        .collect();
+    Some(expected)
 }
 
 /// `ETA` text: `12s`, `3m05s`, `1h02m`.

@@ -108,3 +108,61 @@ fn a_task_redefined_in_orchestra_kdl_is_affected() {
         text(&out.stderr)
     );
 }
+
+/// Six independent chains of two tasks, and one lone task.
+fn chains() -> String {
+    use std::fmt::Write;
+    let mut kdl = String::new();
+    for c in 0..6 {
+        let _ = writeln!(
+            kdl,
+            "task \"gen{c}\" {{ run \"true\"; }}\ntask \"test{c}\" {{ needs \"gen{c}\"; run \"true\"; }}"
+        );
+    }
+    kdl.push_str("task \"lone\" { run \"true\"; }\n");
+    kdl
+}
+
+#[test]
+fn shards_partition_the_selection_and_keep_chains_whole() {
+    let test = Test::new().kdl(&chains());
+    let dir = test.path();
+    let all = planned(dir, &[]);
+    assert_eq!(all.len(), 13);
+    for n in 1..=5 {
+        let mut union: Vec<String> = Vec::new();
+        for i in 1..=n {
+            let shard = planned(dir, &["--shard", &format!("{i}/{n}")]);
+            for c in 0..6 {
+                let (g, t) = (format!("gen{c}"), format!("test{c}"));
+                assert_eq!(
+                    shard.contains(&g),
+                    shard.contains(&t),
+                    "a chain split in {i}/{n}"
+                );
+            }
+            // Equal counts without history: no shard is more than one chain
+            // heavier than another.
+            assert!(shard.len() <= 13 / n + 2, "{i}/{n}: {shard:?}");
+            union.extend(shard);
+        }
+        let mut sorted = union.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), union.len(), "a task in two shards of {n}");
+        let mut whole = all.clone();
+        whole.sort();
+        assert_eq!(sorted, whole, "every task in one shard of {n}");
+    }
+    let out = orchestra(dir, &["plan", "--format", "github-matrix", "--shards", "3"]);
+    let matrix: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shards: Vec<&str> = matrix["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["shard"].as_str().unwrap())
+        .collect();
+    assert_eq!(shards, ["1/3", "2/3", "3/3"]);
+    let out = orchestra(dir, &["plan", "--shard", "4/3"]);
+    assert_eq!(out.status.code(), Some(2));
+}
