@@ -145,6 +145,10 @@ fn report_history(workspace: &Workspace, args: &ReportArgs) -> Result<(), Error>
     let keep = runs.len().saturating_sub(args.last);
     runs.drain(..keep);
     let insight = report::Insight::of(&runs);
+    if let Some(path) = &args.html {
+        let page = insight.html(&load::directory_name(workspace.root()));
+        return build::write_report(path, workspace.masker().mask(&page).as_bytes());
+    }
     if args.json {
         write_stdout(&format!("{:#}\n", insight.json()))
     } else {

@@ -104,6 +104,10 @@ pub(crate) struct ReportArgs {
     /// Print a JSON object (schema in docs/report.md)
     #[arg(long)]
     pub(crate) json: bool,
+
+    /// Write a self-contained HTML page of the report, with a plot of the builds, to PATH
+    #[arg(long, value_name = "PATH", conflicts_with = "json")]
+    pub(crate) html: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

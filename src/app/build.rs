@@ -285,7 +285,9 @@ fn report_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
         .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
-fn write_report(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
+/// Writes a report file a flag names, created or truncated, never
+/// through a symlink; a failure is an output error.
+pub(super) fn write_report(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
     use std::io::Write;
     report_file(path)
         .and_then(|mut file| file.write_all(bytes))

@@ -41,6 +41,8 @@ pub(crate) struct Insight {
     fixes: Vec<(String, usize)>,
     up_to_date: usize,
     ran: usize,
+    /// Each build's (duration, success, interrupted), oldest first.
+    builds: Vec<(u64, bool, bool)>,
 }
 
 /// The `q` quantile (0..=1) of sorted values, nearest rank.
@@ -162,6 +164,10 @@ impl Insight {
             fixes: ranked(fixes),
             up_to_date: runs.iter().map(|r| r.up_to_date).sum(),
             ran,
+            builds: runs
+                .iter()
+                .map(|r| (r.duration_ms, r.success, r.interrupted))
+                .collect(),
         }
     }
 
@@ -234,6 +240,43 @@ impl Insight {
             }
         }
         out
+    }
+
+    /// One self-contained page: the text's tables, and a bar per build
+    /// (height its duration, colour its outcome) for the trend.
+    pub(crate) fn html(&self, project: &str) -> String {
+        let esc = |t: &str| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let longest = self.builds.iter().map(|b| b.0).max().unwrap_or(1).max(1);
+        let (width, height) = (12usize, 120u64);
+        let mut bars = String::new();
+        for (i, (ms, ok, interrupted)) in self.builds.iter().enumerate() {
+            let h = (ms * height / longest).max(1);
+            let class = if *interrupted {
+                "interrupted"
+            } else if *ok {
+                "ok"
+            } else {
+                "failed"
+            };
+            let _ = writeln!(
+                bars,
+                "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{h}\"><title>build {}: {ms} ms, {class}</title></rect>",
+                i * (width + 2),
+                height - h,
+                width,
+                i + 1
+            );
+        }
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>orchestra report: {p}</title>\n<style>body{{font:14px system-ui,sans-serif;margin:24px}}pre{{background:#f6f6f6;padding:12px}}.ok{{fill:#3a9d5d}}.failed{{fill:#d0453a}}.interrupted{{fill:#e39b2d}}</style></head>\n<body><h1>orchestra report: {p}</h1>\n<h2>Builds, oldest first (height: duration)</h2>\n<svg width=\"{w}\" height=\"{height}\" role=\"img\" aria-label=\"build durations\">\n{bars}</svg>\n<h2>Summary</h2>\n<pre>{text}</pre>\n</body></html>\n",
+            p = esc(project),
+            w = (self.builds.len() * (width + 2)).max(1),
+            text = esc(&self.text()),
+        )
     }
 
     pub(crate) fn json(&self) -> Value {

@@ -88,6 +88,12 @@ fn report_names_the_slowest_task_the_flaky_check_and_the_failures() {
     assert_eq!(json["flaky_checks"][0]["builds"], 5);
     assert_eq!(json["failing"][0]["task"], "deploy");
     assert_eq!(json["tasks_up_to_date"], 50);
+    // A page with a bar per build, nothing fetched.
+    orchestra(test.path(), &["report", "--html", "report.html"]);
+    let page = std::fs::read_to_string(test.path().join("report.html")).unwrap();
+    assert_eq!(page.matches("<rect ").count(), 10, "{page}");
+    assert!(!page.contains("http"));
+    assert!(page.contains("ci/verify › lint"));
     // The last 3 builds only.
     let last = text(&orchestra(test.path(), &["report", "--last", "3"]).stdout);
     assert!(last.starts_with("3 builds:"), "{last}");
