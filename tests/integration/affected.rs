@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Test, orchestra, text, tool};
+use crate::support::{Test, orchestra, planned, text, tool};
 
 const KDL: &str = r#"task "a" { run "cat a.txt > a.out"; inputs "a.txt"; outputs "a.out"; }
 task "b" { run "cat b.txt > b.out"; inputs "b.txt"; outputs "b.out"; }
@@ -51,20 +51,6 @@ fn repository() -> Option<Test> {
         ],
     );
     Some(test)
-}
-
-fn planned(dir: &Path, args: &[&str]) -> Vec<String> {
-    let mut all = vec!["plan", "--format", "json"];
-    all.extend_from_slice(args);
-    let out = orchestra(dir, &all);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    json["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["address"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[test]

@@ -39,15 +39,7 @@ fn build(dir: &Path, extra: &[&str]) -> Vec<String> {
 }
 
 fn plan_addresses(dir: &Path) -> Vec<String> {
-    let out = orchestra(dir, &["plan", "--format", "json"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    json["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["address"].as_str().unwrap().to_owned())
-        .collect()
+    crate::support::planned(dir, &[])
 }
 
 #[test]

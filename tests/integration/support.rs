@@ -484,3 +484,19 @@ pub fn tool(program: &str, what_for: &str) -> bool {
     }
     found
 }
+
+/// `orchestra plan --format json EXTRA…` in `dir`, which must succeed: the
+/// planned addresses, in plan order.
+pub fn planned(dir: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["plan", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = orchestra(dir, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+    json["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .map(|t| t["address"].as_str().expect("an address").to_owned())
+        .collect()
+}
