@@ -139,7 +139,7 @@ impl Timeline {
                 task.address,
                 kind_name(task.kind),
                 bar.outcome,
-                lines::elapsed(end.saturating_sub(bar.start)),
+                took(end.saturating_sub(bar.start)),
                 if command.is_empty() {
                     String::new()
                 } else {
@@ -206,7 +206,7 @@ impl Timeline {
             };
             let bar = self.index[task.id.index()].map(|b| &self.bars[b]);
             let (start, lane) = bar.map_or((String::new(), String::new()), |b| {
-                (lines::elapsed(b.start), (b.lane + 1).to_string())
+                (took(b.start), (b.lane + 1).to_string())
             });
             let _ = writeln!(
                 rows,
@@ -220,7 +220,7 @@ impl Timeline {
                 kind_name(task.kind),
                 escape(&status),
                 if bar.is_some() {
-                    lines::elapsed(record.duration)
+                    took(record.duration)
                 } else {
                     String::new()
                 },
@@ -340,6 +340,15 @@ tr.critical td:first-child{font-weight:bold}\
 .key{display:inline-block;padding:1px 6px;border-radius:3px;color:#fff}.key.task{background:#4a78c2}\
 .key.gate{background:#8e5cc4}.key.phase{background:#2e9c8f}.key.failed{background:#d0453a}\
 .key.critical{background:#fff;color:#111;border:2px solid #111}";
+
+/// A duration as the page shows it: milliseconds under a second.
+fn took(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        lines::elapsed(d)
+    }
+}
 
 /// Text for HTML.
 fn escape(text: &str) -> String {
