@@ -135,6 +135,7 @@ pub mod facade {
         std::hint::black_box(store.decode_all());
         std::hint::black_box(store.encode());
         std::hint::black_box(crate::freshness::store::produced_of(bytes));
+        std::hint::black_box(crate::freshness::store::took_of(bytes));
         let _ = std::hint::black_box(crate::freshness::depfile::parse(bytes));
     }
 

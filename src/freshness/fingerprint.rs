@@ -22,6 +22,9 @@ pub(crate) struct Record {
     /// runs that write the same bytes leave them up to date. Not part of
     /// its own fingerprint.
     pub(crate) produced: Option<Hash>,
+    /// How long its last successful run took (milliseconds): what a build
+    /// that finds it up to date saved. Not part of its fingerprint.
+    pub(crate) took_ms: u64,
     pub(crate) commands: Vec<CommandKind>,
     pub(crate) shell: Vec<String>,
     pub(crate) dir: String,
@@ -222,6 +225,7 @@ impl Record {
         let mut record = Self {
             fingerprint: [0; 32],
             produced: None,
+            took_ms: 0,
             commands,
             shell,
             dir,
@@ -294,7 +298,16 @@ impl Record {
         // it without decoding the rest (`produced_of`).
         w.bool(self.produced.is_some());
         w.hash(&self.produced.unwrap_or_default());
+        w.u64(self.took_ms);
         self.encode_parts(w);
+    }
+
+    /// How long the run an encoded record stands for took, read in place.
+    pub(crate) fn took_of(bytes: &[u8]) -> Option<u64> {
+        let mut r = Reader::new(bytes.get(32..)?);
+        r.bool()?;
+        r.hash()?;
+        r.u64()
     }
 
     /// The `produced` hash of an encoded record, read in place.
@@ -310,6 +323,7 @@ impl Record {
         let present = r.bool()?;
         let produced = r.hash()?;
         let produced = present.then_some(produced);
+        let took_ms = r.u64()?;
         let mut commands = Vec::new();
         for _ in 0..r.count()? {
             commands.push(match r.u64()? {
@@ -347,6 +361,7 @@ impl Record {
         Some(Self {
             fingerprint,
             produced,
+            took_ms,
             commands,
             shell,
             dir,
@@ -597,11 +612,14 @@ mod tests {
             changed.fingerprint, record.fingerprint,
             "none: as before depfiles"
         );
-        // What it produced travels with it, outside its fingerprint.
+        // What it produced and how long it took travel with it, outside
+        // its fingerprint.
         changed.produced = Some([7; 32]);
+        changed.took_ms = 1234;
         let mut w = Writer::default();
         changed.encode(&mut w);
         assert_eq!(Record::produced_of(&w.bytes), Some([7; 32]));
+        assert_eq!(Record::took_of(&w.bytes), Some(1234));
         assert_eq!(
             Record::decode(&mut Reader::new(&w.bytes)),
             Some(changed.clone())

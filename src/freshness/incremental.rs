@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::depfile;
 use super::fingerprint::{Parts, Reason, Record, encode_files, explain};
@@ -52,6 +53,8 @@ pub(crate) struct Incremental {
     pending: Vec<Option<Box<Record>>>,
     /// Whether any record changed since load.
     changed: bool,
+    /// What the up-to-date tasks took at their last success, summed.
+    saved_ms: u64,
     /// Reused for each task's fingerprint bytes.
     scratch: Writer,
     /// Per task: it ran in this build, or something it needs (at any
@@ -144,6 +147,7 @@ impl Incremental {
             fingerprints: vec![None; tasks],
             pending: vec![None; tasks],
             changed: false,
+            saved_ms: 0,
             scratch: Writer::default(),
             after_run: vec![false; tasks],
             checked_at: std::collections::HashMap::new(),
@@ -217,11 +221,12 @@ impl Incremental {
     /// Keeps the record of `task`'s success (its pending record, with
     /// what it produced and what its depfile names), or forgets its last
     /// one when its depfile cannot be read.
-    fn record_success(&mut self, task: &PlanTask, produced: Option<Hash>) {
+    fn record_success(&mut self, task: &PlanTask, produced: Option<Hash>, took: Duration) {
         let Some(mut record) = self.pending[task.id.index()].take() else {
             return;
         };
         record.produced = produced;
+        record.took_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
         // A prediction (`why`, `--dry-run`) ran nothing: no depfile was
         // written, and what it predicts is not kept.
         if task.depfile.is_some() && self.record.is_some() {
@@ -387,20 +392,28 @@ impl Freshness for Incremental {
         } else {
             Some(self.store.produced(&task.address).unwrap_or(fingerprint))
         };
-        // An up-to-date task's record is already the stored one.
+        // An up-to-date task's record is already the stored one; it saves
+        // what its last run took.
+        if !runs {
+            self.saved_ms += self.store.took(&task.address).unwrap_or(0);
+        }
         self.will_run[task.id.index()] = runs;
         self.pending[task.id.index()] = record.filter(|_| runs || !unchanged).map(Box::new);
         verdict
     }
 
-    fn succeeded(&mut self, task: &PlanTask) {
+    fn saved(&self) -> Duration {
+        Duration::from_millis(self.saved_ms)
+    }
+
+    fn succeeded(&mut self, task: &PlanTask, took: Duration) {
         // What depends on a task with outputs fingerprints what it produced,
         // not whether it ran (early cutoff) — except in a prediction, where
         // a task that would run produced nothing yet.
         let produced =
             (self.will_run[task.id.index()] && self.record.is_some() && !task.outputs.is_empty())
                 .then(|| self.output_fingerprint(task));
-        self.record_success(task, produced);
+        self.record_success(task, produced, took);
         if let Some(produced) = produced {
             self.fingerprints[task.id.index()] = Some(produced);
         }

@@ -48,8 +48,9 @@ pub(crate) trait Freshness {
     /// Fingerprints `task` (its needs are done) and says whether it runs.
     /// `ran`: the needs that ran this run rather than being up to date.
     fn check(&mut self, plan: &Plan, task: &PlanTask, ran: &[String]) -> Verdict;
-    /// The task succeeded (or was up to date): keep its record.
-    fn succeeded(&mut self, task: &PlanTask);
+    /// The task succeeded after running `took` (or was up to date, with
+    /// `took` zero): keep its record.
+    fn succeeded(&mut self, task: &PlanTask, took: std::time::Duration);
     /// The task failed: forget its last success, so it runs next time (and,
     /// for a gate, the successes of what it guards).
     fn failed(&mut self, plan: &Plan, task: &PlanTask);
@@ -59,6 +60,11 @@ pub(crate) trait Freshness {
     /// `--explain`: report why each task runs.
     fn explains(&self) -> bool {
         false
+    }
+    /// What the tasks found up to date took at their last success: the
+    /// time this build did not spend.
+    fn saved(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
     }
     /// Declared outputs of a task that succeeded which do not exist; empty
     /// when outputs are not checked (a dry run produces nothing).
@@ -77,7 +83,7 @@ impl Freshness for AlwaysRun {
     fn check(&mut self, _: &Plan, _: &PlanTask, _: &[String]) -> Verdict {
         Verdict::Run(Vec::new())
     }
-    fn succeeded(&mut self, _: &PlanTask) {}
+    fn succeeded(&mut self, _: &PlanTask, _: std::time::Duration) {}
     fn failed(&mut self, _: &Plan, _: &PlanTask) {}
     fn resumed(&mut self, _: &PlanTask) {}
 }

@@ -21,7 +21,7 @@ use crate::codec::{Reader, Writer};
 use crate::workspace::journal::{Entry as JournalEntry, Stored};
 
 /// `ORCHFP` and a version byte; bump the version when the layout changes.
-const MAGIC: &[u8; 8] = b"ORCHFP\x00\x05";
+const MAGIC: &[u8; 8] = b"ORCHFP\x00\x06";
 
 /// One task's last success (or that it has none since `stamp`): decoded,
 /// or still bytes of what was loaded. Each carries the time it was made
@@ -158,6 +158,17 @@ impl Store {
         Record::produced_of(bytes)
     }
 
+    /// How long `address`'s last success took, read in place.
+    pub(crate) fn took(&self, address: &str) -> Option<u64> {
+        let bytes: &[u8] = match self.tasks.get(address)? {
+            Entry::Decoded(_, record) => return Some(record.took_ms),
+            Entry::Raw(_, _, range) => self.raw.get(range.clone())?,
+            Entry::Journaled(_, _, bytes) => bytes,
+            Entry::Gone(..) => return None,
+        };
+        Record::took_of(bytes)
+    }
+
     /// The whole record of `address`'s last success; `None` also when its
     /// bytes do not decode (a corrupt record means "run it").
     pub(crate) fn record(&self, address: &str) -> Option<Record> {
@@ -234,6 +245,11 @@ impl Store {
 /// fuzz target: arbitrary bytes as a record).
 pub(crate) fn produced_of(bytes: &[u8]) -> Option<Hash> {
     Record::produced_of(bytes)
+}
+
+/// What a record's run took, read in place (fuzzed with the decoders).
+pub(crate) fn took_of(bytes: &[u8]) -> Option<u64> {
+    Record::took_of(bytes)
 }
 
 /// A whole encoded record; `None` when it does not decode.

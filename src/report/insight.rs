@@ -8,7 +8,8 @@
 //! - tasks by failure rate, and gate checks by how often they failed;
 //! - flaky checks: failed on an attempt, then the gate passed without a fix;
 //! - fixes: checks whose fix ran, and how often;
-//! - up-to-date skips: how many tasks each build did not have to run.
+//! - up-to-date skips: how many tasks the builds did not have to run, and
+//!   the time that saved (what each took at its last success).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -40,6 +41,8 @@ pub(crate) struct Insight {
     /// `task › check` → times its fix ran.
     fixes: Vec<(String, usize)>,
     up_to_date: usize,
+    /// What the up-to-date tasks took at their last success, summed.
+    saved_ms: u64,
     ran: usize,
     /// Each build's (duration, success, interrupted), oldest first.
     builds: Vec<(u64, bool, bool)>,
@@ -163,6 +166,7 @@ impl Insight {
             flaky: ranked(flaky),
             fixes: ranked(fixes),
             up_to_date: runs.iter().map(|r| r.up_to_date).sum(),
+            saved_ms: runs.iter().map(|r| r.saved_ms).sum(),
             ran,
             builds: runs
                 .iter()
@@ -204,8 +208,10 @@ impl Insight {
         }
         let _ = writeln!(
             out,
-            "tasks: {} ran, {} up to date (skipped without running)",
-            self.ran, self.up_to_date
+            "tasks: {} ran, {} up to date (skipped without running), saving {} (what they took at their last run)",
+            self.ran,
+            self.up_to_date,
+            ms(self.saved_ms)
         );
         if !self.slowest.is_empty() {
             out.push_str("\nslowest tasks (median, p90, runs):\n");
@@ -299,6 +305,7 @@ impl Insight {
             },
             "tasks_ran": self.ran,
             "tasks_up_to_date": self.up_to_date,
+            "saved_ms": self.saved_ms,
             "slowest": self.slowest.iter().map(|(a, m, p, n)| json!({
                 "task": a, "median_ms": m, "p90_ms": p, "runs": n,
             })).collect::<Vec<_>>(),

@@ -159,6 +159,7 @@ impl StateRecorder {
             failed: summary.failed(),
             skipped: summary.not_run() + summary.resumed() + summary.locked(),
             up_to_date: summary.up_to_date(),
+            saved_ms: u64::try_from(summary.saved.as_millis()).unwrap_or(u64::MAX),
             tasks: std::mem::take(&mut self.ran),
         };
         let result = self.workspace.append_history(&entry);
@@ -409,6 +410,7 @@ mod tests {
             tasks: records,
             duration: Duration::from_millis(9),
             interrupted: false,
+            saved: Duration::ZERO,
         };
         recorder.event(&plan, &Event::RunFinished { summary: &summary });
         assert!(recorder.error.is_none());
@@ -449,6 +451,7 @@ mod tests {
             tasks: vec![finished(Status::UpToDate), finished(Status::UpToDate), done],
             duration: Duration::from_millis(9),
             interrupted: false,
+            saved: Duration::ZERO,
         };
         recorder.event(&plan, &Event::RunFinished { summary: &summary });
         let state = ws.runs(1).remove(0).state;

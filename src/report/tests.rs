@@ -115,6 +115,7 @@ fn progress_lines() {
         tasks: records,
         duration: Duration::from_secs(75),
         interrupted: false,
+        saved: Duration::ZERO,
     };
     let text = [
         lines::elapsed(Duration::from_millis(40)),
@@ -228,6 +229,7 @@ fn json_summary() {
         ],
         duration: Duration::from_millis(1500),
         interrupted: false,
+        saved: Duration::ZERO,
     };
     let value = json::summary(&plan, &summary);
     insta::assert_snapshot!(serde_json::to_string_pretty(&value).unwrap());

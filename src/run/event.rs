@@ -148,6 +148,8 @@ pub(crate) struct Summary {
     pub(crate) duration: Duration,
     /// The run was interrupted (Ctrl-C, SIGTERM): exit code 130.
     pub(crate) interrupted: bool,
+    /// What the up-to-date tasks took at their last success.
+    pub(crate) saved: Duration,
 }
 
 impl Summary {

@@ -73,6 +73,7 @@ pub(crate) fn run<'a>(plan: &'a Plan, options: &'a Options, seams: Seams<'a>) ->
     let mut scheduler = Scheduler::new(plan, options, seams);
     scheduler.main_loop();
     let interrupted = scheduler.interrupts > 0;
+    let saved = scheduler.freshness.saved();
     let Scheduler {
         reporter, state, ..
     } = scheduler;
@@ -80,6 +81,7 @@ pub(crate) fn run<'a>(plan: &'a Plan, options: &'a Options, seams: Seams<'a>) ->
         tasks: records(plan, state),
         duration: started.elapsed(),
         interrupted,
+        saved,
     };
     reporter.event(plan, &Event::RunFinished { summary: &summary });
     summary
@@ -496,7 +498,7 @@ impl<'a> Scheduler<'a> {
         let result = result.and_then(|()| self.outputs_produced(task));
         let success = result.is_ok();
         if success {
-            self.freshness.succeeded(task);
+            self.freshness.succeeded(task, running.started.elapsed());
         } else {
             self.freshness.failed(self.plan, task);
         }

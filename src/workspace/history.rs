@@ -31,6 +31,9 @@ pub(crate) struct HistoryEntry {
     pub(crate) failed: usize,
     pub(crate) skipped: usize,
     pub(crate) up_to_date: usize,
+    /// What the up-to-date tasks took at their last success (version 4).
+    #[serde(default)]
+    pub(crate) saved_ms: u64,
     /// Every task that ran (version 4; empty in older lines).
     #[serde(default)]
     pub(crate) tasks: Vec<TaskRun>,
@@ -122,6 +125,7 @@ mod tests {
             failed: usize::from(!success),
             skipped: 0,
             up_to_date: 0,
+            saved_ms: 0,
             tasks: Vec::new(),
         }
     }

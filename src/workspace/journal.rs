@@ -31,7 +31,7 @@ use crate::codec::{Reader, Writer};
 const STORE: &str = "fingerprints";
 const JOURNALS: &str = "fingerprints.d";
 const COMPACTION: &str = "fingerprints.lock";
-const MAGIC: &[u8; 8] = b"ORCHJR\x00\x04";
+const MAGIC: &[u8; 8] = b"ORCHJR\x00\x05";
 const TASK: u64 = 0;
 const STAT: u64 = 1;
 

@@ -109,3 +109,23 @@ fn a_real_build_lands_in_the_report() {
     assert!(report.starts_with("1 build: 1 succeeded"), "{report}");
     assert!(report.contains("\n  t "), "{report}");
 }
+
+#[test]
+fn a_task_found_up_to_date_saves_what_its_last_run_took() {
+    let test = Test::new().kdl(
+        "task \"slow\" { run \"sleep 0.3; cat in.txt > out.txt\"; inputs \"in.txt\"; outputs \"out.txt\"; }\n",
+    )
+    .write("in.txt", "x");
+    orchestra(test.path(), &["build", "--progress", "never"]);
+    orchestra(test.path(), &["build", "--progress", "never"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&orchestra(test.path(), &["report", "--json"]).stdout).unwrap();
+    assert_eq!(json["tasks_up_to_date"], 1);
+    let saved = json["saved_ms"].as_u64().unwrap();
+    assert!((300..5_000).contains(&saved), "{json}");
+    let shown = text(&orchestra(test.path(), &["report"]).stdout);
+    assert!(
+        shown.contains("1 up to date (skipped without running), saving "),
+        "{shown}"
+    );
+}

@@ -38,7 +38,7 @@ impl Scheduler<'_> {
         }
         match verdict {
             Verdict::UpToDate | Verdict::CutOff(_) => {
-                self.freshness.succeeded(task);
+                self.freshness.succeeded(task, std::time::Duration::ZERO);
                 self.state[id.index()] = State::UpToDate;
                 self.reporter
                     .event(self.plan, &Event::TaskUpToDate { task: id });
