@@ -70,14 +70,14 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Plan(args) => {
             let (loaded, compiled) = cached::compiled(located, &args.select, render, true, false)?;
             let compiled = affected_only(compiled, &loaded, &args.select)?;
-            let compiled = shard_only(compiled, &loaded, &args.select);
+            let compiled = shard_only(compiled, &args.select);
             return plan(&loaded, &compiled, args);
         }
         Command::Build(args) => {
             let save = !args.dry_run;
             let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
             let compiled = affected_only(compiled, &loaded, &args.select)?;
-            let compiled = shard_only(compiled, &loaded, &args.select);
+            let compiled = shard_only(compiled, &args.select);
             let seen = crate::timings::measure("check inputs", || {
                 check_inputs(&compiled, &loaded, render)
             })?;
@@ -112,26 +112,17 @@ fn affected_only(
     }
 }
 
-/// The plan's tasks split for `--shard I/N`'s jobs: shard `I` only.
-fn shard_only(
-    compiled: plan::Plan,
-    loaded: &Loaded,
-    select: &crate::cli::SelectArgs,
-) -> plan::Plan {
+/// The plan's tasks split for `--shard I/N`'s jobs: shard `I` only. The
+/// split depends on the plan alone (equal task counts), never on a
+/// machine's own history: every job must compute the same split, or a
+/// task could land in no shard or in two.
+fn shard_only(compiled: plan::Plan, select: &crate::cli::SelectArgs) -> plan::Plan {
     let Some((i, n)) = select.shard else {
         return compiled;
     };
-    let shards = shard_split(&compiled, loaded, n);
+    let shards = compiled.shards(n, &[]);
     let keep: Vec<bool> = shards.iter().map(|&s| s + 1 == i).collect();
     compiled.restrict(&keep, &format!("--shard {i}/{n}"))
-}
-
-/// Each task's shard (from 0) for `n` jobs, balanced by the history's
-/// medians (equal counts without any).
-fn shard_split(compiled: &plan::Plan, loaded: &Loaded, n: usize) -> Vec<usize> {
-    let history = workspace(loaded).history();
-    let expected = report::eta::expected(compiled, &history).unwrap_or_default();
-    compiled.shards(n, &expected)
 }
 
 /// `orchestra report`: the history, the window asked for, as text or JSON.
@@ -342,7 +333,8 @@ fn input_diagnostics<'p>(
             .and_then(|rest| rest.find(&quoted))
             .map_or(task.declared, |at| (start + at, quoted.len()).into())
     };
-    unmatched(plan, stat_root(&loaded.located.root), seen)
+    let mut found = output_collisions(plan, &span_of);
+    let unmatched = unmatched(plan, stat_root(&loaded.located.root), seen)
         .into_iter()
         .map(|found| match found {
             Unmatched::Missing {
@@ -366,8 +358,41 @@ fn input_diagnostics<'p>(
                     pattern,
                 }
             }
-        })
-        .collect()
+        });
+    found.extend(unmatched);
+    found
+}
+
+/// Two tasks declaring the same output where neither needs the other
+/// (at any depth): they may run at once and overwrite each other.
+fn output_collisions(
+    plan: &plan::Plan,
+    span_of: &dyn Fn(&plan::PlanTask, &str) -> crate::model::Span,
+) -> Vec<Diagnostic> {
+    let mut writer: std::collections::HashMap<&str, plan::TaskId> =
+        std::collections::HashMap::new();
+    let mut found = Vec::new();
+    for task in &plan.tasks {
+        for output in &task.outputs {
+            let path = output.as_str().trim_start_matches("./");
+            match writer.get(path) {
+                Some(&first) if !plan.reaches(task.id, first) => {
+                    let first = plan.task(first);
+                    found.push(Diagnostic::OutputCollision {
+                        output: path.to_owned(),
+                        first_task: first.address.to_string(),
+                        second_task: task.address.to_string(),
+                        first: span_of(first, output),
+                        second: span_of(task, output),
+                    });
+                }
+                _ => {
+                    writer.insert(path, task.id);
+                }
+            }
+        }
+    }
+    found
 }
 
 /// The project root as stats should name it: `.` when it is the current
@@ -446,7 +471,7 @@ fn plan(loaded: &Loaded, plan: &plan::Plan, args: &PlanArgs) -> Result<(), Error
 fn github_matrix(plan: &plan::Plan, loaded: &Loaded, shards: Option<u16>) -> String {
     let include: Vec<serde_json::Value> = if let Some(n) = shards {
         let n = usize::from(n);
-        let split = shard_split(plan, loaded, n);
+        let split = plan.shards(n, &[]);
         let history = workspace(loaded).history();
         let expected = report::eta::expected(plan, &history);
         (0..n)

@@ -159,7 +159,7 @@ pub(crate) struct SelectArgs {
     #[allow(clippy::option_option)]
     pub(crate) affected: Option<Option<String>>,
 
-    /// Only shard I of N (`2/4`): a deterministic split for N CI jobs, balanced by past durations
+    /// Only shard I of N (`2/4`): a split for N CI jobs that depends on the plan alone
     #[arg(long, value_name = "I/N", value_parser = shard)]
     pub(crate) shard: Option<(usize, usize)>,
 }

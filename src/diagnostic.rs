@@ -166,6 +166,14 @@ pub(crate) enum Diagnostic {
         rule: String,
         span: Span,
     },
+    /// Two tasks that may run at once declare the same output.
+    OutputCollision {
+        output: String,
+        first_task: String,
+        second_task: String,
+        first: Span,
+        second: Span,
+    },
     /// Two files of one rule that would be the same task.
     RuleCollision {
         address: String,
@@ -177,6 +185,7 @@ pub(crate) enum Diagnostic {
 
 const UNMATCHED_FOREACH_HELP: &str =
     "the rule has no task for this pattern until a file matches; fix the pattern if files should";
+const OUTPUT_COLLISION_HELP: &str = "they may run at once and overwrite each other: give each its own output (in a rule, `build/{dir}/{stem}.o` keeps `src/a/x.c` and `src/b/x.c` apart), or make one need the other";
 const RULE_COLLISION_HELP: &str = "a file's task is its path below the pattern's directory without the extension; narrow the pattern or rename one file";
 
 impl Diagnostic {
@@ -219,6 +228,7 @@ impl Diagnostic {
             Self::UnmatchedInput { .. } => "orchestra::unmatched_input",
             Self::UnmatchedForeach { .. } => "orchestra::unmatched_foreach",
             Self::RuleCollision { .. } => "orchestra::rule_collision",
+            Self::OutputCollision { .. } => "orchestra::output_collision",
         }
     }
 
@@ -313,6 +323,14 @@ impl Diagnostic {
                 second,
                 ..
             } => format!("two files would be the task `{address}`: `{first}` and `{second}`"),
+            Self::OutputCollision {
+                output,
+                first_task,
+                second_task,
+                ..
+            } => format!(
+                "`{first_task}` and `{second_task}` both write `{output}`, and neither waits for the other"
+            ),
         }
     }
 
@@ -324,6 +342,9 @@ impl Diagnostic {
                 vec![label("matches nothing", span)]
             }
             Self::RuleCollision { span, .. } => vec![label("both matched here", span)],
+            Self::OutputCollision { first, second, .. } => {
+                vec![label("written here", first), label("and here", second)]
+            }
             Self::Syntax { label: l, span, .. } => {
                 vec![label(l.as_deref().unwrap_or("here"), span)]
             }
@@ -477,6 +498,7 @@ impl Diagnostic {
             ),
             Self::UnmatchedForeach { .. } => Some(UNMATCHED_FOREACH_HELP.into()),
             Self::RuleCollision { .. } => Some(RULE_COLLISION_HELP.into()),
+            Self::OutputCollision { .. } => Some(OUTPUT_COLLISION_HELP.into()),
             Self::ProgramNotFound {
                 optional, in_check, ..
             } => Some(

@@ -6,9 +6,11 @@
 //! whether the file still exists or not, or discovered through its
 //! depfile, or the file a rule's task is for), or when its definition in
 //! `orchestra.kdl` differs from `BASE`'s; everything that depends on an
-//! affected task is affected too. The rest is left out of the plan, as
-//! `--skip` leaves tasks out, taken as done. BASE defaults to the merge base
-//! with the default branch (`origin/HEAD`, else `main`, else `master`).
+//! affected task is affected too, and a task without inputs always is
+//! (nothing says what it reads). What an affected task needs stays in the
+//! plan, built or found up to date as usual; the rest is left out. BASE
+//! defaults to the merge base with the default branch (`origin/HEAD`,
+//! else `main`, else `master`).
 
 use std::path::Path;
 use std::process::Command;
@@ -60,7 +62,10 @@ pub(super) fn restrict(
                     .find(|b| b.address == task.address)
                     .is_none_or(|b| !same_definition(b, task)),
             };
-            declared || discovered || redefined
+            // Nothing says what it reads: it cannot be judged, so it runs
+            // (as it would be run rather than skipped as up to date).
+            let unknowable = task.inputs.is_empty() && task.depfile.is_none();
+            declared || discovered || redefined || unknowable
         })
         .collect();
     // Tasks come after their needs: one pass carries "affected" down.
@@ -69,6 +74,16 @@ pub(super) fn restrict(
         if keep[i] {
             for d in dependents.get(plan.tasks[i].id) {
                 keep[d.index()] = true;
+            }
+        }
+    }
+    // What an affected task needs stays in the plan, to be built or found
+    // up to date as usual: on a fresh checkout nothing is done yet, and a
+    // gate upstream must still pass. Backwards: needs come first.
+    for i in (0..plan.tasks.len()).rev() {
+        if keep[i] {
+            for need in &plan.tasks[i].needs {
+                keep[need.index()] = true;
             }
         }
     }
@@ -169,13 +184,26 @@ fn merge_base(root: &Path) -> Result<String, Error> {
 
 /// Files changed since `base` or untracked, relative to the project root.
 fn changed_files(root: &Path, base: &str) -> Result<Vec<String>, Error> {
-    let diff = git(root, &["diff", "--name-only", "--relative", base, "--"])
-        .map_err(|e| usage(format!("--affected {base}: {e}")))?;
-    let untracked = git(root, &["ls-files", "--others", "--exclude-standard"])
+    // `-z`: names as they are (no quoting of unusual ones); no renames:
+    // a moved file is its old path deleted and its new one added.
+    let diff = git(
+        root,
+        &[
+            "diff",
+            "--name-only",
+            "--no-renames",
+            "-z",
+            "--relative",
+            base,
+            "--",
+        ],
+    )
+    .map_err(|e| usage(format!("--affected {base}: {e}")))?;
+    let untracked = git(root, &["ls-files", "-z", "--others", "--exclude-standard"])
         .map_err(|e| usage(format!("--affected: {e}")))?;
     let mut files: Vec<String> = diff
-        .lines()
-        .chain(untracked.lines())
+        .split('\0')
+        .chain(untracked.split('\0'))
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect();

@@ -303,6 +303,24 @@ impl Plan {
         group_of.iter().map(|&g| shard_of_group[g]).collect()
     }
 
+    /// Whether `from` needs `to`, directly or through other needs (a
+    /// walk backwards from `from`; needs come before their dependents).
+    pub(crate) fn reaches(&self, from: TaskId, to: TaskId) -> bool {
+        let mut stack = vec![from];
+        let mut seen = vec![false; self.tasks.len()];
+        while let Some(id) = stack.pop() {
+            if id == to {
+                return true;
+            }
+            for &need in &self.task(id).needs {
+                if need >= to && !std::mem::replace(&mut seen[need.index()], true) {
+                    stack.push(need);
+                }
+            }
+        }
+        false
+    }
+
     /// The highest wave (0 for an empty plan).
     pub(crate) fn wave_count(&self) -> u32 {
         self.tasks.iter().map(|t| t.wave).max().unwrap_or(0)

@@ -9,9 +9,11 @@ use crate::support::{Test, orchestra, planned, text, tool};
 
 const KDL: &str = r#"task "a" { run "cat a.txt > a.out"; inputs "a.txt"; outputs "a.out"; }
 task "b" { run "cat b.txt > b.out"; inputs "b.txt"; outputs "b.out"; }
-task "c" { needs "a"; run "cat a.out > c.out"; outputs "c.out"; }
-task "d" { needs "b"; run "true"; }
-task "e" { needs "c" "d"; run "true"; }
+task "c" { needs "a"; run "cat a.out > c.out"; inputs "a.out"; outputs "c.out"; }
+task "d" { needs "b"; run "cat b.out > d.out"; inputs "b.out"; outputs "d.out"; }
+task "f" { run "cat f.txt > f.out"; inputs "f.txt"; outputs "f.out"; }
+task "g" { needs "f"; run "cat f.out > g.out"; inputs "f.out"; outputs "g.out"; }
+task "probe" { needs "d"; run "true"; }
 "#;
 
 fn git(dir: &Path, args: &[&str]) {
@@ -31,6 +33,7 @@ fn repository() -> Option<Test> {
         .kdl(KDL)
         .write("a.txt", "a\n")
         .write("b.txt", "b\n")
+        .write("f.txt", "f\n")
         .write(".gitignore", ".orchestra\n*.out\n");
     let dir = test.path();
     git(dir, &["init", "-q", "-b", "main"]);
@@ -54,38 +57,46 @@ fn repository() -> Option<Test> {
 }
 
 #[test]
-fn a_changed_input_selects_its_task_and_what_depends_on_it() {
+fn a_changed_input_selects_its_task_what_depends_on_it_and_what_that_needs() {
     let Some(test) = repository() else { return };
     let dir = test.path();
-    assert!(
-        planned(dir, &["--affected", "HEAD"]).is_empty(),
-        "nothing changed"
-    );
+    // `probe` reads nothing it declares: it cannot be judged, so it runs,
+    // with what it needs.
+    assert_eq!(planned(dir, &["--affected", "HEAD"]), ["b", "d", "probe"]);
     std::fs::write(dir.join("a.txt"), "A\n").unwrap();
-    assert_eq!(planned(dir, &["--affected", "HEAD"]), ["a", "c", "e"]);
+    assert_eq!(
+        planned(dir, &["--affected", "HEAD"]),
+        ["a", "b", "c", "d", "probe"]
+    );
     // The default base: the merge base with `main`, here HEAD itself.
-    assert_eq!(planned(dir, &["--affected"]), ["a", "c", "e"]);
+    assert_eq!(planned(dir, &["--affected"]), ["a", "b", "c", "d", "probe"]);
+    // On a fresh checkout what an affected task needs is built too.
     let out = orchestra(dir, &["build", "--affected", "--progress", "never"]);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("skipped b (--affected "), "{stderr}");
-    assert!(dir.join("c.out").is_file() && !dir.join("b.out").exists());
-    // A new file an input glob would name counts, untracked as it is.
+    assert!(stderr.contains("skipped f (--affected "), "{stderr}");
+    assert!(dir.join("c.out").is_file() && !dir.join("g.out").exists());
+    // A new untracked file an input names counts; a rename is a deletion
+    // and an addition.
     git(dir, &["checkout", "-q", "a.txt"]);
-    std::fs::write(dir.join("b.txt"), "B\n").unwrap();
-    assert_eq!(planned(dir, &["--affected", "HEAD"]), ["b", "d", "e"]);
+    std::fs::remove_file(dir.join("f.txt")).unwrap();
+    std::fs::write(dir.join("f.txt.new"), "f\n").unwrap();
+    assert_eq!(
+        planned(dir, &["--affected", "HEAD"]),
+        ["b", "d", "f", "g", "probe"]
+    );
 }
 
 #[test]
 fn a_task_redefined_in_orchestra_kdl_is_affected() {
     let Some(test) = repository() else { return };
     let dir = test.path();
-    let kdl = KDL.replace(
-        "task \"d\" { needs \"b\"; run \"true\"; }",
-        "task \"d\" { needs \"b\"; run \"echo d\"; }",
-    );
+    let kdl = KDL.replace("cat f.out > g.out", "cat f.out f.out > g.out");
     std::fs::write(dir.join("orchestra.kdl"), kdl).unwrap();
-    assert_eq!(planned(dir, &["--affected", "HEAD"]), ["d", "e"]);
+    assert_eq!(
+        planned(dir, &["--affected", "HEAD"]),
+        ["b", "d", "f", "g", "probe"]
+    );
     let out = orchestra(dir, &["plan", "--affected", "no-such-ref"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(

@@ -181,3 +181,23 @@ fn mistakes_in_a_rule_point_at_their_span() {
         .stderr_contains("did you mean `main`?")
         .run();
 }
+
+#[test]
+fn tasks_that_write_one_file_are_an_error_unless_one_waits_for_the_other() {
+    let both = r#"task "a" { run "echo a > out.txt"; outputs "out.txt"; }
+task "b" { run "echo b > out.txt"; outputs "out.txt"; }
+"#;
+    Test::new()
+        .kdl(both)
+        .args(["build", "--progress", "never"])
+        .status(2)
+        .stderr_contains("`a` and `b` both write `out.txt`, and neither waits for the other")
+        .run();
+    // A chain writing the same file in turn is fine.
+    let chain = both.replace("task \"b\" {", "task \"b\" { needs \"a\";");
+    Test::new()
+        .kdl(&chain)
+        .args(["build", "--progress", "never"])
+        .status(0)
+        .run();
+}
