@@ -27,6 +27,19 @@ impl Masker {
         Self::new(names.into_iter().filter_map(|n| std::env::var(n).ok()))
     }
 
+    /// This masker, also masking each value as `escape` writes it: for text
+    /// escaped after the values went in (HTML, XML), where `p&ss` appears
+    /// as `p&amp;ss`.
+    #[must_use]
+    pub(crate) fn also_escaped(&self, escape: impl Fn(&str) -> String) -> Self {
+        Self::new(
+            self.values
+                .iter()
+                .flat_map(|v| [v.clone(), escape(v)])
+                .collect::<Vec<_>>(),
+        )
+    }
+
     /// The values masked (for `::add-mask::` under GitHub Actions).
     pub(crate) fn values(&self) -> impl Iterator<Item = &str> {
         self.values.iter().map(String::as_str)
@@ -120,6 +133,19 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_escaped_secret_is_masked_too() {
+        let masker = Masker::new(["p&ss<1>".to_owned()]).also_escaped(|t| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        });
+        assert_eq!(
+            masker.mask("a p&amp;ss&lt;1&gt; b p&ss<1>"),
+            "a **** b ****"
+        );
+    }
 
     #[test]
     fn masks_every_occurrence_longest_first() {

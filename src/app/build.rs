@@ -180,6 +180,7 @@ fn reports(
     }
     let junit = args.junit.as_ref().map_or(Ok(()), |path| {
         let xml = report::junit::report(plan, summary);
+        let masker = masker.also_escaped(report::junit::escape);
         write_report(path, masker.mask(&xml).as_bytes())
     });
     let written = if args.json {
@@ -237,6 +238,7 @@ impl Watchers {
         };
         let page = args.timings.as_ref().map_or(Ok(()), |path| {
             let html = timeline.html(plan, summary);
+            let masker = masker.also_escaped(report::timeline::escape);
             write_report(path, masker.mask(&html).as_bytes())
         });
         let trace = args.trace.as_ref().map_or(Ok(()), |path| {
@@ -385,6 +387,15 @@ fn execute(
         }
         ProgressChoice::Auto | ProgressChoice::Never => None,
     };
+    // Workflow commands escape `%`, `:` and `,`: a secret holding one must
+    // be masked as written there too.
+    let screen_masker = if render.github {
+        masker
+            .also_escaped(report::github::escape_data)
+            .also_escaped(report::github::escape_property)
+    } else {
+        masker.clone()
+    };
     let wake = executor.waker();
     let run_with = |reporter: &mut dyn Reporter, display: Option<report::Pause>| {
         let mut decide = Resume {
@@ -422,13 +433,13 @@ fn execute(
         }
         let display = screen.pause();
         let mut reporter = Human::new(screen, &loaded.source, render, args.verbose)
-            .masking(masker.clone())
+            .masking(screen_masker.clone())
             .output_logs(args.output_logs);
         run_with(&mut reporter, Some(display))
     } else {
         let screen = Plain::new(LineWriter::new(std::io::stderr()));
         let mut reporter = Human::new(screen, &loaded.source, render, args.verbose)
-            .masking(masker.clone())
+            .masking(screen_masker.clone())
             .output_logs(args.output_logs);
         run_with(&mut reporter, None)
     }

@@ -252,7 +252,7 @@ fn seconds(d: Duration) -> String {
 
 /// Text for XML attributes and content: the five entities escaped, and
 /// characters XML 1.0 cannot hold (terminal escapes) replaced.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -23,7 +23,7 @@ mod plain;
 mod progress;
 pub(crate) mod prompt;
 pub(crate) mod record;
-mod timeline;
+pub(crate) mod timeline;
 
 #[cfg(test)]
 mod tests;

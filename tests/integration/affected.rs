@@ -163,3 +163,22 @@ fn shards_partition_the_selection_and_keep_chains_whole() {
     let out = orchestra(dir, &["plan", "--shard", "4/3"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_build_names_a_few_left_out_tasks_and_counts_the_rest() {
+    use std::fmt::Write;
+    let mut kdl = String::new();
+    for i in 0..30 {
+        let _ = writeln!(kdl, "task \"t{i}\" {{ run \"true\"; }}");
+    }
+    let test = Test::new().kdl(&kdl);
+    let out = orchestra(
+        test.path(),
+        &["build", "--shard", "1/2", "--progress", "never"],
+    );
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches(" (--shard 1/2)").count(), 10, "{stderr}");
+    assert!(stderr.contains("… and 5 more left out"), "{stderr}");
+    assert!(stderr.contains("built 15 tasks"), "{stderr}");
+}
