@@ -29,17 +29,30 @@ pub(crate) fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// A place in a file: the file as named in messages, line and column from 1.
+/// A place in a file: the file as GitHub names it (see [`repository_path`]),
+/// line and column from 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct At<'a> {
-    pub(crate) file: &'a str,
+pub(crate) struct At {
+    pub(crate) file: String,
     pub(crate) line: usize,
     pub(crate) column: usize,
 }
 
-impl<'a> At<'a> {
+/// The file as GitHub resolves annotations: relative to the checkout
+/// (`GITHUB_WORKSPACE`), where orchestra names it relative to the current
+/// directory (`../orchestra.kdl`, `ci/orchestra.kdl`).
+pub(crate) fn repository_path(shown: &str) -> String {
+    let relative = std::env::var_os("GITHUB_WORKSPACE").and_then(|top| {
+        let top = std::fs::canonicalize(top).ok()?;
+        let file = std::fs::canonicalize(shown).ok()?;
+        Some(file.strip_prefix(top).ok()?.to_string_lossy().into_owned())
+    });
+    relative.unwrap_or_else(|| shown.to_owned())
+}
+
+impl At {
     /// Where byte `offset` of `source` is.
-    pub(crate) fn of(source: &'a NamedSource<String>, offset: usize) -> Self {
+    pub(crate) fn of(source: &NamedSource<String>, offset: usize) -> Self {
         let text = source.inner();
         let offset = offset.min(text.len());
         let before = &text.as_bytes()[..offset];
@@ -49,7 +62,7 @@ impl<'a> At<'a> {
             .rposition(|&b| b == b'\n')
             .map_or(0, |i| i + 1);
         Self {
-            file: source.name(),
+            file: repository_path(source.name()),
             line,
             column: offset - start + 1,
         }
@@ -57,11 +70,11 @@ impl<'a> At<'a> {
 }
 
 /// `::error file=…,line=…,col=…,title=…::message` (or `warning`).
-pub(crate) fn annotation(error: bool, at: Option<&At<'_>>, title: &str, message: &str) -> String {
+pub(crate) fn annotation(error: bool, at: Option<&At>, title: &str, message: &str) -> String {
     let mut out = format!("::{}", if error { "error" } else { "warning" });
     let mut properties = Vec::new();
     if let Some(at) = at {
-        properties.push(format!("file={}", escape_property(at.file)));
+        properties.push(format!("file={}", escape_property(&at.file)));
         properties.push(format!("line={}", at.line));
         properties.push(format!("col={}", at.column));
     }
@@ -92,9 +105,10 @@ pub(crate) fn masks<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
 /// An annotation per configuration diagnostic, at its place in the file.
 pub(crate) fn diagnostics(found: &[Diagnostic], source: &NamedSource<String>) -> String {
     let mut out = String::new();
+    let file = repository_path(source.name());
     for (d, (line, column)) in found.iter().zip(places(found, source.inner())) {
         let at = At {
-            file: source.name(),
+            file: file.clone(),
             line,
             column,
         };
@@ -274,7 +288,7 @@ mod tests {
         assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
         assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
         let at = At {
-            file: "ci/orchestra.kdl",
+            file: "ci/orchestra.kdl".into(),
             line: 3,
             column: 5,
         };
@@ -300,7 +314,7 @@ mod tests {
         assert_eq!(
             At::of(&source, 3),
             At {
-                file: "orchestra.kdl",
+                file: "orchestra.kdl".into(),
                 line: 2,
                 column: 2
             }

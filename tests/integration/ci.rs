@@ -101,6 +101,24 @@ fn a_configuration_mistake_is_an_annotation_at_its_span() {
         stderr.contains("::error file=orchestra.kdl,line=3,col=11,title=orchestra%3A%3Aunknown_reference::unknown address `bulid`%0Adid you mean `build`?"),
         "{stderr}"
     );
+    // In a checkout whose top is above the project, the file is named from
+    // the top, as GitHub resolves it.
+    let dir = test.path();
+    let top = dir.parent().unwrap();
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let out = Command::new(crate::support::binary())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_WORKSPACE", top)
+        .env("NO_COLOR", "1")
+        .args(["check"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("::error file={name}/orchestra.kdl,line=3,col=11,")),
+        "{stderr}"
+    );
 }
 
 #[test]
