@@ -27,7 +27,7 @@ use super::store::Store;
 use super::{Freshness, Verdict};
 use crate::codec::Writer;
 use crate::model::CommandKind;
-use crate::plan::{Plan, PlanTask, Str, TaskKind};
+use crate::plan::{Plan, PlanTask, Str, TaskId, TaskKind};
 use crate::workspace::journal::{Entry, Journal};
 use crate::workspace::{Workspace, now_millis};
 
@@ -55,6 +55,8 @@ pub(crate) struct Incremental {
     changed: bool,
     /// What the up-to-date tasks took at their last success, summed.
     saved_ms: u64,
+    /// The fingerprints of the tasks that ran, as checked.
+    ran_with: Vec<(TaskId, Hash)>,
     /// Reused for each task's fingerprint bytes.
     scratch: Writer,
     /// Per task: it ran in this build, or something it needs (at any
@@ -148,6 +150,7 @@ impl Incremental {
             pending: vec![None; tasks],
             changed: false,
             saved_ms: 0,
+            ran_with: Vec::new(),
             scratch: Writer::default(),
             after_run: vec![false; tasks],
             checked_at: std::collections::HashMap::new(),
@@ -394,7 +397,9 @@ impl Freshness for Incremental {
         };
         // An up-to-date task's record is already the stored one; it saves
         // what its last run took.
-        if !runs {
+        if runs {
+            self.ran_with.push((task.id, fingerprint));
+        } else {
             self.saved_ms += self.store.took(&task.address).unwrap_or(0);
         }
         self.will_run[task.id.index()] = runs;
@@ -404,6 +409,10 @@ impl Freshness for Incremental {
 
     fn saved(&self) -> Duration {
         Duration::from_millis(self.saved_ms)
+    }
+
+    fn ran_with(&self) -> Vec<(TaskId, Hash)> {
+        self.ran_with.clone()
     }
 
     fn succeeded(&mut self, task: &PlanTask, took: Duration) {

@@ -66,6 +66,11 @@ pub(crate) trait Freshness {
     fn saved(&self) -> std::time::Duration {
         std::time::Duration::ZERO
     }
+    /// The fingerprint each task that ran was checked with: the same one
+    /// in two builds means the same commands, env and inputs.
+    fn ran_with(&self) -> Vec<(crate::plan::TaskId, [u8; 32])> {
+        Vec::new()
+    }
     /// Declared outputs of a task that succeeded which do not exist; empty
     /// when outputs are not checked (a dry run produces nothing).
     fn outputs_missing(&mut self, _task: &PlanTask) -> Vec<String> {

@@ -7,6 +7,8 @@
 //! - the slowest tasks by median duration, with the 90th percentile;
 //! - tasks by failure rate, and gate checks by how often they failed;
 //! - flaky checks: failed on an attempt, then the gate passed without a fix;
+//!   flaky tasks: failed in a build and succeeded in another with the same
+//!   fingerprint (commands, env, inputs), so nothing it reads changed;
 //! - fixes: checks whose fix ran, and how often;
 //! - up-to-date skips: how many tasks the builds did not have to run, and
 //!   the time that saved (what each took at its last success).
@@ -40,6 +42,9 @@ pub(crate) struct Insight {
     flaky: Vec<(String, usize)>,
     /// `task › check` → times its fix ran.
     fixes: Vec<(String, usize)>,
+    /// task → its failures in builds where the same inputs (fingerprint)
+    /// also succeeded: a result that changed with nothing changed.
+    flaky_tasks: Vec<(String, usize)>,
     up_to_date: usize,
     /// What the up-to-date tasks took at their last success, summed.
     saved_ms: u64,
@@ -99,9 +104,18 @@ impl Insight {
         let mut flaky = BTreeMap::new();
         let mut fixes = BTreeMap::new();
         let mut ran = 0;
+        // (task, inputs) → (succeeded, failed).
+        let mut by_inputs: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
         for run in runs {
             for task in &run.tasks {
                 ran += 1;
+                if !task.inputs.is_empty() {
+                    let slot = by_inputs
+                        .entry((task.address.clone(), task.inputs.clone()))
+                        .or_default();
+                    slot.0 += usize::from(task.status == "succeeded");
+                    slot.1 += usize::from(task.status == "failed");
+                }
                 if task.status != "interrupted" {
                     durations
                         .entry(task.address.clone())
@@ -154,7 +168,14 @@ impl Insight {
                 .then_with(|| b.1.cmp(&a.1))
                 .then_with(|| a.0.cmp(&b.0))
         });
+        let mut flaky_tasks = BTreeMap::new();
+        for ((address, _), (ok, failed)) in by_inputs {
+            if ok > 0 && failed > 0 {
+                *flaky_tasks.entry(address).or_insert(0) += failed;
+            }
+        }
         Self {
+            flaky_tasks: ranked(flaky_tasks),
             runs: runs.len(),
             succeeded: runs.iter().filter(|r| r.success).count(),
             interrupted: runs.iter().filter(|r| r.interrupted).count(),
@@ -237,6 +258,10 @@ impl Insight {
                 &self.flaky,
             ),
             ("fixes applied (times)", &self.fixes),
+            (
+                "flaky tasks: failed with inputs that also succeeded (failures)",
+                &self.flaky_tasks,
+            ),
         ] {
             if !rows.is_empty() {
                 let _ = writeln!(out, "\n{title}:");
@@ -315,6 +340,9 @@ impl Insight {
             "failing_checks": pairs(&self.failing_checks, "builds"),
             "flaky_checks": pairs(&self.flaky, "builds"),
             "fixes": pairs(&self.fixes, "times"),
+            "flaky_tasks": self.flaky_tasks.iter().map(|(task, n)| json!({
+                "task": task, "failures": n,
+            })).collect::<Vec<_>>(),
         })
     }
 }

@@ -313,6 +313,7 @@ impl Reporter for StateRecorder {
                             .collect()
                     }),
                     flaky: record.gate.as_ref().is_some_and(|g| g.flaky),
+                    inputs: String::new(),
                 });
                 let mut saved = self.record(plan, task, status);
                 saved.exit_code = exit_code;
@@ -321,6 +322,22 @@ impl Reporter for StateRecorder {
                 self.keep(plan, task, saved);
             }
             Event::RunFinished { summary } => {
+                let hex: std::collections::HashMap<&str, String> = summary
+                    .fingerprints
+                    .iter()
+                    .map(|(id, hash)| {
+                        let short = hash[..8].iter().fold(String::new(), |mut s, b| {
+                            let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{b:02x}"));
+                            s
+                        });
+                        (plan.task(*id).address.as_str(), short)
+                    })
+                    .collect();
+                for run in &mut self.ran {
+                    if let Some(short) = hex.get(run.address.as_str()) {
+                        run.inputs.clone_from(short);
+                    }
+                }
                 // Tasks that never started because the build stopped: in
                 // the final record only (it is written next).
                 for (task, record) in plan.tasks.iter().zip(&summary.tasks) {
@@ -411,6 +428,7 @@ mod tests {
             duration: Duration::from_millis(9),
             interrupted: false,
             saved: Duration::ZERO,
+            fingerprints: Vec::new(),
         };
         recorder.event(&plan, &Event::RunFinished { summary: &summary });
         assert!(recorder.error.is_none());
@@ -452,6 +470,7 @@ mod tests {
             duration: Duration::from_millis(9),
             interrupted: false,
             saved: Duration::ZERO,
+            fingerprints: Vec::new(),
         };
         recorder.event(&plan, &Event::RunFinished { summary: &summary });
         let state = ws.runs(1).remove(0).state;

@@ -116,6 +116,7 @@ fn progress_lines() {
         duration: Duration::from_secs(75),
         interrupted: false,
         saved: Duration::ZERO,
+        fingerprints: Vec::new(),
     };
     let text = [
         lines::elapsed(Duration::from_millis(40)),
@@ -230,6 +231,7 @@ fn json_summary() {
         duration: Duration::from_millis(1500),
         interrupted: false,
         saved: Duration::ZERO,
+        fingerprints: Vec::new(),
     };
     let value = json::summary(&plan, &summary);
     insta::assert_snapshot!(serde_json::to_string_pretty(&value).unwrap());

@@ -150,6 +150,8 @@ pub(crate) struct Summary {
     pub(crate) interrupted: bool,
     /// What the up-to-date tasks took at their last success.
     pub(crate) saved: Duration,
+    /// The fingerprint each task that ran was checked with.
+    pub(crate) fingerprints: Vec<(crate::plan::TaskId, [u8; 32])>,
 }
 
 impl Summary {

@@ -74,6 +74,7 @@ pub(crate) fn run<'a>(plan: &'a Plan, options: &'a Options, seams: Seams<'a>) ->
     scheduler.main_loop();
     let interrupted = scheduler.interrupts > 0;
     let saved = scheduler.freshness.saved();
+    let fingerprints = scheduler.freshness.ran_with();
     let Scheduler {
         reporter, state, ..
     } = scheduler;
@@ -82,6 +83,7 @@ pub(crate) fn run<'a>(plan: &'a Plan, options: &'a Options, seams: Seams<'a>) ->
         duration: started.elapsed(),
         interrupted,
         saved,
+        fingerprints,
     };
     reporter.event(plan, &Event::RunFinished { summary: &summary });
     summary

@@ -53,6 +53,10 @@ pub(crate) struct TaskRun {
     /// A gate that passed only after a retry no fix explains.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) flaky: bool,
+    /// The start of the fingerprint it ran with (hex): two runs with the
+    /// same one had the same commands, env and inputs.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub(crate) inputs: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

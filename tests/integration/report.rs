@@ -129,3 +129,50 @@ fn a_task_found_up_to_date_saves_what_its_last_run_took() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_task_that_fails_and_succeeds_with_the_same_inputs_is_flaky() {
+    // The task's result hangs on a file it does not declare: same
+    // fingerprint, different outcomes.
+    let test = Test::new()
+        .kdl("task \"shaky\" { run \"test ! -e fail-now\"; inputs \"in.txt\"; }\n")
+        .write("in.txt", "x")
+        .write("fail-now", "");
+    let dir = test.path();
+    assert_eq!(
+        orchestra(dir, &["build", "--progress", "never"])
+            .status
+            .code(),
+        Some(1)
+    );
+    std::fs::remove_file(dir.join("fail-now")).unwrap();
+    assert!(
+        orchestra(dir, &["build", "--progress", "never"])
+            .status
+            .success()
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&orchestra(dir, &["report", "--json"]).stdout).unwrap();
+    assert_eq!(json["flaky_tasks"][0]["task"], "shaky", "{json}");
+    assert_eq!(json["flaky_tasks"][0]["failures"], 1);
+    let shown = text(&orchestra(dir, &["report"]).stdout);
+    assert!(
+        shown.contains("flaky tasks: failed with inputs that also succeeded"),
+        "{shown}"
+    );
+    // A change to what it declares is not flakiness.
+    let other = Test::new()
+        .kdl("task \"honest\" { run \"! grep -q bad in.txt\"; inputs \"in.txt\"; }\n")
+        .write("in.txt", "bad");
+    let dir = other.path();
+    orchestra(dir, &["build", "--progress", "never"]);
+    std::fs::write(dir.join("in.txt"), "good").unwrap();
+    assert!(
+        orchestra(dir, &["build", "--progress", "never"])
+            .status
+            .success()
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&orchestra(dir, &["report", "--json"]).stdout).unwrap();
+    assert_eq!(json["flaky_tasks"], serde_json::json!([]), "{json}");
+}
