@@ -70,14 +70,14 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Plan(args) => {
             let (loaded, compiled) = cached::compiled(located, &args.select, render, true, false)?;
             let compiled = affected_only(compiled, &loaded, &args.select)?;
-            let compiled = shard_only(compiled, &args.select);
+            let compiled = shard_only(compiled, &args.select)?;
             return plan(&loaded, &compiled, args);
         }
         Command::Build(args) => {
             let save = !args.dry_run;
             let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
             let compiled = affected_only(compiled, &loaded, &args.select)?;
-            let compiled = shard_only(compiled, &args.select);
+            let compiled = shard_only(compiled, &args.select)?;
             let seen = crate::timings::measure("check inputs", || {
                 check_inputs(&compiled, &loaded, render)
             })?;
@@ -116,13 +116,20 @@ fn affected_only(
 /// split depends on the plan alone (equal task counts), never on a
 /// machine's own history: every job must compute the same split, or a
 /// task could land in no shard or in two.
-fn shard_only(compiled: plan::Plan, select: &crate::cli::SelectArgs) -> plan::Plan {
+fn shard_only(compiled: plan::Plan, select: &crate::cli::SelectArgs) -> Result<plan::Plan, Error> {
     let Some((i, n)) = select.shard else {
-        return compiled;
+        return Ok(compiled);
     };
-    let shards = compiled.shards(n, &[]);
-    let keep: Vec<bool> = shards.iter().map(|&s| s + 1 == i).collect();
-    compiled.restrict(&keep, &format!("--shard {i}/{n}"))
+    let split = match &select.split {
+        Some(token) => {
+            plan::shard::Split::from_token(&compiled, n, token).map_err(|e| Error::Usage {
+                message: format!("--split: {e}"),
+            })?
+        }
+        None => plan::shard::Split::balanced(&compiled, n, &[]),
+    };
+    let keep: Vec<bool> = split.by_task().iter().map(|&s| s + 1 == i).collect();
+    Ok(compiled.restrict(&keep, &format!("--shard {i}/{n}")))
 }
 
 /// `orchestra report`: the history, the window asked for, as text or JSON.
@@ -471,9 +478,13 @@ fn plan(loaded: &Loaded, plan: &plan::Plan, args: &PlanArgs) -> Result<(), Error
 fn github_matrix(plan: &plan::Plan, loaded: &Loaded, shards: Option<u16>) -> String {
     let include: Vec<serde_json::Value> = if let Some(n) = shards {
         let n = usize::from(n);
-        let split = plan.shards(n, &[]);
+        // Balanced by this machine's history; handed to every job as a
+        // token, so all of them use this one split.
         let history = workspace(loaded).history();
         let expected = report::eta::expected(plan, &history);
+        let balanced = plan::shard::Split::balanced(plan, n, expected.as_deref().unwrap_or(&[]));
+        let token = balanced.token();
+        let split = balanced.by_task();
         (0..n)
             .map(|s| {
                 let tasks = split.iter().filter(|&&x| x == s).count();
@@ -485,7 +496,15 @@ fn github_matrix(plan: &plan::Plan, loaded: &Loaded, shards: Option<u16>) -> Str
                         .map(|(_, d)| d.as_millis())
                         .sum()
                 });
-                serde_json::json!({ "shard": format!("{}/{n}", s + 1), "tasks": tasks, "expected_ms": ms })
+                let mut entry = serde_json::json!({
+                    "shard": format!("{}/{n}", s + 1),
+                    "tasks": tasks,
+                    "expected_ms": ms,
+                });
+                if let Some(token) = &token {
+                    entry["split"] = token.clone().into();
+                }
+                entry
             })
             .collect()
     } else {

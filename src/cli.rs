@@ -162,6 +162,10 @@ pub(crate) struct SelectArgs {
     /// Only shard I of N (`2/4`): a split for N CI jobs that depends on the plan alone
     #[arg(long, value_name = "I/N", value_parser = shard)]
     pub(crate) shard: Option<(usize, usize)>,
+
+    /// With `--shard`: the split `plan --format github-matrix` balanced by durations, for every job to use
+    #[arg(long, value_name = "TOKEN", requires = "shard")]
+    pub(crate) split: Option<String>,
 }
 
 /// How the selected part of the plan is compiled: shared by every command

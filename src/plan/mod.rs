@@ -20,6 +20,7 @@ pub(crate) use crate::strings::Str;
 use std::time::Duration;
 
 pub(crate) mod cache;
+pub(crate) mod shard;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -246,63 +247,6 @@ impl Plan {
         self
     }
 
-    /// Splits the tasks into `n` shards for `n` CI jobs: a shard index per
-    /// task. Tasks connected by needs (in either direction) stay together,
-    /// so no shard waits for another; the groups are dealt largest first
-    /// (by `expected` durations summed) to the least loaded shard, ties to
-    /// the lower index: deterministic for one plan and one history.
-    pub(crate) fn shards(&self, n: usize, expected: &[Duration]) -> Vec<usize> {
-        fn root(parent: &mut [usize], mut i: usize) -> usize {
-            while parent[i] != i {
-                parent[i] = parent[parent[i]];
-                i = parent[i];
-            }
-            i
-        }
-        let count = self.tasks.len();
-        // Union-find over needs.
-        let mut parent: Vec<usize> = (0..count).collect();
-        for task in &self.tasks {
-            for need in &task.needs {
-                let (a, b) = (
-                    root(&mut parent, task.id.index()),
-                    root(&mut parent, need.index()),
-                );
-                parent[a.max(b)] = a.min(b);
-            }
-        }
-        // Groups in the order of their first task, with their total.
-        let mut groups: Vec<(usize, Duration)> = Vec::new();
-        let mut index_of_root = std::collections::HashMap::new();
-        let group_of: Vec<usize> = (0..count)
-            .map(|i| {
-                let r = root(&mut parent, i);
-                let g = *index_of_root.entry(r).or_insert_with(|| {
-                    groups.push((i, Duration::ZERO));
-                    groups.len() - 1
-                });
-                groups[g].1 += expected.get(i).copied().unwrap_or(Duration::from_millis(1));
-                g
-            })
-            .collect();
-        let mut order: Vec<usize> = (0..groups.len()).collect();
-        order.sort_by(|&a, &b| {
-            groups[b]
-                .1
-                .cmp(&groups[a].1)
-                .then(groups[a].0.cmp(&groups[b].0))
-        });
-        let n = n.max(1);
-        let mut load = vec![Duration::ZERO; n];
-        let mut shard_of_group = vec![0; groups.len()];
-        for g in order {
-            let shard = (0..n).min_by_key(|&s| (load[s], s)).unwrap_or(0);
-            load[shard] += groups[g].1;
-            shard_of_group[g] = shard;
-        }
-        group_of.iter().map(|&g| shard_of_group[g]).collect()
-    }
-
     /// Whether `from` needs `to`, directly or through other needs (a
     /// walk backwards from `from`; needs come before their dependents).
     pub(crate) fn reaches(&self, from: TaskId, to: TaskId) -> bool {
@@ -388,31 +332,6 @@ impl Dependents {
         self.ids
             .get(start as usize..end as usize)
             .unwrap_or_default()
-    }
-}
-
-#[cfg(test)]
-mod shard_tests {
-    use std::time::Duration;
-
-    use super::testing::{plan, task};
-
-    #[test]
-    fn groups_go_largest_first_to_the_least_loaded_shard() {
-        // a→b (10 s + 10 s), c (15 s), d (4 s), e (1 s).
-        let p = plan(vec![
-            task(0, "a", &[]),
-            task(1, "b", &[0]),
-            task(2, "c", &[]),
-            task(3, "d", &[]),
-            task(4, "e", &[]),
-        ]);
-        let s = |n: u64| Duration::from_secs(n);
-        let expected = [s(10), s(10), s(15), s(4), s(1)];
-        // a+b (20) to shard 0, c (15) to 1, d (4) to 1 (19), e (1) to 1 (20).
-        assert_eq!(p.shards(2, &expected), [0, 0, 1, 1, 1]);
-        assert_eq!(p.shards(1, &expected), [0, 0, 0, 0, 0]);
-        assert_eq!(p.shards(3, &expected), [0, 0, 1, 2, 2]);
     }
 }
 

@@ -36,8 +36,9 @@ pub(crate) struct Insight {
     slowest: Vec<(String, u64, u64, usize)>,
     /// address → (failed, ran).
     failing: Vec<(String, usize, usize)>,
-    /// `task › check` → runs in which it failed an attempt.
-    failing_checks: Vec<(String, usize)>,
+    /// `task › check` → builds in which it failed an attempt, of the
+    /// builds in which its gate ran.
+    failing_checks: Vec<(String, usize, usize)>,
     /// `task › check` → runs in which it failed and then passed, unfixed.
     flaky: Vec<(String, usize)>,
     /// `task › check` → times its fix ran.
@@ -80,6 +81,28 @@ fn median_and_rate(runs: &[&HistoryEntry]) -> (u64, f64) {
         ok as f64 / runs.len() as f64
     };
     (quantile(&times, 0.5), rate)
+}
+
+/// (name, failed, ran) by failure rate (compared without division), then
+/// by count, then by name.
+fn by_rate(rows: &mut [(String, usize, usize)]) {
+    rows.sort_by(|a, b| {
+        (b.1 * a.2)
+            .cmp(&(a.1 * b.2))
+            .then_with(|| b.1.cmp(&a.1))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+}
+
+/// Tasks whose outcome differed under one fingerprint: their failures.
+fn flaky_tasks(by_inputs: BTreeMap<(String, String), (usize, usize)>) -> Vec<(String, usize)> {
+    let mut flaky = BTreeMap::new();
+    for ((address, _), (ok, failed)) in by_inputs {
+        if ok > 0 && failed > 0 {
+            *flaky.entry(address).or_insert(0) += failed;
+        }
+    }
+    ranked(flaky)
 }
 
 /// Counts sorted most first, then by name.
@@ -156,26 +179,24 @@ impl Insight {
             })
             .collect();
         slowest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        // Each check's failing builds over the builds its gate ran in.
+        let mut failing_checks: Vec<(String, usize, usize)> = failing_checks
+            .into_iter()
+            .map(|(name, n): (String, usize)| {
+                let task = name.split(" › ").next().unwrap_or_default();
+                let ran = outcomes.get(task).map_or(n, |o| o.1);
+                (name, n, ran)
+            })
+            .collect();
+        by_rate(&mut failing_checks);
         let mut failing: Vec<(String, usize, usize)> = outcomes
             .into_iter()
             .filter(|(_, (failed, _))| *failed > 0)
             .map(|(address, (failed, ran))| (address, failed, ran))
             .collect();
-        // By rate (failed/ran, compared without division), then count.
-        failing.sort_by(|a, b| {
-            (b.1 * a.2)
-                .cmp(&(a.1 * b.2))
-                .then_with(|| b.1.cmp(&a.1))
-                .then_with(|| a.0.cmp(&b.0))
-        });
-        let mut flaky_tasks = BTreeMap::new();
-        for ((address, _), (ok, failed)) in by_inputs {
-            if ok > 0 && failed > 0 {
-                *flaky_tasks.entry(address).or_insert(0) += failed;
-            }
-        }
+        by_rate(&mut failing);
         Self {
-            flaky_tasks: ranked(flaky_tasks),
+            flaky_tasks: flaky_tasks(by_inputs),
             runs: runs.len(),
             succeeded: runs.iter().filter(|r| r.success).count(),
             interrupted: runs.iter().filter(|r| r.interrupted).count(),
@@ -183,7 +204,7 @@ impl Insight {
             trend,
             slowest,
             failing,
-            failing_checks: ranked(failing_checks),
+            failing_checks,
             flaky: ranked(flaky),
             fixes: ranked(fixes),
             up_to_date: runs.iter().map(|r| r.up_to_date).sum(),
@@ -251,8 +272,13 @@ impl Insight {
                 let _ = writeln!(out, "  {address:<40} {failed} / {ran}");
             }
         }
+        if !self.failing_checks.is_empty() {
+            out.push_str("\ngate checks that failed (builds failed / gate ran):\n");
+            for (name, failed, ran) in self.failing_checks.iter().take(ROWS) {
+                let _ = writeln!(out, "  {name:<40} {failed} / {ran}");
+            }
+        }
         for (title, rows) in [
-            ("gate checks that failed (builds)", &self.failing_checks),
             (
                 "flaky checks: failed, then passed without a fix (builds)",
                 &self.flaky,
@@ -337,7 +363,9 @@ impl Insight {
             "failing": self.failing.iter().map(|(a, f, r)| json!({
                 "task": a, "failed": f, "ran": r,
             })).collect::<Vec<_>>(),
-            "failing_checks": pairs(&self.failing_checks, "builds"),
+            "failing_checks": self.failing_checks.iter().map(|(c, f, r)| json!({
+                "check": c, "builds": f, "ran": r,
+            })).collect::<Vec<_>>(),
             "flaky_checks": pairs(&self.flaky, "builds"),
             "fixes": pairs(&self.fixes, "times"),
             "flaky_tasks": self.flaky_tasks.iter().map(|(task, n)| json!({

@@ -151,6 +151,44 @@ fn shards_partition_the_selection_and_keep_chains_whole() {
         whole.sort();
         assert_eq!(sorted, whole, "every task in one shard of {n}");
     }
+    // Balanced by durations on one machine and handed over as a token,
+    // the split partitions the selection the same way in every job.
+    for _ in 0..2 {
+        orchestra(dir, &["build", "--progress", "never"]);
+    }
+    for n in 1..=5 {
+        let out = orchestra(
+            dir,
+            &[
+                "plan",
+                "--format",
+                "github-matrix",
+                "--shards",
+                &n.to_string(),
+            ],
+        );
+        let matrix: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let token = matrix["include"][0]["split"].as_str().unwrap().to_owned();
+        let mut union: Vec<String> = Vec::new();
+        for i in 1..=n {
+            let shard = planned(dir, &["--shard", &format!("{i}/{n}"), "--split", &token]);
+            assert_eq!(
+                matrix["include"][i - 1]["tasks"].as_u64().unwrap(),
+                u64::try_from(shard.len()).unwrap()
+            );
+            union.extend(shard);
+        }
+        union.sort();
+        let mut whole = all.clone();
+        whole.sort();
+        assert_eq!(
+            union, whole,
+            "the token's {n} shards partition the selection"
+        );
+    }
+    let out = orchestra(dir, &["plan", "--shard", "1/2", "--split", "3:0000000"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("the split is for 3 shards, not 2"));
     let out = orchestra(dir, &["plan", "--format", "github-matrix", "--shards", "3"]);
     let matrix: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let shards: Vec<&str> = matrix["include"]
