@@ -10,81 +10,57 @@ use super::values::{Ctx, head_span, parts};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Body, Jobserver, Span, Spanned};
 
-/// Which settings a node kind accepts.
+/// Which settings a node kind accepts: scalar settings in groups (each
+/// kind takes some of the groups below), then list settings.
 pub(super) struct Spec {
-    pub(super) scalars: &'static [&'static str],
-    pub(super) lists: &'static [&'static str],
+    scalars: &'static [&'static [&'static str]],
+    lists: &'static [&'static str],
 }
 
-const COMMON: &[&str] = &[
-    "dir",
-    "depfile",
-    "jobserver",
-    "timeout",
-    "retries",
-    "pool",
-    "confirm",
-    "interactive",
-    "description",
-    "gate",
-];
+impl Spec {
+    fn scalar(&self, key: &str) -> bool {
+        self.scalars.iter().any(|group| group.contains(&key))
+    }
+
+    fn scalar_names(&self) -> Vec<&'static str> {
+        self.scalars.iter().flat_map(|g| g.iter().copied()).collect()
+    }
+}
+
+/// How any command runs: every task-like kind takes these.
+const RUNS: &[&str] = &["dir", "depfile", "jobserver", "timeout", "retries", "pool"];
+/// Talking to a person: not once per file of a rule.
+const PERSON: &[&str] = &["confirm", "interactive"];
+const DESCRIBED: &[&str] = &["description"];
+/// A gate run after the commands: not per entity step, nor per file.
+const GATED: &[&str] = &["gate"];
 
 pub(super) const TASK: Spec = Spec {
-    scalars: COMMON,
+    scalars: &[RUNS, PERSON, DESCRIBED, GATED],
     lists: &["run", "needs", "inputs", "outputs", "env"],
 };
 
 pub(super) const PHASE: Spec = Spec {
-    scalars: &[
-        "dir",
-        "depfile",
-        "jobserver",
-        "timeout",
-        "retries",
-        "pool",
-        "confirm",
-        "interactive",
-        "description",
-        "gate",
-        "depends-on",
-    ],
+    scalars: &[RUNS, PERSON, DESCRIBED, GATED, &["depends-on"]],
     lists: &["run", "inputs", "outputs", "env"],
 };
 
 /// A rule's body is a task's without what makes no sense once per file
 /// (a gate, a confirmation, a terminal of its own), plus its `foreach`.
 pub(super) const RULE: Spec = Spec {
-    scalars: &[
-        "dir",
-        "depfile",
-        "jobserver",
-        "timeout",
-        "retries",
-        "pool",
-        "description",
-    ],
+    scalars: &[RUNS, DESCRIBED],
     lists: &["foreach", "run", "needs", "inputs", "outputs", "env"],
 };
 
 /// Stages and steps take their command inline (`step "gen" "sh gen.sh"`) or
 /// as `run` children.
 pub(super) const STAGE: Spec = Spec {
-    scalars: COMMON,
+    scalars: &[RUNS, PERSON, DESCRIBED, GATED],
     lists: &["run", "inputs", "outputs", "env"],
 };
 
 pub(super) const STEP: Spec = Spec {
-    scalars: &[
-        "dir",
-        "depfile",
-        "jobserver",
-        "timeout",
-        "retries",
-        "pool",
-        "confirm",
-        "interactive",
-        "description",
-    ],
+    scalars: &[RUNS, PERSON, DESCRIBED],
     lists: &["run", "inputs", "outputs", "env"],
 };
 
@@ -105,14 +81,15 @@ pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode, spec: &Spec) -> Decoded {
         foreach: Vec::new(),
     };
     let mut seen: HashMap<&str, Span> = HashMap::new();
-    let accepted: Vec<&'static str> = spec.scalars.iter().chain(spec.lists).copied().collect();
+    let scalars = spec.scalar_names();
+    let accepted: Vec<&'static str> = scalars.iter().chain(spec.lists).copied().collect();
     for (key, entry) in parts(node).props {
-        if spec.scalars.contains(&key) {
+        if spec.scalar(key) {
             if first_time(ctx, &mut seen, key, entry.span()) {
                 set_scalar(ctx, &mut out, key, entry);
             }
         } else {
-            ctx.unknown_prop(node, key, entry, spec.scalars);
+            ctx.unknown_prop(node, key, entry, &scalars);
         }
     }
     let Some(children) = node.children() else {
@@ -120,7 +97,7 @@ pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode, spec: &Spec) -> Decoded {
     };
     for child in children.nodes() {
         let key = child.name().value();
-        if key == "depends-on" && spec.scalars.contains(&key) {
+        if key == "depends-on" && spec.scalar(key) {
             // The child form takes several names, or none at all.
             if first_time(ctx, &mut seen, key, child.name().span()) {
                 let p = parts(child);
@@ -133,7 +110,7 @@ pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode, spec: &Spec) -> Decoded {
                         .collect(),
                 );
             }
-        } else if spec.scalars.contains(&key) {
+        } else if spec.scalar(key) {
             if first_time(ctx, &mut seen, key, child.name().span())
                 && let Some(entry) = ctx.single(child)
             {
