@@ -23,7 +23,10 @@ impl Spec {
     }
 
     fn scalar_names(&self) -> Vec<&'static str> {
-        self.scalars.iter().flat_map(|g| g.iter().copied()).collect()
+        self.scalars
+            .iter()
+            .flat_map(|g| g.iter().copied())
+            .collect()
     }
 }
 

@@ -199,6 +199,18 @@ pub(crate) fn matched_digest(matched: &Result<Vec<String>, String>) -> [u8; 32] 
     *hasher.finalize().as_bytes()
 }
 
+impl PlanTask {
+    /// Check `i` of its gate (none for a task without a gate).
+    pub(crate) fn check(&self, i: usize) -> Option<&CheckSpec> {
+        self.gate.as_ref()?.checks.get(i)
+    }
+
+    /// The name of check `i` of its gate; empty when there is none.
+    pub(crate) fn check_name(&self, i: usize) -> &str {
+        self.check(i).map_or("", |c| c.name.as_str())
+    }
+}
+
 impl Plan {
     pub(crate) fn task(&self, id: TaskId) -> &PlanTask {
         &self.tasks[id.index()]

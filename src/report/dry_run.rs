@@ -98,11 +98,7 @@ impl<W: Write> Reporter for DryRun<W> {
                 check,
                 program,
             } => {
-                let name = plan
-                    .task(task)
-                    .gate
-                    .as_ref()
-                    .map_or("", |g| &g.checks[check].name);
+                let name = plan.task(task).check_name(check);
                 format!("    skip check `{name}`: `{program}` is not on PATH")
             }
             Event::RunFinished { .. } => {

@@ -52,12 +52,8 @@ impl<W: Write> Events<W> {
 impl<W: Write> Events<W> {
     /// A gate check's result: failed (and what happens next) or skipped.
     fn check_event(&mut self, plan: &Plan, event: &Event<'_>) {
-        let name = |task: TaskId, check: usize| {
-            plan.task(task)
-                .gate
-                .as_ref()
-                .map(|g| g.checks[check].name.clone())
-        };
+        let name =
+            |task: TaskId, check: usize| plan.task(task).check(check).map(|c| c.name.as_str());
         match *event {
             Event::CheckFailed {
                 task,
@@ -96,12 +92,7 @@ impl<W: Write> Events<W> {
 
 /// A step as the events name it.
 fn step_json(plan: &Plan, task: TaskId, step: Step) -> Value {
-    let check = |i: usize| {
-        plan.task(task)
-            .gate
-            .as_ref()
-            .map(|g| g.checks[i].name.clone())
-    };
+    let check = |i: usize| plan.task(task).check(i).map(|c| c.name.as_str());
     match step {
         Step::Command(i) => json!({ "kind": "command", "index": i, "check": null }),
         Step::Check(i) => json!({ "kind": "check", "index": i, "check": check(i) }),

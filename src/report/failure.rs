@@ -68,12 +68,7 @@ struct Report<'a> {
 impl Report<'_> {
     /// The failing step, named the way the file names it.
     fn what(&self, step: Step) -> String {
-        let check = |i: usize| {
-            self.task
-                .gate
-                .as_ref()
-                .map_or_else(String::new, |g| g.checks[i].name.clone())
-        };
+        let check = |i: usize| self.task.check_name(i);
         match step {
             Step::Command(i) if self.task.commands.len() > 1 => format!("`run` line {}", i + 1),
             Step::Command(_) => "its command".into(),

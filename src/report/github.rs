@@ -132,7 +132,7 @@ pub(crate) fn failure_offset(task: &PlanTask, failure: &Failure) -> usize {
         step: Step::Check(i) | Step::Fix(i),
         ..
     } = failure
-        && let Some(check) = task.gate.as_ref().and_then(|g| g.checks.get(*i))
+        && let Some(check) = task.check(*i)
     {
         return check.declared.offset();
     }
@@ -141,12 +141,7 @@ pub(crate) fn failure_offset(task: &PlanTask, failure: &Failure) -> usize {
 
 /// The title and message of a failed task's annotation.
 pub(crate) fn failure_text(task: &PlanTask, failure: &Failure) -> (String, String) {
-    let check = |i: usize| {
-        task.gate
-            .as_ref()
-            .and_then(|g| g.checks.get(i))
-            .map_or("?", |c| c.name.as_str())
-    };
+    let check = |i: usize| task.check(i).map_or("?", |c| c.name.as_str());
     match failure {
         Failure::Command {
             step, exit, tail, ..

@@ -93,17 +93,11 @@ impl<'a, S: Screen> Human<'a, S> {
     /// An optional check skipped for want of its program: a line, and under
     /// GitHub Actions a warning at the check's declaration.
     fn check_skipped(&mut self, spec: &PlanTask, check: usize, program: &str) {
-        let name = spec
-            .gate
-            .as_ref()
-            .map_or("", |g| g.checks[check].name.as_str());
+        let name = spec.check_name(check);
         let text = lines::check_skipped(&spec.address, name, program);
         self.say(&text);
         if self.render.github {
-            let declared = spec
-                .gate
-                .as_ref()
-                .map_or(spec.declared, |g| g.checks[check].declared);
+            let declared = spec.check(check).map_or(spec.declared, |c| c.declared);
             let at = At::of(self.source, declared.offset());
             let note = github::annotation(false, Some(&at), "optional check skipped", &text);
             self.say(&note);
@@ -303,8 +297,5 @@ fn without_tail(failure: &Failure) -> Failure {
 }
 
 fn check_name(plan: &Plan, task: TaskId, check: usize) -> &str {
-    plan.task(task)
-        .gate
-        .as_ref()
-        .map_or("", |g| g.checks[check].name.as_str())
+    plan.task(task).check_name(check)
 }

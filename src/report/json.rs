@@ -115,7 +115,7 @@ pub(crate) fn task_json(plan: &Plan, task: &PlanTask, record: &TaskRecord) -> Va
 }
 
 fn failure_json(task: &PlanTask, failure: &Failure) -> Value {
-    let check = |i: usize| task.gate.as_ref().map(|g| g.checks[i].name.clone());
+    let check = |i: usize| task.check(i).map(|c| c.name.as_str());
     match failure {
         Failure::Command {
             step,
