@@ -28,12 +28,9 @@ jobs=${JOBS:-2}
 . bench/common.sh
 bench_setup "$(basename "$0")" "$@" -- ninja-build hyperfine gcc
 
-dir=$(mktemp -d)
-out=${OUT:-$dir/results}
-mkdir -p "$out"
-trap 'rm -rf "$dir/work"' EXIT
-python3 bench/gen_c.py "$dir/work" --files "$files" --headers "$headers"
-cd "$dir/work"
+bench_workdir
+python3 bench/gen_c.py "$work" --files "$files" --headers "$headers"
+cd "$work"
 
 o="$orchestra build -j $jobs --progress never"
 n="ninja -j $jobs"

@@ -48,3 +48,14 @@ bench_setup() {
     cargo build --release --locked -q
     orchestra=$repo/target/release/orchestra
 }
+
+# A temporary directory for one run: `$work` to build in (removed at exit)
+# and `$out` for hyperfine's JSON (kept; `OUT=DIR` chooses it).
+bench_workdir() {
+    local dir
+    dir=$(mktemp -d)
+    out=${OUT:-$dir/results}
+    work=$dir/work
+    mkdir -p "$out" "$work"
+    trap 'rm -rf "$work"' EXIT
+}

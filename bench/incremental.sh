@@ -29,12 +29,9 @@ jobs=${JOBS:-2}
 . bench/common.sh
 bench_setup "$(basename "$0")" "$@" -- ninja-build make hyperfine time
 
-dir=$(mktemp -d)
-out=${OUT:-$dir/results}
-mkdir -p "$out"
-trap 'rm -rf "$dir/work"' EXIT
-python3 bench/gen_incremental.py "$dir/work" --files "$files" --groups "$groups"
-cd "$dir/work"
+bench_workdir
+python3 bench/gen_incremental.py "$work" --files "$files" --groups "$groups"
+cd "$work"
 
 o="$orchestra build -j $jobs --progress never"
 n="ninja -j $jobs"
@@ -73,8 +70,8 @@ $o >/dev/null 2>&1
 for tool in orchestra ninja make; do
     case $tool in orchestra) cmd=$o ;; ninja) cmd=$n ;; make) cmd=$m ;; esac
     # time's report and the tool's own stderr share a file; awk finds the line.
-    /usr/bin/time -v $cmd >/dev/null 2>"$dir/time.txt"
-    kb=$(awk '/Maximum resident/ { print $NF }' "$dir/time.txt")
+    /usr/bin/time -v $cmd >/dev/null 2>"$out/time.txt"
+    kb=$(awk '/Maximum resident/ { print $NF }' "$out/time.txt")
     echo "$tool: $kb KB"
 done
 echo "== medians and ratios"

@@ -23,12 +23,8 @@ runs=${RUNS:-5}
 . bench/common.sh
 bench_setup "$(basename "$0")" "$@" -- hyperfine gcc make
 
-dir=$(mktemp -d)
-out=${OUT:-$dir/results}
-mkdir -p "$out"
-trap 'rm -rf "$dir/work"' EXIT
-mkdir -p "$dir/work"
-cd "$dir/work"
+bench_workdir
+cd "$work"
 for t in $(seq 1 "$tasks"); do
     mkdir -p "part$t"
     for i in $(seq 1 "$files"); do
