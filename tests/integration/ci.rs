@@ -89,6 +89,17 @@ fn under_github_actions_a_failed_check_is_annotated_at_its_line_and_output_is_gr
         "{plain}"
     );
     assert!(!plain.contains("::add-mask::"), "{plain}");
+    // And `--ci-format github` turns it on anywhere.
+    let args = [
+        "--ci-format",
+        "github",
+        "build",
+        "test",
+        "--progress",
+        "never",
+    ];
+    let anywhere = text(&orchestra(dir, &args).stderr);
+    assert!(anywhere.contains("::group::build (ok)"), "{anywhere}");
 }
 
 #[test]

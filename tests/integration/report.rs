@@ -35,6 +35,15 @@ fn history() -> String {
     lines
 }
 
+/// The first row under the heading that starts with `heading`.
+fn row_after<'a>(report: &'a str, heading: &str) -> &'a str {
+    report
+        .lines()
+        .skip_while(|l| !l.starts_with(heading))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no `{heading}` section:\n{report}"))
+}
+
 #[test]
 fn report_names_the_slowest_task_the_flaky_check_and_the_failures() {
     let test = Test::new()
@@ -47,11 +56,7 @@ fn report_names_the_slowest_task_the_flaky_check_and_the_failures() {
         report.starts_with("10 builds: 6 succeeded, 4 failed, 0 interrupted"),
         "{report}"
     );
-    let slowest = report
-        .lines()
-        .skip_while(|l| !l.starts_with("slowest"))
-        .nth(1)
-        .unwrap();
+    let slowest = row_after(&report, "slowest");
     assert!(slowest.trim_start().starts_with("slow "), "{report}");
     // Median of 900..1800 by 100 (nearest rank): 1300; p90: 1700.
     assert!(
@@ -62,20 +67,12 @@ fn report_names_the_slowest_task_the_flaky_check_and_the_failures() {
         report.contains("deploy                                   4 / 10"),
         "{report}"
     );
-    let flaky = report
-        .lines()
-        .skip_while(|l| !l.starts_with("flaky checks"))
-        .nth(1)
-        .unwrap();
+    let flaky = row_after(&report, "flaky checks");
     assert!(
         flaky.contains("ci/verify › lint") && flaky.ends_with(" 5"),
         "{report}"
     );
-    let fixes = report
-        .lines()
-        .skip_while(|l| !l.starts_with("fixes applied"))
-        .nth(1)
-        .unwrap();
+    let fixes = row_after(&report, "fixes applied");
     assert!(
         fixes.contains("ci/verify › lint") && fixes.ends_with(" 5"),
         "{report}"
@@ -94,6 +91,14 @@ fn report_names_the_slowest_task_the_flaky_check_and_the_failures() {
     assert_eq!(page.matches("<rect ").count(), 10, "{page}");
     assert!(!page.contains("http"));
     assert!(page.contains("ci/verify › lint"));
+    // Those builds started in 1970: none is within the last day.
+    let recent = text(&orchestra(test.path(), &["report", "--since", "1d"]).stdout);
+    assert!(
+        recent.starts_with("no builds in the history yet"),
+        "{recent}"
+    );
+    let bad = orchestra(test.path(), &["report", "--since", "a while"]);
+    assert_eq!(bad.status.code(), Some(2));
     // The last 3 builds only.
     let last = text(&orchestra(test.path(), &["report", "--last", "3"]).stdout);
     assert!(last.starts_with("3 builds:"), "{last}");
