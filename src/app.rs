@@ -472,49 +472,14 @@ fn plan(loaded: &Loaded, plan: &plan::Plan, args: &PlanArgs) -> Result<(), Error
     write_stdout(&secrets(plan).mask_json(&text))
 }
 
-/// `{"include": [...]}` for a workflow's `strategy.matrix`: one entry per
-/// shard (`--shards N`: `shard` as `I/N`, its task count and expected
-/// milliseconds), else one per target of the plan.
+/// `plan --format github-matrix`: with `--shards N`, balanced by this
+/// machine's history (`plan::shard::github_matrix` renders it).
 fn github_matrix(plan: &plan::Plan, loaded: &Loaded, shards: Option<u16>) -> String {
-    let include: Vec<serde_json::Value> = if let Some(n) = shards {
-        let n = usize::from(n);
-        // Balanced by this machine's history; handed to every job as a
-        // token, so all of them use this one split.
+    let expected = shards.and_then(|_| {
         let history = workspace(loaded).history();
-        let expected = report::eta::expected(plan, &history);
-        let balanced = plan::shard::Split::balanced(plan, n, expected.as_deref().unwrap_or(&[]));
-        let token = balanced.token();
-        let split = balanced.by_task();
-        (0..n)
-            .map(|s| {
-                let tasks = split.iter().filter(|&&x| x == s).count();
-                let ms: u128 = expected.as_ref().map_or(0, |e| {
-                    split
-                        .iter()
-                        .zip(e)
-                        .filter(|&(&x, _)| x == s)
-                        .map(|(_, d)| d.as_millis())
-                        .sum()
-                });
-                let mut entry = serde_json::json!({
-                    "shard": format!("{}/{n}", s + 1),
-                    "tasks": tasks,
-                    "expected_ms": ms,
-                });
-                if let Some(token) = &token {
-                    entry["split"] = token.clone().into();
-                }
-                entry
-            })
-            .collect()
-    } else {
-        plan.tasks
-            .iter()
-            .filter(|t| t.kind == plan::TaskKind::Target)
-            .map(|t| serde_json::json!({ "target": t.address.as_str() }))
-            .collect()
-    };
-    format!("{:#}\n", serde_json::json!({ "include": include }))
+        report::eta::expected(plan, &history)
+    });
+    plan::shard::github_matrix(plan, shards.map(usize::from), expected.as_deref())
 }
 
 /// Compiles `selection`; an error echoing what the user typed is masked

@@ -143,6 +143,52 @@ impl Split {
     }
 }
 
+/// `{"include": [...]}` for a workflow's `strategy.matrix`: with `shards`,
+/// one entry per shard (`shard` as `I/N`, its task count, the milliseconds
+/// `expected` durations add up to, and the split token every job passes
+/// back with `--split`), balanced by `expected` when given; else one entry
+/// per target of the plan.
+pub(crate) fn github_matrix(
+    plan: &Plan,
+    shards: Option<usize>,
+    expected: Option<&[Duration]>,
+) -> String {
+    let include: Vec<serde_json::Value> = if let Some(n) = shards {
+        let balanced = Split::balanced(plan, n, expected.unwrap_or(&[]));
+        let token = balanced.token();
+        let split = balanced.by_task();
+        (0..n)
+            .map(|s| {
+                let tasks = split.iter().filter(|&&x| x == s).count();
+                let ms: u128 = expected.map_or(0, |e| {
+                    split
+                        .iter()
+                        .zip(e)
+                        .filter(|&(&x, _)| x == s)
+                        .map(|(_, d)| d.as_millis())
+                        .sum()
+                });
+                let mut entry = serde_json::json!({
+                    "shard": format!("{}/{n}", s + 1),
+                    "tasks": tasks,
+                    "expected_ms": ms,
+                });
+                if let Some(token) = &token {
+                    entry["split"] = token.clone().into();
+                }
+                entry
+            })
+            .collect()
+    } else {
+        plan.tasks
+            .iter()
+            .filter(|t| t.kind == super::TaskKind::Target)
+            .map(|t| serde_json::json!({ "target": t.address.as_str() }))
+            .collect()
+    };
+    format!("{:#}\n", serde_json::json!({ "include": include }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
