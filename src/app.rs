@@ -96,6 +96,7 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Status(args) => durable::status(&workspace(&loaded), args),
         Command::Report(args) => report_history(&workspace(&loaded), args),
         Command::Unlock(args) => durable::unlock(&workspace(&loaded), args),
+        Command::Cache(args) => cache_command(&workspace(&loaded), &loaded, args),
         Command::Guardian => unreachable!("handled in main"),
     }
 }
@@ -204,6 +205,117 @@ fn clean(workspace: &Workspace) -> Result<(), Error> {
         text.push_str("nothing to clean: .orchestra/ is empty\n");
     }
     write_stdout(&text)
+}
+
+/// How this command uses the output cache: `--cache` and `--cache-url`
+/// (or their variables) over the project's `cache-url` and `cache-size`.
+/// `--force` reads no cache (it runs everything) but still stores.
+fn cache_settings(
+    plan: &plan::Plan,
+    args: &crate::cli::CacheArgs,
+    force: bool,
+    probe: bool,
+) -> Result<crate::cache::Settings, Error> {
+    use crate::model::cache::{Access, DEFAULT_SIZE, Endpoint, Modes};
+    let (url, option) = match (&args.url, &plan.cache_url) {
+        (Some(url), _) => (Some(url.as_str()), "--cache-url"),
+        (None, Some(url)) => (Some(url.as_str()), "cache-url"),
+        (None, None) => (None, "--cache-url"),
+    };
+    let endpoint = url
+        .map(|u| Endpoint::parse(u, option))
+        .transpose()
+        .map_err(|message| Error::Usage { message })?;
+    let mut modes = args.modes.unwrap_or(Modes {
+        local: Access::BOTH,
+        remote: if endpoint.is_some() {
+            Access::BOTH
+        } else {
+            Access::OFF
+        },
+    });
+    if modes.remote.any() && endpoint.is_none() {
+        return Err(Error::Usage {
+            message: "`--cache remote` needs a server: pass `--cache-url URL`, set ORCHESTRA_CACHE_URL, or write `cache-url \"…\"` in `project`".into(),
+        });
+    }
+    if force {
+        modes.local.read = false;
+        modes.remote.read = false;
+    }
+    Ok(crate::cache::Settings {
+        local: modes.local,
+        remote: endpoint.map(|e| (e, modes.remote)),
+        size: plan.cache_size.unwrap_or(DEFAULT_SIZE),
+        probe,
+        timeout: args.timeout,
+    })
+}
+
+/// `orchestra cache stats|clean`: the local output cache.
+fn cache_command(
+    workspace: &Workspace,
+    loaded: &Loaded,
+    args: &crate::cli::CacheCommandArgs,
+) -> Result<(), Error> {
+    use crate::cli::CacheAction;
+    workspace
+        .check()
+        .map_err(|message| Error::Unsafe { message })?;
+    let store = workspace.local_store();
+    let limit = loaded
+        .model
+        .as_ref()
+        .and_then(|m| m.config().project.cache_size.as_ref().map(|s| s.value))
+        .unwrap_or(crate::model::cache::DEFAULT_SIZE);
+    match &args.action {
+        CacheAction::Stats { json } => {
+            let usage = store.usage();
+            if *json {
+                let value = serde_json::json!({
+                    "path": store.location(),
+                    "entries": usage.actions,
+                    "blobs": usage.blobs,
+                    "bytes": usage.bytes,
+                    "limit": limit,
+                });
+                write_stdout(&format!("{value:#}\n"))
+            } else {
+                write_stdout(&format!(
+                    "{}: {} entries, {} blobs, {} of {} ({:.0}%)\n",
+                    store.location().display(),
+                    usage.actions,
+                    usage.blobs,
+                    crate::cache::bytes(usage.bytes),
+                    crate::cache::bytes(limit),
+                    percent(usage.bytes, limit),
+                ))
+            }
+        }
+        CacheAction::Clean => {
+            let usage = store.clean().map_err(|source| Error::Io {
+                action: "clean",
+                path: store.location(),
+                source,
+            })?;
+            write_stdout(&format!(
+                "removed {} entries and {} blobs ({}) from {}\n",
+                usage.actions,
+                usage.blobs,
+                crate::cache::bytes(usage.bytes),
+                store.location().display()
+            ))
+        }
+    }
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
 }
 
 /// The object `build --json` prints when nothing ran: a configuration or

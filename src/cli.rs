@@ -79,6 +79,8 @@ pub(crate) enum Command {
     Report(ReportArgs),
     /// Remove milestone locks by hand (all of them when none is named)
     Unlock(UnlockArgs),
+    /// Show or empty the local output cache (`.orchestra/cache/`)
+    Cache(CacheCommandArgs),
     /// Internal: the guardian a build starts to kill its commands if it is killed
     #[command(name = "__guardian", hide = true)]
     Guardian,
@@ -111,6 +113,51 @@ pub(crate) struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct CacheCommandArgs {
+    #[command(subcommand)]
+    pub(crate) action: CacheAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CacheAction {
+    /// What the local output cache holds: entries, blobs, bytes, and its limit
+    Stats {
+        /// Print a JSON object
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the local output cache
+    Clean,
+}
+
+/// Where a task's outputs may be restored from and stored to.
+#[derive(Debug, Args)]
+pub(crate) struct CacheArgs {
+    /// Output caches to read and write: `local`, `remote`, `both` or `off`, each optionally `:r`, `:w` or `:rw`, joined by commas [default: local, and remote when a cache URL is set]
+    #[arg(long = "cache", value_name = "MODES", env = "ORCHESTRA_CACHE", value_parser = cache_modes)]
+    pub(crate) modes: Option<crate::model::cache::Modes>,
+
+    /// The shared output cache: `http(s)://host/prefix` (the Bazel HTTP cache protocol) or `grpc://host:port[/instance]` (REAPI v2) [default: the project's `cache-url`]
+    #[arg(
+        long = "cache-url",
+        visible_alias = "remote",
+        value_name = "URL",
+        env = "ORCHESTRA_CACHE_URL",
+        hide_env_values = true
+    )]
+    pub(crate) url: Option<String>,
+
+    /// The longest one request to the shared cache may take before the build goes on without it
+    #[arg(long = "cache-timeout", value_name = "DURATION", env = "ORCHESTRA_CACHE_TIMEOUT", default_value = "30s", value_parser = wait_limit)]
+    pub(crate) timeout: std::time::Duration,
+}
+
+/// `--cache local,remote:r`.
+fn cache_modes(text: &str) -> Result<crate::model::cache::Modes, String> {
+    crate::model::cache::parse_modes(text)
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct UnlockArgs {
     /// Milestones whose locks to remove [default: every lock]
     #[arg(value_name = "MILESTONE")]
@@ -125,6 +172,9 @@ pub(crate) struct WhyArgs {
 
     #[command(flatten)]
     pub(crate) shape: ShapeArgs,
+
+    #[command(flatten)]
+    pub(crate) cache: CacheArgs,
 }
 
 #[derive(Debug, Args)]
@@ -293,6 +343,9 @@ pub(crate) struct BuildArgs {
     /// Write newline-delimited JSON events to PATH (`-` for stdout) as the build runs (docs/events.md)
     #[arg(long, value_name = "PATH", conflicts_with = "dry_run")]
     pub(crate) events: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) cache: CacheArgs,
 }
 
 /// `--shard 2/4`: shard 2 of 4, counted from 1.

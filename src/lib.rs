@@ -27,6 +27,7 @@ macro_rules! say_part {
 }
 
 mod app;
+mod cache;
 mod cli;
 mod codec;
 mod compile;

@@ -108,7 +108,7 @@ enum Base {
     /// The same text: no task was redefined.
     Same,
     /// It compiles to this plan: a task is redefined when it differs.
-    Plan(Plan),
+    Plan(Box<Plan>),
     /// It did not exist or does not compile: every task counts as new.
     Incomparable,
 }
@@ -135,7 +135,7 @@ fn base_plan(loaded: &Loaded, base: &str, selection: &crate::compile::Selection)
     old.model
         .as_ref()
         .and_then(|model| crate::compile::compile(model, selection).ok())
-        .map_or(Base::Incomparable, Base::Plan)
+        .map_or(Base::Incomparable, |plan| Base::Plan(Box::new(plan)))
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<String, String> {

@@ -13,6 +13,7 @@ use indicatif::ProgressDrawTarget;
 
 use super::durable::{self, Begun};
 use super::{secrets, selection, write_stdout};
+use crate::cache::Cache;
 use crate::cli::{BuildArgs, OutputLogs, ProgressChoice};
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
@@ -103,6 +104,8 @@ pub(super) fn build(
     // The stats the check for unmatched inputs took serve the first checks.
     freshness.store.stat.seed(seen);
     freshness.explain = args.explain;
+    let settings = super::cache_settings(plan, &args.cache, args.force, false)?;
+    let mut cache = Cache::new(&options.root, &workspace, plan, &settings);
     warn_notes(&workspace);
     let run = Run {
         plan,
@@ -120,9 +123,12 @@ pub(super) fn build(
             &mut executor,
             &mut begun,
             &mut freshness,
+            &mut cache,
             watchers.fan(),
         )
     });
+    // Uploads finish before the outcome is reported.
+    let tally = crate::timings::measure("finish cache", || cache.finish());
     let Begun {
         claims, recorder, ..
     } = begun;
@@ -136,6 +142,9 @@ pub(super) fn build(
         say!("warning: could not save the fingerprints under `.orchestra/`: {source}");
     }
     warn_notes(&workspace);
+    if let Some(line) = tally.line() {
+        say!("{line}");
+    }
     let written = reports(plan, args, render, &summary, &masker)
         .and(watchers.finish(plan, args, &summary, &masker));
     let outcome = if summary.interrupted {
@@ -356,6 +365,7 @@ fn execute(
     executor: &mut ProcessExecutor,
     begun: &mut Begun,
     freshness: &mut Incremental,
+    cache: &mut Cache,
     mut extra: Fan<'_>,
 ) -> Summary {
     let Run {
@@ -416,6 +426,7 @@ fn execute(
                 asker: &mut asker,
                 reporter,
                 freshness,
+                cache,
                 interrupts,
             },
         )
@@ -493,6 +504,7 @@ fn dry_run(
             asker: &mut (),
             reporter: &mut listing,
             freshness: &mut freshness,
+            cache: &mut (),
             interrupts,
         },
     );

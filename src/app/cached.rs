@@ -51,7 +51,7 @@ pub(super) fn compiled(
     let hit = measure("plan cache", || {
         tries.iter().find_map(|(file, key)| {
             match plan::cache::lookup(&workspace.read_cache(*file)?, key) {
-                Lookup::Hit(plan) => Some(plan),
+                Lookup::Hit(plan) => Some(*plan),
                 Lookup::Miss => None,
                 Lookup::Corrupt => {
                     say!(

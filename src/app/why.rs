@@ -12,6 +12,7 @@
 use std::fmt::Write;
 
 use super::{require_model, write_stdout};
+use crate::cache::Cache;
 use crate::cli::WhyArgs;
 use crate::diagnostic::RenderOptions;
 use crate::error::Error;
@@ -31,6 +32,9 @@ pub(super) fn why(loaded: &Loaded, args: &WhyArgs, render: RenderOptions) -> Res
     let workspace = Workspace::new(root, masker.clone());
     let mut freshness = Incremental::predicting(&workspace, root, plan.tasks.len());
     freshness.explain = true;
+    // Where a task would be restored from, asked without restoring.
+    let settings = super::cache_settings(&plan, &args.cache, false, true)?;
+    let mut cache = Cache::new(root, &workspace, &plan, &settings);
     let mut verdicts = Verdicts::default();
     let interrupts = Interrupts::new();
     interrupts.catch_signals();
@@ -50,6 +54,7 @@ pub(super) fn why(loaded: &Loaded, args: &WhyArgs, render: RenderOptions) -> Res
             asker: &mut (),
             reporter: &mut verdicts,
             freshness: &mut freshness,
+            cache: &mut cache,
             interrupts: &interrupts,
         },
     );
@@ -65,6 +70,8 @@ pub(super) fn why(loaded: &Loaded, args: &WhyArgs, render: RenderOptions) -> Res
 struct Verdicts {
     /// By task index: `None` up to date, `Some(reasons)` would run.
     found: std::collections::HashMap<usize, Option<Vec<Reason>>>,
+    /// By task index: where it would be restored from instead of run.
+    restored: std::collections::HashMap<usize, String>,
 }
 
 impl Reporter for Verdicts {
@@ -75,6 +82,11 @@ impl Reporter for Verdicts {
             }
             Event::Explained { task, reasons } => {
                 self.found.insert(task.index(), Some(reasons.to_vec()));
+            }
+            Event::TaskFinished { task, record, .. } => {
+                if let Some(from) = &record.restored {
+                    self.restored.insert(task.index(), from.clone());
+                }
             }
             _ => {}
         }
@@ -103,6 +115,9 @@ impl Verdicts {
                     for reason in reasons {
                         let reason = reason.to_string().replace('\n', "\n    ");
                         let _ = writeln!(text, "    {reason}");
+                    }
+                    if let Some(from) = self.restored.get(&task.id.index()) {
+                        let _ = writeln!(text, "  but would be restored from {from} instead");
                     }
                 }
                 Some(None) => {

@@ -226,6 +226,7 @@ impl<'m> Vars<'m> {
             interactive: body.interactive,
             depfile,
             jobserver: body.jobserver,
+            cache: body.cache != Some(false),
             description,
             declared,
         }

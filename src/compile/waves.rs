@@ -55,6 +55,8 @@ pub(super) fn finish(
         jobs: c.project.jobs.as_ref().map(|j| j.value),
         secrets: c.project.secrets.iter().map(|s| s.value.clone()).collect(),
         lock_timeout: c.project.lock_timeout.as_ref().map(|t| t.value),
+        cache_size: c.project.cache_size.as_ref().map(|s| s.value),
+        cache_url: c.project.cache_url.as_ref().map(|u| u.value.clone()),
         tasks,
         skipped,
         foreach: c

@@ -31,7 +31,15 @@ impl Spec {
 }
 
 /// How any command runs: every task-like kind takes these.
-const RUNS: &[&str] = &["dir", "depfile", "jobserver", "timeout", "retries", "pool"];
+const RUNS: &[&str] = &[
+    "dir",
+    "depfile",
+    "jobserver",
+    "timeout",
+    "retries",
+    "pool",
+    "cache",
+];
 /// Talking to a person: not once per file of a rule.
 const PERSON: &[&str] = &["confirm", "interactive"];
 const DESCRIBED: &[&str] = &["description"];
@@ -159,6 +167,7 @@ fn set_scalar(ctx: &mut Ctx, out: &mut Decoded, key: &str, entry: &KdlEntry) {
         "dir" => body.dir = ctx.string(entry, key, "dir=\"crates/api\""),
         "depfile" => body.depfile = ctx.string(entry, key, "depfile=\"build/main.d\""),
         "jobserver" => body.jobserver = jobserver(ctx, entry),
+        "cache" => body.cache = ctx.boolean(entry, key),
         "pool" => body.pool = ctx.name(entry, key),
         "gate" => body.gate = ctx.name(entry, key),
         "confirm" => body.confirm = ctx.string(entry, key, "confirm=\"Deploy now?\""),

@@ -1,12 +1,20 @@
 //! `project "name" { default …; jobs …; complexity …; env …; lock-timeout …;
-//! secret …; shell … }`.
+//! secret …; shell …; cache-size …; cache-url … }`.
 
 use kdl::{KdlEntry, KdlNode};
 
 use super::values::{Ctx, parts};
 use crate::model::{Project, Spanned};
 
-const SCALARS: &[&str] = &["default", "jobs", "complexity", "lock-timeout", "shell"];
+const SCALARS: &[&str] = &[
+    "default",
+    "jobs",
+    "complexity",
+    "lock-timeout",
+    "shell",
+    "cache-size",
+    "cache-url",
+];
 const CHILDREN: &[&str] = &[
     "default",
     "jobs",
@@ -15,6 +23,8 @@ const CHILDREN: &[&str] = &[
     "lock-timeout",
     "secret",
     "shell",
+    "cache-size",
+    "cache-url",
 ];
 
 pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode) -> Project {
@@ -74,6 +84,44 @@ fn scalar(ctx: &mut Ctx, project: &mut Project, key: &str, entry: &KdlEntry) {
                 .string(entry, key, "shell \"bash\" \"-c\"")
                 .map(|s| s.map(|v| vec![v]));
         }
+        "cache-size" => {
+            project.cache_size = ctx
+                .string(entry, key, "cache-size \"5GB\"")
+                .and_then(|s| checked(ctx, key, entry, &s, crate::model::cache::parse_size));
+        }
+        "cache-url" => {
+            project.cache_url = ctx
+                .string(entry, key, "cache-url \"http://127.0.0.1:8080/cache\"")
+                .and_then(|s| {
+                    let parsed = |url: &str| {
+                        crate::model::cache::Endpoint::parse(url, "cache-url")
+                            .map(|_| url.to_owned())
+                    };
+                    checked(ctx, key, entry, &s, parsed)
+                });
+        }
         _ => unreachable!("SCALARS lists only known settings"),
+    }
+}
+
+/// `value` parsed by `parse`, or an invalid-value diagnostic at `entry`.
+fn checked<T>(
+    ctx: &mut Ctx,
+    key: &str,
+    entry: &KdlEntry,
+    value: &Spanned<String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Option<Spanned<T>> {
+    match parse(&value.value) {
+        Ok(parsed) => Some(Spanned::new(parsed, value.span)),
+        Err(message) => {
+            ctx.push(crate::diagnostic::Diagnostic::InvalidValue {
+                setting: key.into(),
+                message,
+                span: entry.span(),
+                help: None,
+            });
+            None
+        }
     }
 }

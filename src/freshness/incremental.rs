@@ -460,6 +460,15 @@ impl Freshness for Incremental {
         self.explain
     }
 
+    fn key(&self, task: &PlanTask) -> Option<Hash> {
+        let i = task.id.index();
+        if self.will_run[i] {
+            self.fingerprints[i]
+        } else {
+            None
+        }
+    }
+
     fn outputs_missing(&mut self, task: &PlanTask) -> Vec<String> {
         if self.record.is_none() {
             return Vec::new();

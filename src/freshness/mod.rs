@@ -71,6 +71,11 @@ pub(crate) trait Freshness {
     fn ran_with(&self) -> Vec<(crate::plan::TaskId, [u8; 32])> {
         Vec::new()
     }
+    /// The fingerprint `task` was just found out of date with: what its
+    /// outputs are cached under. `None` when it is not to run.
+    fn key(&self, _task: &PlanTask) -> Option<[u8; 32]> {
+        None
+    }
     /// Declared outputs of a task that succeeded which do not exist; empty
     /// when outputs are not checked (a dry run produces nothing).
     fn outputs_missing(&mut self, _task: &PlanTask) -> Vec<String> {

@@ -40,6 +40,10 @@ pub(crate) struct Project {
     pub(crate) secrets: Vec<Spanned<String>>,
     /// Program and leading arguments; the command line is appended.
     pub(crate) shell: Option<Spanned<Vec<String>>>,
+    /// `cache-size "5GB"`: the local output cache's limit, in bytes.
+    pub(crate) cache_size: Option<Spanned<u64>>,
+    /// `cache-url "http://…"` or `"grpc://…"`: the shared output cache.
+    pub(crate) cache_url: Option<Spanned<String>>,
     #[allow(dead_code)] // decoded with the node; no diagnostic points at it yet
     pub(crate) span: Option<Span>,
 }
@@ -117,6 +121,8 @@ pub(crate) struct Body {
     /// `jobserver=#true` / `jobserver="fifo"`: its commands share
     /// orchestra's `-j` slots through the GNU make jobserver protocol.
     pub(crate) jobserver: Option<Jobserver>,
+    /// `cache=#false`: never restored from or stored in the output cache.
+    pub(crate) cache: Option<bool>,
 }
 
 /// How a task's commands reach the jobserver: `MAKEFLAGS` names inherited

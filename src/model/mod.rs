@@ -13,6 +13,7 @@
 //! Nothing in this module or below imports `kdl`.
 
 mod address;
+pub(crate) mod cache;
 mod command;
 mod config;
 mod duration;

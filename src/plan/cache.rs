@@ -24,7 +24,7 @@ use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, Str, TaskI
 use crate::codec::{Reader, Writer};
 use crate::model::{CommandKind, Jobserver};
 
-const MAGIC: &[u8; 8] = b"ORCHPC\x00\x09";
+const MAGIC: &[u8; 8] = b"ORCHPC\x00\x0a";
 
 /// The cache key for a file and a selection (`Selection::key`).
 pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32] {
@@ -46,7 +46,7 @@ pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32]
 /// What a cache file holds for a key.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Lookup {
-    Hit(Plan),
+    Hit(Box<Plan>),
     /// Another key, another version, or no cache file at all.
     Miss,
     /// This version's magic and key, but the rest does not decode.
@@ -69,7 +69,7 @@ pub(crate) fn lookup(bytes: &[u8], key: &[u8; 32]) -> Lookup {
     };
     let table = Table(Arc::from(table));
     match decode(&mut r, &table) {
-        Some(plan) if r.is_empty() => Lookup::Hit(plan),
+        Some(plan) if r.is_empty() => Lookup::Hit(Box::new(plan)),
         _ => Lookup::Corrupt,
     }
 }
@@ -333,6 +333,7 @@ fn encode_task<'p>(w: &mut Writer, table: &mut TableWriter<'p>, t: &'p PlanTask)
         Some(Jobserver::Pipe) => 1,
         Some(Jobserver::Fifo) => 2,
     });
+    w.bool(t.cache);
     opt_str(w, t.description.as_ref());
     w.u64(t.declared.offset() as u64);
     w.u64(t.declared.len() as u64);
@@ -396,6 +397,7 @@ fn decode_task(r: &mut Reader<'_>, table: &Table, id: u32, count: usize) -> Opti
             2 => Some(Jobserver::Fifo),
             _ => return None,
         },
+        cache: r.bool()?,
         description: read_opt_str(r)?,
         declared: (
             usize::try_from(r.u64()?).ok()?,
@@ -417,6 +419,9 @@ fn encode<'p>(w: &mut Writer, table: &mut TableWriter<'p>, plan: &'p Plan) {
     w.u64(u64::from(plan.jobs.unwrap_or(0)));
     strs(w, &plan.secrets);
     duration(w, plan.lock_timeout);
+    w.bool(plan.cache_size.is_some());
+    w.u64(plan.cache_size.unwrap_or(0));
+    opt_str(w, plan.cache_url.as_ref());
     w.u64(plan.tasks.len() as u64);
     plan.tasks.iter().for_each(|t| encode_task(w, table, t));
     w.u64(plan.skipped.len() as u64);
@@ -444,6 +449,10 @@ fn decode(r: &mut Reader<'_>, table: &Table) -> Option<Plan> {
     let jobs = has_jobs.then_some(jobs);
     let secrets = read_strs(r)?;
     let lock_timeout = read_duration(r)?;
+    let has_size = r.bool()?;
+    let cache_size = r.u64()?;
+    let cache_size = has_size.then_some(cache_size);
+    let cache_url = read_opt_str(r)?;
     let count = r.count()?;
     let mut tasks = Vec::with_capacity(count);
     for i in 0..count {
@@ -469,6 +478,8 @@ fn decode(r: &mut Reader<'_>, table: &Table) -> Option<Plan> {
         jobs,
         secrets,
         lock_timeout,
+        cache_size,
+        cache_url,
         tasks,
         skipped,
         foreach,
@@ -524,6 +535,7 @@ mod tests {
             interactive: id == 1,
             depfile: (id == 0).then(|| "build/a.d".into()),
             jobserver: (id == 1).then_some(Jobserver::Fifo),
+            cache: id != 2,
             description: None,
             declared: (10, 4).into(),
         };
@@ -534,6 +546,8 @@ mod tests {
             jobs: Some(3),
             secrets: vec!["DEPLOY_TOKEN".into()],
             lock_timeout: Some(Duration::from_hours(2)),
+            cache_size: Some(5_000_000_000),
+            cache_url: Some("http://127.0.0.1:9/c".into()),
             tasks: vec![
                 task(0, "entities/tag/generate", vec![]),
                 task(1, "entities/tag/verify", vec![TaskId(0)]),
@@ -550,7 +564,7 @@ mod tests {
     fn round_trips_under_its_key_only() {
         let k = key(b"task \"a\"", "ci", "shop");
         let bytes = encode_cached(&k, &plan());
-        assert_eq!(lookup(&bytes, &k), Lookup::Hit(plan()));
+        assert_eq!(lookup(&bytes, &k), Lookup::Hit(Box::new(plan())));
         let other = key(b"task \"a\"", "ci --skip=x", "shop");
         assert_ne!(k, other);
         assert_eq!(lookup(&bytes, &other), Lookup::Miss);

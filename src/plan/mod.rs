@@ -133,6 +133,9 @@ pub(crate) struct PlanTask {
     pub(crate) depfile: Option<String>,
     /// Its commands share the `-j` slots through the jobserver.
     pub(crate) jobserver: Option<Jobserver>,
+    /// False for `cache=#false`: the output cache never restores or
+    /// stores it (see `crate::cache::cacheable` for the rest of the rule).
+    pub(crate) cache: bool,
     pub(crate) description: Option<String>,
     /// Where it was declared in orchestra.kdl.
     pub(crate) declared: Span,
@@ -171,6 +174,10 @@ pub(crate) struct Plan {
     pub(crate) secrets: Vec<String>,
     /// The project's `lock-timeout`: older milestone locks are stale.
     pub(crate) lock_timeout: Option<Duration>,
+    /// `cache-size`: the local output cache's limit in bytes.
+    pub(crate) cache_size: Option<u64>,
+    /// `cache-url`: the shared output cache (`http(s)://…` or `grpc://…`).
+    pub(crate) cache_url: Option<String>,
     /// Every selected task, in a topological order (needs before
     /// dependents; ties in declaration order). `tasks[i].id == TaskId(i)`.
     pub(crate) tasks: Vec<PlanTask>,

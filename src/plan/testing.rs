@@ -26,6 +26,7 @@ pub(crate) fn task(id: u32, address: &str, needs: &[u32]) -> PlanTask {
         interactive: false,
         depfile: None,
         jobserver: None,
+        cache: true,
         description: None,
         declared: (0, 0).into(),
     }
@@ -40,6 +41,8 @@ pub(crate) fn plan(tasks: Vec<PlanTask>) -> Plan {
         jobs: None,
         secrets: Vec::new(),
         lock_timeout: None,
+        cache_size: None,
+        cache_url: None,
         tasks,
         skipped: Vec::new(),
         foreach: Vec::new(),

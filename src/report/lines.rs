@@ -73,6 +73,13 @@ pub(crate) fn finished_word(status: &Status) -> &'static str {
 }
 
 pub(crate) fn finished(done: usize, total: usize, task: &PlanTask, record: &TaskRecord) -> String {
+    if let Some(from) = &record.restored {
+        return format!(
+            "{} restored {} from {from}",
+            counter(done, total),
+            task.address
+        );
+    }
     let word = finished_word(&record.status);
     let mut line = format!(
         "{} {word} {} {}",
@@ -254,6 +261,10 @@ pub(crate) fn summary(plan: &Plan, summary: &Summary) -> String {
     let up_to_date = summary.up_to_date();
     if up_to_date > 0 {
         notes.push(format!("{up_to_date} up to date"));
+    }
+    let restored = summary.restored();
+    if restored > 0 {
+        notes.push(format!("{restored} restored from cache"));
     }
     if !plan.skipped.is_empty() {
         let flag = if plan.skipped.iter().all(|s| !s.by.starts_with("--")) {

@@ -246,6 +246,33 @@ fn flush_loop(record: &RunRecord, pending: &Pending) -> io::Result<()> {
     }
 }
 
+/// What the history keeps of a task that ran.
+fn task_run(plan: &Plan, task: TaskId, record: &crate::run::TaskRecord) -> TaskRun {
+    TaskRun {
+        address: plan.task(task).address.to_string(),
+        status: match &record.status {
+            Status::Succeeded => "succeeded",
+            Status::Failed(Failure::Interrupted) => "interrupted",
+            _ => "failed",
+        }
+        .into(),
+        duration_ms: u64::try_from(record.duration.as_millis()).unwrap_or(u64::MAX),
+        attempts: record.attempts,
+        failed_checks: record.gate.as_ref().map_or_else(Vec::new, |g| {
+            g.failures
+                .iter()
+                .map(|f| CheckRun {
+                    check: f.check.clone(),
+                    attempt: f.attempt,
+                    fixed: f.fixed,
+                })
+                .collect()
+        }),
+        flaky: record.gate.as_ref().is_some_and(|g| g.flaky),
+        inputs: String::new(),
+    }
+}
+
 impl Reporter for StateRecorder {
     fn event(&mut self, plan: &Plan, event: &Event<'_>) {
         match *event {
@@ -292,29 +319,10 @@ impl Reporter for StateRecorder {
                     }
                     Status::NotRun(_) => (TaskStatus::Skipped, None),
                 };
-                self.ran.push(TaskRun {
-                    address: plan.task(task).address.to_string(),
-                    status: match &record.status {
-                        Status::Succeeded => "succeeded",
-                        Status::Failed(Failure::Interrupted) => "interrupted",
-                        _ => "failed",
-                    }
-                    .into(),
-                    duration_ms: u64::try_from(record.duration.as_millis()).unwrap_or(u64::MAX),
-                    attempts: record.attempts,
-                    failed_checks: record.gate.as_ref().map_or_else(Vec::new, |g| {
-                        g.failures
-                            .iter()
-                            .map(|f| CheckRun {
-                                check: f.check.clone(),
-                                attempt: f.attempt,
-                                fixed: f.fixed,
-                            })
-                            .collect()
-                    }),
-                    flaky: record.gate.as_ref().is_some_and(|g| g.flaky),
-                    inputs: String::new(),
-                });
+                // History keeps what ran: a restored task took no time.
+                if record.restored.is_none() {
+                    self.ran.push(task_run(plan, task, record));
+                }
                 let mut saved = self.record(plan, task, status);
                 saved.exit_code = exit_code;
                 saved.attempts = record.attempts;
@@ -390,6 +398,7 @@ mod tests {
             duration: Duration::from_millis(3),
             gate: None,
             log: None,
+            restored: None,
         }
     }
 

@@ -71,6 +71,7 @@ fn record(status: Status, millis: u64) -> TaskRecord {
         duration: Duration::from_millis(millis),
         gate: None,
         log: Some(PathBuf::from(".orchestra/logs/generate.log")),
+        restored: None,
     }
 }
 

@@ -139,6 +139,9 @@ pub(crate) struct TaskRecord {
     pub(crate) gate: Option<GateRecord>,
     /// Its log, relative to the project root, when one was written.
     pub(crate) log: Option<PathBuf>,
+    /// It succeeded without running: its outputs were restored from this
+    /// cache (`the local cache`, or a server's URL).
+    pub(crate) restored: Option<String>,
 }
 
 /// The outcome of a run: one record per plan task, indexed by [`TaskId`].
@@ -162,6 +165,11 @@ impl Summary {
                 Status::NotRun(reason) => reason.is_benign(),
                 Status::Failed(_) => false,
             })
+    }
+
+    /// Tasks restored from a cache instead of run.
+    pub(crate) fn restored(&self) -> usize {
+        self.tasks.iter().filter(|t| t.restored.is_some()).count()
     }
 
     pub(crate) fn up_to_date(&self) -> usize {

@@ -24,6 +24,7 @@
 
 mod ask;
 mod attempt;
+mod cache;
 mod decide;
 mod dry_run;
 mod event;
@@ -56,6 +57,7 @@ use std::path::PathBuf;
 
 pub(crate) use ask::Asker;
 pub(crate) use attempt::{check_header, command_text, step_command};
+pub(crate) use cache::{OutputCache, Restored};
 pub(crate) use decide::{Confirm, ConfirmPolicy, Decide};
 pub(crate) use dry_run::DryRunExecutor;
 #[cfg(test)]
@@ -98,6 +100,8 @@ pub(crate) struct Seams<'a> {
     pub(crate) asker: &'a mut dyn Asker,
     pub(crate) reporter: &'a mut dyn Reporter,
     pub(crate) freshness: &'a mut dyn Freshness,
+    /// Restores outputs instead of running, and stores them after.
+    pub(crate) cache: &'a mut dyn OutputCache,
     pub(crate) interrupts: &'a Interrupts,
 }
 

@@ -39,7 +39,7 @@ use super::executor::{Completion, Executor, Update};
 use super::interrupt::Interrupts;
 use super::job::JobBuilder;
 use super::priority::{ReadyQueue, longest_path_to_end};
-use super::{Options, Seams};
+use super::{Options, OutputCache, Seams};
 use crate::freshness::Freshness;
 use crate::plan::{Dependents, Plan, TaskId};
 
@@ -118,6 +118,7 @@ struct Scheduler<'a> {
     interrupts: u32,
     signals: &'a Interrupts,
     pub(super) freshness: &'a mut dyn Freshness,
+    pub(super) cache: &'a mut dyn OutputCache,
     /// Tasks already found out of date: a task put back because its pool
     /// was full is neither fingerprinted nor explained twice.
     out_of_date: Vec<bool>,
@@ -140,6 +141,7 @@ impl<'a> Scheduler<'a> {
             asker,
             reporter,
             freshness,
+            cache,
             interrupts,
         } = seams;
         let dependents = Dependents::of(plan);
@@ -173,6 +175,7 @@ impl<'a> Scheduler<'a> {
             interrupts: 0,
             signals: interrupts,
             freshness,
+            cache,
             out_of_date: vec![false; plan.tasks.len()],
             pool_previous: pool_previous(plan),
             serving: plan.tasks.iter().any(|t| t.jobserver.is_some()),
@@ -500,6 +503,11 @@ impl<'a> Scheduler<'a> {
         let result = result.and_then(|()| self.outputs_produced(task));
         let success = result.is_ok();
         if success {
+            // Stored under the fingerprint it was checked with, before its
+            // record replaces that with what it produced.
+            if let Some(fingerprint) = self.freshness.key(task) {
+                self.cache.store(task, &fingerprint, &running.run.output);
+            }
             self.freshness.succeeded(task, running.started.elapsed());
         } else {
             self.freshness.failed(self.plan, task);
@@ -515,6 +523,7 @@ impl<'a> Scheduler<'a> {
             duration: running.started.elapsed(),
             gate: running.run.gate_record().cloned(),
             log,
+            restored: None,
         };
         self.running -= 1;
         self.give_spare_tokens();
@@ -576,6 +585,7 @@ fn records(plan: &Plan, states: Vec<State>) -> Vec<TaskRecord> {
                 duration: std::time::Duration::ZERO,
                 gate: None,
                 log: None,
+                restored: None,
             },
             State::Waiting | State::Running(_) => {
                 let blame =
@@ -617,6 +627,7 @@ fn not_run(reason: SkipReason) -> TaskRecord {
         duration: std::time::Duration::ZERO,
         gate: None,
         log: None,
+        restored: None,
     }
 }
 

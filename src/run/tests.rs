@@ -91,6 +91,7 @@ pub(crate) fn run(
             asker: &mut (),
             reporter,
             freshness: &mut crate::freshness::AlwaysRun,
+            cache: &mut (),
             interrupts: &interrupts,
         },
     )
@@ -413,6 +414,7 @@ fn run_asking(plan: &Plan, fake: &mut Fake, asker: &mut dyn Asker) -> Summary {
             asker,
             reporter: &mut Recorder::default(),
             freshness: &mut crate::freshness::AlwaysRun,
+            cache: &mut (),
             interrupts: &interrupts,
         },
     )

@@ -12,6 +12,7 @@
 //! | `fingerprints`, `fingerprints.d/<id>.journal`, `fingerprints.lock` | up-to-date records | [`journal`] |
 //! | `plan-cache`, `plan-cache-unchecked` | compiled plans | [`Workspace::read_cache`] |
 //! | `logs/<address>.log` | task output | [`Workspace::log_path`] |
+//! | `cache/ac/…`, `cache/cas/…` | the local output cache | [`cas`] |
 //!
 //! Every file is opened through [`fs`]: never through a symlink, never a
 //! FIFO waited on, never outside the project. What is persisted is masked
@@ -20,6 +21,7 @@
 //! one-line note — printed by the coordinator as a warning — and the build
 //! goes on as if it were missing.
 
+pub(crate) mod cas;
 pub(crate) mod clean;
 pub(crate) mod fs;
 pub(crate) mod history;

@@ -216,7 +216,8 @@ fn command_env_and_input_set_changes_are_explained() {
 fn a_deleted_output_reruns_only_its_task() {
     let project = Project::built();
     std::fs::remove_file(project.path("out/upper.txt")).unwrap();
-    let build = project.build(&["--explain"]);
+    // Without the output cache, which would restore it (tests/integration/cache.rs).
+    let build = project.build(&["--explain", "--cache", "off"]);
     assert_eq!(build.started(), ["upper"]);
     assert!(
         build.stderr.contains("output missing: out/upper.txt"),
@@ -265,7 +266,11 @@ fn corrupt_caches_mean_a_rebuild_not_a_crash() {
         std::fs::write(journal.path(), "ORCHJR\0\u{3}garbage").unwrap();
     }
     project.write(".orchestra/plan-cache", "not a plan");
-    assert_eq!(project.build(&[]).started(), ["copy", "side", "upper"]);
+    // The output cache is not what this is about: without it, all rerun.
+    assert_eq!(
+        project.build(&["--cache", "off"]).started(),
+        ["copy", "side", "upper"]
+    );
     assert!(project.build(&[]).started().is_empty());
 }
 
@@ -371,6 +376,8 @@ fn a_gate_rechecks_only_when_what_it_guards_ran() {
 
 #[test]
 fn an_owner_whose_gate_failed_is_not_up_to_date() {
+    // With the output cache on (the default): what the gate rejected is
+    // never restored in place of running the owner again.
     let project = Project::gated(r#"check "passes" "[ -f pass ]";"#);
     let failed = project.run(&["build", "--progress", "never"]);
     assert_eq!(failed.status, 1, "{}", failed.stderr);
@@ -479,7 +486,11 @@ fn a_changed_input_is_journaled_not_a_rewritten_store() {
     // What the build learned is read back from the journal.
     assert!(project.build(&[]).started().is_empty());
     project.write("src/a.txt", "alpha\n");
-    assert_eq!(project.build(&[]).started(), ["copy", "upper"]);
+    // Built before: the output cache would restore it.
+    assert_eq!(
+        project.build(&["--cache", "off"]).started(),
+        ["copy", "upper"]
+    );
 }
 
 /// Stats taken before the build serve only tasks downstream of nothing that

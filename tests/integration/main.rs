@@ -6,6 +6,7 @@
 mod affected;
 mod build;
 mod build_output;
+mod cache;
 mod ci;
 mod cli;
 mod depfile;
@@ -23,5 +24,6 @@ mod report;
 mod robustness;
 mod rules;
 mod secrets;
+mod servers;
 mod support;
 mod workspace;

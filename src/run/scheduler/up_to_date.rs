@@ -1,11 +1,13 @@
 //! The scheduler's side of incrementality: skipping a ready task that is
 //! up to date — on the scheduler's own thread, taking no `-j` slot, so a
 //! no-op build of thousands of tasks never hands work to another thread —
-//! and failing a task whose declared outputs were not produced.
+//! restoring one from the output cache instead of running it, and failing
+//! a task whose declared outputs were not produced.
 
-use super::super::event::{Event, Failure, Status};
+use super::super::Restored;
+use super::super::event::{Event, Failure, Status, TaskRecord};
 use super::{Scheduler, State};
-use crate::freshness::Verdict;
+use crate::freshness::{Reason, Verdict};
 use crate::plan::{PlanTask, TaskId};
 
 impl Scheduler<'_> {
@@ -54,9 +56,45 @@ impl Scheduler<'_> {
                     };
                     self.reporter.event(self.plan, &event);
                 }
-                false
+                // What its gate rejected is not restored: it runs again.
+                let gate_failed = reasons.iter().any(|r| matches!(r, Reason::GateFailed(_)));
+                let restored = self
+                    .freshness
+                    .key(task)
+                    .filter(|_| !gate_failed)
+                    .and_then(|fingerprint| self.cache.restore(task, &fingerprint));
+                match restored {
+                    Some(restored) => {
+                        self.restored(id, restored);
+                        true
+                    }
+                    None => false,
+                }
             }
         }
+    }
+
+    /// A task whose outputs came back from a cache: a success that took no
+    /// slot, its log replayed as its output.
+    fn restored(&mut self, id: TaskId, restored: Restored) {
+        let task = self.plan.task(id);
+        self.freshness.succeeded(task, std::time::Duration::ZERO);
+        let record = TaskRecord {
+            status: Status::Succeeded,
+            attempts: 0,
+            duration: std::time::Duration::ZERO,
+            gate: None,
+            log: None,
+            restored: Some(restored.from),
+        };
+        let event = Event::TaskFinished {
+            task: id,
+            record: &record,
+            output: &restored.log,
+        };
+        self.reporter.event(self.plan, &event);
+        self.state[id.index()] = State::Done(Box::new(record));
+        self.release_dependents(id);
     }
 
     /// After a task's commands succeed: every declared output must exist.
