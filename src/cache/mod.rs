@@ -22,7 +22,7 @@ mod grpc;
 mod http;
 pub(crate) mod outputs;
 mod remote;
-mod upload;
+mod writer;
 
 use std::path::PathBuf;
 
@@ -73,7 +73,6 @@ pub(crate) struct Settings {
 struct RemoteSide {
     reader: Box<dyn Remote>,
     access: Access,
-    uploader: Option<upload::Uploader>,
     shown: String,
     /// It failed once: not asked again this build.
     broken: bool,
@@ -143,6 +142,10 @@ pub(crate) struct Cache {
     secrets: Vec<String>,
     local: Option<(LocalStore, Access)>,
     remote: Option<RemoteSide>,
+    /// Stores and uploads on a thread of its own.
+    writer: Option<writer::Writer>,
+    local_writes: bool,
+    remote_writes: bool,
     size: u64,
     probe: bool,
     tally: Tally,
@@ -161,30 +164,28 @@ impl Cache {
             .local
             .any()
             .then(|| (workspace.local_store(), settings.local));
+        let client = |endpoint: &Endpoint| -> Result<Box<dyn Remote>, String> {
+            Ok(match endpoint {
+                Endpoint::Http(url) => Box::new(http::Http::new(url, settings.timeout)),
+                Endpoint::Grpc(url) => Box::new(grpc::Grpc::new(url, settings.timeout)?),
+            })
+        };
+        let mut uploads = None;
         let remote = settings.remote.as_ref().and_then(|(endpoint, access)| {
             if !access.any() {
                 return None;
             }
-            let make = || -> Result<Box<dyn Remote>, String> {
-                Ok(match endpoint {
-                    Endpoint::Http(url) => Box::new(http::Http::new(url, settings.timeout)),
-                    Endpoint::Grpc(url) => Box::new(grpc::Grpc::new(url, settings.timeout)?),
-                })
-            };
             let shown = endpoint.shown();
-            let clients = make().and_then(|reader| {
-                let uploader = if access.write && !settings.probe {
-                    Some(upload::Uploader::start(make()?).map_err(|e| e.to_string())?)
-                } else {
-                    None
-                };
-                Ok((reader, uploader))
+            let clients = client(endpoint).and_then(|reader| {
+                if access.write && !settings.probe {
+                    uploads = Some(client(endpoint)?);
+                }
+                Ok(reader)
             });
             match clients {
-                Ok((reader, uploader)) => Some(RemoteSide {
+                Ok(reader) => Some(RemoteSide {
                     reader,
                     access: *access,
-                    uploader,
                     shown,
                     broken: false,
                 }),
@@ -194,6 +195,22 @@ impl Cache {
                 }
             }
         });
+        let local_writes = settings.local.write && !settings.probe;
+        let remote_writes = uploads.is_some();
+        let writer = (local_writes || remote_writes)
+            .then(|| {
+                writer::Writer::start(writer::Targets {
+                    local: local_writes.then(|| workspace.local_store()),
+                    remote: uploads,
+                    workspace: workspace.clone(),
+                    masker: workspace.masker().clone(),
+                })
+            })
+            .and_then(|started| {
+                started
+                    .map_err(|e| workspace.note(format!("cache: cannot start storing: {e}")))
+                    .ok()
+            });
         let tally = Tally {
             remote: remote.as_ref().map(|r| r.shown.clone()),
             ..Tally::default()
@@ -205,6 +222,9 @@ impl Cache {
             secrets: plan.secrets.clone(),
             local,
             remote,
+            writer,
+            local_writes,
+            remote_writes,
             size: settings.size,
             probe: settings.probe,
             tally,
@@ -379,18 +399,19 @@ impl Cache {
     /// Waits for uploads and keeps the local side within its limit; what
     /// the cache did this build.
     pub(crate) fn finish(mut self) -> Tally {
-        if let Some(remote) = &mut self.remote {
+        if let Some(remote) = &self.remote {
             self.tally.traffic += remote.reader.traffic();
-            if let Some(uploader) = remote.uploader.take() {
-                let outcome = uploader.finish();
-                self.tally.uploaded = outcome.uploaded;
-                self.tally.traffic += outcome.traffic;
-                if let Some(error) = outcome.error {
-                    self.workspace.note(format!(
-                        "remote cache {}: an upload failed ({error}); the rest were not sent",
-                        remote.shown
-                    ));
-                }
+        }
+        if let Some(writer) = self.writer.take() {
+            let outcome = writer.finish();
+            self.tally.stored = outcome.stored;
+            self.tally.uploaded = outcome.uploaded;
+            self.tally.traffic += outcome.traffic;
+            if let (Some(error), Some(remote)) = (outcome.error, &self.remote) {
+                self.workspace.note(format!(
+                    "remote cache {}: an upload failed ({error}); the rest were not sent",
+                    remote.shown
+                ));
             }
         }
         if self.tally.stored > 0
@@ -463,14 +484,18 @@ impl OutputCache for Cache {
     }
 
     fn store(&mut self, task: &PlanTask, fingerprint: &[u8; 32], log: &str) {
-        let local_writes = self.local.as_ref().is_some_and(|(_, a)| a.write);
-        let remote_writes = self
-            .remote
-            .as_ref()
-            .is_some_and(|r| r.access.write && !r.broken && r.uploader.is_some());
-        if self.probe || !cacheable(task) || !(local_writes || remote_writes) {
+        if self.writer.is_none() || !cacheable(task) {
             return;
         }
+        // After a failure the remote is left alone for the rest of the build.
+        let remote = self.remote_writes
+            && self.remote.as_ref().is_some_and(|r| !r.broken)
+            && self.remote_safe(task);
+        if !(self.local_writes || remote) {
+            return;
+        }
+        // Read now, on the scheduler's thread: nothing that runs later may
+        // change what is stored. Hashing and writing happen on the writer's.
         let files = match outputs::read(&self.root, task) {
             Ok(files) => files,
             Err(why) => {
@@ -478,66 +503,15 @@ impl OutputCache for Cache {
                 return;
             }
         };
-        let key = action_key(task, fingerprint);
-        let log = self.masker.mask(log).into_owned().into_bytes();
-        let log_digest = Digest::of(&log);
-        let mut result = reapi::ActionResult {
-            stdout_digest: Some(log_digest.proto()),
-            ..Default::default()
+        let job = writer::Job {
+            address: task.address.to_string(),
+            key: action_key(task, fingerprint),
+            files,
+            log: self.masker.mask(log).into_owned().into_bytes(),
+            remote,
         };
-        let mut blobs: Vec<(Digest, Vec<u8>)> = Vec::with_capacity(files.len() + 1);
-        for file in files {
-            let digest = Digest::of(&file.bytes);
-            result.output_files.push(reapi::OutputFile {
-                path: file.path,
-                digest: Some(digest.proto()),
-                is_executable: file.mode & 0o111 != 0,
-                contents: Vec::new(),
-                node_properties: Some(reapi::NodeProperties {
-                    unix_mode: Some(bazel_remote_apis::google::protobuf::UInt32Value {
-                        value: file.mode,
-                    }),
-                    ..Default::default()
-                }),
-            });
-            blobs.push((digest, file.bytes));
-        }
-        blobs.push((log_digest, log));
-        // What holds a secret's value is kept nowhere: not on the server,
-        // and not in `.orchestra/` either (nothing orchestra writes does).
-        let secret = self.masker.values().any(|value| {
-            blobs
-                .iter()
-                .any(|(_, bytes)| contains(bytes, value.as_bytes()))
-        });
-        if secret {
-            self.note(task, "not cached: its outputs hold a secret's value");
-            return;
-        }
-        let entry = result.encode_to_vec();
-        if local_writes && let Some((store, _)) = &self.local {
-            let stored = blobs.iter().try_for_each(|(digest, bytes)| {
-                let hex = digest.hex();
-                if store.contains(Space::Blobs, &hex) {
-                    Ok(())
-                } else {
-                    store.put(Space::Blobs, &hex, bytes)
-                }
-            });
-            match stored.and_then(|()| store.put(Space::Actions, &key.hex(), &entry)) {
-                Ok(()) => self.tally.stored += 1,
-                Err(e) => self.note(task, &format!("not stored in {LOCAL}: {e}")),
-            }
-        }
-        if remote_writes
-            && self.remote_safe(task)
-            && let Some(uploader) = self.remote.as_ref().and_then(|r| r.uploader.as_ref())
-        {
-            uploader.send(upload::Job { key, entry, blobs });
+        if let Some(writer) = &self.writer {
+            writer.send(job);
         }
     }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }

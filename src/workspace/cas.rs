@@ -9,8 +9,10 @@
 //! recently used: [`LocalStore::evict`] removes the least recently used
 //! files until the store fits its limit.
 
+use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use super::Workspace;
@@ -49,12 +51,16 @@ pub(crate) struct Usage {
 #[derive(Debug, Clone)]
 pub(crate) struct LocalStore {
     workspace: Workspace,
+    /// Directories checked (real, no link) and created this run: each is
+    /// checked once, not on every write (20,000 entries are 256 shards).
+    checked: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 impl Workspace {
     pub(crate) fn local_store(&self) -> LocalStore {
         LocalStore {
             workspace: self.clone(),
+            checked: Arc::default(),
         }
     }
 }
@@ -108,7 +114,19 @@ impl LocalStore {
         if !valid(hex) {
             return Err(io::Error::other(format!("`{hex}` is not a digest")));
         }
-        let dir = self.workspace.ensure(&[DIR, space.dir(), &hex[..2]])?;
+        let dir = self.workspace.path(&[DIR, space.dir(), &hex[..2]]);
+        let known = self
+            .checked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&dir);
+        if !known {
+            self.workspace.ensure(&[DIR, space.dir(), &hex[..2]])?;
+            self.checked
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(dir.clone());
+        }
         fs::write_atomic(&dir, hex, bytes, false)
     }
 
@@ -182,6 +200,10 @@ impl LocalStore {
     /// Removes the whole store; what it held.
     pub(crate) fn clean(&self) -> io::Result<Usage> {
         let usage = self.usage();
+        self.checked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         if let Some(dir) = self.workspace.existing_dir(&[DIR]) {
             fs::remove(&dir)?;
         }

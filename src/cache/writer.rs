@@ -1,0 +1,171 @@
+//! Storing off the critical path: the scheduler reads a finished task's
+//! outputs (so nothing that runs later can change what is stored) and
+//! hands them to this thread, which hashes them, builds the entry, writes
+//! it to the local store and uploads it over its own connection. The build
+//! waits for it only at the end, so every entry is stored or uploaded (or
+//! has failed, with one warning) before orchestra exits.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use bazel_remote_apis::build::bazel::remote::execution::v2 as reapi;
+use prost::Message;
+
+use super::digest::Digest;
+use super::outputs::OutputFile;
+use super::remote::{Remote, Traffic};
+use crate::secrets::Masker;
+use crate::workspace::Workspace;
+use crate::workspace::cas::{LocalStore, Space};
+
+/// One task's outputs and log, to be stored under `key`.
+pub(crate) struct Job {
+    pub(crate) address: String,
+    pub(crate) key: Digest,
+    pub(crate) files: Vec<OutputFile>,
+    /// Masked already.
+    pub(crate) log: Vec<u8>,
+    /// It may go to the remote (its commands and env name no secret).
+    pub(crate) remote: bool,
+}
+
+/// What storing came to.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub(crate) stored: usize,
+    pub(crate) uploaded: usize,
+    /// The first upload failure; nothing more was sent after it.
+    pub(crate) error: Option<String>,
+    pub(crate) traffic: Traffic,
+}
+
+/// Where the thread stores.
+pub(crate) struct Targets {
+    pub(crate) local: Option<LocalStore>,
+    pub(crate) remote: Option<Box<dyn Remote>>,
+    pub(crate) workspace: Workspace,
+    pub(crate) masker: Masker,
+}
+
+pub(crate) struct Writer {
+    jobs: mpsc::Sender<Job>,
+    thread: JoinHandle<Outcome>,
+}
+
+impl Writer {
+    pub(crate) fn start(mut targets: Targets) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("cache-store".into())
+            .spawn(move || {
+                let mut outcome = Outcome::default();
+                for job in queue {
+                    targets.store(job, &mut outcome);
+                }
+                if let Some(remote) = &targets.remote {
+                    outcome.traffic = remote.traffic();
+                }
+                outcome
+            })?;
+        Ok(Self { jobs, thread })
+    }
+
+    pub(crate) fn send(&self, job: Job) {
+        // The thread ends only when the sender is dropped, in `finish`.
+        let _ = self.jobs.send(job);
+    }
+
+    /// Waits for every queued job.
+    pub(crate) fn finish(self) -> Outcome {
+        drop(self.jobs);
+        self.thread.join().unwrap_or_else(|_| Outcome {
+            error: Some("the thread storing the cache panicked".into()),
+            ..Outcome::default()
+        })
+    }
+}
+
+/// The entry (`ActionResult`) for `files` and `log`, and its blobs.
+fn entry(files: Vec<OutputFile>, log: Vec<u8>) -> (Vec<u8>, Vec<(Digest, Vec<u8>)>) {
+    let log_digest = Digest::of(&log);
+    let mut result = reapi::ActionResult {
+        stdout_digest: Some(log_digest.proto()),
+        ..Default::default()
+    };
+    let mut blobs = Vec::with_capacity(files.len() + 1);
+    for file in files {
+        let digest = Digest::of(&file.bytes);
+        result.output_files.push(reapi::OutputFile {
+            path: file.path,
+            digest: Some(digest.proto()),
+            is_executable: file.mode & 0o111 != 0,
+            contents: Vec::new(),
+            node_properties: Some(reapi::NodeProperties {
+                unix_mode: Some(bazel_remote_apis::google::protobuf::UInt32Value {
+                    value: file.mode,
+                }),
+                ..Default::default()
+            }),
+        });
+        blobs.push((digest, file.bytes));
+    }
+    blobs.push((log_digest, log));
+    (result.encode_to_vec(), blobs)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+impl Targets {
+    fn store(&mut self, job: Job, outcome: &mut Outcome) {
+        // What holds a secret's value is kept nowhere: not on the server,
+        // and not in `.orchestra/` either (nothing orchestra writes does).
+        let secret = self.masker.values().any(|value| {
+            job.files
+                .iter()
+                .any(|f| contains(&f.bytes, value.as_bytes()))
+        });
+        if secret {
+            self.workspace.note(format!(
+                "cache: `{}`: not cached: its outputs hold a secret's value",
+                job.address
+            ));
+            return;
+        }
+        let (entry, blobs) = entry(job.files, job.log);
+        if let Some(store) = &self.local {
+            let stored = blobs.iter().try_for_each(|(digest, bytes)| {
+                let hex = digest.hex();
+                if store.contains(Space::Blobs, &hex) {
+                    Ok(())
+                } else {
+                    store.put(Space::Blobs, &hex, bytes)
+                }
+            });
+            match stored.and_then(|()| store.put(Space::Actions, &job.key.hex(), &entry)) {
+                Ok(()) => outcome.stored += 1,
+                Err(e) => self.workspace.note(format!(
+                    "cache: `{}`: not stored in {}: {e}",
+                    job.address,
+                    super::LOCAL
+                )),
+            }
+        }
+        if let Some(remote) = &mut self.remote
+            && job.remote
+            && outcome.error.is_none()
+        {
+            let refs: Vec<(Digest, &[u8])> =
+                blobs.iter().map(|(d, b)| (*d, b.as_slice())).collect();
+            // Blobs first: an entry is never visible before what it names.
+            let sent = remote
+                .put_blobs(&refs)
+                .and_then(|()| remote.put_action(&job.key, &entry));
+            match sent {
+                Ok(()) => outcome.uploaded += 1,
+                Err(e) => outcome.error = Some(e),
+            }
+        }
+    }
+}
