@@ -94,6 +94,8 @@ pub(super) fn build(
     let key = masker
         .mask_json(&selection(&args.select)?.key())
         .into_owned();
+    // A bad cache setting is a usage error before any lock is taken.
+    let settings = super::cache_settings(plan, &args.cache, args.force, false)?;
     let asked = std::time::Instant::now();
     let mut begun = durable::begin(plan, &workspace, args, &key, &interrupts)?;
     let seen = unless_waited(seen, asked);
@@ -104,7 +106,6 @@ pub(super) fn build(
     // The stats the check for unmatched inputs took serve the first checks.
     freshness.store.stat.seed(seen);
     freshness.explain = args.explain;
-    let settings = super::cache_settings(plan, &args.cache, args.force, false)?;
     let mut cache = Cache::new(&options.root, &workspace, plan, &settings);
     warn_notes(&workspace);
     let run = Run {
@@ -127,8 +128,6 @@ pub(super) fn build(
             watchers.fan(),
         )
     });
-    // Uploads finish before the outcome is reported.
-    let tally = crate::timings::measure("finish cache", || cache.finish());
     let Begun {
         claims, recorder, ..
     } = begun;
@@ -141,6 +140,9 @@ pub(super) fn build(
     if let Err(source) = saved {
         say!("warning: could not save the fingerprints under `.orchestra/`: {source}");
     }
+    // What is stored and uploaded is finished before the outcome is
+    // reported (locks and fingerprints are saved already).
+    let tally = crate::timings::measure("finish cache", || cache.finish());
     warn_notes(&workspace);
     if let Some(line) = tally.line() {
         say!("{line}");

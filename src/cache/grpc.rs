@@ -24,15 +24,62 @@ const SMALL: u64 = 1024 * 1024;
 const BATCH: u64 = 2 * 1024 * 1024;
 const CHUNK: usize = 1024 * 1024;
 const MESSAGE_LIMIT: usize = 64 * 1024 * 1024;
+/// Digests per request: a digest costs ~75 bytes of a 4 MiB message.
+const PER_REQUEST: usize = 1000;
 
 pub(crate) struct Grpc {
     runtime: tokio::runtime::Runtime,
+    /// The longest one call may take, streamed bodies included (tonic's
+    /// own timeout ends at the response headers).
+    timeout: std::time::Duration,
     actions: ActionCacheClient<Channel>,
     cas: ContentAddressableStorageClient<Channel>,
     bytestream: bytestream::byte_stream_client::ByteStreamClient<Channel>,
     instance: String,
     traffic: Traffic,
     uploads: u64,
+}
+
+/// Runs one call on `runtime`, giving up after `limit` (a stalled stream
+/// included).
+fn block_on<T>(
+    runtime: &tokio::runtime::Runtime,
+    limit: std::time::Duration,
+    call: impl std::future::Future<Output = Result<T, tonic::Status>>,
+) -> Result<T, tonic::Status> {
+    runtime.block_on(async {
+        tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+            Err(tonic::Status::deadline_exceeded(format!(
+                "no answer within {}",
+                crate::model::format_duration(limit)
+            )))
+        })
+    })
+}
+
+/// A version-4-shaped UUID for a `ByteStream` upload, unique across the
+/// machines writing to one server: SHA-256 of the time, this process, the
+/// upload's number and a stack address (containers reuse process ids).
+fn upload_id(n: u64) -> String {
+    let marker = 0u8;
+    let seed = format!(
+        "{:?} {} {n} {:p}",
+        std::time::SystemTime::now(),
+        std::process::id(),
+        &raw const marker
+    );
+    let mut b = Digest::of(seed.as_bytes()).sha256;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex = Digest { sha256: b, size: 0 }.hex();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 fn failed(what: &str, status: &tonic::Status) -> String {
@@ -52,7 +99,7 @@ impl Grpc {
             .build()
             .map_err(|e| format!("cannot start the gRPC client: {e}"))?;
         let endpoint = Endpoint::from_shared(format!("http://{host}"))
-            .map_err(|e| format!("`{url}`: {e}"))?
+            .map_err(|e| format!("`{host}`: {e}"))?
             .connect_timeout(connect_timeout(timeout))
             .timeout(timeout);
         let channel = {
@@ -61,6 +108,7 @@ impl Grpc {
         };
         Ok(Self {
             runtime,
+            timeout,
             actions: ActionCacheClient::new(channel.clone())
                 .max_decoding_message_size(MESSAGE_LIMIT),
             cas: ContentAddressableStorageClient::new(channel.clone())
@@ -88,22 +136,26 @@ impl Grpc {
             ..Default::default()
         };
         self.traffic.requests += 1;
-        let response = self
-            .runtime
-            .block_on(self.cas.batch_read_blobs(request))
-            .map_err(|s| failed("BatchReadBlobs", &s))?
-            .into_inner();
+        let response = block_on(
+            &self.runtime,
+            self.timeout,
+            self.cas.batch_read_blobs(request),
+        )
+        .map_err(|s| failed("BatchReadBlobs", &s))?
+        .into_inner();
         let mut found = vec![None; digests.len()];
         for blob in response.responses {
             let ok = blob.status.as_ref().is_none_or(|s| s.code == 0);
             let Some(digest) = blob.digest.as_ref().and_then(Digest::from_proto) else {
                 continue;
             };
-            if let Some(i) = digests.iter().position(|d| *d == digest)
-                && ok
-            {
-                self.traffic.down += blob.data.len() as u64;
-                found[i] = Some(blob.data);
+            if !ok {
+                continue;
+            }
+            self.traffic.down += blob.data.len() as u64;
+            // The same blob may be asked for twice (two identical outputs).
+            for (slot, _) in found.iter_mut().zip(digests).filter(|(_, d)| **d == digest) {
+                *slot = Some(blob.data.clone());
             }
         }
         Ok(found)
@@ -117,11 +169,17 @@ impl Grpc {
         };
         self.traffic.requests += 1;
         let client = &mut self.bytestream;
-        let result = self.runtime.block_on(async {
+        let size = digest.size;
+        let result = block_on(&self.runtime, self.timeout, async {
             let mut stream = client.read(request).await?.into_inner();
             let mut bytes = Vec::new();
             while let Some(chunk) = stream.message().await? {
                 bytes.extend_from_slice(&chunk.data);
+                // More than the digest's size is wrong already: the digest
+                // check rejects it without reading on.
+                if bytes.len() as u64 > size {
+                    break;
+                }
             }
             Ok::<_, tonic::Status>(bytes)
         });
@@ -138,9 +196,8 @@ impl Grpc {
     fn stream_write(&mut self, digest: &Digest, bytes: &[u8]) -> Result<(), String> {
         self.uploads += 1;
         let resource = self.resource(&format!(
-            "uploads/{}-{}/blobs/{}/{}",
-            std::process::id(),
-            self.uploads,
+            "uploads/{}/blobs/{}/{}",
+            upload_id(self.uploads),
             digest.hex(),
             digest.size
         ));
@@ -160,10 +217,12 @@ impl Grpc {
             .collect();
         self.traffic.requests += 1;
         self.traffic.up += bytes.len() as u64;
-        let client = &mut self.bytestream;
-        self.runtime
-            .block_on(client.write(tokio_stream::iter(chunks)))
-            .map_err(|s| failed("ByteStream.Write", &s))?;
+        block_on(
+            &self.runtime,
+            self.timeout,
+            self.bytestream.write(tokio_stream::iter(chunks)),
+        )
+        .map_err(|s| failed("ByteStream.Write", &s))?;
         Ok(())
     }
 }
@@ -176,10 +235,11 @@ impl Remote for Grpc {
             ..Default::default()
         };
         self.traffic.requests += 1;
-        match self
-            .runtime
-            .block_on(self.actions.get_action_result(request))
-        {
+        match block_on(
+            &self.runtime,
+            self.timeout,
+            self.actions.get_action_result(request),
+        ) {
             Ok(response) => {
                 let bytes = prost::Message::encode_to_vec(&response.into_inner());
                 self.traffic.down += bytes.len() as u64;
@@ -201,9 +261,12 @@ impl Remote for Grpc {
         };
         self.traffic.requests += 1;
         self.traffic.up += entry.len() as u64;
-        self.runtime
-            .block_on(self.actions.update_action_result(request))
-            .map_err(|s| failed("UpdateActionResult", &s))?;
+        block_on(
+            &self.runtime,
+            self.timeout,
+            self.actions.update_action_result(request),
+        )
+        .map_err(|s| failed("UpdateActionResult", &s))?;
         Ok(())
     }
 
@@ -226,7 +289,7 @@ impl Remote for Grpc {
                 found[i] = self.stream_read(digest)?;
                 continue;
             }
-            if batch_bytes + digest.size > BATCH {
+            if batch_bytes + digest.size > BATCH || batch.len() == PER_REQUEST {
                 flush(self, &mut batch, &mut found)?;
                 batch_bytes = 0;
             }
@@ -238,6 +301,20 @@ impl Remote for Grpc {
     }
 
     fn put_blobs(&mut self, blobs: &[(Digest, &[u8])]) -> Result<(), String> {
+        for group in blobs.chunks(PER_REQUEST) {
+            self.put_some(group)?;
+        }
+        Ok(())
+    }
+
+    fn traffic(&self) -> Traffic {
+        self.traffic
+    }
+}
+
+impl Grpc {
+    /// Uploads the blobs of `blobs` (at most [`PER_REQUEST`]) the server lacks.
+    fn put_some(&mut self, blobs: &[(Digest, &[u8])]) -> Result<(), String> {
         if blobs.is_empty() {
             return Ok(());
         }
@@ -247,15 +324,17 @@ impl Remote for Grpc {
             ..Default::default()
         };
         self.traffic.requests += 1;
-        let missing: Vec<Digest> = self
-            .runtime
-            .block_on(self.cas.find_missing_blobs(request))
-            .map_err(|s| failed("FindMissingBlobs", &s))?
-            .into_inner()
-            .missing_blob_digests
-            .iter()
-            .filter_map(Digest::from_proto)
-            .collect();
+        let missing: Vec<Digest> = block_on(
+            &self.runtime,
+            self.timeout,
+            self.cas.find_missing_blobs(request),
+        )
+        .map_err(|s| failed("FindMissingBlobs", &s))?
+        .into_inner()
+        .missing_blob_digests
+        .iter()
+        .filter_map(Digest::from_proto)
+        .collect();
         let mut batch: Vec<reapi::batch_update_blobs_request::Request> = Vec::new();
         let mut batch_bytes = 0;
         for (digest, bytes) in blobs.iter().filter(|(d, _)| missing.contains(d)) {
@@ -277,12 +356,6 @@ impl Remote for Grpc {
         self.batch_update(batch)
     }
 
-    fn traffic(&self) -> Traffic {
-        self.traffic
-    }
-}
-
-impl Grpc {
     fn batch_update(
         &mut self,
         requests: Vec<reapi::batch_update_blobs_request::Request>,
@@ -297,11 +370,13 @@ impl Grpc {
             requests,
             ..Default::default()
         };
-        let response = self
-            .runtime
-            .block_on(self.cas.batch_update_blobs(request))
-            .map_err(|s| failed("BatchUpdateBlobs", &s))?
-            .into_inner();
+        let response = block_on(
+            &self.runtime,
+            self.timeout,
+            self.cas.batch_update_blobs(request),
+        )
+        .map_err(|s| failed("BatchUpdateBlobs", &s))?
+        .into_inner();
         match response
             .responses
             .iter()

@@ -23,6 +23,9 @@ pub(crate) struct Http {
     traffic: Traffic,
 }
 
+/// An action entry is a few hundred bytes per output file.
+const ENTRY_LIMIT: u64 = 16 * 1024 * 1024;
+
 /// A blob larger than this is asked about (`HEAD`) before it is uploaded.
 const ASK_FIRST: usize = 64 * 1024;
 
@@ -47,7 +50,9 @@ impl Http {
         format!("{}/{space}/{}", self.base, digest.hex())
     }
 
-    fn get(&mut self, space: &str, digest: &Digest) -> Result<Option<Vec<u8>>, String> {
+    /// `limit`: the most bytes worth reading (a blob's own size, plus one
+    /// to notice a longer body): a misbehaving server cannot fill memory.
+    fn get(&mut self, space: &str, digest: &Digest, limit: u64) -> Result<Option<Vec<u8>>, String> {
         let url = self.url(space, digest);
         let mut request = self.agent.get(&url);
         if let Some(auth) = &self.authorization {
@@ -61,6 +66,7 @@ impl Http {
                 response
                     .body_mut()
                     .as_reader()
+                    .take(limit)
                     .read_to_end(&mut bytes)
                     .map_err(|e| format!("GET /{space}/…: {e}"))?;
                 self.traffic.down += bytes.len() as u64;
@@ -104,7 +110,7 @@ impl Http {
 
 impl Remote for Http {
     fn get_action(&mut self, key: &Digest) -> Result<Option<Vec<u8>>, String> {
-        self.get("ac", key)
+        self.get("ac", key, ENTRY_LIMIT)
     }
 
     fn put_action(&mut self, key: &Digest, entry: &[u8]) -> Result<(), String> {
@@ -112,7 +118,10 @@ impl Remote for Http {
     }
 
     fn get_blobs(&mut self, digests: &[Digest]) -> Result<Vec<Option<Vec<u8>>>, String> {
-        digests.iter().map(|d| self.get("cas", d)).collect()
+        digests
+            .iter()
+            .map(|d| self.get("cas", d, d.size + 1))
+            .collect()
     }
 
     fn put_blobs(&mut self, blobs: &[(Digest, &[u8])]) -> Result<(), String> {

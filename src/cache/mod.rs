@@ -42,6 +42,10 @@ use remote::{Remote, Traffic};
 /// Where the local side's entries come from, as messages say.
 pub(crate) const LOCAL: &str = "the local cache";
 
+/// An entry whose blobs are gone (evicted): a miss like any other, said
+/// nowhere.
+const MISS: &str = "a blob it names is gone";
+
 /// Whether `task` may be restored and stored at all.
 pub(crate) fn cacheable(task: &PlanTask) -> bool {
     task.cache
@@ -52,6 +56,7 @@ pub(crate) fn cacheable(task: &PlanTask) -> bool {
         && !task.commands.is_empty()
         && !task.inputs.is_empty()
         && !task.outputs.is_empty()
+        && outputs::storable(task)
         && task.depfile.is_none()
         && task.confirm.is_none()
         && !task.interactive
@@ -144,10 +149,12 @@ pub(crate) struct Cache {
     remote: Option<RemoteSide>,
     /// Stores and uploads on a thread of its own.
     writer: Option<writer::Writer>,
-    local_writes: bool,
     remote_writes: bool,
     size: u64,
     probe: bool,
+    /// Something came from the remote into the local store: it may have
+    /// outgrown its limit.
+    restored_locally: bool,
     tally: Tally,
 }
 
@@ -223,10 +230,10 @@ impl Cache {
             local,
             remote,
             writer,
-            local_writes,
             remote_writes,
             size: settings.size,
             probe: settings.probe,
+            restored_locally: false,
             tally,
         }
     }
@@ -296,7 +303,7 @@ impl Cache {
         let wanted: Vec<usize> = (0..digests.len()).filter(|i| found[*i].is_none()).collect();
         if !wanted.is_empty() {
             let Some(side) = self.remote.as_mut().filter(|_| remote) else {
-                return Err("a blob it names is missing".into());
+                return Err(MISS.into());
             };
             let asked: Vec<Digest> = wanted.iter().map(|i| digests[*i]).collect();
             let got = side
@@ -305,11 +312,7 @@ impl Cache {
                 .map_err(|e| format!("remote: {e}"))?;
             for (i, blob) in wanted.into_iter().zip(got) {
                 let Some(bytes) = blob else {
-                    return Err(format!(
-                        "{} lacks blob {}",
-                        side.shown,
-                        &digests[i].hex()[..12]
-                    ));
+                    return Err(MISS.into());
                 };
                 if !digests[i].matches(&bytes) {
                     return Err(format!(
@@ -368,7 +371,19 @@ impl Cache {
         let log = result.stdout_digest.as_ref().and_then(Digest::from_proto);
         wanted.extend(log);
         if self.probe {
-            return Ok(String::new());
+            // `why` restores nothing; from the local side it checks that
+            // every blob is still there.
+            let local = self.local.as_ref().map(|(store, _)| store);
+            let missing = local.is_some_and(|store| {
+                wanted
+                    .iter()
+                    .any(|d| d.size > 0 && !store.contains(Space::Blobs, &d.hex()))
+            });
+            return if remote || !missing {
+                Ok(String::new())
+            } else {
+                Err(MISS.into())
+            };
         }
         let mut blobs = self.blobs(&wanted, remote)?;
         let log = if log.is_some() {
@@ -391,8 +406,15 @@ impl Cache {
                     & 0o7777,
             })
             .collect();
-        outputs::write(&self.root, &files)
+        let keep: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        outputs::clear_stale(&self.root, task, &keep)
+            .and_then(|()| outputs::write(&self.root, &files))
             .map_err(|e| format!("cannot restore its outputs ({e})"))?;
+        let missing = crate::freshness::incremental::missing_outputs(&self.root, &task.outputs);
+        if let Some(missing) = missing.first() {
+            return Err(format!("its entry did not restore the output `{missing}`"));
+        }
+        self.restored_locally |= remote && self.local.as_ref().is_some_and(|(_, a)| a.write);
         Ok(log)
     }
 
@@ -414,7 +436,7 @@ impl Cache {
                 ));
             }
         }
-        if self.tally.stored > 0
+        if (self.tally.stored > 0 || self.restored_locally)
             && let Some((store, _)) = &self.local
         {
             self.tally.evicted = store.evict(self.size);
@@ -442,6 +464,7 @@ impl OutputCache for Cache {
                         log,
                     });
                 }
+                Err(why) if why == MISS => {}
                 Err(why) => self.note(task, &format!("not restored from {LOCAL}: {why}")),
             }
         }
@@ -470,6 +493,7 @@ impl OutputCache for Cache {
                     self.remote_failed(&why["remote: ".len()..]);
                     None
                 }
+                Err(why) if why == MISS => None,
                 Err(why) => {
                     self.note(task, &format!("not restored from {shown}: {why}; it runs"));
                     None
@@ -491,7 +515,8 @@ impl OutputCache for Cache {
         let remote = self.remote_writes
             && self.remote.as_ref().is_some_and(|r| !r.broken)
             && self.remote_safe(task);
-        if !(self.local_writes || remote) {
+        let local = self.local.as_ref().is_some_and(|(_, a)| a.write);
+        if !(local || remote) {
             return;
         }
         // Read now, on the scheduler's thread: nothing that runs later may
@@ -510,7 +535,7 @@ impl OutputCache for Cache {
             log: self.masker.mask(log).into_owned().into_bytes(),
             remote,
         };
-        if let Some(writer) = &self.writer {
+        if let Some(writer) = &mut self.writer {
             writer.send(job);
         }
     }

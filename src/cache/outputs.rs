@@ -29,15 +29,79 @@ pub(crate) struct OutputFile {
     pub(crate) mode: u32,
 }
 
+/// A declared output as a path relative to the root (`./` and a trailing
+/// `/` dropped).
+fn trimmed(output: &str) -> &str {
+    output.trim_start_matches("./").trim_end_matches('/')
+}
+
+/// Whether every output of `task` is a relative path inside the project:
+/// only those can be stored and restored.
+pub(crate) fn storable(task: &PlanTask) -> bool {
+    task.outputs.iter().all(|o| {
+        let o = trimmed(o);
+        !o.starts_with('/') && plain(o) && o.split('/').next() != Some(crate::workspace::DIR)
+    })
+}
+
+/// The files under `dir` (relative to `root`), walked without following a
+/// link; a link, or a name that is not UTF-8, is an error (it could not be
+/// restored as it is).
+fn walk(root: &Path, dir: &str, files: &mut Vec<String>) -> Result<(), String> {
+    let entries = std::fs::read_dir(root.join(dir)).map_err(|e| format!("`{dir}`: {e}"))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("`{dir}`: {e}"))?;
+        let name = entry.file_name().into_string().map_err(|n| {
+            format!(
+                "`{dir}` holds `{}`, whose name is not UTF-8",
+                n.to_string_lossy()
+            )
+        })?;
+        let path = format!("{dir}/{name}");
+        let kind = entry.file_type().map_err(|e| format!("`{path}`: {e}"))?;
+        if kind.is_symlink() {
+            return Err(format!("its output `{path}` is a symlink"));
+        } else if kind.is_dir() {
+            walk(root, &path, files)?;
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The files `task`'s outputs name on disk now: literal files, every file
+/// under a declared directory, every match of a glob.
+fn listed(root: &Path, task: &PlanTask) -> Result<Vec<String>, String> {
+    let mut files = Vec::new();
+    for output in &task.outputs {
+        let output = trimmed(output);
+        if output.contains(['*', '?', '[', '{']) {
+            let expanded = inputs::expand(root, &[output]).map_err(|e| e.message)?;
+            files.extend(expanded.files);
+            continue;
+        }
+        match Kind::of(&root.join(output)) {
+            Ok(Kind::File) => files.push(output.to_owned()),
+            Ok(Kind::Dir) => walk(root, output, &mut files)?,
+            Ok(Kind::Missing) => return Err(format!("its output `{output}` does not exist")),
+            Ok(kind) => {
+                return Err(format!("its output `{output}` is {}", kind.described()));
+            }
+            Err(e) => return Err(format!("`{output}`: {e}")),
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
 /// Every file `task` declares as output, read now; `Err` says why the
 /// outputs cannot be stored (a link, a missing output).
 pub(crate) fn read(root: &Path, task: &PlanTask) -> Result<Vec<OutputFile>, String> {
-    let expanded = inputs::expand(root, &task.outputs).map_err(|e| e.message)?;
-    if let Some(missing) = expanded.missing.first() {
-        return Err(format!("its output `{missing}` does not exist"));
-    }
-    let mut files = Vec::with_capacity(expanded.files.len());
-    for path in expanded.files {
+    let paths = listed(root, task)?;
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
         let full = root.join(&path);
         let meta = std::fs::symlink_metadata(&full).map_err(|e| format!("`{path}`: {e}"))?;
         if !meta.is_file() {
@@ -46,7 +110,7 @@ pub(crate) fn read(root: &Path, task: &PlanTask) -> Result<Vec<OutputFile>, Stri
                 Kind::of(&full).map_or("unreadable", Kind::described)
             ));
         }
-        let mode = meta.permissions().mode() & 0o7777;
+        let mode = meta.permissions().mode() & 0o777;
         let bytes = match fs::read(&full) {
             fs::Found::Bytes(bytes) => bytes,
             fs::Found::Missing => return Err(format!("its output `{path}` disappeared")),
@@ -55,6 +119,50 @@ pub(crate) fn read(root: &Path, task: &PlanTask) -> Result<Vec<OutputFile>, Stri
         files.push(OutputFile { path, bytes, mode });
     }
     Ok(files)
+}
+
+/// Removes what `task`'s outputs name on disk but `keep` does not: a
+/// restored directory or glob holds exactly what the entry holds, as
+/// running the task would have left it (a file from another branch's run
+/// would otherwise stay beside them). Links are removed, never followed.
+pub(crate) fn clear_stale(root: &Path, task: &PlanTask, keep: &[&str]) -> io::Result<()> {
+    let mut present = Vec::new();
+    for output in &task.outputs {
+        let output = trimmed(output);
+        if output.contains(['*', '?', '[', '{']) {
+            present.extend(
+                inputs::expand(root, &[output])
+                    .map(|e| e.files)
+                    .unwrap_or_default(),
+            );
+        } else if Kind::of(&root.join(output))? == Kind::Dir {
+            list_all(root, output, &mut present);
+        }
+    }
+    for path in present {
+        if !keep.contains(&path.as_str()) && declared(task, &path) {
+            fs::remove(&root.join(&path))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every file and link under `dir`, without following a link.
+fn list_all(root: &Path, dir: &str, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let path = format!("{dir}/{name}");
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => list_all(root, &path, out),
+            Ok(_) => out.push(path),
+            Err(_) => {}
+        }
+    }
 }
 
 /// Whether `path` is a relative path of plain components (no `..`, no
@@ -73,7 +181,7 @@ pub(crate) fn declared(task: &PlanTask, path: &str) -> bool {
         return false;
     }
     task.outputs.iter().any(|output| {
-        let output = output.trim_start_matches("./").trim_end_matches('/');
+        let output = trimmed(output);
         if output.contains(['*', '?', '[', '{']) {
             GlobBuilder::new(output)
                 .literal_separator(true)
@@ -109,7 +217,12 @@ pub(crate) fn write(root: &Path, files: &[OutputFile]) -> io::Result<()> {
             )));
         }
         let temp = fs::temp_file(&dir, &file.bytes, false)?;
-        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(file.mode))?;
+        // Read, write and execute bits only: an entry never makes a
+        // setuid file.
+        std::fs::set_permissions(
+            temp.path(),
+            std::fs::Permissions::from_mode(file.mode & 0o777),
+        )?;
         temp.persist(&target).map_err(|e| e.error)?;
     }
     Ok(())
@@ -199,5 +312,59 @@ mod tests {
         let linked = with_outputs(&["out/y"]);
         std::os::unix::fs::symlink(&victim, root.path().join("out/y")).unwrap();
         assert!(read(root.path(), &linked).unwrap_err().contains("symlink"));
+    }
+
+    #[test]
+    fn a_restore_leaves_a_directory_as_the_entry_has_it() {
+        let root = tempfile::tempdir().unwrap();
+        let t = with_outputs(&["dist/", "gen/*.h"]);
+        assert!(storable(&t));
+        std::fs::create_dir_all(root.path().join("dist/sub")).unwrap();
+        std::fs::create_dir_all(root.path().join("gen")).unwrap();
+        for stale in ["dist/old.js", "dist/sub/old.map", "gen/old.h"] {
+            std::fs::write(root.path().join(stale), b"stale").unwrap();
+        }
+        std::fs::write(root.path().join("gen/keep.c"), b"not an output").unwrap();
+        let files = vec![OutputFile {
+            path: "dist/new.js".into(),
+            bytes: b"new".to_vec(),
+            mode: 0o644,
+        }];
+        clear_stale(root.path(), &t, &["dist/new.js"]).unwrap();
+        write(root.path(), &files).unwrap();
+        let read_back = read(root.path(), &t).unwrap();
+        assert_eq!(read_back, files, "a trailing slash reads plain paths");
+        assert!(
+            root.path().join("gen/keep.c").exists(),
+            "only declared outputs go"
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_restored_as_it_is_is_not_stored() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("dist")).unwrap();
+        std::os::unix::fs::symlink("/etc", root.path().join("dist/etc")).unwrap();
+        let err = read(root.path(), &with_outputs(&["dist"])).unwrap_err();
+        assert!(err.contains("symlink"), "{err}");
+        assert!(!storable(&with_outputs(&["../outside"])));
+        assert!(!storable(&with_outputs(&["/tmp/x"])));
+        assert!(!storable(&with_outputs(&[".orchestra/x"])));
+    }
+
+    #[test]
+    fn restored_modes_never_carry_setuid() {
+        let root = tempfile::tempdir().unwrap();
+        let files = vec![OutputFile {
+            path: "tool".into(),
+            bytes: b"x".to_vec(),
+            mode: 0o4755,
+        }];
+        write(root.path(), &files).unwrap();
+        let mode = std::fs::metadata(root.path().join("tool"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o755);
     }
 }

@@ -48,13 +48,22 @@ pub(crate) struct Targets {
 }
 
 pub(crate) struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
     thread: JoinHandle<Outcome>,
+    workspace: Workspace,
+    /// Entries dropped because the queue was full.
+    dropped: usize,
 }
+
+/// Entries waiting to be stored at most: a slow server fills the queue,
+/// and what does not fit is not cached (the build never waits for it, nor
+/// holds every output in memory).
+const QUEUE: usize = 512;
 
 impl Writer {
     pub(crate) fn start(mut targets: Targets) -> std::io::Result<Self> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE);
+        let workspace = targets.workspace.clone();
         let thread = std::thread::Builder::new()
             .name("cache-store".into())
             .spawn(move || {
@@ -67,12 +76,25 @@ impl Writer {
                 }
                 outcome
             })?;
-        Ok(Self { jobs, thread })
+        Ok(Self {
+            jobs,
+            thread,
+            workspace,
+            dropped: 0,
+        })
     }
 
-    pub(crate) fn send(&self, job: Job) {
+    pub(crate) fn send(&mut self, job: Job) {
         // The thread ends only when the sender is dropped, in `finish`.
-        let _ = self.jobs.send(job);
+        if let Err(mpsc::TrySendError::Full(job)) = self.jobs.try_send(job) {
+            self.dropped += 1;
+            if self.dropped == 1 {
+                self.workspace.note(format!(
+                    "cache: storing fell behind ({QUEUE} entries waiting); `{}` and what finishes while it is full are not cached",
+                    job.address
+                ));
+            }
+        }
     }
 
     /// Waits for every queued job.
@@ -138,6 +160,8 @@ impl Targets {
             let stored = blobs.iter().try_for_each(|(digest, bytes)| {
                 let hex = digest.hex();
                 if store.contains(Space::Blobs, &hex) {
+                    // A new entry uses it: it is recently used again.
+                    store.touch(Space::Blobs, &hex);
                     Ok(())
                 } else {
                     store.put(Space::Blobs, &hex, bytes)

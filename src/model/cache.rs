@@ -90,20 +90,27 @@ impl Endpoint {
     /// other scheme gets a pointer to the right option.
     pub(crate) fn parse(url: &str, option: &str) -> Result<Self, String> {
         let url = url.trim();
+        // Messages show the URL without its credentials.
+        let (shown, credentials) = split_credentials(url);
         if url.starts_with("http://") || url.starts_with("https://") {
             Ok(Self::Http(url.to_owned()))
         } else if let Some(rest) = url.strip_prefix("grpc://") {
+            if credentials.is_some() {
+                return Err(format!(
+                    "`{shown}`: a grpc:// URL cannot carry credentials (they would not be sent); use the server's HTTPS cache, or a local proxy that adds them"
+                ));
+            }
             if rest.split('/').next().is_none_or(|h| !h.contains(':')) {
-                return Err(format!("`{url}` has no port: write `grpc://host:port`"));
+                return Err(format!("`{shown}` has no port: write `grpc://host:port`"));
             }
             Ok(Self::Grpc(url.to_owned()))
         } else if url.starts_with("grpcs://") {
             Err(format!(
-                "`{url}`: TLS to a gRPC cache is not supported yet; reach it through a local TLS proxy at `grpc://127.0.0.1:PORT`, or use its HTTP cache with `https://`"
+                "`{shown}`: TLS to a gRPC cache is not supported yet; reach it through a local TLS proxy at `grpc://127.0.0.1:PORT`, or use its HTTP cache with `https://`"
             ))
         } else {
             Err(format!(
-                "`{url}` is not a cache URL for `{option}`: write `http://host[:port]/prefix` (the Bazel HTTP cache protocol) or `grpc://host:port[/instance]` (REAPI)"
+                "`{shown}` is not a cache URL for `{option}`: write `http://host[:port]/prefix` (the Bazel HTTP cache protocol) or `grpc://host:port[/instance]` (REAPI)"
             ))
         }
     }

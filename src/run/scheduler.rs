@@ -122,6 +122,9 @@ struct Scheduler<'a> {
     /// Tasks already found out of date: a task put back because its pool
     /// was full is neither fingerprinted nor explained twice.
     out_of_date: Vec<bool>,
+    /// Out-of-date tasks the output cache may restore (not after their
+    /// gate failed).
+    restorable: Vec<bool>,
     /// For a pool member: the member of the same pool and wave declared
     /// just before it. A member starts only after that one has, so a pool
     /// hands its slots out in declaration order on every run, however the
@@ -177,6 +180,7 @@ impl<'a> Scheduler<'a> {
             freshness,
             cache,
             out_of_date: vec![false; plan.tasks.len()],
+            restorable: vec![false; plan.tasks.len()],
             pool_previous: pool_previous(plan),
             serving: plan.tasks.iter().any(|t| t.jobserver.is_some()),
             tokens: 0,
@@ -378,8 +382,10 @@ impl<'a> Scheduler<'a> {
                 self.asker.ask(id, format!("{}: {question}", task.address));
             }
             Decision::Run => {
-                self.begin(id);
-                self.advance(id);
+                if !self.restore(id) {
+                    self.begin(id);
+                    self.advance(id);
+                }
             }
             Decision::Refuse(reason) => {
                 self.begin(id);

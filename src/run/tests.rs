@@ -28,6 +28,10 @@ impl Reporter for Recorder {
                 format!("start {}", name(*task))
             }
             Event::TaskFinished { task, record, .. } => {
+                // A restored task finishes without having started.
+                if record.restored.is_some() {
+                    return self.lines.push(format!("restored {}", name(*task)));
+                }
                 self.running -= 1;
                 let status = match &record.status {
                     Status::Succeeded => "ok",

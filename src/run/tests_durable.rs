@@ -6,7 +6,7 @@ use super::fake::Fake;
 use super::resume::tests::FakeClaims;
 use super::tests::{Recorder, options, plan, run, task};
 use super::*;
-use crate::plan::{Group, TaskId};
+use crate::plan::{Group, Plan, TaskId};
 
 #[test]
 fn an_interrupt_stops_running_tasks_and_starts_nothing_more() {
@@ -110,4 +110,85 @@ fn a_lost_milestone_fails_its_next_task_and_a_busy_task_is_skipped() {
         summary.tasks[3].status,
         Status::NotRun(SkipReason::Locked(TaskId(2)))
     );
+}
+
+/// Out of date with a fingerprint, for the output cache.
+struct Keyed;
+
+impl crate::freshness::Freshness for Keyed {
+    fn check(
+        &mut self,
+        _: &Plan,
+        _: &crate::plan::PlanTask,
+        _: &[String],
+    ) -> crate::freshness::Verdict {
+        crate::freshness::Verdict::Run(Vec::new())
+    }
+    fn succeeded(&mut self, _: &crate::plan::PlanTask, _: std::time::Duration) {}
+    fn failed(&mut self, _: &Plan, _: &crate::plan::PlanTask) {}
+    fn resumed(&mut self, _: &crate::plan::PlanTask) {}
+    fn key(&self, _: &crate::plan::PlanTask) -> Option<[u8; 32]> {
+        Some([7; 32])
+    }
+}
+
+/// Restores everything it is asked for, and says what it was asked.
+#[derive(Default)]
+struct Everything {
+    asked: Vec<String>,
+}
+
+impl OutputCache for Everything {
+    fn restore(&mut self, task: &crate::plan::PlanTask, _: &[u8; 32]) -> Option<Restored> {
+        self.asked.push(task.address.to_string());
+        Some(Restored {
+            from: "the local cache".into(),
+            log: "replayed\n".into(),
+        })
+    }
+    fn store(&mut self, _: &crate::plan::PlanTask, _: &[u8; 32], _: &str) {}
+}
+
+#[test]
+fn a_task_another_build_holds_is_never_restored_under_it() {
+    let plan = plan(vec![task(0, "busy", &[]), task(1, "free", &[])]);
+    let mut decide = Resume {
+        done: std::collections::HashSet::new(),
+        claims: FakeClaims {
+            busy: ["busy".to_owned()].into(),
+            ..FakeClaims::default()
+        },
+        inner: (),
+    };
+    let mut fake = Fake::new();
+    let mut cache = Everything::default();
+    let interrupts = fake.interrupts.clone();
+    let summary = super::run(
+        &plan,
+        &options(2, false),
+        Seams {
+            executor: &mut fake,
+            decide: &mut decide,
+            asker: &mut (),
+            reporter: &mut Recorder::default(),
+            freshness: &mut Keyed,
+            cache: &mut cache,
+            interrupts: &interrupts,
+        },
+    );
+    assert_eq!(
+        cache.asked,
+        ["free"],
+        "the busy task's files are the other build's"
+    );
+    assert_eq!(
+        summary.tasks[0].status,
+        Status::NotRun(SkipReason::Locked(TaskId(0)))
+    );
+    assert_eq!(
+        summary.tasks[1].restored.as_deref(),
+        Some("the local cache")
+    );
+    assert!(fake.commands().is_empty(), "nothing ran");
+    assert_eq!(decide.claims.released, ["free"], "its claim is given back");
 }

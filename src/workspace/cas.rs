@@ -108,6 +108,15 @@ impl LocalStore {
         valid(hex) && Kind::of(&self.path(space, hex)).ok() == Some(Kind::File)
     }
 
+    /// Marks `hex` as just used, for eviction.
+    pub(crate) fn touch(&self, space: Space, hex: &str) {
+        if valid(hex)
+            && let Ok(file) = fs::open_read(&self.path(space, hex))
+        {
+            let _ = file.set_modified(SystemTime::now());
+        }
+    }
+
     /// Stores `bytes` under `hex`, whole or not at all (a temporary file
     /// renamed into place).
     pub(crate) fn put(&self, space: Space, hex: &str, bytes: &[u8]) -> io::Result<()> {

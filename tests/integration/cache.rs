@@ -22,8 +22,8 @@ fn project(count: &Path, extra: &str) -> String {
 }}
 task "gen" {{
     inputs "src/a.txt"
-    outputs "out/a.txt" "out/run.sh" "out/big.bin"
-    run "echo gen >> {count}; mkdir -p out; tr a-z A-Z < src/a.txt > out/a.txt; printf '#!/bin/sh\necho hi\n' > out/run.sh; chmod 755 out/run.sh; yes \"$(cat src/a.txt)\" | head -c 3000000 > out/big.bin; echo made gen"
+    outputs "out/a.txt" "out/a-again.txt" "out/run.sh" "out/big.bin"
+    run "echo gen >> {count}; mkdir -p out; tr a-z A-Z < src/a.txt > out/a.txt; cp out/a.txt out/a-again.txt; printf '#!/bin/sh\necho hi\n' > out/run.sh; chmod 755 out/run.sh; yes \"$(cat src/a.txt)\" | head -c 3000000 > out/big.bin; echo made gen"
 }}
 task "lib" {{
     inputs "src/b.txt"
@@ -96,9 +96,11 @@ fn build(dir: &Path, extra: &[&str]) -> String {
 }
 
 fn outputs(dir: &Path) -> Vec<(String, Vec<u8>, u32)> {
-    // `big.bin` (3 MB) goes through ByteStream over REAPI, not a batch.
+    // `big.bin` (3 MB) goes through ByteStream over REAPI, not a batch;
+    // `a-again.txt` is `a.txt` again: one blob named twice in one entry.
     [
         "out/a.txt",
+        "out/a-again.txt",
         "out/run.sh",
         "out/big.bin",
         "out/b.txt",
@@ -491,33 +493,64 @@ fn a_read_only_remote_restores_but_never_uploads() {
 
 #[test]
 fn a_server_that_never_answers_costs_its_timeout_once() {
-    // Accepts connections and never answers a byte.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/cache", listener.local_addr().unwrap());
-    let held = std::thread::spawn(move || {
-        let mut open = Vec::new();
-        for stream in listener.incoming().take(4) {
-            open.push(stream);
-        }
-        std::thread::sleep(std::time::Duration::from_secs(5));
-    });
+    for scheme in ["http", "grpc"] {
+        // Accepts connections and never answers a byte.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
+        let held = std::thread::spawn(move || {
+            let mut open = Vec::new();
+            for stream in listener.incoming().take(4) {
+                open.push(stream);
+            }
+            std::thread::sleep(std::time::Duration::from_secs(5));
+        });
+        let top = tempfile::tempdir().unwrap();
+        let (a, count) = repo(top.path(), "");
+        let started = std::time::Instant::now();
+        let stderr = build(&a, &["--cache-url", &url, "--cache-timeout", "1s"]);
+        assert!(stderr.contains("warning: remote cache"), "{stderr}");
+        assert_eq!(
+            stderr.matches("warning: remote cache").count(),
+            1,
+            "{stderr}"
+        );
+        assert_eq!(ran(&count).len(), 3);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{scheme}: the build waited {:?}",
+            started.elapsed()
+        );
+        drop(held);
+    }
+}
+
+#[test]
+fn a_restored_directory_holds_what_the_entry_holds() {
     let top = tempfile::tempdir().unwrap();
-    let (a, count) = repo(top.path(), "");
-    let started = std::time::Instant::now();
-    let stderr = build(&a, &["--cache-url", &url, "--cache-timeout", "1s"]);
-    assert!(stderr.contains("warning: remote cache"), "{stderr}");
-    assert_eq!(
-        stderr.matches("warning: remote cache").count(),
-        1,
+    let dir = top.path().join("p");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("name"), "one\n").unwrap();
+    // Like a bundler: the file it writes is named after its input.
+    std::fs::write(
+        dir.join("orchestra.kdl"),
+        "task \"bundle\" {\n    inputs \"name\"\n    outputs \"dist\"\n    run \"mkdir -p dist; cp name dist/$(cat name).js\"\n}\n",
+    )
+    .unwrap();
+    build(&dir, &[]);
+    std::fs::write(dir.join("name"), "two\n").unwrap();
+    build(&dir, &[]);
+    assert!(dir.join("dist/one.js").exists() && dir.join("dist/two.js").exists());
+    std::fs::write(dir.join("name"), "one\n").unwrap();
+    let stderr = build(&dir, &[]);
+    assert!(
+        stderr.contains("restored bundle from the local cache"),
         "{stderr}"
     );
-    assert_eq!(ran(&count).len(), 3);
+    assert!(dir.join("dist/one.js").exists());
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(20),
-        "the build waited {:?}",
-        started.elapsed()
+        !dir.join("dist/two.js").exists(),
+        "the other run's file is not left beside the restored one"
     );
-    drop(held);
 }
 
 #[test]

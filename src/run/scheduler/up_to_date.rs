@@ -1,7 +1,8 @@
 //! The scheduler's side of incrementality: skipping a ready task that is
 //! up to date — on the scheduler's own thread, taking no `-j` slot, so a
 //! no-op build of thousands of tasks never hands work to another thread —
-//! restoring one from the output cache instead of running it, and failing
+//! restoring one from the output cache instead of running it (once it is
+//! decided to run, so its locks are held), and failing
 //! a task whose declared outputs were not produced.
 
 use super::super::Restored;
@@ -57,28 +58,36 @@ impl Scheduler<'_> {
                     self.reporter.event(self.plan, &event);
                 }
                 // What its gate rejected is not restored: it runs again.
-                let gate_failed = reasons.iter().any(|r| matches!(r, Reason::GateFailed(_)));
-                let restored = self
-                    .freshness
-                    .key(task)
-                    .filter(|_| !gate_failed)
-                    .and_then(|fingerprint| self.cache.restore(task, &fingerprint));
-                match restored {
-                    Some(restored) => {
-                        self.restored(id, restored);
-                        true
-                    }
-                    None => false,
-                }
+                self.restorable[id.index()] =
+                    !reasons.iter().any(|r| matches!(r, Reason::GateFailed(_)));
+                false
             }
         }
     }
 
-    /// A task whose outputs came back from a cache: a success that took no
-    /// slot, its log replayed as its output.
+    /// Restores a task that is about to start (it was decided to run: its
+    /// locks are held) from the output cache, if it is there; then it
+    /// finishes as a success that took no slot, its log replayed.
+    pub(super) fn restore(&mut self, id: TaskId) -> bool {
+        let task = self.plan.task(id);
+        let restored = self
+            .freshness
+            .key(task)
+            .filter(|_| self.restorable[id.index()])
+            .and_then(|fingerprint| self.cache.restore(task, &fingerprint));
+        match restored {
+            Some(restored) => {
+                self.restored(id, restored);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn restored(&mut self, id: TaskId, restored: Restored) {
         let task = self.plan.task(id);
         self.freshness.succeeded(task, std::time::Duration::ZERO);
+        self.decide.finished(task);
         let record = TaskRecord {
             status: Status::Succeeded,
             attempts: 0,
