@@ -5,7 +5,8 @@
 //! waits for it only at the end, so every entry is stored or uploaded (or
 //! has failed, with one warning) before orchestra exits.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use bazel_remote_apis::build::bazel::remote::execution::v2 as reapi;
@@ -48,27 +49,46 @@ pub(crate) struct Targets {
 }
 
 pub(crate) struct Writer {
-    jobs: mpsc::SyncSender<Job>,
+    jobs: mpsc::Sender<Job>,
     thread: JoinHandle<Outcome>,
     workspace: Workspace,
+    /// Bytes of outputs waiting in the queue (the thread subtracts what it
+    /// took).
+    queued: Arc<AtomicU64>,
     /// Entries dropped because the queue was full.
     dropped: usize,
 }
 
-/// Entries waiting to be stored at most: a slow server fills the queue,
-/// and what does not fit is not cached (the build never waits for it, nor
-/// holds every output in memory).
-const QUEUE: usize = 512;
+/// Output bytes waiting to be stored at most: a slow server fills the
+/// queue, and what does not fit is not cached, so the build neither waits
+/// for it nor holds every output in memory. Small outputs never come near
+/// it: 20,000 tasks of a few bytes queue less than 10 MB.
+const QUEUE_BYTES: u64 = 256 * 1024 * 1024;
+
+impl Job {
+    /// What it holds in memory, roughly.
+    fn weight(&self) -> u64 {
+        let files: usize = self
+            .files
+            .iter()
+            .map(|f| f.bytes.len() + f.path.len())
+            .sum();
+        (files + self.log.len() + 256) as u64
+    }
+}
 
 impl Writer {
     pub(crate) fn start(mut targets: Targets) -> std::io::Result<Self> {
-        let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE);
+        let (jobs, queue) = mpsc::channel::<Job>();
         let workspace = targets.workspace.clone();
+        let queued = Arc::new(AtomicU64::new(0));
+        let taken = Arc::clone(&queued);
         let thread = std::thread::Builder::new()
             .name("cache-store".into())
             .spawn(move || {
                 let mut outcome = Outcome::default();
                 for job in queue {
+                    taken.fetch_sub(job.weight(), Ordering::Relaxed);
                     targets.store(job, &mut outcome);
                 }
                 if let Some(remote) = &targets.remote {
@@ -80,21 +100,27 @@ impl Writer {
             jobs,
             thread,
             workspace,
+            queued,
             dropped: 0,
         })
     }
 
     pub(crate) fn send(&mut self, job: Job) {
-        // The thread ends only when the sender is dropped, in `finish`.
-        if let Err(mpsc::TrySendError::Full(job)) = self.jobs.try_send(job) {
+        let weight = job.weight();
+        if self.queued.load(Ordering::Relaxed) + weight > QUEUE_BYTES {
             self.dropped += 1;
             if self.dropped == 1 {
                 self.workspace.note(format!(
-                    "cache: storing fell behind ({QUEUE} entries waiting); `{}` and what finishes while it is full are not cached",
+                    "cache: storing fell behind ({} MB waiting); `{}` and what finishes while it is full are not cached",
+                    QUEUE_BYTES / 1_000_000,
                     job.address
                 ));
             }
+            return;
         }
+        self.queued.fetch_add(weight, Ordering::Relaxed);
+        // The thread ends only when the sender is dropped, in `finish`.
+        let _ = self.jobs.send(job);
     }
 
     /// Waits for every queued job.
@@ -110,8 +136,9 @@ impl Writer {
 /// The entry (`ActionResult`) for `files` and `log`, and its blobs.
 fn entry(files: Vec<OutputFile>, log: Vec<u8>) -> (Vec<u8>, Vec<(Digest, Vec<u8>)>) {
     let log_digest = Digest::of(&log);
+    // A silent task's entry names no log: one blob fewer to send.
     let mut result = reapi::ActionResult {
-        stdout_digest: Some(log_digest.proto()),
+        stdout_digest: (!log.is_empty()).then(|| log_digest.proto()),
         ..Default::default()
     };
     let mut blobs = Vec::with_capacity(files.len() + 1);
@@ -131,7 +158,9 @@ fn entry(files: Vec<OutputFile>, log: Vec<u8>) -> (Vec<u8>, Vec<(Digest, Vec<u8>
         });
         blobs.push((digest, file.bytes));
     }
-    blobs.push((log_digest, log));
+    if !log.is_empty() {
+        blobs.push((log_digest, log));
+    }
     (result.encode_to_vec(), blobs)
 }
 

@@ -11,6 +11,26 @@ use std::process::Command;
 use super::servers::Server;
 use super::support::{orchestra, text, tool};
 
+/// One test per real server: `$http` runs `$check` against nginx (the
+/// Bazel HTTP cache protocol), `$reapi` against `BuildGrid` (REAPI v2).
+macro_rules! on_both_servers {
+    ($check:ident: $http:ident, $reapi:ident) => {
+        #[test]
+        fn $http() {
+            if let Some(server) = Server::nginx() {
+                $check(&server);
+            }
+        }
+
+        #[test]
+        fn $reapi() {
+            if let Some(server) = Server::buildgrid() {
+                $check(&server);
+            }
+        }
+    };
+}
+
 /// Three tasks, each appending its name to `count` (outside every clone)
 /// when it runs: `gen` (an executable and a text file), `lib`, and `link`,
 /// which needs both.
@@ -255,6 +275,9 @@ fn cache_settings_that_make_no_sense_are_usage_errors() {
 /// build runs nothing and ends byte-identical; after one input changes,
 /// only that task and what depends on it run.
 fn two_clones_share(server: &Server) {
+    if !tool("git", "the two-clone cache test") {
+        return;
+    }
     let top = tempfile::tempdir().unwrap();
     let (a, count) = repo(top.path(), "");
     let b = top.path().join("b");
@@ -285,27 +308,7 @@ fn two_clones_share(server: &Server) {
     assert_eq!(ran(&count), Vec::<String>::new(), "{stderr}");
 }
 
-#[test]
-fn two_clones_share_an_http_cache() {
-    let Some(server) = Server::nginx() else {
-        return;
-    };
-    if !tool("git", "the HTTP cache test") {
-        return;
-    }
-    two_clones_share(&server);
-}
-
-#[test]
-fn two_clones_share_a_reapi_cache() {
-    let Some(server) = Server::buildgrid() else {
-        return;
-    };
-    if !tool("git", "the REAPI cache test") {
-        return;
-    }
-    two_clones_share(&server);
-}
+on_both_servers!(two_clones_share: two_clones_share_an_http_cache, two_clones_share_a_reapi_cache);
 
 /// A blob that changed on the server is noticed and the task rebuilt.
 fn corrupted_blobs_are_rebuilt(server: &Server) {
@@ -333,21 +336,7 @@ fn corrupted_blobs_are_rebuilt(server: &Server) {
     assert_eq!(outputs(&a), good, "never a wrong output");
 }
 
-#[test]
-fn a_corrupted_blob_on_an_http_cache_is_rebuilt() {
-    let Some(server) = Server::nginx() else {
-        return;
-    };
-    corrupted_blobs_are_rebuilt(&server);
-}
-
-#[test]
-fn a_corrupted_blob_on_a_reapi_cache_is_rebuilt() {
-    let Some(server) = Server::buildgrid() else {
-        return;
-    };
-    corrupted_blobs_are_rebuilt(&server);
-}
+on_both_servers!(corrupted_blobs_are_rebuilt: a_corrupted_blob_on_an_http_cache_is_rebuilt, a_corrupted_blob_on_a_reapi_cache_is_rebuilt);
 
 /// The server goes away during the build: a warning, a local build, exit 0.
 fn a_server_stopped_mid_build_costs_a_warning(server: &Server) {
@@ -384,21 +373,7 @@ fn a_server_stopped_mid_build_costs_a_warning(server: &Server) {
     assert_eq!(ran(&count), ["gen", "lib", "link"]);
 }
 
-#[test]
-fn an_http_cache_stopped_mid_build_costs_a_warning() {
-    let Some(server) = Server::nginx() else {
-        return;
-    };
-    a_server_stopped_mid_build_costs_a_warning(&server);
-}
-
-#[test]
-fn a_reapi_cache_stopped_mid_build_costs_a_warning() {
-    let Some(server) = Server::buildgrid() else {
-        return;
-    };
-    a_server_stopped_mid_build_costs_a_warning(&server);
-}
+on_both_servers!(a_server_stopped_mid_build_costs_a_warning: an_http_cache_stopped_mid_build_costs_a_warning, a_reapi_cache_stopped_mid_build_costs_a_warning);
 
 /// Neither a task that names a secret nor one whose output holds a
 /// secret's value reaches the server; the rest does.
@@ -459,21 +434,7 @@ task "clean" {
     }
 }
 
-#[test]
-fn secrets_never_reach_an_http_cache() {
-    let Some(server) = Server::nginx() else {
-        return;
-    };
-    secrets_never_reach(&server);
-}
-
-#[test]
-fn secrets_never_reach_a_reapi_cache() {
-    let Some(server) = Server::buildgrid() else {
-        return;
-    };
-    secrets_never_reach(&server);
-}
+on_both_servers!(secrets_never_reach: secrets_never_reach_an_http_cache, secrets_never_reach_a_reapi_cache);
 
 #[test]
 fn a_read_only_remote_restores_but_never_uploads() {

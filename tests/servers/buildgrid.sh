@@ -15,6 +15,8 @@
 # each ActionResult it holds is itself stored as a CAS blob.
 # Environment: BUILDGRID_START_TIMEOUT (seconds, default 60).
 set -euo pipefail
+# shellcheck source=tests/servers/processes.sh
+. "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
 
 prog="buildgrid.sh"
 die() { echo "$prog: error: $*" >&2; exit 1; }
@@ -26,25 +28,6 @@ show_log() {
         tail -n 60 "$dir/log" >&2
         echo "---" >&2
     fi
-}
-
-# Succeeds while process $1 exists and is not a zombie.
-alive() {
-    local stat
-    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
-    stat=${stat##*) }
-    [ "${stat:0:1}" != Z ]
-}
-
-# Succeeds while a live (not zombie) process is in process group $1.
-group_alive() {
-    local f stat fields
-    for f in /proc/[0-9]*/stat; do
-        { read -r stat <"$f"; } 2>/dev/null || continue
-        read -r -a fields <<<"${stat##*) }"
-        [ "${fields[2]}" = "$1" ] && [ "${fields[0]}" != Z ] && return 0
-    done
-    return 1
 }
 
 # Prints the TCP port(s) process $1 listens on at 127.0.0.1. gRPC binds an

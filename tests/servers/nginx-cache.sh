@@ -14,6 +14,8 @@
 # Environment: NGINX (binary, default: nginx on PATH or /usr/sbin/nginx),
 # NGINX_START_TIMEOUT (seconds, default 10).
 set -euo pipefail
+# shellcheck source=tests/servers/processes.sh
+. "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
 
 prog="nginx-cache.sh"
 die() { echo "$prog: error: $*" >&2; exit 1; }
@@ -35,14 +37,6 @@ http_ready() {
     IFS= read -r -t 2 line <&3 || line=""
     exec 3>&-
     [[ $line == HTTP/1.?\ * ]]
-}
-
-# Succeeds while process $1 exists and is not a zombie.
-alive() {
-    local stat
-    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
-    stat=${stat##*) }
-    [ "${stat:0:1}" != Z ]
 }
 
 running_pid() {
@@ -137,19 +131,6 @@ start() {
 }
 
 stop_quietly() { stop >/dev/null 2>&1 || true; }
-
-# Succeeds while a live (not zombie) process is in process group $1. An exited
-# daemon stays a zombie until init reaps it, which can take a second or two.
-group_alive() {
-    local f stat rest fields
-    for f in /proc/[0-9]*/stat; do
-        { read -r stat <"$f"; } 2>/dev/null || continue
-        rest=${stat##*) }
-        read -r -a fields <<<"$rest"
-        [ "${fields[2]}" = "$1" ] && [ "${fields[0]}" != Z ] && return 0
-    done
-    return 1
-}
 
 stop() {
     local pid
