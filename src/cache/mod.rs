@@ -46,6 +46,40 @@ pub(crate) const LOCAL: &str = "the local cache";
 /// nowhere.
 const MISS: &str = "a blob it names is gone";
 
+/// The digests of `result`'s output files, once it is known to name only
+/// outputs `task` declares, and every literal one.
+fn fits(task: &PlanTask, result: &reapi::ActionResult) -> Result<Vec<Digest>, String> {
+    let mut digests = Vec::with_capacity(result.output_files.len() + 1);
+    for file in &result.output_files {
+        if !outputs::declared(task, &file.path) {
+            return Err(format!(
+                "its entry names `{}`, which the task does not declare as an output",
+                file.path
+            ));
+        }
+        let digest = file
+            .digest
+            .as_ref()
+            .and_then(Digest::from_proto)
+            .ok_or("its entry has a malformed digest")?;
+        digests.push(digest);
+    }
+    for output in &task.outputs {
+        let output = output.trim_start_matches("./").trim_end_matches('/');
+        let literal = !output.contains(['*', '?', '[', '{']);
+        let present = result.output_files.iter().any(|f| {
+            f.path == output
+                || f.path
+                    .strip_prefix(output)
+                    .is_some_and(|r| r.starts_with('/'))
+        });
+        if literal && !present {
+            return Err(format!("its entry lacks the output `{output}`"));
+        }
+    }
+    Ok(digests)
+}
+
 /// Whether `task` may be restored and stored at all.
 pub(crate) fn cacheable(task: &PlanTask) -> bool {
     task.cache
@@ -340,36 +374,34 @@ impl Cache {
         if result.exit_code != 0 {
             return Err("its entry records a failure".into());
         }
-        let mut wanted = Vec::with_capacity(result.output_files.len() + 1);
-        for file in &result.output_files {
-            if !outputs::declared(task, &file.path) {
+        let mut wanted = fits(task, &result)?;
+        // A local entry carries small files (and its log) inline.
+        let mut have: Vec<Option<Vec<u8>>> = Vec::with_capacity(wanted.len() + 1);
+        for (file, digest) in result.output_files.iter().zip(&wanted) {
+            let inline = (!file.contents.is_empty()).then(|| file.contents.clone());
+            if inline.as_ref().is_some_and(|bytes| !digest.matches(bytes)) {
                 return Err(format!(
-                    "its entry names `{}`, which the task does not declare as an output",
+                    "the contents of `{}` in its entry are corrupted",
                     file.path
                 ));
             }
-            let digest = file
-                .digest
-                .as_ref()
-                .and_then(Digest::from_proto)
-                .ok_or("its entry has a malformed digest")?;
-            wanted.push(digest);
-        }
-        for output in &task.outputs {
-            let output = output.trim_start_matches("./").trim_end_matches('/');
-            let literal = !output.contains(['*', '?', '[', '{']);
-            let present = result.output_files.iter().any(|f| {
-                f.path == output
-                    || f.path
-                        .strip_prefix(output)
-                        .is_some_and(|r| r.starts_with('/'))
-            });
-            if literal && !present {
-                return Err(format!("its entry lacks the output `{output}`"));
-            }
+            have.push(inline);
         }
         let log = result.stdout_digest.as_ref().and_then(Digest::from_proto);
-        wanted.extend(log);
+        if let Some(digest) = log {
+            wanted.push(digest);
+            let inline = (!result.stdout_raw.is_empty()).then(|| result.stdout_raw.clone());
+            if inline.as_ref().is_some_and(|bytes| !digest.matches(bytes)) {
+                return Err("the log in its entry is corrupted".into());
+            }
+            have.push(inline);
+        }
+        let wanted: Vec<Digest> = wanted
+            .into_iter()
+            .zip(&have)
+            .filter(|(_, inline)| inline.is_none())
+            .map(|(digest, _)| digest)
+            .collect();
         if self.probe {
             // `why` restores nothing; from the local side it checks that
             // every blob is still there.
@@ -385,7 +417,11 @@ impl Cache {
                 Err(MISS.into())
             };
         }
-        let mut blobs = self.blobs(&wanted, remote)?;
+        let mut fetched = self.blobs(&wanted, remote)?.into_iter();
+        let mut blobs: Vec<Vec<u8>> = have
+            .into_iter()
+            .map(|inline| inline.unwrap_or_else(|| fetched.next().unwrap_or_default()))
+            .collect();
         let log = if log.is_some() {
             String::from_utf8_lossy(&blobs.pop().unwrap_or_default()).into_owned()
         } else {
