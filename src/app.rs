@@ -6,6 +6,7 @@
 mod affected;
 mod build;
 mod cached;
+mod completions;
 mod durable;
 mod why;
 
@@ -35,7 +36,12 @@ use crate::{plan, timings};
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // A shell asking for completions is answered, and nothing else runs.
+    completions::answer();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     if matches!(cli.command, Command::Guardian) {
         return crate::run::serve_guardian();
     }
@@ -61,6 +67,12 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
+    // Neither needs a project.
+    match &cli.command {
+        Command::Completions(args) => return completions::script(args.shell),
+        Command::Man => return completions::man(),
+        _ => {}
+    }
     let start = working_directory(cli)?;
     let located = load::locate(&start, cli.file.as_deref())?;
     // `plan` and `build` may skip loading altogether (the plan cache).
@@ -97,6 +109,7 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Report(args) => report_history(&workspace(&loaded), args),
         Command::Unlock(args) => durable::unlock(&workspace(&loaded), args),
         Command::Cache(args) => cache_command(&workspace(&loaded), &loaded, args),
+        Command::Completions(_) | Command::Man => unreachable!("handled before loading"),
         Command::Guardian => unreachable!("handled in main"),
     }
 }
@@ -205,6 +218,20 @@ fn clean(workspace: &Workspace) -> Result<(), Error> {
         text.push_str("nothing to clean: .orchestra/ is empty\n");
     }
     write_stdout(&text)
+}
+
+/// clap's own report of a command line it could not parse (exit 2, or 0
+/// for `--help` and `--version`). A word where a subcommand goes is most
+/// often a target, as `just ci` or `make ci` would take it: say so.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let _ = error.print();
+    if error.kind() == ErrorKind::InvalidSubcommand
+        && let Some(ContextValue::String(word)) = error.get(ContextKind::InvalidSubcommand)
+    {
+        say!("  tip: to build the target or task `{word}`, run `orchestra build {word}`");
+    }
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
 }
 
 /// How this command uses the output cache: `--cache` and `--cache-url`

@@ -81,6 +81,10 @@ pub(crate) enum Command {
     Unlock(UnlockArgs),
     /// Show or empty the local output cache (`.orchestra/cache/`)
     Cache(CacheCommandArgs),
+    /// Print a completion script for a shell: subcommands, options, and the project's addresses
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `orchestra man | man -l -`
+    Man,
     /// Internal: the guardian a build starts to kill its commands if it is killed
     #[command(name = "__guardian", hide = true)]
     Guardian,
@@ -110,6 +114,22 @@ pub(crate) struct ReportArgs {
     /// Write a self-contained HTML page of the report, with a plot of the builds, to PATH
     #[arg(long, value_name = "PATH", conflicts_with = "json")]
     pub(crate) html: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell: `source <(orchestra completions bash)` in ~/.bashrc (see docs/cli.md for each)
+    #[arg(value_enum, value_name = "SHELL")]
+    pub(crate) shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }
 
 #[derive(Debug, Args)]

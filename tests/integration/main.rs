@@ -9,6 +9,7 @@ mod build_output;
 mod cache;
 mod ci;
 mod cli;
+mod completions;
 mod depfile;
 mod durable;
 mod example;
