@@ -81,6 +81,7 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     match &cli.command {
         Command::Plan(args) => {
             let (loaded, compiled) = cached::compiled(located, &args.select, render, true, false)?;
+            args_reach_a_task(&compiled, &args.select)?;
             let compiled = affected_only(compiled, &loaded, &args.select)?;
             let compiled = shard_only(compiled, &args.select)?;
             return plan(&loaded, &compiled, args);
@@ -88,6 +89,7 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Build(args) => {
             let save = !args.dry_run;
             let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
+            args_reach_a_task(&compiled, &args.select)?;
             let compiled = affected_only(compiled, &loaded, &args.select)?;
             let compiled = shard_only(compiled, &args.select)?;
             let seen = crate::timings::measure("check inputs", || {
@@ -579,7 +581,42 @@ fn check_inputs<'p>(
 
 /// The command line's selection flags as the compiler takes them.
 fn selection(args: &SelectArgs) -> Result<Selection, Error> {
-    shaped(args.addresses.clone(), &args.shape)
+    if !args.args.is_empty() && args.addresses.len() != 1 {
+        return Err(Error::Usage {
+            message: format!(
+                "arguments after `--` go to one task, and {} named: name exactly one, as in `orchestra build test -- {}`",
+                match args.addresses.len() {
+                    0 => "none is".to_owned(),
+                    n => format!("{n} are"),
+                },
+                args.args.join(" ")
+            ),
+        });
+    }
+    let mut selection = shaped(args.addresses.clone(), &args.shape)?;
+    selection.args.clone_from(&args.args);
+    Ok(selection)
+}
+
+/// With `-- ARGS…`: the address names one task of the plan (a milestone
+/// or an entity is several), or the arguments would reach nothing.
+fn args_reach_a_task(plan: &plan::Plan, select: &SelectArgs) -> Result<(), Error> {
+    let Some(address) = select.addresses.first().filter(|_| !select.args.is_empty()) else {
+        return Ok(());
+    };
+    if plan.tasks.iter().any(|t| t.address == address.as_str()) {
+        Ok(())
+    } else {
+        Err(Error::Usage {
+            message: format!(
+                "`{address}` is not one task, so the arguments after `--` would reach nothing: name one of its tasks, such as `{}`",
+                plan.tasks
+                    .iter()
+                    .find(|t| t.address.starts_with(&format!("{address}/")))
+                    .map_or("…", |t| t.address.as_str())
+            ),
+        })
+    }
 }
 
 /// `addresses` compiled with `--complexity`, `--skip` and `--set`.
@@ -594,6 +631,7 @@ fn shaped(addresses: Vec<String>, shape: &ShapeArgs) -> Result<Selection, Error>
             .map(|s| compile::parse_set(s))
             .collect::<Result<_, _>>()?,
         everything: false,
+        args: Vec::new(),
     })
 }
 

@@ -236,6 +236,10 @@ pub(crate) struct SelectArgs {
     /// With `--shard`: the split `plan --format github-matrix` balanced by durations, for every job to use
     #[arg(long, value_name = "TOKEN", requires = "shard")]
     pub(crate) split: Option<String>,
+
+    /// Arguments for the one task named, after `--`: what `{args}` expands to in its commands
+    #[arg(last = true, value_name = "ARGS")]
+    pub(crate) args: Vec<String>,
 }
 
 /// How the selected part of the plan is compiled: shared by every command

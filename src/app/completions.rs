@@ -31,9 +31,11 @@ pub(super) fn answer() {
 /// `build`, `plan` and `why` take (added here: `cli.rs` knows no project).
 fn completing() -> clap::Command {
     let complete = |arg: clap::Arg| arg.add(ArgValueCompleter::new(addresses));
+    // `mut_arg` puts the argument last: `-- ARGS…` must stay after it.
+    let selecting = |c: clap::Command| c.mut_arg("addresses", complete).mut_arg("args", |a| a);
     Cli::command()
-        .mut_subcommand("build", |c| c.mut_arg("addresses", complete))
-        .mut_subcommand("plan", |c| c.mut_arg("addresses", complete))
+        .mut_subcommand("build", selecting)
+        .mut_subcommand("plan", selecting)
         .mut_subcommand("why", |c| c.mut_arg("address", complete))
 }
 
@@ -120,4 +122,14 @@ fn addresses(typed: &OsStr) -> Vec<CompletionCandidate> {
         .filter(|a| a.starts_with(typed.as_ref()))
         .map(CompletionCandidate::new)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap checks a definition only when it is built: the one the shell's
+    /// call-back builds (every subcommand at once) must pass its checks.
+    #[test]
+    fn the_definition_completions_use_is_valid() {
+        super::completing().debug_assert();
+    }
 }

@@ -54,6 +54,9 @@ pub(crate) struct Selection {
     pub(crate) set: Vec<(String, String)>,
     /// Every part of the file, whatever the project's `default` (`check`).
     pub(crate) everything: bool,
+    /// `-- ARGS…`: what `{args}` expands to in the one task named (the
+    /// only address); empty everywhere else.
+    pub(crate) args: Vec<String>,
 }
 
 impl Selection {
@@ -69,6 +72,9 @@ impl Selection {
         });
         if self.everything {
             key["everything"] = true.into();
+        }
+        if !self.args.is_empty() {
+            key["args"] = self.args.clone().into();
         }
         key.to_string()
     }
@@ -86,7 +92,10 @@ pub(crate) fn parse_set(arg: &str) -> Result<(String, String), SelectionError> {
 
 /// Compiles the selection of `model` into a plan.
 pub(crate) fn compile(model: &Model, selection: &Selection) -> Result<Plan, SelectionError> {
-    let vars = templates::Vars::new(model, &selection.set)?;
+    let mut vars = templates::Vars::new(model, &selection.set)?;
+    if let [address] = selection.addresses.as_slice() {
+        vars.args_for(address, &selection.args);
+    }
     let pipeline = complexity(model, selection.complexity.as_deref())?;
     let mut lowered = measure("lower", || lower::lower(model, &vars, pipeline))?;
     let mut selected = measure("select", || {

@@ -22,6 +22,31 @@ pub(super) struct Vars<'m> {
     project: &'m str,
     values: Vec<(&'m str, String)>,
     env: &'m [EnvVar],
+    /// `-- ARGS…` and the task they are for (`{args}`).
+    args: Option<Args>,
+}
+
+/// The arguments after `--`, for one task.
+#[derive(Debug)]
+struct Args {
+    task: String,
+    words: Vec<String>,
+    /// Each word shell-quoted, joined by spaces: `{args}` in a shell line.
+    quoted: String,
+}
+
+/// `word` as one shell word: as it is when it holds nothing a shell would
+/// read, else in single quotes (a `'` inside written `'\''`).
+pub(crate) fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// What one task's templates may refer to besides the project's variables.
@@ -86,7 +111,23 @@ impl<'m> Vars<'m> {
             project: model.project_name(),
             values,
             env: &c.project.env,
+            args: None,
         })
+    }
+
+    /// `{args}` in the task at `task` is `words`; anywhere else, nothing.
+    pub(super) fn args_for(&mut self, task: &str, words: &[String]) {
+        let quoted: Vec<String> = words.iter().map(|w| shell_quote(w)).collect();
+        self.args = Some(Args {
+            task: task.to_owned(),
+            words: words.to_vec(),
+            quoted: quoted.join(" "),
+        });
+    }
+
+    /// The arguments `scope`'s task gets.
+    fn args_of(&self, scope: &Scope<'_>) -> Option<&Args> {
+        self.args.as_ref().filter(|a| a.task == scope.task)
     }
 
     fn lookup<'s>(&'s self, scope: &Scope<'s>, name: &str) -> Option<&'s str> {
@@ -104,6 +145,7 @@ impl<'m> Vars<'m> {
             }
         }
         let builtin = match name {
+            "args" => Some(self.args_of(scope).map_or("", |a| a.quoted.as_str())),
             "project" => Some(self.project),
             "task" => Some(scope.task),
             "entity" => scope.entity.map(|(e, _)| e.name.as_str()),
@@ -163,7 +205,18 @@ impl<'m> Vars<'m> {
         match &command.kind {
             CommandKind::Shell(line) => CommandKind::Shell(self.text(scope, line).into()),
             CommandKind::Exec(argv) => {
-                CommandKind::Exec(argv.iter().map(|w| self.text(scope, w).into()).collect())
+                let mut words = Vec::with_capacity(argv.len());
+                for word in argv {
+                    // A word that is `{args}` alone becomes the arguments,
+                    // one word each, unquoted: nothing parses them again.
+                    if word == "{args}" {
+                        let given = self.args_of(scope).map(|a| a.words.as_slice());
+                        words.extend(given.unwrap_or_default().iter().cloned());
+                    } else {
+                        words.push(self.text(scope, word));
+                    }
+                }
+                CommandKind::Exec(words.into_iter().map(Into::into).collect())
             }
         }
     }
@@ -242,6 +295,16 @@ impl<'m> Vars<'m> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arguments_are_quoted_as_one_shell_word_each() {
+        assert_eq!(shell_quote("-k"), "-k");
+        assert_eq!(shell_quote("a/b.c=d,e:f@g%h+i"), "a/b.c=d,e:f@g%h+i");
+        assert_eq!(shell_quote("two words"), "'two words'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote("$HOME;rm"), "'$HOME;rm'");
+        assert_eq!(shell_quote(""), "''");
+    }
     use crate::compile::testing::model;
 
     #[test]

@@ -34,6 +34,7 @@ pub(crate) fn try_plan(
         skip: skip.iter().map(|&s| s.to_owned()).collect(),
         set: Vec::new(),
         everything: false,
+        args: Vec::new(),
     };
     compile(&model(kdl), &selection)
 }

@@ -17,7 +17,7 @@ use crate::words::suggest;
 
 pub(super) fn check(model: &Model, source: &str, out: &mut Vec<Diagnostic>) {
     let c = model.config();
-    let mut base: Vec<String> = vec!["project".into(), "task".into()];
+    let mut base: Vec<String> = vec!["project".into(), "task".into(), "args".into()];
     base.extend(c.vars.iter().map(|v| v.name.value.clone()));
     let mut t = Templates { source, out };
     t.env(&c.project.env, &base);

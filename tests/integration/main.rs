@@ -4,6 +4,7 @@
 //! concern.
 
 mod affected;
+mod args;
 mod build;
 mod build_output;
 mod cache;
