@@ -8,6 +8,7 @@ mod build;
 mod cached;
 mod completions;
 mod durable;
+mod init;
 mod why;
 
 use crate::freshness::stat_cache::Seen;
@@ -74,6 +75,9 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         _ => {}
     }
     let start = working_directory(cli)?;
+    if let Command::Init(args) = &cli.command {
+        return init::init(&start, args);
+    }
     let located = load::locate(&start, cli.file.as_deref())?;
     // `plan` and `build` may skip loading altogether (the plan cache).
     // Programs must be on PATH to check or build; listing or planning a
@@ -111,7 +115,9 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Report(args) => report_history(&workspace(&loaded), args),
         Command::Unlock(args) => durable::unlock(&workspace(&loaded), args),
         Command::Cache(args) => cache_command(&workspace(&loaded), &loaded, args),
-        Command::Completions(_) | Command::Man => unreachable!("handled before loading"),
+        Command::Completions(_) | Command::Man | Command::Init(_) => {
+            unreachable!("handled before loading")
+        }
         Command::Guardian => unreachable!("handled in main"),
     }
 }

@@ -85,6 +85,8 @@ pub(crate) enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff): `orchestra man | man -l -`
     Man,
+    /// Write a commented starter orchestra.kdl, from what the directory holds or a blueprint
+    Init(InitArgs),
     /// Internal: the guardian a build starts to kill its commands if it is killed
     #[command(name = "__guardian", hide = true)]
     Guardian,
@@ -114,6 +116,21 @@ pub(crate) struct ReportArgs {
     /// Write a self-contained HTML page of the report, with a plot of the builds, to PATH
     #[arg(long, value_name = "PATH", conflicts_with = "json")]
     pub(crate) html: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Start from this blueprint instead of what the directory holds (`--list` shows them)
+    #[arg(long, value_name = "NAME")]
+    pub(crate) blueprint: Option<String>,
+
+    /// List the blueprints and what each is for
+    #[arg(long, conflicts_with_all = ["blueprint", "force"])]
+    pub(crate) list: bool,
+
+    /// Replace an existing orchestra.kdl
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ mod durable;
 mod example;
 mod fixtures;
 mod incremental;
+mod init;
 mod insight;
 mod interactive;
 mod jobserver;
