@@ -33,6 +33,7 @@ mod codec;
 mod compile;
 mod config;
 mod diagnostic;
+mod dotenv;
 mod error;
 mod freshness;
 mod load;

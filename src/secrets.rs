@@ -40,6 +40,12 @@ impl Masker {
         )
     }
 
+    /// This masker, also masking `values` (secrets from a dotenv file).
+    #[must_use]
+    pub(crate) fn with(&self, values: impl IntoIterator<Item = String>) -> Self {
+        Self::new(self.values.iter().cloned().chain(values))
+    }
+
     /// The values masked (for `::add-mask::` under GitHub Actions).
     pub(crate) fn values(&self) -> impl Iterator<Item = &str> {
         self.values.iter().map(String::as_str)

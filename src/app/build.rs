@@ -64,9 +64,7 @@ pub(super) fn build(
     seen: Seen,
 ) -> Result<(), Error> {
     let root = loaded.located.root.clone();
-    // Under GitHub Actions its values were registered as masks when the
-    // plan was loaded, before anything was printed (`cached.rs`).
-    let masker = secrets(plan);
+    let (dotenv, masker) = dotenv_and_secrets(plan, args, &root)?;
     // Ctrl-C, SIGTERM and SIGHUP from here on are read, never fatal.
     let interrupts = Interrupts::new();
     interrupts.catch_signals();
@@ -83,6 +81,7 @@ pub(super) fn build(
         root,
         logs: Some(workspace.clone()),
         fixes: fixes(args),
+        dotenv,
     };
     if !options.fixes && !args.no_fix {
         say!(
@@ -341,6 +340,66 @@ fn fixes(args: &BuildArgs) -> bool {
     args.fix || !ci
 }
 
+/// Each dotenv file's variables, by its path.
+type DotenvFiles = std::collections::HashMap<String, Vec<(String, String)>>;
+
+/// The plan's dotenv files (none read for a dry run) and the masker of its
+/// secrets: under GitHub Actions their values were registered as masks
+/// when the plan was loaded, before anything was printed (`cached.rs`); a
+/// secret set in a dotenv file is masked too.
+fn dotenv_and_secrets(
+    plan: &Plan,
+    args: &BuildArgs,
+    root: &std::path::Path,
+) -> Result<(DotenvFiles, Masker), Error> {
+    let dotenv = if args.dry_run {
+        std::collections::HashMap::new()
+    } else {
+        dotenv_files(plan, root)?
+    };
+    let masker = secrets(plan).with(
+        dotenv
+            .values()
+            .flatten()
+            .filter(|(name, _)| plan.secrets.contains(name))
+            .map(|(_, value)| value.clone()),
+    );
+    Ok((dotenv, masker))
+}
+
+/// The variables of every `dotenv` file the plan names. A missing file is
+/// a warning (its tasks get nothing from it); a line that is not
+/// `NAME=value` is an error at its number (exit 2), before anything runs.
+fn dotenv_files(plan: &Plan, root: &std::path::Path) -> Result<DotenvFiles, Error> {
+    let mut files = std::collections::HashMap::new();
+    for file in plan.dotenv.iter().flatten() {
+        if files.contains_key(file) {
+            continue;
+        }
+        let path = root.join(file);
+        let vars = match std::fs::read_to_string(&path) {
+            Ok(text) => crate::dotenv::parse(&text).map_err(|bad| Error::Usage {
+                message: format!("`{file}` line {}: {}", bad.line, bad.message),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                say!(
+                    "warning: dotenv file `{file}` does not exist: its tasks get no variables from it"
+                );
+                Vec::new()
+            }
+            Err(source) => {
+                return Err(Error::Io {
+                    action: "read",
+                    path,
+                    source,
+                });
+            }
+        };
+        files.insert(file.clone(), vars);
+    }
+    Ok(files)
+}
+
 /// Prints what the workspace noted about files it could not use.
 fn warn_notes(workspace: &Workspace) {
     for note in workspace.take_notes() {
@@ -486,6 +545,7 @@ fn dry_run(
         root,
         logs: None,
         fixes: fixes(args),
+        dotenv: std::collections::HashMap::new(),
     };
     // What is up to date is counted, not listed: the same checks a
     // build makes, recording nothing.

@@ -44,6 +44,7 @@ pub(super) fn why(loaded: &Loaded, args: &WhyArgs, render: RenderOptions) -> Res
         root: root.clone(),
         logs: None,
         fixes: true,
+        dotenv: std::collections::HashMap::new(),
     };
     run::run(
         &plan,

@@ -108,8 +108,9 @@ pub(crate) fn compile(model: &Model, selection: &Selection) -> Result<Plan, Sele
     let skipped = measure("skip", || {
         skip::apply(&mut lowered.graph, &mut selected, &selection.skip)
     })?;
+    let dotenv = vars.dotenv_table();
     Ok(measure("waves", || {
-        waves::finish(model, lowered.graph, &selected, skipped)
+        waves::finish(model, lowered.graph, &selected, skipped, dotenv)
     }))
 }
 

@@ -22,6 +22,11 @@ pub(super) struct Vars<'m> {
     project: &'m str,
     values: Vec<(&'m str, String)>,
     env: &'m [EnvVar],
+    /// The project's `dotenv` files.
+    dotenv: &'m [crate::model::Spanned<String>],
+    /// Every list of dotenv files a task reads, the first empty: the
+    /// plan's table ([`crate::plan::Plan::dotenv`]).
+    dotenv_sets: std::cell::RefCell<Vec<Vec<String>>>,
     /// `-- ARGS…` and the task they are for (`{args}`).
     args: Option<Args>,
 }
@@ -111,8 +116,26 @@ impl<'m> Vars<'m> {
             project: model.project_name(),
             values,
             env: &c.project.env,
+            dotenv: &c.project.dotenv,
+            dotenv_sets: std::cell::RefCell::new(vec![Vec::new()]),
             args: None,
         })
+    }
+
+    /// The index of `files` in the table of dotenv lists, added if new.
+    fn dotenv_index(&self, files: Vec<String>) -> u16 {
+        let mut sets = self.dotenv_sets.borrow_mut();
+        let at = sets.iter().position(|s| *s == files).unwrap_or_else(|| {
+            sets.push(files);
+            sets.len() - 1
+        });
+        // 65,535 different lists of dotenv files is beyond any project.
+        u16::try_from(at).unwrap_or(0)
+    }
+
+    /// The table of dotenv lists the tasks index, for the plan.
+    pub(super) fn dotenv_table(&self) -> Vec<Vec<String>> {
+        self.dotenv_sets.take()
     }
 
     /// `{args}` in the task at `task` is `words`; anywhere else, nothing.
@@ -259,6 +282,13 @@ impl<'m> Vars<'m> {
         let depfile = body.depfile.as_ref().map(|d| text(d));
         let confirm = body.confirm.as_ref().map(|c| text(c));
         let description = body.description.as_ref().map(|d| text(d));
+        let files: Vec<String> = self
+            .dotenv
+            .iter()
+            .chain(&body.dotenv)
+            .map(|d| text(d))
+            .collect();
+        let dotenv = self.dotenv_index(files);
         PlanTask {
             id: TaskId(0),
             address: address.into(),
@@ -280,6 +310,7 @@ impl<'m> Vars<'m> {
             depfile,
             jobserver: body.jobserver,
             cache: body.cache != Some(false),
+            dotenv,
             description,
             declared,
         }

@@ -15,6 +15,7 @@ pub(super) fn finish(
     graph: Graph<'_>,
     selected: &[bool],
     skipped: Vec<Skipped>,
+    dotenv: Vec<Vec<String>>,
 ) -> Plan {
     let mut tasks = graph.tasks;
     let mut ids = vec![TaskId(u32::MAX); tasks.len()];
@@ -57,6 +58,7 @@ pub(super) fn finish(
         lock_timeout: c.project.lock_timeout.as_ref().map(|t| t.value),
         cache_size: c.project.cache_size.as_ref().map(|s| s.value),
         cache_url: c.project.cache_url.as_ref().map(|u| u.value.clone()),
+        dotenv,
         tasks,
         skipped,
         foreach: c

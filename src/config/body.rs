@@ -48,31 +48,33 @@ const GATED: &[&str] = &["gate"];
 
 pub(super) const TASK: Spec = Spec {
     scalars: &[RUNS, PERSON, DESCRIBED, GATED],
-    lists: &["run", "needs", "inputs", "outputs", "env"],
+    lists: &["run", "needs", "inputs", "outputs", "env", "dotenv"],
 };
 
 pub(super) const PHASE: Spec = Spec {
     scalars: &[RUNS, PERSON, DESCRIBED, GATED, &["depends-on"]],
-    lists: &["run", "inputs", "outputs", "env"],
+    lists: &["run", "inputs", "outputs", "env", "dotenv"],
 };
 
 /// A rule's body is a task's without what makes no sense once per file
 /// (a gate, a confirmation, a terminal of its own), plus its `foreach`.
 pub(super) const RULE: Spec = Spec {
     scalars: &[RUNS, DESCRIBED],
-    lists: &["foreach", "run", "needs", "inputs", "outputs", "env"],
+    lists: &[
+        "foreach", "run", "needs", "inputs", "outputs", "env", "dotenv",
+    ],
 };
 
 /// Stages and steps take their command inline (`step "gen" "sh gen.sh"`) or
 /// as `run` children.
 pub(super) const STAGE: Spec = Spec {
     scalars: &[RUNS, PERSON, DESCRIBED, GATED],
-    lists: &["run", "inputs", "outputs", "env"],
+    lists: &["run", "inputs", "outputs", "env", "dotenv"],
 };
 
 pub(super) const STEP: Spec = Spec {
     scalars: &[RUNS, PERSON, DESCRIBED],
-    lists: &["run", "inputs", "outputs", "env"],
+    lists: &["run", "inputs", "outputs", "env", "dotenv"],
 };
 
 /// The result of decoding a body: the body and, for phases, `depends-on`;
@@ -243,6 +245,7 @@ fn list(ctx: &mut Ctx, body: &mut Body, child: &KdlNode) {
         "inputs" => body.inputs.extend(ctx.strings(child, "a path or glob")),
         "outputs" => body.outputs.extend(ctx.strings(child, "a path")),
         "env" => ctx.env(child, &mut body.env),
+        "dotenv" => body.dotenv.extend(ctx.strings(child, "a path")),
         _ => unreachable!("spec lists only known list settings"),
     }
 }

@@ -25,6 +25,7 @@ const CHILDREN: &[&str] = &[
     "shell",
     "cache-size",
     "cache-url",
+    "dotenv",
 ];
 
 pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode) -> Project {
@@ -52,6 +53,7 @@ pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode) -> Project {
             "secret" => project
                 .secrets
                 .extend(ctx.strings(child, "a variable name")),
+            "dotenv" => project.dotenv.extend(ctx.strings(child, "a path")),
             "shell" => {
                 let words = ctx.strings(child, "a program");
                 if let Some(first) = words.first() {

@@ -525,6 +525,15 @@ impl Incremental {
                 Err(_) => hashed.push((Cow::Borrowed(path), None)),
             }
         }
+        // Its dotenv files decide its commands' environment: for a task
+        // with inputs, a changed one runs it again.
+        if !task.inputs.is_empty() {
+            for file in plan.dotenv_of(task) {
+                let path = file.trim_start_matches("./");
+                let hash = self.store.stat.hash(&self.root, path).ok();
+                hashed.push((Cow::Borrowed(path), hash));
+            }
+        }
         if !globs.is_empty() {
             // A glob expanded before the build serves a task downstream of
             // nothing that ran (as the stats taken then do).

@@ -44,6 +44,8 @@ pub(crate) struct Project {
     pub(crate) cache_size: Option<Spanned<u64>>,
     /// `cache-url "http://…"` or `"grpc://…"`: the shared output cache.
     pub(crate) cache_url: Option<Spanned<String>>,
+    /// `dotenv ".env"`: files every command gets variables from.
+    pub(crate) dotenv: Vec<Spanned<String>>,
     #[allow(dead_code)] // decoded with the node; no diagnostic points at it yet
     pub(crate) span: Option<Span>,
 }
@@ -123,6 +125,9 @@ pub(crate) struct Body {
     pub(crate) jobserver: Option<Jobserver>,
     /// `cache=#false`: never restored from or stored in the output cache.
     pub(crate) cache: Option<bool>,
+    /// `dotenv ".env"`: files of `NAME=value` lines its commands get, under
+    /// the project's and its own `env`.
+    pub(crate) dotenv: Vec<Spanned<String>>,
 }
 
 /// How a task's commands reach the jobserver: `MAKEFLAGS` names inherited

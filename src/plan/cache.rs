@@ -24,7 +24,7 @@ use super::{CheckSpec, Cmd, GateSpec, Group, Plan, PlanTask, Skipped, Str, TaskI
 use crate::codec::{Reader, Writer};
 use crate::model::{CommandKind, Jobserver};
 
-const MAGIC: &[u8; 8] = b"ORCHPC\x00\x0a";
+const MAGIC: &[u8; 8] = b"ORCHPC\x00\x0b";
 
 /// The cache key for a file and a selection (`Selection::key`).
 pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32] {
@@ -334,6 +334,7 @@ fn encode_task<'p>(w: &mut Writer, table: &mut TableWriter<'p>, t: &'p PlanTask)
         Some(Jobserver::Fifo) => 2,
     });
     w.bool(t.cache);
+    w.u64(u64::from(t.dotenv));
     opt_str(w, t.description.as_ref());
     w.u64(t.declared.offset() as u64);
     w.u64(t.declared.len() as u64);
@@ -398,6 +399,7 @@ fn decode_task(r: &mut Reader<'_>, table: &Table, id: u32, count: usize) -> Opti
             _ => return None,
         },
         cache: r.bool()?,
+        dotenv: u16::try_from(r.u64()?).ok()?,
         description: read_opt_str(r)?,
         declared: (
             usize::try_from(r.u64()?).ok()?,
@@ -422,6 +424,10 @@ fn encode<'p>(w: &mut Writer, table: &mut TableWriter<'p>, plan: &'p Plan) {
     w.bool(plan.cache_size.is_some());
     w.u64(plan.cache_size.unwrap_or(0));
     opt_str(w, plan.cache_url.as_ref());
+    w.u64(plan.dotenv.len() as u64);
+    for files in &plan.dotenv {
+        strs(w, files);
+    }
     w.u64(plan.tasks.len() as u64);
     plan.tasks.iter().for_each(|t| encode_task(w, table, t));
     w.u64(plan.skipped.len() as u64);
@@ -453,6 +459,11 @@ fn decode(r: &mut Reader<'_>, table: &Table) -> Option<Plan> {
     let cache_size = r.u64()?;
     let cache_size = has_size.then_some(cache_size);
     let cache_url = read_opt_str(r)?;
+    let n = r.count()?;
+    let mut dotenv = Vec::with_capacity(n);
+    for _ in 0..n {
+        dotenv.push(read_strs(r)?);
+    }
     let count = r.count()?;
     let mut tasks = Vec::with_capacity(count);
     for i in 0..count {
@@ -480,6 +491,7 @@ fn decode(r: &mut Reader<'_>, table: &Table) -> Option<Plan> {
         lock_timeout,
         cache_size,
         cache_url,
+        dotenv,
         tasks,
         skipped,
         foreach,
@@ -536,6 +548,7 @@ mod tests {
             depfile: (id == 0).then(|| "build/a.d".into()),
             jobserver: (id == 1).then_some(Jobserver::Fifo),
             cache: id != 2,
+            dotenv: u16::from(id == 1),
             description: None,
             declared: (10, 4).into(),
         };
@@ -548,6 +561,7 @@ mod tests {
             lock_timeout: Some(Duration::from_hours(2)),
             cache_size: Some(5_000_000_000),
             cache_url: Some("http://127.0.0.1:9/c".into()),
+            dotenv: vec![Vec::new(), vec![".env".into()]],
             tasks: vec![
                 task(0, "entities/tag/generate", vec![]),
                 task(1, "entities/tag/verify", vec![TaskId(0)]),

@@ -27,6 +27,7 @@ pub(crate) fn task(id: u32, address: &str, needs: &[u32]) -> PlanTask {
         depfile: None,
         jobserver: None,
         cache: true,
+        dotenv: 0,
         description: None,
         declared: (0, 0).into(),
     }
@@ -43,6 +44,7 @@ pub(crate) fn plan(tasks: Vec<PlanTask>) -> Plan {
         lock_timeout: None,
         cache_size: None,
         cache_url: None,
+        dotenv: vec![Vec::new()],
         tasks,
         skipped: Vec::new(),
         foreach: Vec::new(),

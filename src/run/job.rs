@@ -47,7 +47,16 @@ impl<'a> JobBuilder<'a> {
             .and_then(|c| c.dir.as_deref())
             .or(task.dir.as_deref())
             .map_or_else(|| self.options.root.clone(), |d| self.options.root.join(d));
-        let mut env = task.env.clone();
+        // Its dotenv files' variables, then its env over them.
+        let mut env: Vec<(String, String)> = self
+            .plan
+            .dotenv_of(task)
+            .iter()
+            .filter_map(|file| self.options.dotenv.get(file))
+            .flatten()
+            .cloned()
+            .collect();
+        env.extend(task.env.iter().cloned());
         if let Some(check) = check {
             env.extend(check.env.iter().cloned());
         }

@@ -90,6 +90,9 @@ pub(crate) struct Options {
     /// Whether gate checks' fixes may run (off under `--no-fix`, and in CI
     /// unless `--fix`).
     pub(crate) fixes: bool,
+    /// The variables of each `dotenv` file the plan names, read before the
+    /// run: a task's commands get its files' under its `env`.
+    pub(crate) dotenv: std::collections::HashMap<String, Vec<(String, String)>>,
 }
 
 /// Everything the scheduler talks to besides the plan.

@@ -73,6 +73,7 @@ pub(crate) fn options(jobs: usize, keep_going: bool) -> Options {
             crate::secrets::Masker::default(),
         )),
         fixes: true,
+        dotenv: std::collections::HashMap::new(),
     }
 }
 

@@ -12,6 +12,7 @@ mod ci;
 mod cli;
 mod completions;
 mod depfile;
+mod dotenv;
 mod durable;
 mod example;
 mod fixtures;
