@@ -72,6 +72,9 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     match &cli.command {
         Command::Completions(args) => return completions::script(args.shell),
         Command::Man => return completions::man(),
+        Command::Schema => {
+            return write_stdout(&format!("{:#}\n", crate::config::schema::describe()));
+        }
         _ => {}
     }
     let start = working_directory(cli)?;
@@ -115,7 +118,7 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Report(args) => report_history(&workspace(&loaded), args),
         Command::Unlock(args) => durable::unlock(&workspace(&loaded), args),
         Command::Cache(args) => cache_command(&workspace(&loaded), &loaded, args),
-        Command::Completions(_) | Command::Man | Command::Init(_) => {
+        Command::Completions(_) | Command::Man | Command::Init(_) | Command::Schema => {
             unreachable!("handled before loading")
         }
         Command::Guardian => unreachable!("handled in main"),

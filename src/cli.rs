@@ -87,6 +87,8 @@ pub(crate) enum Command {
     Man,
     /// Write a commented starter orchestra.kdl, from what the directory holds or a blueprint
     Init(InitArgs),
+    /// Print the language as JSON for editors: every node kind, its properties and children
+    Schema,
     /// Internal: the guardian a build starts to kill its commands if it is killed
     #[command(name = "__guardian", hide = true)]
     Guardian,

@@ -22,7 +22,11 @@ impl Spec {
         self.scalars.iter().any(|group| group.contains(&key))
     }
 
-    fn scalar_names(&self) -> Vec<&'static str> {
+    pub(super) fn lists(&self) -> &'static [&'static str] {
+        self.lists
+    }
+
+    pub(super) fn scalar_names(&self) -> Vec<&'static str> {
         self.scalars
             .iter()
             .flat_map(|g| g.iter().copied())

@@ -8,10 +8,11 @@ use super::values::{Ctx, head_span, parts};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Entity, EntityGroup, Span, Spanned, Step};
 
-const CHILDREN: &[&str] = &["needs", "each", "wave-gate", "entity"];
-const EACH_CHILDREN: &[&str] = &["step", "gate"];
+pub(super) const CHILDREN: &[&str] = &["needs", "each", "wave-gate", "entity"];
+pub(super) const EACH_CHILDREN: &[&str] = &["step", "gate"];
+pub(super) const ENTITY_CHILDREN: &[&str] = &["relation"];
 /// Built-in template names an entity property may not shadow.
-const RESERVED: &[&str] = &["project", "task", "entity", "milestone", "phase"];
+pub(super) const RESERVED: &[&str] = &["project", "task", "entity", "milestone", "phase"];
 
 pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode) -> EntityGroup {
     let p = parts(node);
@@ -143,7 +144,7 @@ fn entity(ctx: &mut Ctx, node: &KdlNode) -> Option<Entity> {
         if child.name().value() == "relation" {
             relations.extend(ctx.strings(child, "an entity name"));
         } else {
-            ctx.unknown_node(child, "`entity`", &["relation"]);
+            ctx.unknown_node(child, "`entity`", ENTITY_CHILDREN);
         }
     }
     Some(Entity {

@@ -6,10 +6,11 @@ use super::values::{Ctx, head_span, parts};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Check, Command, Gate};
 
-const GATE_PROPS: &[&str] = &["retries", "description"];
-const GATE_CHILDREN: &[&str] = &["check", "retries", "description"];
-const CHECK_PROPS: &[&str] = &["fix", "optional", "timeout", "retries", "dir"];
-const CHECK_CHILDREN: &[&str] = &["run", "fix", "env", "timeout", "retries", "dir", "optional"];
+pub(super) const GATE_PROPS: &[&str] = &["retries", "description"];
+pub(super) const GATE_CHILDREN: &[&str] = &["check", "retries", "description"];
+pub(super) const CHECK_PROPS: &[&str] = &["fix", "optional", "timeout", "retries", "dir"];
+pub(super) const CHECK_CHILDREN: &[&str] =
+    &["run", "fix", "env", "timeout", "retries", "dir", "optional"];
 
 pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode) -> Option<Gate> {
     let p = parts(node);

@@ -8,9 +8,9 @@ use super::values::{Ctx, head_span, parts};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Milestone, Phase, Pipeline, PipelineItem, Span, Stage};
 
-const PIPELINE_CHILDREN: &[&str] = &["stage", "phases", "gate"];
-const MILESTONE_PROPS: &[&str] = &["complexity", "description"];
-const MILESTONE_CHILDREN: &[&str] = &["needs", "phase", "complexity", "description"];
+pub(super) const PIPELINE_CHILDREN: &[&str] = &["stage", "phases", "gate"];
+pub(super) const MILESTONE_PROPS: &[&str] = &["complexity", "description"];
+pub(super) const MILESTONE_CHILDREN: &[&str] = &["needs", "phase", "complexity", "description"];
 
 pub(super) fn pipeline(ctx: &mut Ctx, node: &KdlNode) -> Option<Pipeline> {
     let p = parts(node);

@@ -10,6 +10,7 @@ mod entities;
 mod gate;
 mod milestone;
 mod project;
+pub(crate) mod schema;
 mod simple;
 mod values;
 

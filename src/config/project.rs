@@ -6,7 +6,7 @@ use kdl::{KdlEntry, KdlNode};
 use super::values::{Ctx, parts};
 use crate::model::{Project, Spanned};
 
-const SCALARS: &[&str] = &[
+pub(super) const SCALARS: &[&str] = &[
     "default",
     "jobs",
     "complexity",
@@ -15,7 +15,7 @@ const SCALARS: &[&str] = &[
     "cache-size",
     "cache-url",
 ];
-const CHILDREN: &[&str] = &[
+pub(super) const CHILDREN: &[&str] = &[
     "default",
     "jobs",
     "complexity",

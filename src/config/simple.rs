@@ -33,6 +33,9 @@ pub(super) fn vars(ctx: &mut Ctx, node: &KdlNode, into: &mut Vec<Var>) {
     }
 }
 
+/// What a `pool` takes: only its depth.
+pub(super) const POOL_PROPS: &[&str] = &["depth"];
+
 /// `pool "name" depth=N`.
 pub(super) fn pool(ctx: &mut Ctx, node: &KdlNode) -> Option<Pool> {
     let p = parts(node);
@@ -51,7 +54,7 @@ pub(super) fn pool(ctx: &mut Ctx, node: &KdlNode) -> Option<Pool> {
             depth_seen = true;
             depth = ctx.count(entry, "depth", 1);
         } else {
-            ctx.unknown_prop(node, key, entry, &["depth"]);
+            ctx.unknown_prop(node, key, entry, POOL_PROPS);
         }
     }
     if !depth_seen {
@@ -124,7 +127,7 @@ pub(super) fn rule(ctx: &mut Ctx, node: &KdlNode) -> Option<Rule> {
     })
 }
 
-const TARGET_CHILDREN: &[&str] = &["description", "needs", "gate"];
+pub(super) const TARGET_CHILDREN: &[&str] = &["description", "needs", "gate"];
 
 /// `target "name" { description …; needs …; gate … }`.
 pub(super) fn target(ctx: &mut Ctx, node: &KdlNode) -> Option<Target> {

@@ -600,3 +600,28 @@ fn a_property_written_as_a_line_in_a_block_says_how_to_write_it() {
         ran.stderr
     );
 }
+
+/// The language description editors read is published as a file; it must
+/// be what `orchestra schema` prints (regenerate it with
+/// `orchestra schema > docs/orchestra.schema.json`).
+#[test]
+fn the_published_schema_is_what_schema_prints() {
+    let printed = Test::new().args(["schema"]).run().stdout;
+    let published = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/orchestra.schema.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        printed, published,
+        "run `orchestra schema > docs/orchestra.schema.json`"
+    );
+    let value: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(value["version"], 1);
+    assert!(
+        value["nodes"]["task"]["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "dotenv")
+    );
+}
