@@ -16,6 +16,8 @@ pub(crate) struct BadLine {
 /// when they are applied).
 pub(crate) fn parse(text: &str) -> Result<Vec<(String, String)>, BadLine> {
     let mut vars = Vec::new();
+    // A byte-order mark some editors write is not part of the first name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let bad = |message: &str| BadLine {
             line: i + 1,
@@ -25,8 +27,15 @@ pub(crate) fn parse(text: &str) -> Result<Vec<(String, String)>, BadLine> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+        let line = match line.strip_prefix("export") {
+            Some(rest) if rest.starts_with(char::is_whitespace) => rest.trim_start(),
+            _ => line,
+        };
         let Some((name, value)) = line.split_once('=') else {
+            // `export NAME` (marking a variable for export) sets nothing.
+            if raw.trim_start().starts_with("export") && !line.contains(char::is_whitespace) {
+                continue;
+            }
             return Err(bad("expected `NAME=value`"));
         };
         let name = name.trim();
@@ -60,7 +69,12 @@ fn value_of(value: &str) -> Result<String, &'static str> {
                 '\\' => match chars.next() {
                     Some('n') => out.push('\n'),
                     Some('t') => out.push('\t'),
-                    Some(other) => out.push(other),
+                    Some(c @ ('"' | '\\')) => out.push(c),
+                    // An unknown escape keeps its backslash: "C:\Users".
+                    Some(other) => {
+                        out.push('\\');
+                        out.push(other);
+                    }
                     None => return Err("a value in double quotes is not closed"),
                 },
                 c => out.push(c),
@@ -77,6 +91,9 @@ fn value_of(value: &str) -> Result<String, &'static str> {
         } else {
             Err("text after the closing quote")
         }
+    } else if value.starts_with('#') {
+        // `A= # note`: an empty value and a comment.
+        Ok(String::new())
     } else {
         let end = value.find(" #").unwrap_or(value.len());
         Ok(value[..end].trim_end().to_owned())
@@ -98,6 +115,21 @@ mod tests {
         assert_eq!(get("D"), Some("$HOME \\n"));
         assert_eq!(get("E"), Some(""));
         assert_eq!(get("F"), Some("a#b"));
+    }
+
+    #[test]
+    fn a_bom_crlf_bare_export_empty_values_and_unknown_escapes() {
+        let vars =
+            parse("\u{feff}A=1\r\nexport B\nexport\tC=2\nD= # note\nE=\"C:\\Users\"\n").unwrap();
+        assert_eq!(
+            vars,
+            [
+                ("A".to_owned(), "1".to_owned()),
+                ("C".to_owned(), "2".to_owned()),
+                ("D".to_owned(), String::new()),
+                ("E".to_owned(), "C:\\Users".to_owned()),
+            ]
+        );
     }
 
     #[test]

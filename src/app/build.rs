@@ -372,15 +372,23 @@ fn dotenv_and_secrets(
 /// `NAME=value` is an error at its number (exit 2), before anything runs.
 fn dotenv_files(plan: &Plan, root: &std::path::Path) -> Result<DotenvFiles, Error> {
     let mut files = std::collections::HashMap::new();
-    for file in plan.dotenv.iter().flatten() {
+    // Only the files of the selected tasks (the plan's table holds every
+    // task's lists).
+    for file in plan.tasks.iter().flat_map(|t| plan.dotenv_of(t)) {
         if files.contains_key(file) {
             continue;
         }
         let path = root.join(file);
         let vars = match std::fs::read_to_string(&path) {
-            Ok(text) => crate::dotenv::parse(&text).map_err(|bad| Error::Usage {
-                message: format!("`{file}` line {}: {}", bad.line, bad.message),
-            })?,
+            // The environment orchestra was started with wins: a committed
+            // `.env` gives defaults, never overrides a shell's or CI's value.
+            Ok(text) => crate::dotenv::parse(&text)
+                .map_err(|bad| Error::Usage {
+                    message: format!("`{file}` line {}: {}", bad.line, bad.message),
+                })?
+                .into_iter()
+                .filter(|(name, _)| std::env::var_os(name).is_none())
+                .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 say!(
                     "warning: dotenv file `{file}` does not exist: its tasks get no variables from it"

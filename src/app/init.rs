@@ -117,13 +117,19 @@ pub(super) fn init(dir: &Path, args: &InitArgs) -> Result<(), Error> {
         }
     }
     let text = (blueprint.text)(dir);
-    fs::write_atomic(dir, crate::load::FILE_NAME, text.as_bytes(), true).map_err(|source| {
-        Error::Io {
+    // A file for people and tools to read: 0644, not a temporary file's 0600.
+    fs::write_atomic(dir, crate::load::FILE_NAME, text.as_bytes(), true)
+        .and_then(|()| {
+            std::fs::set_permissions(
+                &path,
+                <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o644),
+            )
+        })
+        .map_err(|source| Error::Io {
             action: "write",
             path: path.clone(),
             source,
-        }
-    })?;
+        })?;
     write_stdout(&format!(
         "wrote {} from the `{}` blueprint: {}\nnext: `orchestra check`, then `orchestra build`\n",
         crate::load::FILE_NAME,
@@ -158,29 +164,92 @@ fn quoted(text: &str) -> String {
     serde_json::Value::String(text.to_owned()).to_string()
 }
 
+/// A command for `run`: `program NAME` with the name one shell word, and
+/// braces doubled so that nothing in it reads as a template.
+fn command_for(program: &str, name: &str) -> String {
+    let word = crate::compile::shell_quote(name);
+    format!("{program} {word}")
+        .replace('{', "{{")
+        .replace('}', "}}")
+}
+
+/// Scripts and targets that are not build steps: lifecycle hooks, servers
+/// and watchers that never end, cleaning, publishing. They are listed in a
+/// comment rather than made tasks that `orchestra build` would run at once.
+const NOT_TASKS: &[&str] = &[
+    "start",
+    "dev",
+    "serve",
+    "watch",
+    "deploy",
+    "publish",
+    "release",
+    "prepare",
+    "preinstall",
+    "install",
+    "postinstall",
+    "uninstall",
+    "clean",
+    "distclean",
+];
+
+/// The names to make tasks of, and the ones left out; `pre`/`post` hooks
+/// of another name run inside it (`npm run build` runs `prebuild`).
+fn split_names(names: &[String]) -> (Vec<String>, Vec<String>) {
+    let hook = |n: &str| {
+        ["pre", "post"].iter().any(|p| {
+            n.strip_prefix(p)
+                .is_some_and(|base| names.iter().any(|other| other == base))
+        })
+    };
+    names
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .cloned()
+        .partition(|n| !NOT_TASKS.contains(&n.as_str()) && !hook(n))
+}
+
 /// Tasks named `names`, each running `command(name)`, and a `ci` target of
 /// the ones named in `ci_wants` that exist (unless a task is named `ci`).
-fn tasks_and_target(
-    header: &str,
-    names: &[String],
-    command: impl Fn(&str) -> String,
-    ci_wants: &[&str],
-) -> String {
-    let mut text = header.to_owned();
-    for name in names {
-        let _ = writeln!(
-            text,
-            "task {} {{\n    run {}\n}}\n",
-            quoted(&task_name(name)),
-            quoted(&command(name))
-        );
-    }
+fn tasks_and_target(header: &str, names: &[String], program: &str, ci_wants: &[&str]) -> String {
+    let (names, left_out) = split_names(names);
     let wanted: Vec<String> = ci_wants
         .iter()
         .filter(|w| names.iter().any(|n| n == *w))
         .map(|w| quoted(w))
         .collect();
-    if !wanted.is_empty() && !names.iter().any(|n| task_name(n) == "ci") {
+    let target = !wanted.is_empty() && !names.iter().any(|n| task_name(n) == "ci");
+    let mut text = header.to_owned();
+    if target {
+        // A bare `orchestra build` builds `ci`, not every task at once.
+        text.push_str("project {\n    default \"ci\"\n}\n\n");
+    }
+    if !left_out.is_empty() {
+        let _ = writeln!(
+            text,
+            "// Not made tasks (servers, hooks, cleaning, publishing): {}.\n",
+            left_out.join(", ")
+        );
+    }
+    let mut taken: Vec<String> = Vec::new();
+    for name in &names {
+        // `a/b` and `a-b` would both be `a-b`: the second gets a suffix.
+        let mut task = task_name(name);
+        let base = task.clone();
+        let mut n = 2;
+        while taken.contains(&task) {
+            task = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.push(task.clone());
+        let _ = writeln!(
+            text,
+            "task {} {{\n    run {}\n}}\n",
+            quoted(&task),
+            quoted(&command_for(program, name))
+        );
+    }
+    if target {
         let _ = writeln!(
             text,
             "// `orchestra build ci` in CI: what must pass.\ntarget \"ci\" {{\n    needs {}\n}}",
@@ -214,7 +283,7 @@ fn node(dir: &Path) -> String {
     tasks_and_target(
         header,
         &names,
-        |n| format!("npm run {n}"),
+        "npm run",
         &["lint", "typecheck", "test", "build"],
     )
 }
@@ -247,12 +316,7 @@ fn make(dir: &Path) -> String {
     if names.is_empty() {
         return format!("{header}task \"all\" {{\n    run \"make\"\n}}\n");
     }
-    tasks_and_target(
-        header,
-        &names,
-        |n| format!("make {n}"),
-        &["all", "check", "test", "lint"],
-    )
+    tasks_and_target(header, &names, "make", &["all", "check", "test", "lint"])
 }
 
 const RUST: &str = r#"// orchestra.kdl for a Cargo project, written by `orchestra init`.
@@ -418,7 +482,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("package.json"),
-            r#"{"scripts": {"build": "tsc", "test:unit": "vitest", "lint": "eslint ."}}"#,
+            r#"{"scripts": {"build": "tsc", "test:unit": "vitest", "lint": "eslint .", "prebuild": "x", "dev": "vite", "with space": "x", "br{ace}": "x", "a/b": "x", "a-b": "x", "": "x"}}"#,
         )
         .unwrap();
         std::fs::write(
@@ -433,16 +497,24 @@ mod tests {
             assert!(plan.is_ok(), "{}: {plan:?}", blueprint.name);
         }
         let make = make(dir.path());
+        assert!(make.contains("task \"app\""), "{make}");
         assert!(
-            make.contains("task \"app\"") && make.contains("task \"clean\""),
+            make.contains("Not made tasks (servers, hooks, cleaning, publishing): clean"),
             "{make}"
         );
+        assert!(make.contains("default \"ci\""), "{make}");
         assert!(
             !make.contains("\"CC\""),
             "an assignment is not a target:\n{make}"
         );
         let node = node(dir.path());
         assert!(node.contains("npm run test:unit"), "{node}");
+        assert!(node.contains("npm run 'with space'"), "{node}");
+        assert!(node.contains("task \"a-b-2\""), "{node}");
+        assert!(
+            !node.contains("task \"dev\"") && !node.contains("task \"prebuild\""),
+            "{node}"
+        );
         assert!(node.contains("needs \"lint\" \"build\""), "{node}");
     }
 

@@ -35,6 +35,7 @@ mod properties;
 pub(crate) mod testing;
 
 pub(crate) use error::SelectionError;
+pub(crate) use templates::shell_quote;
 
 use crate::model::{Model, Pipeline};
 use crate::plan::Plan;

@@ -12,7 +12,7 @@ pub(super) const CHILDREN: &[&str] = &["needs", "each", "wave-gate", "entity"];
 pub(super) const EACH_CHILDREN: &[&str] = &["step", "gate"];
 pub(super) const ENTITY_CHILDREN: &[&str] = &["relation"];
 /// Built-in template names an entity property may not shadow.
-pub(super) const RESERVED: &[&str] = &["project", "task", "entity", "milestone", "phase"];
+pub(super) const RESERVED: &[&str] = &["project", "task", "entity", "milestone", "phase", "args"];
 
 pub(super) fn decode(ctx: &mut Ctx, node: &KdlNode) -> EntityGroup {
     let p = parts(node);

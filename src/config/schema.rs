@@ -33,7 +33,11 @@ pub(crate) fn describe() -> Value {
         "top_level": TOP_LEVEL,
         "nodes": {
             "project": node("settings of the whole project; at most one", project::SCALARS, project::CHILDREN),
-            "vars": node("template variables: one child per variable, `name \"value\"`", &[], &[]),
+            "vars": {
+                "about": "template variables: one child per variable, `name \"value\"`",
+                "properties": [],
+                "children": "any",
+            },
             "pool": node("at most `depth` tasks of the pool run at once", simple::POOL_PROPS, &[]),
             "gate": node("ordered checks with fixes and retries", gate::GATE_PROPS, gate::GATE_CHILDREN),
             "check": node("one command of a gate", gate::CHECK_PROPS, gate::CHECK_CHILDREN),
@@ -52,7 +56,7 @@ pub(crate) fn describe() -> Value {
             "stage": body("one stage of a pipeline", &STAGE),
             "milestone": node("phases, in a pipeline", milestone::MILESTONE_PROPS, milestone::MILESTONE_CHILDREN),
             "phase": body("one phase of a milestone", &PHASE),
-            "target": node("done when what it needs is done", &[], simple::TARGET_CHILDREN),
+            "target": node("done when what it needs is done", simple::TARGET_PROPS, simple::TARGET_CHILDREN),
         },
     })
 }

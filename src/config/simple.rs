@@ -127,6 +127,7 @@ pub(super) fn rule(ctx: &mut Ctx, node: &KdlNode) -> Option<Rule> {
     })
 }
 
+pub(super) const TARGET_PROPS: &[&str] = &["description", "gate"];
 pub(super) const TARGET_CHILDREN: &[&str] = &["description", "needs", "gate"];
 
 /// `target "name" { description …; needs …; gate … }`.
@@ -144,7 +145,7 @@ pub(super) fn target(ctx: &mut Ctx, node: &KdlNode) -> Option<Target> {
         match *key {
             "description" => description = ctx.string(entry, key, "description=\"…\""),
             "gate" => gate = ctx.name(entry, key),
-            _ => ctx.unknown_prop(node, key, entry, &["description", "gate"]),
+            _ => ctx.unknown_prop(node, key, entry, TARGET_PROPS),
         }
     }
     for child in node

@@ -526,8 +526,8 @@ impl Incremental {
             }
         }
         // Its dotenv files decide its commands' environment: for a task
-        // with inputs, a changed one runs it again.
-        if !task.inputs.is_empty() {
+        // decided by inputs, a changed one runs it again.
+        if has_inputs(task) {
             for file in plan.dotenv_of(task) {
                 let path = file.trim_start_matches("./");
                 let hash = self.store.stat.hash(&self.root, path).ok();

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Model, Span, Spanned};
 
-const RESERVED_VARS: &[&str] = &["project", "task", "entity", "milestone", "phase"];
+const RESERVED_VARS: &[&str] = &["project", "task", "entity", "milestone", "phase", "args"];
 
 pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     let c = model.config();

@@ -1,5 +1,5 @@
-//! `dotenv` files through the real binary: precedence (process env <
-//! dotenv < project env < task env), a changed file reruns what reads it,
+//! `dotenv` files through the real binary: precedence (dotenv < process
+//! env < project env < task env), a changed file reruns what reads it,
 //! a secret set in one is masked, and a bad line is an error at its number.
 
 use std::process::Command;
@@ -47,11 +47,12 @@ fn each_layer_overrides_the_one_below_it() {
     let dir = test.path();
     let out = build(dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    // A dotenv file overrides the process; the project's env the dotenv
-    // file; the task's env everything; a later file an earlier one.
+    // The process keeps what it set (a committed `.env` gives defaults);
+    // the project's env is over both; the task's over everything; a later
+    // dotenv file over an earlier one.
     assert_eq!(
         std::fs::read_to_string(dir.join("out.txt")).unwrap(),
-        "dotenv dotenv project task second\n"
+        "process dotenv project task second\n"
     );
 }
 
