@@ -613,7 +613,15 @@ fn args_reach_a_task(plan: &plan::Plan, select: &SelectArgs) -> Result<(), Error
     let Some(address) = select.addresses.first().filter(|_| !select.args.is_empty()) else {
         return Ok(());
     };
-    if plan.tasks.iter().any(|t| t.address == address.as_str()) {
+    if let Some(task) = plan.tasks.iter().find(|t| t.address == address.as_str()) {
+        // A target or a gate has no commands for `{args}` to reach.
+        if task.commands.is_empty() {
+            return Err(Error::Usage {
+                message: format!(
+                    "`{address}` runs no commands, so the arguments after `--` would reach nothing: name the task that uses `{{args}}`"
+                ),
+            });
+        }
         Ok(())
     } else {
         Err(Error::Usage {

@@ -64,7 +64,7 @@ pub(super) fn build(
     seen: Seen,
 ) -> Result<(), Error> {
     let root = loaded.located.root.clone();
-    let (dotenv, masker) = dotenv_and_secrets(plan, args, &root)?;
+    let (dotenv, masker) = dotenv_and_secrets(plan, args, &root, render)?;
     // Ctrl-C, SIGTERM and SIGHUP from here on are read, never fatal.
     let interrupts = Interrupts::new();
     interrupts.catch_signals();
@@ -351,20 +351,27 @@ fn dotenv_and_secrets(
     plan: &Plan,
     args: &BuildArgs,
     root: &std::path::Path,
+    render: RenderOptions,
 ) -> Result<(DotenvFiles, Masker), Error> {
     let dotenv = if args.dry_run {
         std::collections::HashMap::new()
     } else {
         dotenv_files(plan, root)?
     };
-    let masker = secrets(plan).with(
-        dotenv
-            .values()
-            .flatten()
-            .filter(|(name, _)| plan.secrets.contains(name))
-            .map(|(_, value)| value.clone()),
-    );
-    Ok((dotenv, masker))
+    let from_files: Vec<String> = dotenv
+        .values()
+        .flatten()
+        .filter(|(name, _)| plan.secrets.contains(name))
+        .map(|(_, value)| value.clone())
+        .collect();
+    // The runner learns these from us, as it learned the environment's.
+    if render.github && !from_files.is_empty() {
+        say_part!(
+            "{}",
+            report::github::masks(from_files.iter().map(String::as_str))
+        );
+    }
+    Ok((dotenv, secrets(plan).with(from_files)))
 }
 
 /// The variables of every `dotenv` file the plan names. A missing file is

@@ -89,6 +89,14 @@ fn arguments_need_one_task_to_go_to() {
         .stderr_contains("2 are named")
         .run();
     project()
+        .kdl(&format!(
+            "{PROJECT}target \"ci\" {{\n    needs \"shell\"\n}}\n"
+        ))
+        .args(["build", "ci", "--", "x"])
+        .status(2)
+        .stderr_contains("`ci` runs no commands")
+        .run();
+    project()
         .args(["build", "M", "--", "x"])
         .status(2)
         .stderr_contains("`M` is not one task")

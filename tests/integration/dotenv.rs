@@ -88,6 +88,16 @@ fn a_secret_set_in_a_dotenv_file_is_masked() {
 }
 
 #[test]
+fn under_github_actions_a_secret_from_a_dotenv_file_is_registered_as_a_mask() {
+    Test::new()
+        .kdl("project {\n    dotenv \".env\"\n    secret \"TOKEN\"\n}\ntask \"t\" {\n    run \"true\"\n}\n")
+        .write(".env", "TOKEN=s3cr3t-from-dotenv\n")
+        .args(["--ci-format", "github", "build", "--progress", "never"])
+        .stderr_contains("::add-mask::s3cr3t-from-dotenv")
+        .run();
+}
+
+#[test]
 fn a_missing_file_warns_and_a_bad_line_is_an_error_at_its_number() {
     Test::new()
         .kdl("project {\n    dotenv \".env\"\n}\ntask \"t\" {\n    run \"true\"\n}\n")
