@@ -187,8 +187,20 @@ pub(crate) struct CacheArgs {
     pub(crate) url: Option<String>,
 
     /// The longest one request to the shared cache may take before the build goes on without it
-    #[arg(long = "cache-timeout", value_name = "DURATION", env = "ORCHESTRA_CACHE_TIMEOUT", default_value = "30s", value_parser = wait_limit)]
+    #[arg(long = "cache-timeout", value_name = "DURATION", env = "ORCHESTRA_CACHE_TIMEOUT", default_value = "30s", value_parser = cache_timeout)]
     pub(crate) timeout: std::time::Duration,
+}
+
+/// `--cache-timeout 10s`: a duration, and not zero (every request would
+/// fail at once).
+fn cache_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match crate::model::parse_duration(text)? {
+        zero if zero.is_zero() => Err(
+            "a request needs some time: write one such as `10s`, or `--cache local` for no remote"
+                .into(),
+        ),
+        limit => Ok(limit),
+    }
 }
 
 /// `--cache local,remote:r`.

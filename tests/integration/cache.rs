@@ -259,6 +259,9 @@ fn cache_settings_that_make_no_sense_are_usage_errors() {
     );
     let out = orchestra(&a, &["build", "--cache", "cloud"]);
     assert_eq!(out.status.code(), Some(2));
+    let out = orchestra(&a, &["build", "--cache-timeout", "0s"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`10s`"), "{}", text(&out.stderr));
     std::fs::write(
         a.join("orchestra.kdl"),
         "project \"p\" {\n    cache-size \"lots\"\n}\n",
