@@ -135,7 +135,6 @@ impl Grpc {
             digests: digests.iter().map(Digest::proto).collect(),
             ..Default::default()
         };
-        self.traffic.requests += 1;
         let response = block_on(
             &self.runtime,
             self.timeout,
@@ -167,7 +166,6 @@ impl Grpc {
             read_offset: 0,
             read_limit: 0,
         };
-        self.traffic.requests += 1;
         let client = &mut self.bytestream;
         let size = digest.size;
         let result = block_on(&self.runtime, self.timeout, async {
@@ -215,7 +213,6 @@ impl Grpc {
                 data: chunk.to_vec(),
             })
             .collect();
-        self.traffic.requests += 1;
         self.traffic.up += bytes.len() as u64;
         block_on(
             &self.runtime,
@@ -234,7 +231,6 @@ impl Remote for Grpc {
             action_digest: Some(key.proto()),
             ..Default::default()
         };
-        self.traffic.requests += 1;
         match block_on(
             &self.runtime,
             self.timeout,
@@ -259,7 +255,6 @@ impl Remote for Grpc {
             action_result: Some(result),
             ..Default::default()
         };
-        self.traffic.requests += 1;
         self.traffic.up += entry.len() as u64;
         block_on(
             &self.runtime,
@@ -323,7 +318,6 @@ impl Grpc {
             blob_digests: blobs.iter().map(|(d, _)| d.proto()).collect(),
             ..Default::default()
         };
-        self.traffic.requests += 1;
         let missing: Vec<Digest> = block_on(
             &self.runtime,
             self.timeout,
@@ -363,7 +357,6 @@ impl Grpc {
         if requests.is_empty() {
             return Ok(());
         }
-        self.traffic.requests += 1;
         self.traffic.up += requests.iter().map(|r| r.data.len() as u64).sum::<u64>();
         let request = reapi::BatchUpdateBlobsRequest {
             instance_name: self.instance.clone(),

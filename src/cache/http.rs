@@ -58,7 +58,6 @@ impl Http {
         if let Some(auth) = &self.authorization {
             request = request.header("Authorization", auth);
         }
-        self.traffic.requests += 1;
         let mut response = request.call().map_err(|e| format!("GET /{space}/…: {e}"))?;
         match response.status().as_u16() {
             200 => {
@@ -83,7 +82,6 @@ impl Http {
         if let Some(auth) = &self.authorization {
             request = request.header("Authorization", auth);
         }
-        self.traffic.requests += 1;
         let response = request.call().map_err(|e| format!("HEAD /cas/…: {e}"))?;
         Ok(response.status().as_u16() == 200)
     }
@@ -94,7 +92,6 @@ impl Http {
         if let Some(auth) = &self.authorization {
             request = request.header("Authorization", auth);
         }
-        self.traffic.requests += 1;
         self.traffic.up += bytes.len() as u64;
         let response = request
             .send(bytes)

@@ -65,14 +65,12 @@ fn fits(task: &PlanTask, result: &reapi::ActionResult) -> Result<Vec<Digest>, St
         digests.push(digest);
     }
     for output in &task.outputs {
-        let output = output.trim_start_matches("./").trim_end_matches('/');
-        let literal = !output.contains(['*', '?', '[', '{']);
-        let present = result.output_files.iter().any(|f| {
-            f.path == output
-                || f.path
-                    .strip_prefix(output)
-                    .is_some_and(|r| r.starts_with('/'))
-        });
+        let output = outputs::trimmed(output);
+        let literal = !crate::freshness::inputs::is_glob(output);
+        let present = result
+            .output_files
+            .iter()
+            .any(|f| outputs::covers(output, &f.path));
         if literal && !present {
             return Err(format!("its entry lacks the output `{output}`"));
         }
@@ -126,7 +124,6 @@ pub(crate) struct Tally {
     pub(crate) uploaded: usize,
     pub(crate) traffic: Traffic,
     pub(crate) remote: Option<String>,
-    pub(crate) evicted: u64,
 }
 
 impl Tally {
@@ -475,7 +472,7 @@ impl Cache {
         if (self.tally.stored > 0 || self.restored_locally)
             && let Some((store, _)) = &self.local
         {
-            self.tally.evicted = store.evict(self.size);
+            store.evict(self.size);
         }
         self.tally
     }

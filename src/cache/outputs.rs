@@ -31,7 +31,7 @@ pub(crate) struct OutputFile {
 
 /// A declared output as a path relative to the root (`./` and a trailing
 /// `/` dropped).
-fn trimmed(output: &str) -> &str {
+pub(crate) fn trimmed(output: &str) -> &str {
     output.trim_start_matches("./").trim_end_matches('/')
 }
 
@@ -76,7 +76,7 @@ fn listed(root: &Path, task: &PlanTask) -> Result<Vec<String>, String> {
     let mut files = Vec::new();
     for output in &task.outputs {
         let output = trimmed(output);
-        if output.contains(['*', '?', '[', '{']) {
+        if inputs::is_glob(output) {
             let expanded = inputs::expand(root, &[output]).map_err(|e| e.message)?;
             files.extend(expanded.files);
             continue;
@@ -129,7 +129,7 @@ pub(crate) fn clear_stale(root: &Path, task: &PlanTask, keep: &[&str]) -> io::Re
     let mut present = Vec::new();
     for output in &task.outputs {
         let output = trimmed(output);
-        if output.contains(['*', '?', '[', '{']) {
+        if inputs::is_glob(output) {
             present.extend(
                 inputs::expand(root, &[output])
                     .map(|e| e.files)
@@ -182,18 +182,23 @@ pub(crate) fn declared(task: &PlanTask, path: &str) -> bool {
     }
     task.outputs.iter().any(|output| {
         let output = trimmed(output);
-        if output.contains(['*', '?', '[', '{']) {
+        if inputs::is_glob(output) {
             GlobBuilder::new(output)
                 .literal_separator(true)
                 .build()
                 .is_ok_and(|g| g.compile_matcher().is_match(path))
         } else {
-            path == output
-                || path
-                    .strip_prefix(output)
-                    .is_some_and(|rest| rest.starts_with('/'))
+            covers(output, path)
         }
     })
+}
+
+/// Whether the literal output `output` is `path` or a directory holding it.
+pub(crate) fn covers(output: &str, path: &str) -> bool {
+    path == output
+        || path
+            .strip_prefix(output)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Writes `files` under `root`; every path must already have passed

@@ -12,14 +12,12 @@ use super::digest::Digest;
 pub(crate) struct Traffic {
     pub(crate) down: u64,
     pub(crate) up: u64,
-    pub(crate) requests: u64,
 }
 
 impl std::ops::AddAssign for Traffic {
     fn add_assign(&mut self, other: Self) {
         self.down += other.down;
         self.up += other.up;
-        self.requests += other.requests;
     }
 }
 

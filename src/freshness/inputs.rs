@@ -34,7 +34,8 @@ pub(crate) struct BadPattern {
     pub(crate) message: String,
 }
 
-fn is_glob(component: &str) -> bool {
+/// Whether a pattern (or one of its components) holds glob characters.
+pub(crate) fn is_glob(component: &str) -> bool {
     component.contains(['*', '?', '[', '{'])
 }
 

@@ -184,8 +184,8 @@ impl LocalStore {
     }
 
     /// Removes the least recently used files until the store holds at
-    /// most `limit` bytes; returns how many bytes went. An entry whose blob
-    /// was evicted is a miss later, never a wrong output.
+    /// most `limit` bytes; returns how many bytes went (for tests). An entry
+    /// whose blob was evicted is a miss later, never a wrong output.
     pub(crate) fn evict(&self, limit: u64) -> u64 {
         let mut files = self.files();
         let mut total: u64 = files.iter().map(|f| f.2).sum();
