@@ -534,3 +534,43 @@ fn a_deleted_output_is_restored_not_rebuilt() {
     assert_eq!(ran(&count), Vec::<String>::new());
     assert_eq!(outputs(&a), before);
 }
+
+#[test]
+fn the_server_may_be_named_in_the_project_or_the_environment() {
+    let Some(server) = Server::nginx() else {
+        return;
+    };
+    if !tool("git", "the cache-url test") {
+        return;
+    }
+    // `project { cache-url … }`, with no flag.
+    let top = tempfile::tempdir().unwrap();
+    let (a, count) = repo(top.path(), &format!("cache-url \"{}\"", server.url));
+    let stderr = build(&a, &[]);
+    assert!(stderr.contains("3 uploaded"), "{stderr}");
+    assert_eq!(ran(&count).len(), 3);
+    // ORCHESTRA_CACHE_URL, as CI sets a secret, over the project's: a
+    // clone whose file names a server that is not there restores from it.
+    let b = top.path().join("b");
+    git(
+        top.path(),
+        &["clone", "-q", a.to_str().unwrap(), b.to_str().unwrap()],
+    );
+    let kdl = std::fs::read_to_string(b.join("orchestra.kdl")).unwrap();
+    let kdl = kdl.replace(&server.url, "http://127.0.0.1:9/nothing");
+    std::fs::write(b.join("orchestra.kdl"), kdl).unwrap();
+    let out = Command::new(super::support::binary())
+        .args(["build", "--progress", "never"])
+        .current_dir(&b)
+        .env("ORCHESTRA_CACHE_URL", &server.url)
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("restored link from {}", server.url)),
+        "{stderr}"
+    );
+    assert_eq!(ran(&count), Vec::<String>::new());
+}
