@@ -43,7 +43,7 @@ fn main() {
     });
     let document = kdl::KdlDocument::parse(&text).expect("valid KDL");
     let decode = best(runs, || {
-        std::hint::black_box(bench::decode(&document));
+        std::hint::black_box(bench::decode(&document, &text));
     });
     let validation = best(runs, || {
         let (model, diagnostics) = bench::decode_and_validate(&document, &text);

@@ -407,7 +407,7 @@ fn require_model(loaded: &Loaded, render: RenderOptions) -> Result<&Model, Error
         _ => Err(Error::Config {
             errors: errors.max(1),
             warnings,
-            found: diagnostic::to_json(&loaded.diagnostics, loaded.source.inner()),
+            found: diagnostic::to_json(&loaded.diagnostics, &loaded.sources),
         }),
     }
 }
@@ -418,12 +418,12 @@ fn counts(diagnostics: &[Diagnostic]) -> (usize, usize) {
 }
 
 fn print_diagnostics(loaded: &Loaded, render: RenderOptions) {
-    show(&loaded.diagnostics, &loaded.source, render);
+    show(&loaded.diagnostics, &loaded.sources, render);
 }
 
 /// Draws diagnostics on stderr; under GitHub Actions, each also as an
 /// annotation at its line.
-fn show(found: &[Diagnostic], source: &miette::NamedSource<String>, render: RenderOptions) {
+fn show(found: &[Diagnostic], source: &crate::sources::Sources, render: RenderOptions) {
     if found.is_empty() {
         return;
     }
@@ -443,13 +443,13 @@ fn check(loaded: &Loaded, args: &CheckArgs, render: RenderOptions) -> Result<(),
     };
     if let Ok(plan) = compile::compile(model, &everything) {
         let found = input_diagnostics(&plan, loaded, &mut Seen::default());
-        show(&found, &loaded.source, render);
+        show(&found, &loaded.sources, render);
         let (errors, more) = counts(&found);
         if errors > 0 {
             return Err(Error::Config {
                 errors,
                 warnings: warnings + more,
-                found: diagnostic::to_json(&found, loaded.source.inner()),
+                found: diagnostic::to_json(&found, &loaded.sources),
             });
         }
         warnings += more;
@@ -480,7 +480,7 @@ fn input_diagnostics<'p>(
     seen: &mut Seen<'p>,
 ) -> Vec<Diagnostic> {
     use crate::freshness::inputs::{Unmatched, unmatched};
-    let source: &str = loaded.source.inner();
+    let source: &str = loaded.sources.text();
     // The quoted input after the task's declaration, or the declaration.
     let span_of = |task: &plan::PlanTask, text: &str| -> crate::model::Span {
         let start = task.declared.offset();
@@ -576,13 +576,13 @@ fn check_inputs<'p>(
     if found.is_empty() {
         return Ok(seen);
     }
-    show(&found, &loaded.source, render);
+    show(&found, &loaded.sources, render);
     let (errors, warnings) = counts(&found);
     if errors > 0 {
         return Err(Error::Config {
             errors,
             warnings,
-            found: diagnostic::to_json(&found, loaded.source.inner()),
+            found: diagnostic::to_json(&found, &loaded.sources),
         });
     }
     Ok(seen)
@@ -655,9 +655,9 @@ fn shaped(addresses: Vec<String>, shape: &ShapeArgs) -> Result<Selection, Error>
 fn plan(loaded: &Loaded, plan: &plan::Plan, args: &PlanArgs) -> Result<(), Error> {
     let text = timings::measure("render", || match args.format {
         PlanFormat::Text => plan::text::render(plan),
-        PlanFormat::Json => {
-            plan::json::render(plan, &loaded.located.display, loaded.source.inner())
-        }
+        PlanFormat::Json => plan::json::render(plan, &loaded.located.display, &|at| {
+            loaded.sources.locate(at)
+        }),
         PlanFormat::Dot => plan::dot::render(plan),
         PlanFormat::GithubMatrix => github_matrix(plan, loaded, args.shards),
     });

@@ -7,11 +7,10 @@
 use std::fmt;
 use std::fmt::Write as _;
 
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity, SourceCode,
-};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity, SourceCode};
 
 use crate::model::Span;
+use crate::sources::{Place, Sources};
 
 /// One edge of a dependency cycle, labelled at the span that declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +173,15 @@ pub(crate) enum Diagnostic {
         first: Span,
         second: Span,
     },
+    /// A mistake in how the file is put together from others: an
+    /// `include`, a `template` or a `use` of one. Its labels may lie in
+    /// different files.
+    Composition {
+        code: &'static str,
+        message: String,
+        labels: Vec<(String, Span)>,
+        help: Option<String>,
+    },
     /// Two files of one rule that would be the same task.
     RuleCollision {
         address: String,
@@ -229,6 +237,7 @@ impl Diagnostic {
             Self::UnmatchedForeach { .. } => "orchestra::unmatched_foreach",
             Self::RuleCollision { .. } => "orchestra::rule_collision",
             Self::OutputCollision { .. } => "orchestra::output_collision",
+            Self::Composition { code, .. } => code,
         }
     }
 
@@ -302,6 +311,7 @@ impl Diagnostic {
                 format!("`{via}` cycle: {}", path.join(" → "))
             }
             Self::Template { message, .. } => format!("bad template: {message}"),
+            Self::Composition { message, .. } => message.clone(),
             Self::UnknownTemplateVariable { name, .. } => {
                 format!("unknown template variable `{{{name}}}`")
             }
@@ -403,6 +413,7 @@ impl Diagnostic {
                     .collect()
             }
             Self::Template { span, .. } => vec![label("here", span)],
+            Self::Composition { labels, .. } => labels.iter().map(|(l, s)| label(l, s)).collect(),
             Self::UnknownTemplateVariable { span, .. } => vec![label("not defined", span)],
             Self::ProgramNotFound { span, optional, .. } => vec![label(
                 if *optional {
@@ -418,7 +429,9 @@ impl Diagnostic {
     pub(crate) fn help(&self) -> Option<String> {
         let did_you_mean = |s: &Option<String>| s.as_ref().map(|s| format!("did you mean `{s}`?"));
         match self {
-            Self::Syntax { help, .. } | Self::InvalidValue { help, .. } => help.clone(),
+            Self::Syntax { help, .. }
+            | Self::InvalidValue { help, .. }
+            | Self::Composition { help, .. } => help.clone(),
             Self::UnknownNode {
                 suggestion,
                 expected,
@@ -539,7 +552,7 @@ pub(crate) struct RenderOptions {
 /// One diagnostic bound to the file it points into, as miette wants it.
 struct Located<'a> {
     diagnostic: &'a Diagnostic,
-    source: &'a NamedSource<String>,
+    source: &'a Sources,
 }
 
 impl fmt::Debug for Located<'_> {
@@ -576,14 +589,35 @@ impl miette::Diagnostic for Located<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(self.diagnostic.labels().into_iter()))
+        Some(Box::new(
+            with_use_sites(self.diagnostic.labels(), self.source).into_iter(),
+        ))
     }
+}
+
+/// `labels`, and for each one inside a template's expansion the `use` that
+/// made it (a mistake in a template is shown where it is written and where
+/// it was used).
+pub(crate) fn with_use_sites(mut labels: Vec<LabeledSpan>, source: &Sources) -> Vec<LabeledSpan> {
+    let mut extra: Vec<LabeledSpan> = Vec::new();
+    for label in &labels {
+        for (span, template) in source.use_sites(label.offset()) {
+            if !extra.iter().any(|e| e.offset() == span.offset()) {
+                extra.push(LabeledSpan::new_with_span(
+                    Some(format!("in this use of template `{template}`")),
+                    span,
+                ));
+            }
+        }
+    }
+    labels.extend(extra);
+    labels
 }
 
 /// Renders each diagnostic as a miette report against `source`.
 pub(crate) fn render(
     diagnostics: &[Diagnostic],
-    source: &NamedSource<String>,
+    source: &Sources,
     options: RenderOptions,
 ) -> String {
     let theme = if options.color {
@@ -605,7 +639,7 @@ pub(crate) fn render(
         // past 65,535 columns); those get the plain narration instead. A
         // panic from it anyway is caught, and narrated too.
         let mut drawn = String::new();
-        let graphical = !on_long_line(diagnostic, source.inner())
+        let graphical = !on_long_line(diagnostic, source.text())
             && std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 // Writing into a String cannot fail.
                 let _ = handler.render_report(&mut drawn, &located);
@@ -637,47 +671,29 @@ pub(crate) fn render(
 }
 
 /// Diagnostics as data for machines (`build --json` on a configuration
-/// error): code, severity, message, line and column (from 1), help.
-pub(crate) fn to_json(diagnostics: &[Diagnostic], source: &str) -> Vec<serde_json::Value> {
+/// error): code, severity, message, file, line and column (from 1), help.
+pub(crate) fn to_json(diagnostics: &[Diagnostic], source: &Sources) -> Vec<serde_json::Value> {
     diagnostics
         .iter()
         .zip(places(diagnostics, source))
-        .map(|(d, (line, column))| {
+        .map(|(d, place)| {
             serde_json::json!({
                 "code": d.code(),
                 "severity": if d.is_error() { "error" } else { "warning" },
                 "message": d.message(),
-                "line": line,
-                "column": column,
+                "file": place.file,
+                "line": place.line,
+                "column": place.column,
                 "help": d.help(),
             })
         })
         .collect()
 }
 
-/// Each diagnostic's line and column (from 1) in `source`, in one pass
-/// over the file however many there are.
-pub(crate) fn places(diagnostics: &[Diagnostic], source: &str) -> Vec<(usize, usize)> {
-    let offsets: Vec<usize> = diagnostics
-        .iter()
-        .map(|d| d.primary_offset().min(source.len()))
-        .collect();
-    let mut order: Vec<usize> = (0..offsets.len()).collect();
-    order.sort_by_key(|&i| offsets[i]);
-    let mut places = vec![(0, 0); offsets.len()];
-    let (mut line, mut line_start, mut at) = (1, 0, 0);
-    let bytes = source.as_bytes();
-    for i in order {
-        while at < offsets[i] {
-            if bytes[at] == b'\n' {
-                line += 1;
-                line_start = at + 1;
-            }
-            at += 1;
-        }
-        places[i] = (line, offsets[i] - line_start + 1);
-    }
-    places
+/// Each diagnostic's place (file, line and column from 1).
+pub(crate) fn places(diagnostics: &[Diagnostic], source: &Sources) -> Vec<Place> {
+    let offsets: Vec<usize> = diagnostics.iter().map(Diagnostic::primary_offset).collect();
+    source.places(&offsets)
 }
 
 /// How many diagnostics are drawn: nobody reads 100,000 reports, and

@@ -42,6 +42,7 @@ mod plan;
 mod report;
 mod run;
 mod secrets;
+mod sources;
 mod strings;
 mod timings;
 mod validate;
@@ -57,14 +58,14 @@ pub use app::main;
 /// the binary is its interface.
 pub mod facade {
     /// Decodes a parsed orchestra file; returns how many diagnostics it made.
-    pub fn decode(document: &kdl::KdlDocument) -> usize {
-        crate::config::decode(document).1.len()
+    pub fn decode(document: &kdl::KdlDocument, text: &str) -> usize {
+        crate::config::decode(document, text).1.len()
     }
 
     /// Decodes and validates (looking programs up on PATH, as `build`
     /// does); returns whether a model came out and how many diagnostics.
     pub fn decode_and_validate(document: &kdl::KdlDocument, text: &str) -> (bool, usize) {
-        let (config, mut diagnostics) = crate::config::decode(document);
+        let (config, mut diagnostics) = crate::config::decode(document, text);
         let (model, more) = crate::validate::validate(
             config,
             text,
@@ -97,7 +98,7 @@ pub mod facade {
             width: 100,
             github: false,
         };
-        std::hint::black_box(render(&loaded.diagnostics, &loaded.source, options));
+        std::hint::black_box(render(&loaded.diagnostics, &loaded.sources, options));
         let errors = loaded
             .diagnostics
             .iter()
@@ -109,7 +110,9 @@ pub mod facade {
             };
             if let Ok(plan) = crate::compile::compile(model, &everything) {
                 std::hint::black_box(crate::plan::text::render(&plan));
-                std::hint::black_box(crate::plan::json::render(&plan, "orchestra.kdl", ""));
+                std::hint::black_box(crate::plan::json::render(&plan, "orchestra.kdl", &|_| {
+                    ("orchestra.kdl", 1, 1)
+                }));
                 std::hint::black_box(crate::plan::dot::render(&plan));
             }
         }
@@ -155,7 +158,7 @@ pub mod facade {
             },
         )
         .map_err(|e| e.to_string())?;
-        let source: &String = loaded.source.inner();
+        let source: &str = loaded.sources.text();
         for diagnostic in &loaded.diagnostics {
             for label in diagnostic.labels() {
                 let (start, end) = (label.offset(), label.offset() + label.len());
@@ -176,7 +179,7 @@ pub mod facade {
             width: 100,
             github: false,
         };
-        let text = render(&loaded.diagnostics, &loaded.source, options);
+        let text = render(&loaded.diagnostics, &loaded.sources, options);
         let headers = text
             .lines()
             .filter(|l| {

@@ -3,11 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use miette::NamedSource;
-
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::model::Model;
+use crate::sources::Sources;
 use crate::timings::measure;
 use crate::validate::{self, Options};
 
@@ -63,7 +62,9 @@ pub(crate) fn locate(start: &Path, explicit: Option<&Path>) -> Result<Located, E
 /// A loaded file: the model if it is valid, and everything found.
 pub(crate) struct Loaded {
     pub(crate) located: Located,
-    pub(crate) source: NamedSource<String>,
+    /// The main file's text, and every included file's and template
+    /// expansion's after it: what spans point into.
+    pub(crate) sources: Sources,
     pub(crate) model: Option<Model>,
     /// Sorted by position in the file; errors and warnings together.
     pub(crate) diagnostics: Vec<Diagnostic>,
@@ -106,6 +107,49 @@ pub(crate) fn foreach_files(root: &Path, pattern: &str) -> Result<Vec<String>, S
         .map_err(|bad| bad.message)
 }
 
+/// The project's other files, for `include`: found under the project
+/// directory, named in messages the way the main file is.
+struct Disk<'a> {
+    located: &'a Located,
+}
+
+impl crate::config::Files for Disk<'_> {
+    fn matching(&self, pattern: &str) -> Result<Vec<String>, String> {
+        let root = &self.located.root;
+        if !crate::freshness::inputs::is_glob(pattern) {
+            let path = root.join(pattern);
+            if path.is_dir() {
+                return Err(format!(
+                    "`{pattern}` is a directory: include its files with `{pattern}/*.kdl`"
+                ));
+            }
+            return Ok(if path.is_file() {
+                vec![pattern.to_owned()]
+            } else {
+                Vec::new()
+            });
+        }
+        crate::freshness::inputs::expand(root, &[pattern])
+            .map(|expanded| expanded.files)
+            .map_err(|bad| bad.message)
+    }
+
+    fn read(&self, path: &str) -> Result<(String, String), String> {
+        let text = std::fs::read_to_string(self.located.root.join(path)).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                "it is not UTF-8 text".to_owned()
+            } else {
+                e.to_string().to_lowercase()
+            }
+        })?;
+        // `../orchestra.kdl` includes `ci/a.kdl`: shown as `../ci/a.kdl`.
+        let shown = Path::new(&self.located.display)
+            .parent()
+            .map_or_else(|| PathBuf::from(path), |dir| dir.join(path));
+        Ok((text, shown.display().to_string()))
+    }
+}
+
 /// Reads, parses, decodes and validates the located file.
 pub(crate) fn load(located: Located, options: Options) -> Result<Loaded, Error> {
     let bytes = read(&located)?;
@@ -129,15 +173,21 @@ pub(crate) fn parse(located: Located, bytes: Vec<u8>, options: Options) -> Loade
         }
     };
     let mut model = None;
+    let mut sources = Sources::single(located.display.clone(), text);
     if diagnostics.is_empty() {
-        let (config, found) = measure("parse", || crate::config::load(&text));
+        let files = Disk { located: &located };
+        let main = located
+            .path
+            .file_name()
+            .map_or_else(|| FILE_NAME.into(), |n| n.to_string_lossy().into_owned());
+        let (config, found) = measure("parse", || crate::config::load(&mut sources, &main, &files));
         diagnostics = found;
         if let Some(mut config) = config {
             measure("foreach", || match_rule_files(&mut config, &located.root));
             let fallback = directory_name(&located.root);
             let decode_failed = diagnostics.iter().any(Diagnostic::is_error);
             let (valid, found) = measure("validate", || {
-                validate::validate(config, &text, &fallback, options)
+                validate::validate(config, sources.text(), &fallback, options)
             });
             diagnostics.extend(found);
             if !decode_failed {
@@ -147,8 +197,8 @@ pub(crate) fn parse(located: Located, bytes: Vec<u8>, options: Options) -> Loade
     }
     diagnostics.sort_by_key(Diagnostic::primary_offset);
     Loaded {
-        source: NamedSource::new(located.display.clone(), text),
         located,
+        sources,
         model,
         diagnostics,
     }

@@ -122,7 +122,22 @@ fn base_plan(loaded: &Loaded, base: &str, selection: &crate::compile::Selection)
     let Ok(old) = git(root, &["show", &format!("{base}:./{file}")]) else {
         return Base::Incomparable;
     };
-    if old == *loaded.source.inner() {
+    // Included files are read from disk, not from BASE: a project made of
+    // several files is compared whole, every task counting as changed
+    // unless none of them differs.
+    if !loaded.sources.is_single() {
+        let unchanged = old == loaded.sources.main_text()
+            && loaded.sources.included().all(|(path, text)| {
+                git(root, &["show", &format!("{base}:./{}", path.display())])
+                    .is_ok_and(|at_base| at_base == text)
+            });
+        return if unchanged {
+            Base::Same
+        } else {
+            Base::Incomparable
+        };
+    }
+    if old == loaded.sources.main_text() {
         return Base::Same;
     }
     let old = load::parse(

@@ -519,13 +519,13 @@ fn execute(
             screen = screen.with_eta(eta);
         }
         let display = screen.pause();
-        let mut reporter = Human::new(screen, &loaded.source, render, args.verbose)
+        let mut reporter = Human::new(screen, &loaded.sources, render, args.verbose)
             .masking(screen_masker.clone())
             .output_logs(args.output_logs);
         run_with(&mut reporter, Some(display))
     } else {
         let screen = Plain::new(LineWriter::new(std::io::stderr()));
-        let mut reporter = Human::new(screen, &loaded.source, render, args.verbose)
+        let mut reporter = Human::new(screen, &loaded.sources, render, args.verbose)
             .masking(screen_masker.clone())
             .output_logs(args.output_logs);
         run_with(&mut reporter, None)

@@ -7,8 +7,6 @@
 //! A hit never parses: the source text is kept only so a failing task can
 //! still be labelled in orchestra.kdl.
 
-use miette::NamedSource;
-
 use super::{compile_masked, require_model, selection};
 use crate::cli::SelectArgs;
 use crate::diagnostic::RenderOptions;
@@ -78,7 +76,7 @@ pub(super) fn compiled(
         let text = String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         let loaded = Loaded {
-            source: NamedSource::new(located.display.clone(), text),
+            sources: crate::sources::Sources::single(located.display.clone(), text),
             located,
             model: None,
             diagnostics: Vec::new(),
@@ -93,8 +91,10 @@ pub(super) fn compiled(
     let model = require_model(&loaded, render)?;
     let plan = compile_masked(model, &chosen)?;
     // A var set from a secret (`--set token=…`) puts its value in commands;
-    // such a plan is never written to disk.
-    if save && !holds_secret(&plan) {
+    // such a plan is never written to disk. Nor is one read from more than
+    // orchestra.kdl: the key covers only its bytes, and a project split
+    // into files or templates is small enough to compile each time.
+    if save && loaded.sources.is_single() && !holds_secret(&plan) {
         // A cache that cannot be written is only a slower next run.
         let (file, key) = tries.pop().expect("one cache to try");
         let _ = measure("save plan cache", || {

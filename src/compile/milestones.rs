@@ -13,7 +13,7 @@ use std::collections::BinaryHeap;
 use super::graph::Part;
 use super::lower::Lowering;
 use super::templates::{Origin, Scope};
-use crate::model::{Milestone, PipelineItem};
+use crate::model::{Milestone, PipelineItem, Spanned};
 use crate::plan::{Group, TaskId, TaskKind};
 
 impl<'m> Lowering<'m> {
@@ -26,7 +26,7 @@ impl<'m> Lowering<'m> {
         // What the next item waits for: first the milestone's needs.
         let mut entry = self.needs(&milestone.needs);
         let Some(pipeline) = pipeline else {
-            return self.phases(m, milestone, &cluster, entry);
+            return self.phases(m, milestone, None, &cluster, entry);
         };
         // Validation checked each milestone against its own pipeline; a
         // `--complexity` pipeline may still name a stage or gate like a phase.
@@ -69,18 +69,23 @@ impl<'m> Lowering<'m> {
                         entry = vec![self.gate(address, gate, TaskKind::Gate, group, entry)];
                     }
                 }
-                PipelineItem::Phases(_) => entry = self.phases(m, milestone, &cluster, entry),
+                PipelineItem::Phases(_) => {
+                    let gate = pipeline.phase_gate.as_ref();
+                    entry = self.phases(m, milestone, gate, &cluster, entry);
+                }
             }
         }
         entry
     }
 
     /// The milestone's phases; returns the ends of those no phase waits for
-    /// (or `entry` itself when there are no phases).
+    /// (or `entry` itself when there are no phases). A phase with no gate
+    /// of its own gets the milestone's `phase-gate`, else the pipeline's.
     fn phases(
         &mut self,
         m: usize,
         milestone: &'m Milestone,
+        pipeline_gate: Option<&'m Spanned<String>>,
         cluster: &Group,
         entry: Vec<TaskId>,
     ) -> Vec<TaskId> {
@@ -126,7 +131,10 @@ impl<'m> Lowering<'m> {
             let first = self.out.graph.len();
             let task = self.vars.body_task(origin, &phase.body);
             let index = self.out.graph.push(task, &phase.name.value, needs);
-            let end = self.owned_gate(index, phase.body.gate.as_ref(), Some(cluster.clone()));
+            let gate = (phase.body.gate.as_ref())
+                .or(milestone.phase_gate.as_ref())
+                .or(pipeline_gate);
+            let end = self.owned_gate(index, gate, Some(cluster.clone()));
             parts[p] = Part {
                 tasks: first..self.out.graph.len(),
                 ends: vec![end],

@@ -7,7 +7,7 @@ use crate::validate::{Options, validate};
 
 /// A valid model from `kdl`; panics with the diagnostics otherwise.
 pub(crate) fn model(kdl: &str) -> Model {
-    let (config, mut diagnostics) = crate::config::load(kdl);
+    let (config, mut diagnostics) = crate::config::load_str(kdl);
     let config = config.unwrap_or_else(|| panic!("syntax: {diagnostics:#?}"));
     let (model, more) = validate(
         config,

@@ -8,9 +8,10 @@ use super::values::{Ctx, head_span, parts};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Milestone, Phase, Pipeline, PipelineItem, Span, Stage};
 
-pub(super) const PIPELINE_CHILDREN: &[&str] = &["stage", "phases", "gate"];
-pub(super) const MILESTONE_PROPS: &[&str] = &["complexity", "description"];
-pub(super) const MILESTONE_CHILDREN: &[&str] = &["needs", "phase", "complexity", "description"];
+pub(super) const PIPELINE_CHILDREN: &[&str] = &["stage", "phases", "gate", "phase-gate"];
+pub(super) const MILESTONE_PROPS: &[&str] = &["complexity", "description", "phase-gate"];
+pub(super) const MILESTONE_CHILDREN: &[&str] =
+    &["needs", "phase", "complexity", "description", "phase-gate"];
 
 pub(super) fn pipeline(ctx: &mut Ctx, node: &KdlNode) -> Option<Pipeline> {
     let p = parts(node);
@@ -18,6 +19,7 @@ pub(super) fn pipeline(ctx: &mut Ctx, node: &KdlNode) -> Option<Pipeline> {
     ctx.extra_args(node, &p.args, 1, "list the stages in a children block");
     ctx.no_props(node, &p.props);
     let mut items = Vec::new();
+    let mut phase_gate = None;
     let mut phases_at: Option<Span> = None;
     for child in node
         .children()
@@ -53,12 +55,16 @@ pub(super) fn pipeline(ctx: &mut Ctx, node: &KdlNode) -> Option<Pipeline> {
                     items.extend(ctx.name(e, "gate").map(PipelineItem::Gate));
                 }
             }
+            "phase-gate" => {
+                phase_gate = ctx.single(child).and_then(|e| ctx.name(e, "phase-gate"));
+            }
             _ => ctx.unknown_node(child, "`pipeline`", PIPELINE_CHILDREN),
         }
     }
     Some(Pipeline {
         name: name?,
         items,
+        phase_gate,
         span: head_span(node),
     })
 }
@@ -101,9 +107,11 @@ pub(super) fn milestone(ctx: &mut Ctx, node: &KdlNode) -> Option<Milestone> {
     );
     let (mut complexity, mut description, mut needs, mut phases) =
         (None, None, Vec::new(), Vec::new());
+    let mut phase_gate = None;
     for (key, entry) in &p.props {
         match *key {
             "complexity" => complexity = ctx.name(entry, key),
+            "phase-gate" => phase_gate = ctx.name(entry, key),
             "description" => description = ctx.string(entry, key, "description=\"…\""),
             _ => ctx.unknown_prop(node, key, entry, MILESTONE_PROPS),
         }
@@ -117,6 +125,9 @@ pub(super) fn milestone(ctx: &mut Ctx, node: &KdlNode) -> Option<Milestone> {
             "needs" => needs.extend(ctx.strings(child, "an address")),
             "phase" => phases.extend(phase(ctx, child)),
             "complexity" => complexity = ctx.single(child).and_then(|e| ctx.name(e, "complexity")),
+            "phase-gate" => {
+                phase_gate = ctx.single(child).and_then(|e| ctx.name(e, "phase-gate"));
+            }
             "description" => {
                 description = ctx
                     .single(child)
@@ -131,6 +142,7 @@ pub(super) fn milestone(ctx: &mut Ctx, node: &KdlNode) -> Option<Milestone> {
         description,
         needs,
         phases,
+        phase_gate,
         span: head_span(node),
     })
 }

@@ -8,16 +8,21 @@
 mod body;
 mod entities;
 mod gate;
+mod include;
 mod milestone;
 mod project;
 pub(crate) mod schema;
 mod simple;
+mod template;
 mod values;
+
+pub(crate) use include::Files;
 
 use kdl::{KdlDocument, KdlError};
 
 use crate::diagnostic::Diagnostic;
 use crate::model::Config;
+use crate::sources::Sources;
 use values::Ctx;
 
 /// The top-level node kinds, in the order the reference documents them.
@@ -32,30 +37,89 @@ const TOP_LEVEL: &[&str] = &[
     "pipeline",
     "milestone",
     "target",
+    "include",
+    "template",
+    "use",
 ];
 
-/// Parses and decodes `source`. The config is returned even when there are
-/// diagnostics, so validation can report its own findings in the same run;
-/// callers must not use it for anything else when an error was returned.
-pub(crate) fn load(source: &str) -> (Option<Config>, Vec<Diagnostic>) {
+/// Parses and decodes the main file (the text in `sources`), and every file
+/// it includes, read through `files` and added to `sources`; `main` is the
+/// main file's path relative to the project directory. The config is
+/// returned even when there are diagnostics, so validation can report its
+/// own findings in the same run; callers must not use it for anything else
+/// when an error was returned. A syntax error in the main file returns
+/// none.
+pub(crate) fn load(
+    sources: &mut Sources,
+    main: &str,
+    files: &dyn Files,
+) -> (Option<Config>, Vec<Diagnostic>) {
+    let source = sources.main_text();
+    if let Some(found) = nesting(source) {
+        return (None, found);
+    }
+    let document = match KdlDocument::parse(source) {
+        Ok(document) => document,
+        Err(error) => return (None, syntax_diagnostics(&error, source)),
+    };
+    let mut ctx = Ctx::default();
+    let units = include::gather(document, main, sources, files, &mut ctx);
+    let templates = template::collect(units.iter().map(|u| &u.document), &mut ctx);
+    let mut expander = template::Expander::new(&templates, sources);
+    let mut config = Config::default();
+    let mut decoder = Decoder {
+        ctx: &mut ctx,
+        config: &mut config,
+        project_span: None,
+    };
+    decoder.unit(&units, 0, &mut expander);
+    (Some(config), ctx.diagnostics)
+}
+
+/// Decodes one parsed document alone: its `include`s find nothing (the
+/// front-end benchmarks and fuzzing measure this).
+pub(crate) fn decode(document: &KdlDocument, text: &str) -> (Config, Vec<Diagnostic>) {
+    let mut ctx = Ctx::default();
+    let mut sources = Sources::single("orchestra.kdl", text.to_owned());
+    let templates = template::collect(std::iter::once(document), &mut ctx);
+    let mut expander = template::Expander::new(&templates, &mut sources);
+    let mut config = Config::default();
+    let mut decoder = Decoder {
+        ctx: &mut ctx,
+        config: &mut config,
+        project_span: None,
+    };
+    decoder.document(document, &[], None, &mut expander);
+    (config, ctx.diagnostics)
+}
+
+/// `source` as the whole project, with no other file to include.
+#[cfg(test)]
+pub(crate) fn load_str(source: &str) -> (Option<Config>, Vec<Diagnostic>) {
+    struct NoFiles;
+    impl Files for NoFiles {
+        fn matching(&self, _: &str) -> Result<Vec<String>, String> {
+            Ok(Vec::new())
+        }
+        fn read(&self, _: &str) -> Result<(String, String), String> {
+            Err("no files in this test".into())
+        }
+    }
+    let mut sources = Sources::single("orchestra.kdl", source.to_owned());
+    load(&mut sources, "orchestra.kdl", &NoFiles)
+}
+
+/// The nesting check every file gets before the parser sees it.
+fn nesting(source: &str) -> Option<Vec<Diagnostic>> {
     // The KDL parser recurses once per level of `{`: a few thousand levels
     // overflow the stack. No real file nests this deep.
-    if let Some(at) = too_deep(source).or_else(|| too_deep_blind(source)) {
-        let diagnostic = Diagnostic::Syntax {
-            message: format!("blocks nest deeper than {MAX_DEPTH} levels"),
-            label: Some("this `{` is one level too deep".into()),
-            help: Some("an orchestra file needs a handful of levels; close the blocks".into()),
-            span: (at, 1).into(),
-        };
-        return (None, vec![diagnostic]);
-    }
-    match KdlDocument::parse(source) {
-        Ok(document) => {
-            let (config, diagnostics) = decode(&document);
-            (Some(config), diagnostics)
-        }
-        Err(error) => (None, syntax_diagnostics(&error, source)),
-    }
+    let at = too_deep(source).or_else(|| too_deep_blind(source))?;
+    Some(vec![Diagnostic::Syntax {
+        message: format!("blocks nest deeper than {MAX_DEPTH} levels"),
+        label: Some("this `{` is one level too deep".into()),
+        help: Some("an orchestra file needs a handful of levels; close the blocks".into()),
+        span: (at, 1).into(),
+    }])
 }
 
 /// kdl reports an unclosed block twice, at the `{` and after its nodes;
@@ -329,38 +393,79 @@ fn typographic_quotes(document: &KdlDocument, ctx: &mut Ctx) {
     }
 }
 
-/// Decodes a parsed document into a [`Config`], collecting diagnostics.
-pub(crate) fn decode(document: &KdlDocument) -> (Config, Vec<Diagnostic>) {
-    let mut ctx = Ctx::default();
-    typographic_quotes(document, &mut ctx);
-    let mut config = Config::default();
-    let mut project_span = None;
-    for node in document.nodes() {
-        let name = node.name().value();
-        match name {
+/// Decodes the top-level nodes of every file into one [`Config`].
+struct Decoder<'c> {
+    ctx: &'c mut Ctx,
+    config: &'c mut Config,
+    project_span: Option<crate::model::Span>,
+}
+
+impl Decoder<'_> {
+    /// The nodes of file `u`, each `include` replaced by its files' nodes.
+    fn unit(&mut self, units: &[include::Unit], u: usize, expander: &mut template::Expander) {
+        let unit = &units[u];
+        self.document(&unit.document, units, Some(&unit.includes), expander);
+    }
+
+    fn document(
+        &mut self,
+        document: &KdlDocument,
+        units: &[include::Unit],
+        includes: Option<&std::collections::HashMap<usize, Vec<usize>>>,
+        expander: &mut template::Expander,
+    ) {
+        typographic_quotes(document, self.ctx);
+        for (i, node) in document.nodes().iter().enumerate() {
+            match node.name().value() {
+                "include" => {
+                    for &v in includes.and_then(|m| m.get(&i)).into_iter().flatten() {
+                        self.unit(units, v, expander);
+                    }
+                }
+                // Read before decoding (`template::collect`).
+                "template" => {}
+                _ => match expander.expand(node, self.ctx) {
+                    Some(pasted) => {
+                        for node in &pasted {
+                            self.node(node);
+                        }
+                    }
+                    None => self.node(node),
+                },
+            }
+        }
+    }
+
+    fn node(&mut self, node: &kdl::KdlNode) {
+        let (ctx, config) = (&mut *self.ctx, &mut *self.config);
+        match node.name().value() {
             "project" => {
-                if let Some(first) = project_span {
+                if let Some(first) = self.project_span {
                     ctx.push(Diagnostic::RepeatedSetting {
                         setting: "project".into(),
                         first,
                         second: node.name().span(),
                     });
                 } else {
-                    project_span = Some(node.name().span());
-                    config.project = project::decode(&mut ctx, node);
+                    self.project_span = Some(node.name().span());
+                    config.project = project::decode(ctx, node);
                 }
             }
-            "vars" => simple::vars(&mut ctx, node, &mut config.vars),
-            "pool" => config.pools.extend(simple::pool(&mut ctx, node)),
-            "gate" => config.gates.extend(gate::decode(&mut ctx, node)),
-            "task" => config.tasks.extend(simple::task(&mut ctx, node)),
-            "rule" => config.rules.extend(simple::rule(&mut ctx, node)),
-            "entities" => config.entity_groups.push(entities::decode(&mut ctx, node)),
-            "pipeline" => config.pipelines.extend(milestone::pipeline(&mut ctx, node)),
-            "milestone" => config
-                .milestones
-                .extend(milestone::milestone(&mut ctx, node)),
-            "target" => config.targets.extend(simple::target(&mut ctx, node)),
+            "vars" => simple::vars(ctx, node, &mut config.vars),
+            "pool" => config.pools.extend(simple::pool(ctx, node)),
+            "gate" => config.gates.extend(gate::decode(ctx, node)),
+            "task" => config.tasks.extend(simple::task(ctx, node)),
+            "rule" => config.rules.extend(simple::rule(ctx, node)),
+            "entities" => config.entity_groups.push(entities::decode(ctx, node)),
+            "pipeline" => config.pipelines.extend(milestone::pipeline(ctx, node)),
+            "milestone" => config.milestones.extend(milestone::milestone(ctx, node)),
+            "target" => config.targets.extend(simple::target(ctx, node)),
+            name @ ("include" | "template") => ctx.push(Diagnostic::Composition {
+                code: "orchestra::template",
+                message: format!("`{name}` cannot be inside a template"),
+                labels: vec![("here".into(), values::head_span(node))],
+                help: Some("write it at the top of a file".into()),
+            }),
             _ => {
                 ctx.unknown_node(node, "the file", TOP_LEVEL);
                 let name = node.entries().iter().find(|e| e.name().is_none());
@@ -370,7 +475,6 @@ pub(crate) fn decode(document: &KdlDocument) -> (Config, Vec<Diagnostic>) {
             }
         }
     }
-    (config, ctx.diagnostics)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use super::body::{PHASE, RULE, STAGE, STEP, Spec, TASK};
-use super::{TOP_LEVEL, entities, gate, milestone, project, simple};
+use super::{TOP_LEVEL, entities, gate, milestone, project, simple, template};
 
 /// What a node kind takes: properties (`name=value` on its line) and
 /// children (nodes in its block). A setting may be both.
@@ -57,6 +57,22 @@ pub(crate) fn describe() -> Value {
             "milestone": node("phases, in a pipeline", milestone::MILESTONE_PROPS, milestone::MILESTONE_CHILDREN),
             "phase": body("one phase of a milestone", &PHASE),
             "target": node("done when what it needs is done", simple::TARGET_PROPS, simple::TARGET_CHILDREN),
+            "include": {
+                "about": "`include \"ci/*.kdl\"`: the nodes of other files (paths and globs relative to this file, inside the project) join this one",
+                "properties": [],
+                "children": [],
+            },
+            "template": {
+                "about": "a named list of nodes with `param`s, pasted by `use`; `{param}` in its strings is the use's value; any other child is its body",
+                "properties": [],
+                "children": "any",
+            },
+            "param": node("a parameter of a template; without `default` every `use` must give it", template::PARAM_PROPS, &[]),
+            "use": {
+                "about": "`use \"crud\" resource=\"product\"`: the template's nodes here (at the top level, or in any block, e.g. phases in a milestone); its properties are the template's params",
+                "properties": "any",
+                "children": [],
+            },
         },
     })
 }

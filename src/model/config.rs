@@ -216,6 +216,9 @@ pub(crate) struct Entity {
 pub(crate) struct Pipeline {
     pub(crate) name: Spanned<String>,
     pub(crate) items: Vec<PipelineItem>,
+    /// `phase-gate "verify"`: the gate of every phase that names none
+    /// (and whose milestone sets no `phase-gate` of its own).
+    pub(crate) phase_gate: Option<Spanned<String>>,
     #[allow(dead_code)] // decoded with the node; no diagnostic points at it yet
     pub(crate) span: Span,
 }
@@ -245,6 +248,8 @@ pub(crate) struct Milestone {
     pub(crate) description: Option<Spanned<String>>,
     pub(crate) needs: Vec<Spanned<String>>,
     pub(crate) phases: Vec<Phase>,
+    /// `phase-gate "verify"`: the gate of every phase that names none.
+    pub(crate) phase_gate: Option<Spanned<String>>,
     pub(crate) span: Span,
 }
 

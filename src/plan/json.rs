@@ -15,7 +15,6 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::describe::kind_name;
-use super::source::Lines;
 use super::{Cmd, Group, Plan};
 use crate::model::CommandKind;
 
@@ -121,18 +120,21 @@ pub(crate) struct Skipped<'a> {
     pub(crate) by: &'a str,
 }
 
+/// Where a byte offset of the project's text is: file, line and column
+/// (from 1).
+pub(crate) type Locate<'s> = &'s dyn Fn(usize) -> (&'s str, usize, usize);
+
 /// The plan as pretty-printed JSON with a final newline; `file` names the
-/// orchestra file and `source` is its text, for where each task was declared.
-pub(crate) fn render(plan: &Plan, file: &str, source: &str) -> String {
-    let mut text = serde_json::to_string_pretty(&document(plan, file, source))
+/// orchestra file and `locate` tells where each task was declared.
+pub(crate) fn render<'a>(plan: &'a Plan, file: &'a str, locate: Locate<'a>) -> String {
+    let mut text = serde_json::to_string_pretty(&document(plan, file, locate))
         .expect("the document has string keys only");
     text.push('\n');
     text
 }
 
 /// The document [`render`] writes.
-pub(crate) fn document<'a>(plan: &'a Plan, file: &'a str, source: &str) -> Document<'a> {
-    let lines = Lines::new(source);
+pub(crate) fn document<'a>(plan: &'a Plan, file: &'a str, locate: Locate<'a>) -> Document<'a> {
     let address = |id: &super::TaskId| plan.task(*id).address.as_str();
     Document {
         version: VERSION,
@@ -153,7 +155,7 @@ pub(crate) fn document<'a>(plan: &'a Plan, file: &'a str, source: &str) -> Docum
             .tasks
             .iter()
             .map(|t| {
-                let (line, column) = lines.locate(t.declared.offset());
+                let (file, line, column) = locate(t.declared.offset());
                 Task {
                     id: t.id.0,
                     address: &t.address,
@@ -243,7 +245,9 @@ mod tests {
     #[test]
     fn env_values_stay_out_and_positions_are_lines() {
         let kdl = "project \"p\" { env TOKEN=\"secret\"; }\n\ntask \"a\" {\n  run \"x\" \"y\"\n  timeout \"2s\"\n}";
-        let text = super::render(&plan(kdl, &[]), "orchestra.kdl", kdl);
+        let sources = crate::sources::Sources::single("orchestra.kdl", kdl.into());
+        let locate = |at| sources.locate(at);
+        let text = super::render(&plan(kdl, &[]), "orchestra.kdl", &locate);
         assert!(text.starts_with("{\n  \"version\": 1,\n"), "{text}");
         assert!(!text.contains("secret"));
         let value: Value = serde_json::from_str(&text).unwrap();

@@ -12,7 +12,6 @@
 pub(crate) mod describe;
 pub(crate) mod dot;
 pub(crate) mod json;
-pub(crate) mod source;
 pub(crate) mod text;
 
 pub(crate) use crate::strings::Str;

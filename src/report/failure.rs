@@ -4,19 +4,20 @@
 
 use std::fmt::{self, Write};
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
 use super::lines;
 use crate::diagnostic::RenderOptions;
 use crate::plan::{PlanTask, TaskKind};
 use crate::run::{Failure, Step, TaskRecord};
+use crate::sources::Sources;
 
 /// Renders the report for `task`, which failed as `record` says.
 pub(crate) fn render(
     task: &PlanTask,
     record: &TaskRecord,
     failure: &Failure,
-    source: &NamedSource<String>,
+    source: &Sources,
     options: RenderOptions,
 ) -> String {
     let report = Report {
@@ -62,7 +63,7 @@ struct Report<'a> {
     task: &'a PlanTask,
     record: &'a TaskRecord,
     failure: &'a Failure,
-    source: &'a NamedSource<String>,
+    source: &'a Sources,
 }
 
 impl Report<'_> {
@@ -163,6 +164,7 @@ impl miette::Diagnostic for Report<'_> {
         // A task the compiler made up has no declaration to point at.
         let label = (!span.is_empty() || span.offset() > 0)
             .then(|| LabeledSpan::new_with_span(Some("declared here".into()), span));
-        Some(Box::new(label.into_iter()))
+        let labels = crate::diagnostic::with_use_sites(label.into_iter().collect(), self.source);
+        Some(Box::new(labels.into_iter()))
     }
 }

@@ -10,11 +10,10 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use miette::NamedSource;
-
 use crate::diagnostic::{Diagnostic, places};
 use crate::plan::{Plan, PlanTask};
 use crate::run::{Failure, Status, Step, Summary, TaskRecord};
+use crate::sources::{Place, Sources};
 
 /// How many of the slowest tasks the step summary lists.
 const SLOWEST: usize = 10;
@@ -52,19 +51,17 @@ pub(crate) fn repository_path(shown: &str) -> String {
 
 impl At {
     /// Where byte `offset` of `source` is.
-    pub(crate) fn of(source: &NamedSource<String>, offset: usize) -> Self {
-        let text = source.inner();
-        let offset = offset.min(text.len());
-        let before = &text.as_bytes()[..offset];
-        let line = text[..offset].matches('\n').count() + 1;
-        let start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
+    pub(crate) fn of(source: &Sources, offset: usize) -> Self {
+        Self::from(source.place(offset))
+    }
+}
+
+impl From<Place> for At {
+    fn from(place: Place) -> Self {
         Self {
-            file: repository_path(source.name()),
-            line,
-            column: offset - start + 1,
+            file: repository_path(&place.file),
+            line: place.line,
+            column: place.column,
         }
     }
 }
@@ -103,15 +100,10 @@ pub(crate) fn masks<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
 }
 
 /// An annotation per configuration diagnostic, at its place in the file.
-pub(crate) fn diagnostics(found: &[Diagnostic], source: &NamedSource<String>) -> String {
+pub(crate) fn diagnostics(found: &[Diagnostic], source: &Sources) -> String {
     let mut out = String::new();
-    let file = repository_path(source.name());
-    for (d, (line, column)) in found.iter().zip(places(found, source.inner())) {
-        let at = At {
-            file: file.clone(),
-            line,
-            column,
-        };
+    for (d, place) in found.iter().zip(places(found, source)) {
+        let at = At::from(place);
         let message = match d.help() {
             Some(help) => format!("{}\n{help}", d.message()),
             None => d.message(),
@@ -305,7 +297,7 @@ mod tests {
 
     #[test]
     fn a_place_is_a_line_and_a_column_from_one() {
-        let source = NamedSource::new("orchestra.kdl", "a\nbc\nd".to_owned());
+        let source = Sources::single("orchestra.kdl", "a\nbc\nd".to_owned());
         assert_eq!(
             At::of(&source, 3),
             At {

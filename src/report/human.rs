@@ -4,7 +4,7 @@
 //! ([`super::progress`]). Both say the same things; only the drawing differs.
 //! Every line passes through the secrets [`Masker`] on its way out.
 
-use miette::NamedSource;
+use crate::sources::Sources;
 
 use super::github::{self, At};
 use super::{failure, lines};
@@ -45,7 +45,7 @@ const NAMED: usize = 10;
 
 pub(crate) struct Human<'a, S> {
     screen: S,
-    source: &'a NamedSource<String>,
+    source: &'a Sources,
     render: RenderOptions,
     /// `-v`: output streams live, so it is not repeated when a task ends.
     verbose: bool,
@@ -60,7 +60,7 @@ pub(crate) struct Human<'a, S> {
 impl<'a, S: Screen> Human<'a, S> {
     pub(crate) fn new(
         screen: S,
-        source: &'a NamedSource<String>,
+        source: &'a Sources,
         render: RenderOptions,
         verbose: bool,
     ) -> Self {

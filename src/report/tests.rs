@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use miette::NamedSource;
+use crate::sources::Sources;
 
 use super::{failure, json, lines};
 use crate::diagnostic::RenderOptions;
@@ -166,7 +166,7 @@ fn progress_lines() {
 
 #[test]
 fn failure_report_labels_the_declaration() {
-    let source = NamedSource::new("orchestra.kdl", SOURCE.to_owned());
+    let source = Sources::single("orchestra.kdl", SOURCE.to_owned());
     let options = RenderOptions {
         color: false,
         width: 80,

@@ -116,7 +116,7 @@ mod tests {
     use crate::validate::{Options, validate};
 
     fn collisions(kdl: &str) -> Vec<String> {
-        let (config, _) = crate::config::load(kdl);
+        let (config, _) = crate::config::load_str(kdl);
         let options = Options {
             check_programs: false,
         };

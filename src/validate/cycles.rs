@@ -184,7 +184,7 @@ mod tests {
             phase "a" depends-on="b" { run "x"; }
             phase "b" { run "y"; }
         }"#;
-        let (config, _) = crate::config::load(kdl);
+        let (config, _) = crate::config::load_str(kdl);
         let options = Options {
             check_programs: false,
         };

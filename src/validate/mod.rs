@@ -66,6 +66,7 @@ pub(crate) fn validate(
 pub(crate) fn inner_span(
     source: &str,
     literal: crate::model::Span,
+    value: &str,
     offset: usize,
     len: usize,
 ) -> crate::model::Span {
@@ -79,8 +80,11 @@ pub(crate) fn inner_span(
     } else {
         Some(0)
     };
+    // A value that is not its literal as written (a template's `{param}`
+    // filled in by a `use`) has no inner place to point at.
+    let as_written = |start: usize| text.get(start..start + value.len()) == Some(value);
     match start {
-        Some(start) if start + offset + len <= text.len() => {
+        Some(start) if start + offset + len <= text.len() && as_written(start) => {
             (literal.offset() + start + offset, len).into()
         }
         _ => literal,

@@ -81,7 +81,7 @@ impl Programs<'_> {
         let span = match &command.kind {
             CommandKind::Shell(line) => {
                 let at = line.len() - line.trim_start().len();
-                super::inner_span(self.source, first, at, program.len())
+                super::inner_span(self.source, first, line, at, program.len())
             }
             CommandKind::Exec(_) => first,
         };

@@ -38,6 +38,7 @@ pub(super) fn check(model: &Model, source: &str, out: &mut Vec<Diagnostic>) {
         }
     }
     for pipeline in &c.pipelines {
+        pipeline.phase_gate.iter().for_each(|g| r.gate(g));
         for item in &pipeline.items {
             match item {
                 PipelineItem::Stage(stage) => r.body(&stage.body),
@@ -47,6 +48,7 @@ pub(super) fn check(model: &Model, source: &str, out: &mut Vec<Diagnostic>) {
         }
     }
     for milestone in &c.milestones {
+        milestone.phase_gate.iter().for_each(|g| r.gate(g));
         milestone.needs.iter().for_each(|n| r.address(n));
         milestone.complexity.iter().for_each(|l| r.pipeline(l));
         let names: Vec<&str> = milestone.phases.iter().map(|p| p.name.as_str()).collect();
@@ -79,7 +81,7 @@ impl Refs<'_> {
             }
             // In `M1/shema`, point at `shema`.
             let span = if address.contains('/') {
-                super::inner_span(self.source, address.span, e.offset, e.name.len())
+                super::inner_span(self.source, address.span, address, e.offset, e.name.len())
             } else {
                 address.span
             };

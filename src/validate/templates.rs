@@ -127,7 +127,7 @@ impl Templates<'_> {
         match template::parse(text) {
             Err(e) => self.out.push(Diagnostic::Template {
                 message: e.kind.to_string(),
-                span: super::inner_span(self.source, literal, e.offset, e.len),
+                span: super::inner_span(self.source, literal, text, e.offset, e.len),
             }),
             Ok(pieces) => {
                 for piece in pieces {
@@ -136,7 +136,13 @@ impl Templates<'_> {
                     {
                         self.out.push(Diagnostic::UnknownTemplateVariable {
                             name: name.into(),
-                            span: super::inner_span(self.source, literal, offset, name.len() + 2),
+                            span: super::inner_span(
+                                self.source,
+                                literal,
+                                text,
+                                offset,
+                                name.len() + 2,
+                            ),
                             suggestion: suggest(name, scope.iter().map(String::as_str)),
                             available: scope.to_vec(),
                         });

@@ -11,6 +11,7 @@ mod cache;
 mod ci;
 mod cli;
 mod completions;
+mod compose;
 mod depfile;
 mod dotenv;
 mod durable;
