@@ -8,6 +8,7 @@ mod build;
 mod cached;
 mod completions;
 mod durable;
+mod fmt;
 mod init;
 mod why;
 
@@ -81,6 +82,14 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     if let Command::Init(args) = &cli.command {
         return init::init(&start, args);
     }
+    if let Command::Fmt(args) = &cli.command {
+        let located = if args.files.is_empty() {
+            Some(load::locate(&start, cli.file.as_deref())?)
+        } else {
+            None
+        };
+        return fmt::fmt(&start, located, args, render);
+    }
     let located = load::locate(&start, cli.file.as_deref())?;
     // `plan` and `build` may skip loading altogether (the plan cache).
     // Programs must be on PATH to check or build; listing or planning a
@@ -118,7 +127,11 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
         Command::Report(args) => report_history(&workspace(&loaded), args),
         Command::Unlock(args) => durable::unlock(&workspace(&loaded), args),
         Command::Cache(args) => cache_command(&workspace(&loaded), &loaded, args),
-        Command::Completions(_) | Command::Man | Command::Init(_) | Command::Schema => {
+        Command::Completions(_)
+        | Command::Man
+        | Command::Init(_)
+        | Command::Fmt(_)
+        | Command::Schema => {
             unreachable!("handled before loading")
         }
         Command::Guardian => unreachable!("handled in main"),
@@ -485,8 +498,10 @@ fn input_diagnostics<'p>(
     let span_of = |task: &plan::PlanTask, text: &str| -> crate::model::Span {
         let start = task.declared.offset();
         let quoted = format!("\"{text}\"");
+        // Within the task's own file or expansion, not the next one's.
+        let end = loaded.sources.region_end(start);
         source
-            .get(start..)
+            .get(start..end)
             .and_then(|rest| rest.find(&quoted))
             .map_or(task.declared, |at| (start + at, quoted.len()).into())
     };

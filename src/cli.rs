@@ -89,6 +89,8 @@ pub(crate) enum Command {
     Init(InitArgs),
     /// Print the language as JSON for editors: every node kind, its properties and children
     Schema,
+    /// Format orchestra.kdl and the files it includes (comments and blank lines kept)
+    Fmt(FmtArgs),
     /// Internal: the guardian a build starts to kill its commands if it is killed
     #[command(name = "__guardian", hide = true)]
     Guardian,
@@ -118,6 +120,17 @@ pub(crate) struct ReportArgs {
     /// Write a self-contained HTML page of the report, with a plot of the builds, to PATH
     #[arg(long, value_name = "PATH", conflicts_with = "json")]
     pub(crate) html: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FmtArgs {
+    /// Change nothing: print a diff of what would change and exit 1 if anything would
+    #[arg(long)]
+    pub(crate) check: bool,
+
+    /// Format these files instead of the project's (orchestra.kdl and what it includes)
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

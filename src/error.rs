@@ -39,6 +39,9 @@ pub(crate) enum Error {
     Unsafe { message: String },
     /// Options that cannot go together (clap cannot say it for values).
     Usage { message: String },
+    /// `orchestra fmt --check`: these files are not formatted (their diffs
+    /// were printed).
+    Unformatted { files: Vec<String> },
 }
 
 impl Error {
@@ -52,7 +55,7 @@ impl Error {
             | Self::Unsafe { .. }
             | Self::Usage { .. } => 2,
             Self::Selection(e) => e.exit_code(),
-            Self::BuildFailed { .. } => 1,
+            Self::BuildFailed { .. } | Self::Unformatted { .. } => 1,
             // Not 1: the work may well have succeeded; only its report was lost.
             Self::Output(_) => 3,
             Self::Interrupted => 130,
@@ -74,6 +77,16 @@ impl fmt::Display for Error {
                 source,
             } => write!(f, "cannot {action} `{}`: {source}", path.display()),
             Self::Unsafe { message } | Self::Usage { message } => write!(f, "{message}"),
+            Self::Unformatted { files } => write!(
+                f,
+                "{} not formatted: {} (run `orchestra fmt`)",
+                if files.len() == 1 {
+                    "1 file is".to_owned()
+                } else {
+                    format!("{} files are", files.len())
+                },
+                files.join(", ")
+            ),
             Self::Config {
                 errors, warnings, ..
             } if *warnings > 0 => write!(

@@ -113,6 +113,30 @@ struct Disk<'a> {
     located: &'a Located,
 }
 
+impl Disk<'_> {
+    /// `relative` as the file it really is, relative to the real project
+    /// directory: links resolved, so a file reached two ways is one file,
+    /// and one reached through a link out of the project is refused.
+    fn real(&self, relative: &str) -> Result<String, String> {
+        let root = self
+            .located
+            .root
+            .canonicalize()
+            .map_err(|e| e.to_string().to_lowercase())?;
+        let real = root
+            .join(relative)
+            .canonicalize()
+            .map_err(|e| format!("`{relative}`: {}", e.to_string().to_lowercase()))?;
+        let inside = real.strip_prefix(&root).map_err(|_| {
+            format!(
+                "`{relative}` is a link to `{}`, outside the project",
+                real.display()
+            )
+        })?;
+        Ok(inside.to_string_lossy().into_owned())
+    }
+}
+
 impl crate::config::Files for Disk<'_> {
     fn matching(&self, pattern: &str) -> Result<Vec<String>, String> {
         let root = &self.located.root;
@@ -123,15 +147,26 @@ impl crate::config::Files for Disk<'_> {
                     "`{pattern}` is a directory: include its files with `{pattern}/*.kdl`"
                 ));
             }
-            return Ok(if path.is_file() {
-                vec![pattern.to_owned()]
+            return if path.is_file() {
+                Ok(vec![self.real(pattern)?])
             } else {
-                Vec::new()
-            });
+                Ok(Vec::new())
+            };
         }
-        crate::freshness::inputs::expand(root, &[pattern])
+        let found = crate::freshness::inputs::expand(root, &[pattern])
             .map(|expanded| expanded.files)
-            .map_err(|bad| bad.message)
+            .map_err(|bad| bad.message)?;
+        // As a shell's glob would: no hidden files (an editor's lock file
+        // `.#a.kdl`, a `.git` directory), and only files that exist.
+        let mut real = Vec::new();
+        for file in found {
+            let hidden = file.split('/').any(|c| c.starts_with('.'));
+            if !hidden && root.join(&file).is_file() {
+                real.push(self.real(&file)?);
+            }
+        }
+        real.dedup();
+        Ok(real)
     }
 
     fn read(&self, path: &str) -> Result<(String, String), String> {
@@ -150,6 +185,26 @@ impl crate::config::Files for Disk<'_> {
     }
 }
 
+/// A file's bytes as text; when they are not UTF-8, the text with the bad
+/// bytes replaced and a diagnostic at the first.
+pub(crate) fn utf8(bytes: Vec<u8>) -> (String, Option<Diagnostic>) {
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        let diagnostic = Diagnostic::Syntax {
+            message: "the file is not valid UTF-8".into(),
+            label: Some("invalid byte here".into()),
+            help: Some("save the file as UTF-8".into()),
+            span: (at.min(text.len()), 0).into(),
+        };
+        (text, diagnostic)
+    });
+    match text {
+        Ok(text) => (text, None),
+        Err((text, diagnostic)) => (text, Some(diagnostic)),
+    }
+}
+
 /// Reads, parses, decodes and validates the located file.
 pub(crate) fn load(located: Located, options: Options) -> Result<Loaded, Error> {
     let bytes = read(&located)?;
@@ -158,20 +213,8 @@ pub(crate) fn load(located: Located, options: Options) -> Result<Loaded, Error> 
 
 /// Parses, decodes and validates the file's `bytes`, already read.
 pub(crate) fn parse(located: Located, bytes: Vec<u8>, options: Options) -> Loaded {
-    let (text, mut diagnostics) = match String::from_utf8(bytes) {
-        Ok(text) => (text, Vec::new()),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let diagnostic = Diagnostic::Syntax {
-                message: "the file is not valid UTF-8".into(),
-                label: Some("invalid byte here".into()),
-                help: Some("save orchestra.kdl as UTF-8".into()),
-                span: (at.min(text.len()), 0).into(),
-            };
-            (text, vec![diagnostic])
-        }
-    };
+    let (text, bad) = utf8(bytes);
+    let mut diagnostics: Vec<Diagnostic> = bad.into_iter().collect();
     let mut model = None;
     let mut sources = Sources::single(located.display.clone(), text);
     if diagnostics.is_empty() {

@@ -140,14 +140,25 @@ impl Sources {
         start
     }
 
-    /// The files, relative to the project directory, other than the main
-    /// one: what a change to must invalidate.
+    /// The files other than the main one: each one's path relative to the
+    /// project directory and its text.
     pub(crate) fn included(&self) -> impl Iterator<Item = (&PathBuf, &str)> {
+        self.included_named().map(|(path, _, text)| (path, text))
+    }
+
+    /// [`Sources::included`], with each file's name as messages show it.
+    pub(crate) fn included_named(&self) -> impl Iterator<Item = (&PathBuf, &str, &str)> {
         self.regions.iter().skip(1).filter_map(|r| {
             r.path
                 .as_ref()
-                .map(|p| (p, &self.text[r.start..r.start + r.len]))
+                .map(|p| (p, r.name.as_str(), &self.text[r.start..r.start + r.len]))
         })
+    }
+
+    /// Where the file or expansion holding `offset` ends.
+    pub(crate) fn region_end(&self, offset: usize) -> usize {
+        self.region_of(offset)
+            .map_or(self.text.len(), |r| r.start + r.len)
     }
 
     fn region_of(&self, offset: usize) -> Option<&Region> {

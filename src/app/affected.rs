@@ -38,7 +38,7 @@ pub(super) fn restrict(
     let changed = changed_files(root, &base)?;
     let workspace = Workspace::new(root, crate::secrets::Masker::default());
     let store = Incremental::predicting(&workspace, root, 0).store;
-    let before = base_plan(loaded, &base, selection);
+    let before = base_plan(loaded, &base, selection, &changed);
     let mut keep: Vec<bool> = plan
         .tasks
         .iter()
@@ -113,7 +113,12 @@ enum Base {
     Incomparable,
 }
 
-fn base_plan(loaded: &Loaded, base: &str, selection: &crate::compile::Selection) -> Base {
+fn base_plan(
+    loaded: &Loaded,
+    base: &str,
+    selection: &crate::compile::Selection,
+    changed: &[String],
+) -> Base {
     let root = &loaded.located.root;
     let Some(file) = loaded.located.path.file_name() else {
         return Base::Incomparable;
@@ -125,8 +130,15 @@ fn base_plan(loaded: &Loaded, base: &str, selection: &crate::compile::Selection)
     // Included files are read from disk, not from BASE: a project made of
     // several files is compared whole, every task counting as changed
     // unless none of them differs.
+    // A `.kdl` file that changed or went away may have been included at
+    // BASE, so any such change counts.
     if !loaded.sources.is_single() {
         let unchanged = old == loaded.sources.main_text()
+            && !changed.iter().any(|f| {
+                Path::new(f)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("kdl"))
+            })
             && loaded.sources.included().all(|(path, text)| {
                 git(root, &["show", &format!("{base}:./{}", path.display())])
                     .is_ok_and(|at_base| at_base == text)

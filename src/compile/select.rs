@@ -128,6 +128,12 @@ fn used_gates(model: &Model) -> HashSet<&str> {
             .iter()
             .filter_map(|t| t.gate.as_deref().map(String::as_str)),
     );
+    // A `phase-gate` runs after each phase, not on its own.
+    used.extend(
+        (c.milestones.iter().filter_map(|m| m.phase_gate.as_deref()))
+            .chain(c.pipelines.iter().filter_map(|p| p.phase_gate.as_deref()))
+            .map(String::as_str),
+    );
     for item in c.pipelines.iter().flat_map(|p| &p.items) {
         match item {
             PipelineItem::Stage(stage) => {

@@ -6,7 +6,7 @@ use kdl::KdlNode;
 use super::body::{self, PHASE, STAGE};
 use super::values::{Ctx, head_span, parts};
 use crate::diagnostic::Diagnostic;
-use crate::model::{Milestone, Phase, Pipeline, PipelineItem, Span, Stage};
+use crate::model::{Milestone, Phase, Pipeline, PipelineItem, Span, Spanned, Stage};
 
 pub(super) const PIPELINE_CHILDREN: &[&str] = &["stage", "phases", "gate", "phase-gate"];
 pub(super) const MILESTONE_PROPS: &[&str] = &["complexity", "description", "phase-gate"];
@@ -56,7 +56,8 @@ pub(super) fn pipeline(ctx: &mut Ctx, node: &KdlNode) -> Option<Pipeline> {
                 }
             }
             "phase-gate" => {
-                phase_gate = ctx.single(child).and_then(|e| ctx.name(e, "phase-gate"));
+                let gate = ctx.single(child).and_then(|e| ctx.name(e, "phase-gate"));
+                set_once(ctx, &mut phase_gate, gate);
             }
             _ => ctx.unknown_node(child, "`pipeline`", PIPELINE_CHILDREN),
         }
@@ -67,6 +68,23 @@ pub(super) fn pipeline(ctx: &mut Ctx, node: &KdlNode) -> Option<Pipeline> {
         phase_gate,
         span: head_span(node),
     })
+}
+
+/// `phase-gate` given once: a second (as property and child, or twice)
+/// is a repeated setting, not a silent override.
+fn set_once(ctx: &mut Ctx, slot: &mut Option<Spanned<String>>, value: Option<Spanned<String>>) {
+    let Some(value) = value else {
+        return;
+    };
+    if let Some(first) = slot {
+        ctx.push(Diagnostic::RepeatedSetting {
+            setting: "phase-gate".into(),
+            first: first.span,
+            second: value.span,
+        });
+    } else {
+        *slot = Some(value);
+    }
 }
 
 fn stage(ctx: &mut Ctx, node: &KdlNode) -> Option<Stage> {
@@ -111,7 +129,10 @@ pub(super) fn milestone(ctx: &mut Ctx, node: &KdlNode) -> Option<Milestone> {
     for (key, entry) in &p.props {
         match *key {
             "complexity" => complexity = ctx.name(entry, key),
-            "phase-gate" => phase_gate = ctx.name(entry, key),
+            "phase-gate" => {
+                let gate = ctx.name(entry, key);
+                set_once(ctx, &mut phase_gate, gate);
+            }
             "description" => description = ctx.string(entry, key, "description=\"…\""),
             _ => ctx.unknown_prop(node, key, entry, MILESTONE_PROPS),
         }
@@ -126,7 +147,8 @@ pub(super) fn milestone(ctx: &mut Ctx, node: &KdlNode) -> Option<Milestone> {
             "phase" => phases.extend(phase(ctx, child)),
             "complexity" => complexity = ctx.single(child).and_then(|e| ctx.name(e, "complexity")),
             "phase-gate" => {
-                phase_gate = ctx.single(child).and_then(|e| ctx.name(e, "phase-gate"));
+                let gate = ctx.single(child).and_then(|e| ctx.name(e, "phase-gate"));
+                set_once(ctx, &mut phase_gate, gate);
             }
             "description" => {
                 description = ctx

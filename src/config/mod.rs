@@ -7,6 +7,7 @@
 
 mod body;
 mod entities;
+pub(crate) mod format;
 mod gate;
 mod include;
 mod milestone;

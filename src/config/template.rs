@@ -153,7 +153,8 @@ impl<'a, 's> Expander<'a, 's> {
         if node.name().value() == "use" {
             return Some(self.expand_use(node, ctx));
         }
-        if !holds_use(node) {
+        // In `vars`, a child is a variable's name: `use "fast"` is one.
+        if node.name().value() == "vars" || !holds_use(node) {
             return None;
         }
         let mut copy = node.clone();
@@ -195,17 +196,22 @@ impl<'a, 's> Expander<'a, 's> {
             });
             return Vec::new();
         };
-        if self.stack.contains(&name.value) || self.stack.len() >= MAX_NESTING {
+        let looped = self.stack.contains(&name.value);
+        if looped || self.stack.len() >= MAX_NESTING {
+            let chain = format!("{} → {}", self.stack.join(" → "), name.value);
             ctx.push(Diagnostic::Composition {
                 code: "orchestra::template_cycle",
-                message: format!(
-                    "template `{}` uses itself: {} → {}",
-                    name.value,
-                    self.stack.join(" → "),
-                    name.value
-                ),
-                labels: vec![("used again here".into(), name.span)],
-                help: Some("a template may use others, but not itself, even indirectly".into()),
+                message: if looped {
+                    format!("template `{}` uses itself: {chain}", name.value)
+                } else {
+                    format!("templates nest deeper than {MAX_NESTING} uses: {chain}")
+                },
+                labels: vec![("used here".into(), name.span)],
+                help: Some(if looped {
+                    "a template may use others, but not itself, even indirectly".into()
+                } else {
+                    "flatten the templates: no real file needs this many levels".into()
+                }),
             });
             return Vec::new();
         }
@@ -319,13 +325,14 @@ impl<'a, 's> Expander<'a, 's> {
     }
 }
 
-/// Whether a `use` stands anywhere inside `node`'s children.
+/// Whether a `use` stands anywhere inside `node`'s children (not as a
+/// variable of a `vars` block).
 fn holds_use(node: &KdlNode) -> bool {
     node.children().is_some_and(|children| {
         children
             .nodes()
             .iter()
-            .any(|c| c.name().value() == "use" || holds_use(c))
+            .any(|c| c.name().value() == "use" || c.name().value() != "vars" && holds_use(c))
     })
 }
 
@@ -346,8 +353,9 @@ fn substitute(node: &mut KdlNode, values: &HashMap<String, String>) {
 }
 
 /// `text` with each `{param}` replaced, or `None` when it names none.
-/// `{{`/`}}` stay as they are (the compiler's templates read them), and a
-/// value's own braces are doubled so they stay literal there.
+/// `{{`/`}}` stay as they are (the compiler's templates read them); a
+/// value is pasted as written, so a `{x}` in it is the compiler's to read
+/// like any other (and passes through nested uses unchanged).
 fn fill(text: &str, values: &HashMap<String, String>) -> Option<String> {
     if !text.contains('{') {
         return None;
@@ -370,7 +378,7 @@ fn fill(text: &str, values: &HashMap<String, String>) -> Option<String> {
         if tail[1 + name_len..].starts_with('}')
             && let Some(value) = values.get(name)
         {
-            out.push_str(&value.replace('{', "{{").replace('}', "}}"));
+            out.push_str(value);
             rest = &tail[name_len + 2..];
             changed = true;
         } else {
@@ -396,7 +404,7 @@ mod tests {
         );
         assert_eq!(fill("{task}", &values), None);
         assert_eq!(fill("no braces", &values), None);
-        let braces = [("resource".to_owned(), "a{b}".to_owned())].into();
-        assert_eq!(fill("{resource}", &braces).unwrap(), "a{{b}}");
+        let braces = [("resource".to_owned(), "a{task}".to_owned())].into();
+        assert_eq!(fill("{resource}", &braces).unwrap(), "a{task}");
     }
 }

@@ -32,6 +32,7 @@ pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32]
     // be megabytes, and this runs on every `plan` and `build`.
     let mut w = Writer::default();
     w.str(env!("CARGO_PKG_VERSION"));
+    w.str(&build());
     w.u64(source.len() as u64);
     let mut hasher = blake3::Hasher::new();
     hasher.update(&w.bytes);
@@ -41,6 +42,29 @@ pub(crate) fn key(source: &[u8], selection: &str, project_dir: &str) -> [u8; 32]
     w.str(project_dir);
     hasher.update(&w.bytes);
     *hasher.finalize().as_bytes()
+}
+
+/// Which build of orchestra this is, beyond its version: a binary built
+/// from another commit (same version) may compile the same file into
+/// another plan. The executable's size and time, one `stat`.
+fn build() -> String {
+    static BUILD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BUILD
+        .get_or_init(|| {
+            let meta = std::env::current_exe().and_then(std::fs::metadata);
+            meta.map_or_else(
+                |_| String::new(),
+                |m| {
+                    let time = m
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map_or(0, |d| d.as_nanos());
+                    format!("{}:{time}", m.len())
+                },
+            )
+        })
+        .clone()
 }
 
 /// What a cache file holds for a key.

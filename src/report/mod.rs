@@ -7,6 +7,7 @@
 //! [`prompt`] asks for confirmations; [`durable`] words locks, resume and
 //! `orchestra status`. Nothing here schedules.
 
+pub(crate) mod diff;
 mod dry_run;
 pub(crate) mod durable;
 pub(crate) mod eta;

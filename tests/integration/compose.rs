@@ -334,3 +334,101 @@ fn the_blueprints_example_instantiates_a_saas_starter_twice() {
     );
     assert!(!plan.iter().any(|a| a.starts_with("globex-")), "{plan:?}");
 }
+
+#[test]
+fn a_phase_gate_runs_after_each_phase_and_not_on_its_own() {
+    let test = Test::new().kdl(PHASES);
+    let plan = planned(test.path(), &[]);
+    assert!(
+        !plan.iter().any(|a| a == "verify" || a == "reviewed"),
+        "{plan:?}"
+    );
+    assert!(
+        plan.iter().any(|a| a == "M1/login-design/verify"),
+        "{plan:?}"
+    );
+}
+
+#[test]
+fn an_include_through_a_link_stays_inside_the_project() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("x.kdl"),
+        "task \"x\" { run \"true\" }\n",
+    )
+    .unwrap();
+    let test = Test::new().kdl("include \"link.kdl\"\n");
+    std::os::unix::fs::symlink(outside.path().join("x.kdl"), test.path().join("link.kdl")).unwrap();
+    let out = orchestra(test.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is a link to"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A directory linked to itself is one file reached twice: a loop, said
+    // once, not forty files.
+    let test = Test::new().kdl("include \"ci/*.kdl\"\ntask \"a\" { run \"true\" }\n");
+    std::os::unix::fs::symlink(".", test.path().join("ci")).unwrap();
+    let out = orchestra(test.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("`include` cycle"), "{stderr}");
+    assert!(stderr.contains("the configuration has 1 error"), "{stderr}");
+}
+
+#[test]
+fn a_glob_skips_hidden_files_like_an_editors_lock_file() {
+    let test = Test::new()
+        .kdl("include \"ci/*.kdl\"\n")
+        .write("ci/a.kdl", "task \"a\" { run \"true\" }\n");
+    std::os::unix::fs::symlink("nobody@host.1234", test.path().join("ci/.#a.kdl")).unwrap();
+    std::fs::write(
+        test.path().join("ci/.hidden.kdl"),
+        "task \"h\" { run \"true\" }\n",
+    )
+    .unwrap();
+    assert_eq!(planned(test.path(), &[]), ["a"]);
+}
+
+#[test]
+fn a_variable_named_use_is_still_a_variable() {
+    Test::new()
+        .kdl("vars {\n    use \"fast\"\n}\ntask \"a\" { run \"echo mode={use}\" }\n")
+        .args(["build", "-v", "--progress", "never"])
+        .stderr_contains("mode=fast")
+        .run();
+}
+
+#[test]
+fn affected_counts_every_task_when_an_included_file_went_away() {
+    if !crate::support::tool("git", "the --affected test") {
+        return;
+    }
+    let test = Test::new()
+        .kdl("include \"ci/*.kdl\"\ntask \"a\" { run \"true\"; inputs \"a.txt\" }\n")
+        .write("a.txt", "a\n")
+        .write("ci/env.kdl", "project \"p\" { env MODE=\"debug\" }\n")
+        .write(
+            "ci/keep.kdl",
+            "task \"b\" { run \"true\"; inputs \"a.txt\" }\n",
+        );
+    let dir = test.path();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.email=t@t", "-c", "user.name=t"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "one"]);
+    git(&["rm", "-q", "ci/env.kdl"]);
+    git(&["commit", "-qm", "two"]);
+    let mut plan = planned(dir, &["--affected", "HEAD~1"]);
+    plan.sort();
+    assert_eq!(plan, ["a", "b"]);
+}

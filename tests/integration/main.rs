@@ -17,6 +17,7 @@ mod dotenv;
 mod durable;
 mod example;
 mod fixtures;
+mod fmt;
 mod incremental;
 mod init;
 mod insight;
