@@ -10,6 +10,7 @@ mod completions;
 mod durable;
 mod fmt;
 mod init;
+mod watch;
 mod why;
 
 use crate::freshness::stat_cache::Seen;
@@ -102,16 +103,13 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
             let compiled = shard_only(compiled, &args.select)?;
             return plan(&loaded, &compiled, args);
         }
+        Command::Build(args) if args.watch => return watch::watch(&located, args, render),
         Command::Build(args) => {
-            let save = !args.dry_run;
-            let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
-            args_reach_a_task(&compiled, &args.select)?;
-            let compiled = affected_only(compiled, &loaded, &args.select)?;
-            let compiled = shard_only(compiled, &args.select)?;
-            let seen = crate::timings::measure("check inputs", || {
-                check_inputs(&compiled, &loaded, render)
-            })?;
-            return build::build(&loaded, &compiled, args, render, seen);
+            let (loaded, compiled) = compile_for_build(located, args, render)?;
+            // Ctrl-C, SIGTERM and SIGHUP from here on are read, never fatal.
+            let interrupts = crate::run::Interrupts::new();
+            interrupts.catch_signals();
+            return run_build(&loaded, &compiled, args, render, &interrupts);
         }
         _ => {}
     }
@@ -409,6 +407,33 @@ fn working_directory(cli: &Cli) -> Result<PathBuf, Error> {
             }
         }
     }
+}
+
+/// What `orchestra build` runs: the plan (cached or compiled) of the
+/// selection, affected and shard applied.
+fn compile_for_build(
+    located: load::Located,
+    args: &crate::cli::BuildArgs,
+    render: RenderOptions,
+) -> Result<(Loaded, plan::Plan), Error> {
+    let save = !args.dry_run;
+    let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
+    args_reach_a_task(&compiled, &args.select)?;
+    let compiled = affected_only(compiled, &loaded, &args.select)?;
+    Ok((loaded, shard_only(compiled, &args.select)?))
+}
+
+/// Checks the plan's inputs and runs it; Ctrl-C and the like are caught
+/// from then on and raise `interrupts`.
+fn run_build(
+    loaded: &Loaded,
+    compiled: &plan::Plan,
+    args: &crate::cli::BuildArgs,
+    render: RenderOptions,
+    interrupts: &crate::run::Interrupts,
+) -> Result<(), Error> {
+    let seen = crate::timings::measure("check inputs", || check_inputs(compiled, loaded, render))?;
+    build::build(loaded, compiled, args, render, seen, interrupts)
 }
 
 /// Prints every diagnostic and returns the model when there are no errors.

@@ -349,6 +349,10 @@ pub(crate) struct BuildArgs {
     #[arg(short = 'n', long, conflicts_with_all = ["json", "keep_going", "yes", "verbose", "resume", "wait"])]
     pub(crate) dry_run: bool,
 
+    /// After the build, watch what it reads and build again on each change (Ctrl-C stops)
+    #[arg(long, conflicts_with_all = ["dry_run", "json", "resume", "junit", "events", "timings", "trace"])]
+    pub(crate) watch: bool,
+
     /// Continue the last run of this selection that did not succeed: rerun only what did not finish
     #[arg(long)]
     pub(crate) resume: bool,

@@ -62,14 +62,12 @@ pub(super) fn build(
     args: &BuildArgs,
     render: RenderOptions,
     seen: Seen,
+    interrupts: &Interrupts,
 ) -> Result<(), Error> {
     let root = loaded.located.root.clone();
     let (dotenv, masker) = dotenv_and_secrets(plan, args, &root, render)?;
-    // Ctrl-C, SIGTERM and SIGHUP from here on are read, never fatal.
-    let interrupts = Interrupts::new();
-    interrupts.catch_signals();
     if args.dry_run {
-        return dry_run(plan, args, root, masker, &interrupts, seen);
+        return dry_run(plan, args, root, masker, interrupts, seen);
     }
     let workspace = Workspace::new(&root, masker.clone());
     workspace
@@ -88,7 +86,7 @@ pub(super) fn build(
             "note: gate fixes are off because `CI` is set: CI verifies, it does not repair; `--fix` runs them"
         );
     }
-    let mut executor = executor(plan, args, render, &masker, &interrupts, options.jobs);
+    let mut executor = executor(plan, args, render, &masker, interrupts, options.jobs);
     // Masked as records keep it, so a `--set` secret matches as written.
     let key = masker
         .mask_json(&selection(&args.select)?.key())
@@ -96,7 +94,7 @@ pub(super) fn build(
     // A bad cache setting is a usage error before any lock is taken.
     let settings = super::cache_settings(plan, &args.cache, args.force, false)?;
     let asked = std::time::Instant::now();
-    let mut begun = durable::begin(plan, &workspace, args, &key, &interrupts)?;
+    let mut begun = durable::begin(plan, &workspace, args, &key, interrupts)?;
     let seen = unless_waited(seen, asked);
     let mut freshness = crate::timings::measure("load fingerprints", || {
         let root = super::stat_root(&options.root);
@@ -114,7 +112,7 @@ pub(super) fn build(
         args,
         render,
         masker: &masker,
-        interrupts: &interrupts,
+        interrupts,
     };
     let mut watchers = Watchers::new(plan, args, &masker)?;
     let summary = crate::timings::measure("run", || {

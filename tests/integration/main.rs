@@ -32,4 +32,5 @@ mod rules;
 mod secrets;
 mod servers;
 mod support;
+mod watch;
 mod workspace;

@@ -1,0 +1,127 @@
+//! `orchestra build --watch`: a change to what the build reads builds
+//! again (stopping commands still running), and SIGINT ends it with exit
+//! 130 and no process left behind.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support::{Test, eventually_within, gone, signal, spawn, text};
+
+const PROJECT: &str = r#"task "copy" {
+    inputs "src/*.txt"
+    outputs "out/all.txt"
+    run "mkdir -p out && cat src/*.txt > out/all.txt && echo copy >> runs"
+}
+task "long" {
+    needs "copy"
+    inputs "out/all.txt"
+    run "echo $$ > long.pid; sleep 30 & echo $! > sleep.pid; wait"
+}
+"#;
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap_or_default()
+}
+
+fn wait(what: &str, predicate: impl Fn() -> bool) {
+    eventually_within(what, Duration::from_secs(20), predicate);
+}
+
+#[test]
+fn a_change_builds_again_and_sigint_leaves_no_process() {
+    let test = Test::new().kdl(PROJECT).write("src/a.txt", "one\n");
+    let dir = test.path();
+    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    wait("the first build to reach `long`", || {
+        !read(dir, "sleep.pid").is_empty()
+    });
+    assert_eq!(read(dir, "out/all.txt"), "one\n");
+    let first_shell = read(dir, "long.pid");
+    let first_sleep = read(dir, "sleep.pid");
+    // A new file matching the inputs, while `long` still runs: it is
+    // stopped, and `copy` runs again with the new file.
+    std::fs::write(dir.join("src/b.txt"), "two\n").unwrap();
+    wait("the second build", || {
+        read(dir, "out/all.txt") == "one\ntwo\n"
+    });
+    wait("the stopped commands to be gone", || {
+        gone(&first_shell) && gone(&first_sleep)
+    });
+    wait("`long` to start again", || {
+        read(dir, "long.pid") != first_shell
+    });
+    wait("its sleep", || read(dir, "sleep.pid") != first_sleep);
+    // Outputs and orchestra's own files are not changes: no third build.
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(read(dir, "runs"), "copy\ncopy\n");
+    let (shell, sleep) = (read(dir, "long.pid"), read(dir, "sleep.pid"));
+    signal(child.id(), "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(gone(&shell) && gone(&sleep), "a command outlived orchestra");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("watch: `src/b.txt` changed; building again"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_change_while_idle_rebuilds_only_what_it_affects() {
+    let kdl = r#"task "a" { inputs "a.txt"; outputs "a.out"; run "cp a.txt a.out; echo a >> runs" }
+task "b" { inputs "b.txt"; outputs "b.out"; run "cp b.txt b.out; echo b >> runs" }
+"#;
+    let test = Test::new()
+        .kdl(kdl)
+        .write("a.txt", "1\n")
+        .write("b.txt", "1\n");
+    let dir = test.path();
+    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    wait("the first build", || read(dir, "runs").lines().count() == 2);
+    // Give the watcher its quiet moment, then edit one input the way an
+    // editor does: a new file renamed over the old one.
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(dir.join("b.txt.tmp"), "2\n").unwrap();
+    std::fs::rename(dir.join("b.txt.tmp"), dir.join("b.txt")).unwrap();
+    wait("b to be rebuilt", || read(dir, "b.out") == "2\n");
+    std::thread::sleep(Duration::from_millis(400));
+    let runs = read(dir, "runs");
+    assert_eq!(runs.lines().filter(|l| *l == "a").count(), 1, "{runs}");
+    assert_eq!(runs.lines().filter(|l| *l == "b").count(), 2, "{runs}");
+    signal(child.id(), "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+}
+
+#[test]
+fn a_broken_file_is_reported_and_watched_until_it_is_fixed() {
+    let test = Test::new().kdl("task \"a\" {\n    run \"echo ok > done\"\n");
+    let dir = test.path();
+    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!dir.join("done").exists());
+    std::fs::write(
+        dir.join("orchestra.kdl"),
+        "task \"a\" {\n    run \"echo ok > done\"\n}\n",
+    )
+    .unwrap();
+    wait("the fixed file to build", || dir.join("done").exists());
+    signal(child.id(), "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        text(&out.stderr).contains("orchestra::syntax"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn watch_refuses_what_cannot_repeat() {
+    Test::new()
+        .kdl("task \"a\" { run \"true\" }\n")
+        .args(["build", "--watch", "--json"])
+        .status(2)
+        .stderr_contains("cannot be used with")
+        .run();
+}
