@@ -93,6 +93,17 @@ pub mod facade {
             check_programs: false,
         };
         let loaded = crate::load::parse(located, bytes.to_vec(), options);
+        // `orchestra fmt` on the same text: it may refuse a file that is
+        // not KDL, but whatever it writes must be a fixed point of itself,
+        // and it must never find that it changed a file's meaning.
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            use crate::config::format::{Unformatted, format};
+            match format(text) {
+                Ok(once) => assert_eq!(format(&once).ok().as_deref(), Some(once.as_str())),
+                Err(Unformatted::Changed) => panic!("fmt changed the meaning of {text:?}"),
+                Err(Unformatted::Syntax(_)) => {}
+            }
+        }
         let options = RenderOptions {
             color: false,
             width: 100,

@@ -42,12 +42,27 @@ pub(super) fn fmt(
     let mut unformatted = Vec::new();
     let mut errors = 0;
     let mut found = Vec::new();
+    // A file that cannot be formatted does not stop the others.
+    let mut refused: Vec<Error> = Vec::new();
     for target in &targets {
-        let bytes = std::fs::read(&target.path).map_err(|source| Error::Io {
-            action: "read",
-            path: target.path.clone(),
-            source,
-        })?;
+        if let Err(error) = writable(target) {
+            say!("error: {error}");
+            refused.push(error);
+            continue;
+        }
+        let bytes = match std::fs::read(&target.path) {
+            Ok(bytes) => bytes,
+            Err(source) => {
+                let error = Error::Io {
+                    action: "read",
+                    path: target.path.clone(),
+                    source,
+                };
+                say!("error: {error}");
+                refused.push(error);
+                continue;
+            }
+        };
         let (text, formatted) = match load::utf8(bytes) {
             (text, None) => {
                 let formatted = format(&text);
@@ -65,12 +80,15 @@ pub(super) fn fmt(
                 continue;
             }
             Err(Unformatted::Changed) => {
-                return Err(Error::Unsafe {
+                let error = Error::Unsafe {
                     message: format!(
                         "formatting `{}` would change what it means, so it was left as it is; this is a bug in orchestra fmt, please report it with the file",
                         target.shown
                     ),
-                });
+                };
+                say!("error: {error}");
+                refused.push(error);
+                continue;
             }
         };
         if formatted == text {
@@ -87,6 +105,15 @@ pub(super) fn fmt(
             say!("formatted {}", target.shown);
         }
         unformatted.push(target.shown.clone());
+    }
+    if !refused.is_empty() {
+        // Each was said as it came.
+        return Err(Error::Unsafe {
+            message: format!(
+                "{} could not be formatted (see above)",
+                crate::words::plural(refused.len(), "file")
+            ),
+        });
     }
     if errors > 0 {
         return Err(Error::Config {
@@ -127,11 +154,11 @@ fn project_files(located: Located) -> Result<Vec<Target>, Error> {
     Ok(targets)
 }
 
-/// Writes `text` over the file, keeping its permissions; a link is refused,
-/// not followed.
-fn replace(target: &Target, text: &str) -> Result<(), Error> {
+/// A regular file: a link is refused, not followed, with `--check` too
+/// (it could not be written).
+fn writable(target: &Target) -> Result<(), Error> {
     let io = |source| Error::Io {
-        action: "write",
+        action: "read",
         path: target.path.clone(),
         source,
     };
@@ -147,6 +174,16 @@ fn replace(target: &Target, text: &str) -> Result<(), Error> {
             });
         }
     }
+    Ok(())
+}
+
+/// Writes `text` over the file, keeping its permissions.
+fn replace(target: &Target, text: &str) -> Result<(), Error> {
+    let io = |source| Error::Io {
+        action: "write",
+        path: target.path.clone(),
+        source,
+    };
     let mode = std::fs::metadata(&target.path).map_err(io)?.permissions();
     let dir = target.path.parent().unwrap_or(Path::new("."));
     let name = target

@@ -110,12 +110,7 @@ pub(super) fn watch(
         // Armed before the build, so a change made while it runs is seen.
         let compiled = super::compile_for_build(located.clone(), args, render);
         let next = Filter::of(located, compiled.as_ref().ok());
-        rewatch(
-            &mut watcher,
-            &mut armed,
-            directories(&next),
-            &located.root,
-        );
+        rewatch(&mut watcher, &mut armed, directories(&next), &located.root);
         *lock(&filter) = next;
         let build = Interrupts::new();
         stopping.store(false, Ordering::SeqCst);
@@ -127,12 +122,7 @@ pub(super) fn watch(
         *lock(&current) = None;
         // The build may have discovered inputs (depfiles): watch them too.
         let after = Filter::of(located, compiled.as_ref().ok());
-        rewatch(
-            &mut watcher,
-            &mut armed,
-            directories(&after),
-            &located.root,
-        );
+        rewatch(&mut watcher, &mut armed, directories(&after), &located.root);
         *lock(&filter) = after;
         let outcome = compiled.and(outcome);
         if signals.is_raised() {

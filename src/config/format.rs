@@ -2,7 +2,8 @@
 //!
 //! It works on lines, not on the parsed tree, so every comment, blank-line
 //! group and value's spelling (`#"raw"#`, `"""` blocks, `0x1F`) stays as
-//! written: each line is indented four spaces per open `{` (a `\`
+//! written (line endings become `\n`): each line is indented four spaces
+//! per open `{` (a `\`
 //! continuation one more), runs of spaces between tokens become one (but
 //! for those before an end-of-line comment, kept for alignment), `=`
 //! loses its spaces, `{`, `}` and `;` get one around them, trailing spaces
@@ -35,12 +36,23 @@ pub(crate) fn format(source: &str) -> Result<String, Unformatted> {
     }
     let before = KdlDocument::parse(source)
         .map_err(|e| Unformatted::Syntax(super::syntax_diagnostics(&e, source)))?;
-    let out = layout(source);
+    let out = layout(&newlines(source));
     let after = KdlDocument::parse(&out).map_err(|_| Unformatted::Changed)?;
     if !same(before, after) {
         return Err(Unformatted::Changed);
     }
     Ok(out)
+}
+
+/// Every KDL newline (`\r\n`, a lone `\r`, NEL, VT, FF, LS, PS) as `\n`:
+/// the one line ending of a formatted file. No string can hold a raw one
+/// but a multi-line string, whose value KDL normalizes the same way.
+fn newlines(source: &str) -> std::borrow::Cow<'_, str> {
+    const OTHERS: [char; 6] = ['\r', '\u{85}', '\u{b}', '\u{c}', '\u{2028}', '\u{2029}'];
+    if !source.contains(OTHERS) {
+        return source.into();
+    }
+    source.replace("\r\n", "\n").replace(OTHERS, "\n").into()
 }
 
 /// The two documents hold the same nodes and values, whatever the layout.
@@ -204,6 +216,7 @@ fn layout(source: &str) -> String {
             depth = (depth + braces.opens).saturating_sub(braces.closes);
             opened = false;
             blank = false;
+            continued = ends_with_escline(&line);
             continue;
         }
         let mut text = String::new();
@@ -233,7 +246,9 @@ fn layout(source: &str) -> String {
         let (opens, closes, closes_first) = (braces.opens, braces.closes, braces.leading);
         let text = text.trim();
         if text.is_empty() {
+            // A blank line ends a node, continued or not.
             blank = !opened;
+            continued = false;
             continue;
         }
         let indent_depth = depth.saturating_sub(closes_first) + usize::from(continued);
@@ -356,6 +371,11 @@ mod tests {
             out,
             "task \"a\" {\n    run \"printf\" \\\n        \"%s\" \\ // the format\n        \"x\"\n    /- timeout \"1m\"\n}\n/- task \"off\" {\n    run \"x\"\n}\n"
         );
+    }
+
+    #[test]
+    fn every_kdl_newline_becomes_a_line_feed() {
+        assert_eq!(formatted("a\r\nb\rc\u{85}d\u{2028}e\n"), "a\nb\nc\nd\ne\n");
     }
 
     #[test]

@@ -21,8 +21,10 @@ pub(crate) fn unified(name: &str, old: &str, new: &str) -> String {
     if old == new {
         return String::new();
     }
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
+    // Lines with their endings: a file that differs only in `\r\n` or in
+    // its last newline differs here too.
+    let a: Vec<&str> = old.split_inclusive('\n').collect();
+    let b: Vec<&str> = new.split_inclusive('\n').collect();
     let ops = script(&a, &b);
     let mut out = format!("--- {name}\n+++ {name} (formatted)\n");
     // Walk the script, cutting it into hunks around the changes.
@@ -61,11 +63,16 @@ pub(crate) fn unified(name: &str, old: &str, new: &str) -> String {
             b_start + usize::from(b_len > 0)
         );
         for (op, ai, bi) in hunk {
-            let _ = match op {
-                Op::Same => writeln!(out, " {}", a[*ai]),
-                Op::Removed => writeln!(out, "-{}", a[*ai]),
-                Op::Added => writeln!(out, "+{}", b[*bi]),
+            let (mark, line) = match op {
+                Op::Same => (' ', a[*ai]),
+                Op::Removed => ('-', a[*ai]),
+                Op::Added => ('+', b[*bi]),
             };
+            out.push(mark);
+            out.push_str(line);
+            if !line.ends_with('\n') {
+                out.push_str("\n\\ No newline at end of file\n");
+            }
         }
         i = stop;
     }
@@ -124,6 +131,14 @@ mod tests {
             "--- f.kdl\n+++ f.kdl (formatted)\n@@ -2,7 +2,7 @@\n b\n c\n d\n-e\n+E\n f\n g\n h\n"
         );
         assert_eq!(unified("f.kdl", old, old), "");
+    }
+
+    #[test]
+    fn line_endings_and_a_missing_last_newline_are_differences() {
+        assert_eq!(
+            unified("f", "a\r\nb", "a\nb\n"),
+            "--- f\n+++ f (formatted)\n@@ -1,2 +1,2 @@\n-a\r\n-b\n\\ No newline at end of file\n+a\n+b\n"
+        );
     }
 
     #[test]

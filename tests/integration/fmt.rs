@@ -203,3 +203,53 @@ fn a_syntax_error_is_shown_at_its_line_and_nothing_is_written() {
         "task \"a\" {\n    run \"unclosed\n}\n"
     );
 }
+
+#[test]
+fn a_refused_file_does_not_stop_the_others() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("real.kdl"), MESSY).unwrap();
+    let test = Test::new().write("other.kdl", "task  \"o\"\n");
+    std::os::unix::fs::symlink(
+        outside.path().join("real.kdl"),
+        test.path().join("link.kdl"),
+    )
+    .unwrap();
+    for args in [
+        &["fmt", "--check", "link.kdl"][..],
+        &["fmt", "link.kdl", "other.kdl"],
+    ] {
+        let out = orchestra(test.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("does not write through it"));
+    }
+    assert_eq!(
+        std::fs::read_to_string(test.path().join("other.kdl")).unwrap(),
+        "task \"o\"\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("real.kdl")).unwrap(),
+        MESSY
+    );
+}
+
+#[test]
+fn line_endings_become_line_feeds_and_the_diff_shows_it() {
+    let ran = Test::new()
+        .kdl("task \"a\" {\r\n    run \"x\"\r\n}")
+        .args(["fmt", "--check"])
+        .status(1)
+        .stdout_contains("-task \"a\" {\r\n")
+        .stdout_contains("+task \"a\" {\n")
+        .stdout_contains("\\ No newline at end of file\n")
+        .run();
+    assert!(orchestra(ran.dir.path(), &["fmt"]).status.success());
+    assert_eq!(
+        std::fs::read_to_string(ran.dir.path().join("orchestra.kdl")).unwrap(),
+        "task \"a\" {\n    run \"x\"\n}\n"
+    );
+}
