@@ -125,3 +125,120 @@ fn watch_refuses_what_cannot_repeat() {
         .stderr_contains("cannot be used with")
         .run();
 }
+
+#[test]
+fn a_task_writing_a_temporary_file_among_its_inputs_does_not_loop() {
+    let kdl = r#"task "gen" {
+    inputs "src"
+    outputs "src/gen.txt"
+    run "ls src > src/gen.tmp && mv src/gen.tmp src/gen.txt && echo gen >> runs"
+}
+"#;
+    let test = Test::new().kdl(kdl).write("src/a.txt", "a\n");
+    let dir = test.path();
+    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    wait("the first build", || read(dir, "runs") == "gen\n");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(
+        read(dir, "runs"),
+        "gen\n",
+        "the build's own temporary file rebuilt it"
+    );
+    std::fs::write(dir.join("src/b.txt"), "b\n").unwrap();
+    wait("a real change to build", || {
+        read(dir, "runs") == "gen\ngen\n"
+    });
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(read(dir, "runs"), "gen\ngen\n");
+    signal(child.id(), "-INT");
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+}
+
+#[test]
+fn new_and_replaced_directories_under_a_glob_are_watched() {
+    let kdl = r#"task "cat" {
+    inputs "src/**/*.c"
+    outputs "all.txt"
+    run "cat $(find src -name '*.c' | sort) > all.txt"
+}
+task "later" {
+    inputs "gen/deep/*.txt"
+    outputs "later.out"
+    run "cat gen/deep/*.txt > later.out 2>/dev/null || echo none > later.out"
+}
+"#;
+    let test = Test::new()
+        .kdl(kdl)
+        .write("src/a.c", "a\n")
+        .write("src/sub/b.c", "b\n");
+    let dir = test.path();
+    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    wait("the first build", || {
+        read(dir, "all.txt") == "a\nb\n" && read(dir, "later.out") == "none\n"
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // A new directory with a file in it.
+    std::fs::create_dir_all(dir.join("src/new")).unwrap();
+    std::fs::write(dir.join("src/new/c.c"), "c\n").unwrap();
+    wait("the new directory's file", || {
+        read(dir, "all.txt") == "a\nc\nb\n"
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // A directory replaced by another (as a checkout does), then edited.
+    std::fs::create_dir_all(dir.join("src/sub.new")).unwrap();
+    std::fs::write(dir.join("src/sub.new/b.c"), "B\n").unwrap();
+    std::fs::remove_dir_all(dir.join("src/sub")).unwrap();
+    std::fs::rename(dir.join("src/sub.new"), dir.join("src/sub")).unwrap();
+    wait("the replaced directory", || {
+        read(dir, "all.txt") == "a\nc\nB\n"
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(dir.join("src/sub/b.c"), "B2\n").unwrap();
+    wait("an edit in the replaced directory", || {
+        read(dir, "all.txt") == "a\nc\nB2\n"
+    });
+    // An input whose directories do not exist yet.
+    std::fs::create_dir_all(dir.join("gen/deep")).unwrap();
+    std::fs::write(dir.join("gen/deep/later.txt"), "here\n").unwrap();
+    wait("the input that appeared", || {
+        read(dir, "later.out") == "here\n"
+    });
+    signal(child.id(), "-INT");
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+}
+
+#[test]
+fn a_broken_included_file_is_watched_until_it_is_fixed() {
+    let test = Test::new()
+        .kdl("include \"ci/t.kdl\"\n")
+        .write(
+            "ci/t.kdl",
+            "task \"t\" { inputs \"in.txt\"; run \"cat in.txt > out\" }\n",
+        )
+        .write("in.txt", "1\n");
+    let dir = test.path();
+    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    wait("the first build", || read(dir, "out") == "1\n");
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(
+        dir.join("ci/t.kdl"),
+        "task \"t\" { inputs \"in.txt\"; run \"cat in.txt > out\" \n",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    std::fs::write(dir.join("in.txt"), "2\n").unwrap();
+    std::fs::write(
+        dir.join("ci/t.kdl"),
+        "task \"t\" { inputs \"in.txt\"; run \"cat in.txt > out\" }\n",
+    )
+    .unwrap();
+    wait("the fixed include to build", || read(dir, "out") == "2\n");
+    signal(child.id(), "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        text(&out.stderr).contains("ci/t.kdl"),
+        "{}",
+        text(&out.stderr)
+    );
+}
