@@ -116,7 +116,7 @@ fn lines<'a>(source: &'a str) -> Vec<Line<'a>> {
                     .map_or(bytes.len(), |n| i + n),
             )
         } else if bytes[i..].starts_with(b"/*") {
-            Some(block_comment_end(bytes, i))
+            Some(super::block_comment_end(bytes, i))
         } else if let Some((_, end)) = super::string_at(bytes, i) {
             Some(end.unwrap_or(bytes.len()))
         } else {
@@ -138,27 +138,6 @@ fn lines<'a>(source: &'a str) -> Vec<Line<'a>> {
         push(&mut out, Piece::Code, code_start, bytes.len());
     }
     out
-}
-
-/// Where the block comment opening at `at` ends (they nest in KDL).
-fn block_comment_end(bytes: &[u8], at: usize) -> usize {
-    let mut open = 0;
-    let mut i = at;
-    while i < bytes.len() {
-        if bytes[i..].starts_with(b"/*") {
-            open += 1;
-            i += 2;
-        } else if bytes[i..].starts_with(b"*/") {
-            open -= 1;
-            i += 2;
-            if open == 0 {
-                return i;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    bytes.len()
 }
 
 /// The canonical spacing of one line's code: one space between tokens, none

@@ -215,19 +215,7 @@ fn too_deep(source: &str) -> Option<usize> {
                 }
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                // Block comments nest in KDL; count them without recursion.
-                let mut open = 1;
-                i += 2;
-                while i < bytes.len() && open > 0 {
-                    if bytes[i..].starts_with(b"/*") {
-                        open += 1;
-                        i += 1;
-                    } else if bytes[i..].starts_with(b"*/") {
-                        open -= 1;
-                        i += 1;
-                    }
-                    i += 1;
-                }
+                i = block_comment_end(bytes, i);
                 continue;
             }
             byte if nest(&mut depth, byte) => return Some(i),
@@ -262,6 +250,28 @@ fn nest(depth: &mut usize, byte: u8) -> bool {
 fn too_deep_blind(source: &str) -> Option<usize> {
     let mut depth = 0usize;
     source.bytes().position(|byte| nest(&mut depth, byte))
+}
+
+/// Where the block comment opening at `at` ends: block comments nest in
+/// KDL, counted here without recursion.
+fn block_comment_end(bytes: &[u8], at: usize) -> usize {
+    let mut open = 0;
+    let mut i = at;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(b"/*") {
+            open += 1;
+            i += 2;
+        } else if bytes[i..].starts_with(b"*/") {
+            open -= 1;
+            i += 2;
+            if open == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    bytes.len()
 }
 
 /// A string starting at `at`: the length of its opening and the index just
