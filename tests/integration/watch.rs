@@ -27,11 +27,40 @@ fn wait(what: &str, predicate: impl Fn() -> bool) {
     eventually_within(what, Duration::from_secs(20), predicate);
 }
 
+/// `orchestra build --watch` in the background, killed if the test fails
+/// before it ends it.
+struct Watching(Option<std::process::Child>);
+
+impl Watching {
+    fn start(dir: &Path) -> Self {
+        Self(Some(spawn(
+            dir,
+            &["build", "--watch", "--progress", "never"],
+        )))
+    }
+
+    /// SIGINT, and what it said and how it ended.
+    fn interrupt(mut self) -> std::process::Output {
+        let child = self.0.take().expect("running");
+        signal(child.id(), "-INT");
+        child.wait_with_output().expect("wait")
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 #[test]
 fn a_change_builds_again_and_sigint_leaves_no_process() {
     let test = Test::new().kdl(PROJECT).write("src/a.txt", "one\n");
     let dir = test.path();
-    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    let child = Watching::start(dir);
     wait("the first build to reach `long`", || {
         !read(dir, "sleep.pid").is_empty()
     });
@@ -55,8 +84,7 @@ fn a_change_builds_again_and_sigint_leaves_no_process() {
     std::thread::sleep(Duration::from_millis(600));
     assert_eq!(read(dir, "runs"), "copy\ncopy\n");
     let (shell, sleep) = (read(dir, "long.pid"), read(dir, "sleep.pid"));
-    signal(child.id(), "-INT");
-    let out = child.wait_with_output().unwrap();
+    let out = child.interrupt();
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     assert!(gone(&shell) && gone(&sleep), "a command outlived orchestra");
     let stderr = text(&out.stderr);
@@ -76,7 +104,7 @@ task "b" { inputs "b.txt"; outputs "b.out"; run "cp b.txt b.out; echo b >> runs"
         .write("a.txt", "1\n")
         .write("b.txt", "1\n");
     let dir = test.path();
-    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    let child = Watching::start(dir);
     wait("the first build", || read(dir, "runs").lines().count() == 2);
     // Give the watcher its quiet moment, then edit one input the way an
     // editor does: a new file renamed over the old one.
@@ -88,8 +116,7 @@ task "b" { inputs "b.txt"; outputs "b.out"; run "cp b.txt b.out; echo b >> runs"
     let runs = read(dir, "runs");
     assert_eq!(runs.lines().filter(|l| *l == "a").count(), 1, "{runs}");
     assert_eq!(runs.lines().filter(|l| *l == "b").count(), 2, "{runs}");
-    signal(child.id(), "-INT");
-    let out = child.wait_with_output().unwrap();
+    let out = child.interrupt();
     assert_eq!(out.status.code(), Some(130));
 }
 
@@ -97,7 +124,7 @@ task "b" { inputs "b.txt"; outputs "b.out"; run "cp b.txt b.out; echo b >> runs"
 fn a_broken_file_is_reported_and_watched_until_it_is_fixed() {
     let test = Test::new().kdl("task \"a\" {\n    run \"echo ok > done\"\n");
     let dir = test.path();
-    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    let child = Watching::start(dir);
     std::thread::sleep(Duration::from_millis(500));
     assert!(!dir.join("done").exists());
     std::fs::write(
@@ -106,8 +133,7 @@ fn a_broken_file_is_reported_and_watched_until_it_is_fixed() {
     )
     .unwrap();
     wait("the fixed file to build", || dir.join("done").exists());
-    signal(child.id(), "-INT");
-    let out = child.wait_with_output().unwrap();
+    let out = child.interrupt();
     assert_eq!(out.status.code(), Some(130));
     assert!(
         text(&out.stderr).contains("orchestra::syntax"),
@@ -136,7 +162,7 @@ fn a_task_writing_a_temporary_file_among_its_inputs_does_not_loop() {
 "#;
     let test = Test::new().kdl(kdl).write("src/a.txt", "a\n");
     let dir = test.path();
-    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    let child = Watching::start(dir);
     wait("the first build", || read(dir, "runs") == "gen\n");
     std::thread::sleep(Duration::from_millis(1200));
     assert_eq!(
@@ -150,8 +176,7 @@ fn a_task_writing_a_temporary_file_among_its_inputs_does_not_loop() {
     });
     std::thread::sleep(Duration::from_millis(1200));
     assert_eq!(read(dir, "runs"), "gen\ngen\n");
-    signal(child.id(), "-INT");
-    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+    assert_eq!(child.interrupt().status.code(), Some(130));
 }
 
 #[test]
@@ -172,7 +197,7 @@ task "later" {
         .write("src/a.c", "a\n")
         .write("src/sub/b.c", "b\n");
     let dir = test.path();
-    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    let child = Watching::start(dir);
     wait("the first build", || {
         read(dir, "all.txt") == "a\nb\n" && read(dir, "later.out") == "none\n"
     });
@@ -203,8 +228,7 @@ task "later" {
     wait("the input that appeared", || {
         read(dir, "later.out") == "here\n"
     });
-    signal(child.id(), "-INT");
-    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+    assert_eq!(child.interrupt().status.code(), Some(130));
 }
 
 #[test]
@@ -217,7 +241,7 @@ fn a_broken_included_file_is_watched_until_it_is_fixed() {
         )
         .write("in.txt", "1\n");
     let dir = test.path();
-    let child = spawn(dir, &["build", "--watch", "--progress", "never"]);
+    let child = Watching::start(dir);
     wait("the first build", || read(dir, "out") == "1\n");
     std::thread::sleep(Duration::from_millis(300));
     std::fs::write(
@@ -233,12 +257,37 @@ fn a_broken_included_file_is_watched_until_it_is_fixed() {
     )
     .unwrap();
     wait("the fixed include to build", || read(dir, "out") == "2\n");
-    signal(child.id(), "-INT");
-    let out = child.wait_with_output().unwrap();
+    let out = child.interrupt();
     assert_eq!(out.status.code(), Some(130));
     assert!(
         text(&out.stderr).contains("ci/t.kdl"),
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn on_a_terminal_the_progress_display_and_ctrl_c_behave() {
+    let kdl = r#"task "a" { inputs "in.txt"; outputs "a.out"; run "cp in.txt a.out; sleep 1" }
+"#;
+    let test = Test::new().kdl(kdl).write("in.txt", "1\n");
+    let dir = test.path();
+    // The shell traps Ctrl-C to live on and print orchestra's code.
+    let Some(terminal) = crate::support::Terminal::build(dir, "trap 'echo INT' INT; ", "--watch")
+    else {
+        return;
+    };
+    wait("the first build", || {
+        terminal.screen().contains("watch: waiting")
+    });
+    std::fs::write(dir.join("in.txt"), "2\n").unwrap();
+    wait("the second build", || read(dir, "a.out") == "2\n");
+    wait("it to wait again", || {
+        terminal.screen().matches("watch: waiting").count() >= 1
+            && terminal.screen().contains("changed; building again")
+    });
+    terminal.send_keys("C-c");
+    wait("the watch to end", || terminal.screen().contains("EXIT="));
+    let screen = terminal.screen();
+    assert!(screen.contains("EXIT=130"), "{screen}");
 }

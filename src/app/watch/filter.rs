@@ -161,7 +161,10 @@ impl Filter {
         let under = |fixed: &str| {
             fixed.is_empty() || path == fixed || path.starts_with(&format!("{fixed}/"))
         };
-        self.files.iter().filter(|f| source(f)).any(|f| on_the_way(f))
+        self.files
+            .iter()
+            .filter(|f| source(f))
+            .any(|f| on_the_way(f))
             || self.patterns.iter().filter(|p| source(p)).any(|p| {
                 let fixed = fixed_part(p);
                 on_the_way(p) || on_the_way(&fixed) || (is_glob(p) || fixed == *p) && under(&fixed)
