@@ -677,6 +677,17 @@ pub(crate) fn to_json(diagnostics: &[Diagnostic], source: &Sources) -> Vec<serde
         .iter()
         .zip(places(diagnostics, source))
         .map(|(d, place)| {
+            let used_at: Vec<serde_json::Value> = used_at(d, source)
+                .into_iter()
+                .map(|(template, at)| {
+                    serde_json::json!({
+                        "template": template,
+                        "file": at.file,
+                        "line": at.line,
+                        "column": at.column,
+                    })
+                })
+                .collect();
             serde_json::json!({
                 "code": d.code(),
                 "severity": if d.is_error() { "error" } else { "warning" },
@@ -684,9 +695,20 @@ pub(crate) fn to_json(diagnostics: &[Diagnostic], source: &Sources) -> Vec<serde
                 "file": place.file,
                 "line": place.line,
                 "column": place.column,
+                "used_at": used_at,
                 "help": d.help(),
             })
         })
+        .collect()
+}
+
+/// For a diagnostic inside a template's expansion: each `use` that made
+/// it, innermost first, with its place.
+pub(crate) fn used_at(diagnostic: &Diagnostic, source: &Sources) -> Vec<(String, Place)> {
+    source
+        .use_sites(diagnostic.primary_offset())
+        .into_iter()
+        .map(|(span, template)| (template, source.place(span.offset())))
         .collect()
 }
 

@@ -104,10 +104,19 @@ pub(crate) fn diagnostics(found: &[Diagnostic], source: &Sources) -> String {
     let mut out = String::new();
     for (d, place) in found.iter().zip(places(found, source)) {
         let at = At::from(place);
-        let message = match d.help() {
-            Some(help) => format!("{}\n{help}", d.message()),
-            None => d.message(),
-        };
+        let mut message = d.message();
+        // The template's line is the place; each use of it says which.
+        for (template, used) in crate::diagnostic::used_at(d, source) {
+            let _ = write!(
+                message,
+                " (in the use of template `{template}` at {}:{})",
+                repository_path(&used.file),
+                used.line
+            );
+        }
+        if let Some(help) = d.help() {
+            let _ = write!(message, "\n{help}");
+        }
         let _ = writeln!(
             out,
             "{}",

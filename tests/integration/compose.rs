@@ -432,3 +432,26 @@ fn affected_counts_every_task_when_an_included_file_went_away() {
     plan.sort();
     assert_eq!(plan, ["a", "b"]);
 }
+
+#[test]
+fn machines_are_told_the_template_line_and_each_use() {
+    let kdl = CRUD.replace(
+        "run \"echo api {resource} in {project}\"",
+        "run \"echo {oops}\"",
+    );
+    let test = Test::new().kdl(&kdl);
+    let out = orchestra(test.path(), &["build", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = &json["error"]["diagnostics"];
+    assert_eq!(found[0]["line"], 11);
+    assert_eq!(found[0]["used_at"][0]["line"], 15);
+    assert_eq!(found[0]["used_at"][0]["template"], "crud");
+    assert_eq!(found[1]["used_at"][0]["line"], 16);
+    let out = orchestra(test.path(), &["--ci-format", "github", "check"]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("::error file=orchestra.kdl,line=11,col=")
+            && stderr.contains("(in the use of template `crud` at orchestra.kdl:16)"),
+        "{stderr}"
+    );
+}
