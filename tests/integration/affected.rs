@@ -2,10 +2,7 @@
 //! task and what depends on it, by input, by depfile-free definition, and
 //! by the file `orchestra.kdl` itself.
 
-use std::path::Path;
-use std::process::Command;
-
-use crate::support::{Test, orchestra, planned, text, tool};
+use crate::support::{Test, git, orchestra, planned, text, tool};
 
 const KDL: &str = r#"task "a" { run "cat a.txt > a.out"; inputs "a.txt"; outputs "a.out"; }
 task "b" { run "cat b.txt > b.out"; inputs "b.txt"; outputs "b.out"; }
@@ -15,15 +12,6 @@ task "f" { run "cat f.txt > f.out"; inputs "f.txt"; outputs "f.out"; }
 task "g" { needs "f"; run "cat f.out > g.out"; inputs "f.out"; outputs "g.out"; }
 task "probe" { needs "d"; run "true"; }
 "#;
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
-}
 
 fn repository() -> Option<Test> {
     if !tool("git", "the --affected tests") {
@@ -37,22 +25,8 @@ fn repository() -> Option<Test> {
         .write(".gitignore", ".orchestra\n*.out\n");
     let dir = test.path();
     git(dir, &["init", "-q", "-b", "main"]);
-    git(
-        dir,
-        &["-c", "user.email=t@t", "-c", "user.name=t", "add", "-A"],
-    );
-    git(
-        dir,
-        &[
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "user.name=t",
-            "commit",
-            "-qm",
-            "one",
-        ],
-    );
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "one"]);
     Some(test)
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::servers::Server;
-use super::support::{orchestra, text, tool};
+use super::support::{git, orchestra, text, tool};
 
 /// One test per real server: `$http` runs `$check` against nginx (the
 /// Bazel HTTP cache protocol), `$reapi` against `BuildGrid` (REAPI v2).
@@ -58,27 +58,6 @@ task "link" {{
 }}
 "#
     )
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git");
-    assert!(
-        status.status.success(),
-        "git {args:?}: {}",
-        text(&status.stderr)
-    );
 }
 
 /// A repository at `dir/a` with the project committed, and the count file.

@@ -414,15 +414,7 @@ fn affected_counts_every_task_when_an_included_file_went_away() {
             "task \"b\" { run \"true\"; inputs \"a.txt\" }\n",
         );
     let dir = test.path();
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .args(["-c", "user.email=t@t", "-c", "user.name=t"])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    };
+    let git = |args: &[&str]| crate::support::git(dir, args);
     git(&["init", "-q", "-b", "main"]);
     git(&["add", "-A"]);
     git(&["commit", "-qm", "one"]);

@@ -340,6 +340,18 @@ pub fn signal(pid: u32, name: &str) {
     assert!(status.success(), "kill {name} {pid}");
 }
 
+/// Runs git in `dir` as a fixed author on branch `main`, which must succeed.
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(["-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+}
+
 /// Whether the process is gone; a zombie waiting for its reaper counts.
 pub fn gone(pid: &str) -> bool {
     std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
