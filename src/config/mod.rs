@@ -65,15 +65,14 @@ pub(crate) fn load(
     };
     let mut ctx = Ctx::default();
     let units = include::gather(document, main, sources, files, &mut ctx);
-    let templates = template::collect(units.iter().map(|u| &u.document), &mut ctx);
-    let mut expander = template::Expander::new(&templates, sources);
-    let mut config = Config::default();
-    let mut decoder = Decoder {
-        ctx: &mut ctx,
-        config: &mut config,
-        project_span: None,
-    };
-    decoder.unit(&units, 0, &mut expander);
+    let main = &units[0];
+    let config = decode_units(
+        &units,
+        &main.document,
+        Some(&main.includes),
+        sources,
+        &mut ctx,
+    );
     (Some(config), ctx.diagnostics)
 }
 
@@ -82,16 +81,32 @@ pub(crate) fn load(
 pub(crate) fn decode(document: &KdlDocument, text: &str) -> (Config, Vec<Diagnostic>) {
     let mut ctx = Ctx::default();
     let mut sources = Sources::single("orchestra.kdl", text.to_owned());
-    let templates = template::collect(std::iter::once(document), &mut ctx);
-    let mut expander = template::Expander::new(&templates, &mut sources);
+    let config = decode_units(&[], document, None, &mut sources, &mut ctx);
+    (config, ctx.diagnostics)
+}
+
+/// Decodes `main` into one config: its nodes in order, each `include`
+/// replaced by the nodes of the files it brought in (`includes`, indexes
+/// into `units`), each `use` by its template's, the templates read first
+/// from every file.
+fn decode_units(
+    units: &[include::Unit],
+    main: &KdlDocument,
+    includes: Option<&std::collections::HashMap<usize, Vec<usize>>>,
+    sources: &mut Sources,
+    ctx: &mut Ctx,
+) -> Config {
+    let others = units.iter().skip(1).map(|u| &u.document);
+    let templates = template::collect(std::iter::once(main).chain(others), ctx);
+    let mut expander = template::Expander::new(&templates, sources);
     let mut config = Config::default();
     let mut decoder = Decoder {
-        ctx: &mut ctx,
+        ctx,
         config: &mut config,
         project_span: None,
     };
-    decoder.document(document, &[], None, &mut expander);
-    (config, ctx.diagnostics)
+    decoder.document(main, units, includes, &mut expander);
+    config
 }
 
 /// `source` as the whole project, with no other file to include.
