@@ -98,7 +98,6 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     match &cli.command {
         Command::Plan(args) => {
             let (loaded, compiled) = cached::compiled(located, &args.select, render, true, false)?;
-            args_reach_a_task(&compiled, &args.select)?;
             let compiled = affected_only(compiled, &loaded, &args.select)?;
             let compiled = shard_only(compiled, &args.select)?;
             return plan(&loaded, &compiled, args);
@@ -418,7 +417,6 @@ fn compile_for_build(
 ) -> Result<(Loaded, plan::Plan), Error> {
     let save = !args.dry_run;
     let (loaded, compiled) = cached::compiled(located, &args.select, render, save, true)?;
-    args_reach_a_task(&compiled, &args.select)?;
     let compiled = affected_only(compiled, &loaded, &args.select)?;
     Ok((loaded, shard_only(compiled, &args.select)?))
 }
@@ -645,35 +643,6 @@ fn selection(args: &SelectArgs) -> Result<Selection, Error> {
     let mut selection = shaped(args.addresses.clone(), &args.shape)?;
     selection.args.clone_from(&args.args);
     Ok(selection)
-}
-
-/// With `-- ARGS…`: the address names one task of the plan (a milestone
-/// or an entity is several), or the arguments would reach nothing.
-fn args_reach_a_task(plan: &plan::Plan, select: &SelectArgs) -> Result<(), Error> {
-    let Some(address) = select.addresses.first().filter(|_| !select.args.is_empty()) else {
-        return Ok(());
-    };
-    if let Some(task) = plan.tasks.iter().find(|t| t.address == address.as_str()) {
-        // A target or a gate has no commands for `{args}` to reach.
-        if task.commands.is_empty() {
-            return Err(Error::Usage {
-                message: format!(
-                    "`{address}` runs no commands, so the arguments after `--` would reach nothing: name the task that uses `{{args}}`"
-                ),
-            });
-        }
-        Ok(())
-    } else {
-        Err(Error::Usage {
-            message: format!(
-                "`{address}` is not one task, so the arguments after `--` would reach nothing: name one of its tasks, such as `{}`",
-                plan.tasks
-                    .iter()
-                    .find(|t| t.address.starts_with(&format!("{address}/")))
-                    .map_or("…", |t| t.address.as_str())
-            ),
-        })
-    }
 }
 
 /// `addresses` compiled with `--complexity`, `--skip` and `--set`.

@@ -41,6 +41,15 @@ pub(crate) enum SelectionError {
     /// so two tasks would share an address. (Validation reports this for
     /// each milestone's own pipeline; only an override can get here.)
     AddressCollision { address: String, level: String },
+    /// `-- ARGS…` that no `{args}` of the task named would take: `task` is
+    /// whether the address is one task, `commands` whether it has any, and
+    /// `example` one of its tasks when it is not.
+    ArgsUnused {
+        address: String,
+        task: bool,
+        commands: bool,
+        example: Option<String>,
+    },
 }
 
 impl SelectionError {
@@ -89,6 +98,9 @@ impl SelectionError {
                 if mask(name) {
                     *suggestion = None;
                 }
+            }
+            Self::ArgsUnused { address, .. } => {
+                mask(address);
             }
             Self::PhasesDropped { .. } | Self::AddressCollision { .. } => {}
         }
@@ -163,6 +175,28 @@ impl fmt::Display for SelectionError {
                     None => Ok(()),
                 }
             }
+            Self::ArgsUnused {
+                address,
+                task: false,
+                example,
+                ..
+            } => write!(
+                f,
+                "`{address}` is not one task, so the arguments after `--` would reach nothing: name one of its tasks, such as `{}`",
+                example.as_deref().unwrap_or("…")
+            ),
+            Self::ArgsUnused {
+                address,
+                commands: false,
+                ..
+            } => write!(
+                f,
+                "`{address}` runs no commands, so the arguments after `--` would reach nothing: name the task that uses `{{args}}`"
+            ),
+            Self::ArgsUnused { address, .. } => write!(
+                f,
+                "`{address}` does not use `{{args}}`, so the arguments after `--` would reach nothing: write `{{args}}` in its commands, or leave them out"
+            ),
             Self::AddressCollision { address, level } => write!(
                 f,
                 "with `--complexity {level}` two tasks would be called `{address}`: a phase has the name of a stage or gate of that pipeline"

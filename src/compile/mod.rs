@@ -99,6 +99,9 @@ pub(crate) fn compile(model: &Model, selection: &Selection) -> Result<Plan, Sele
     }
     let pipeline = complexity(model, selection.complexity.as_deref())?;
     let mut lowered = measure("lower", || lower::lower(model, &vars, pipeline))?;
+    if !vars.args_reached() {
+        return Err(args_unused(&lowered, &selection.addresses));
+    }
     let mut selected = measure("select", || {
         if selection.everything {
             Ok(select::all(model, &lowered))
@@ -113,6 +116,22 @@ pub(crate) fn compile(model: &Model, selection: &Selection) -> Result<Plan, Sele
     Ok(measure("waves", || {
         waves::finish(model, lowered.graph, &selected, skipped, dotenv)
     }))
+}
+
+/// Why the arguments after `--` reached no `{args}` of the task named.
+fn args_unused(lowered: &lower::Lowered, addresses: &[String]) -> SelectionError {
+    let address = addresses.first().cloned().unwrap_or_default();
+    let tasks = &lowered.graph.tasks;
+    let task = tasks.iter().find(|t| t.address == address.as_str());
+    SelectionError::ArgsUnused {
+        task: task.is_some(),
+        commands: task.is_some_and(|t| !t.commands.is_empty()),
+        example: tasks
+            .iter()
+            .find(|t| t.address.starts_with(&format!("{address}/")))
+            .map(|t| t.address.to_string()),
+        address,
+    }
 }
 
 /// The pipeline `--complexity` names, if given.

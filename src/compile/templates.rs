@@ -38,6 +38,8 @@ struct Args {
     words: Vec<String>,
     /// Each word shell-quoted, joined by spaces: `{args}` in a shell line.
     quoted: String,
+    /// `{args}` was expanded somewhere in the task: the arguments reached it.
+    used: std::cell::Cell<bool>,
 }
 
 /// `word` as one shell word: as it is when it holds nothing a shell would
@@ -145,12 +147,22 @@ impl<'m> Vars<'m> {
             task: task.to_owned(),
             words: words.to_vec(),
             quoted: quoted.join(" "),
+            used: std::cell::Cell::new(false),
         });
+    }
+
+    /// Whether the arguments after `--`, if any, reached a `{args}`.
+    pub(super) fn args_reached(&self) -> bool {
+        self.args
+            .as_ref()
+            .is_none_or(|a| a.words.is_empty() || a.used.get())
     }
 
     /// The arguments `scope`'s task gets.
     fn args_of(&self, scope: &Scope<'_>) -> Option<&Args> {
-        self.args.as_ref().filter(|a| a.task == scope.task)
+        let args = self.args.as_ref().filter(|a| a.task == scope.task)?;
+        args.used.set(true);
+        Some(args)
     }
 
     fn lookup<'s>(&'s self, scope: &Scope<'s>, name: &str) -> Option<&'s str> {

@@ -103,3 +103,20 @@ fn arguments_need_one_task_to_go_to() {
         .stderr_contains("such as `M/a`")
         .run();
 }
+
+#[test]
+fn arguments_to_a_task_that_does_not_use_them_are_refused_not_dropped() {
+    project()
+        .kdl(&format!("{PROJECT}task \"plain\" {{ run \"true\" }}\n"))
+        .args(["build", "plain", "--", "--flag"])
+        .status(2)
+        .stderr_contains("`plain` does not use `{args}`")
+        .run();
+    // A gate whose check takes them is reached.
+    project()
+        .kdl(&format!(
+            "{PROJECT}gate \"g\" {{\n    check \"c\" \"test {{args}} = yes\"\n}}\n"
+        ))
+        .args(["build", "g", "--", "yes"])
+        .run();
+}
