@@ -81,7 +81,7 @@ fn run(cli: &Cli, render: RenderOptions) -> Result<(), Error> {
     }
     let start = working_directory(cli)?;
     if let Command::Init(args) = &cli.command {
-        return init::init(&start, args);
+        return init::init(&start, cli.file.as_deref(), args);
     }
     if let Command::Fmt(args) = &cli.command {
         let located = if args.files.is_empty() {

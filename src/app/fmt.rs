@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::load::{self, Located};
 use crate::sources::Sources;
 use crate::validate::Options;
-use crate::workspace::fs::{Kind, write_atomic};
+use crate::workspace::fs::{Kind, write_atomic_mode};
 
 /// One file to format: where it is and how messages name it.
 struct Target {
@@ -184,14 +184,14 @@ fn replace(target: &Target, text: &str) -> Result<(), Error> {
         path: target.path.clone(),
         source,
     };
-    let mode = std::fs::metadata(&target.path).map_err(io)?.permissions();
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&target.path).map_err(io)?.permissions(),
+    );
     let dir = target.path.parent().unwrap_or(Path::new("."));
     let name = target
         .path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    write_atomic(dir, &name, text.as_bytes(), true)
-        .and_then(|()| std::fs::set_permissions(&target.path, mode))
-        .map_err(io)
+    write_atomic_mode(dir, &name, text.as_bytes(), true, Some(mode)).map_err(io)
 }

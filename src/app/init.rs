@@ -20,7 +20,8 @@ struct Blueprint {
     about: &'static str,
     /// The file whose presence selects it, if detected.
     detects: Option<&'static str>,
-    text: fn(&Path) -> String,
+    /// Its text, for the project directory and the file's name there.
+    text: fn(&Path, &str) -> String,
 }
 
 const BLUEPRINTS: &[Blueprint] = &[
@@ -28,42 +29,44 @@ const BLUEPRINTS: &[Blueprint] = &[
         name: "rust",
         about: "a Cargo project: build, then a `verify` gate of fmt, clippy and test",
         detects: Some("Cargo.toml"),
-        text: |_| RUST.to_owned(),
+        text: |_, _| RUST.to_owned(),
     },
     Blueprint {
         name: "node",
         about: "an npm project: a task per `scripts` entry of package.json",
         detects: Some("package.json"),
-        text: node,
+        text: |dir, _| node(dir),
     },
     Blueprint {
         name: "python",
         about: "a Python project: a `verify` gate of ruff, mypy and pytest",
         detects: Some("pyproject.toml"),
-        text: |_| PYTHON.to_owned(),
+        text: |_, _| PYTHON.to_owned(),
     },
     Blueprint {
         name: "make",
         about: "a Makefile: a task per target",
         detects: Some("Makefile"),
-        text: make,
+        text: |dir, _| make(dir),
     },
     Blueprint {
         name: "saas-starter",
         about: "five milestones of a SaaS product (foundation, billing, dashboard, notifications, launch), each phase done when its deliverable exists",
         detects: None,
-        text: |_| SAAS.to_owned(),
+        text: |_, _| SAAS.to_owned(),
     },
     Blueprint {
         name: "starter",
         about: "one task, one gate and a target, every setting explained",
         detects: None,
-        text: |_| STARTER.to_owned(),
+        // Its task reads the file itself, whatever `-f` named it.
+        text: |_, file| STARTER.replace("\"orchestra.kdl\"", &quoted(file)),
     },
 ];
 
-/// `orchestra init`, in `dir`.
-pub(super) fn init(dir: &Path, args: &InitArgs) -> Result<(), Error> {
+/// `orchestra init`, in `start`: writes `file` (`-f`), by default
+/// `orchestra.kdl`; the directory it goes in is the project's.
+pub(super) fn init(start: &Path, file: Option<&Path>, args: &InitArgs) -> Result<(), Error> {
     if args.list {
         let mut text = String::new();
         for b in BLUEPRINTS {
@@ -76,7 +79,7 @@ pub(super) fn init(dir: &Path, args: &InitArgs) -> Result<(), Error> {
         return write_stdout(&text);
     }
     let blueprint = match &args.blueprint {
-        Some(name) => BLUEPRINTS.iter().find(|b| b.name == name).ok_or_else(|| {
+        Some(name) => Some(BLUEPRINTS.iter().find(|b| b.name == name).ok_or_else(|| {
             let names = BLUEPRINTS.iter().map(|b| b.name);
             let hint = crate::words::suggest(name, names)
                 .map(|s| format!("did you mean `{s}`? "))
@@ -84,26 +87,33 @@ pub(super) fn init(dir: &Path, args: &InitArgs) -> Result<(), Error> {
             Error::Usage {
                 message: format!("no blueprint `{name}`: {hint}`orchestra init --list` shows them"),
             }
-        })?,
-        None => detected(dir),
+        })?),
+        None => None,
     };
-    let path = dir.join(crate::load::FILE_NAME);
+    let shown = file.map_or_else(
+        || crate::load::FILE_NAME.to_owned(),
+        |f| f.display().to_string(),
+    );
+    let path = start.join(file.unwrap_or(Path::new(crate::load::FILE_NAME)));
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(Error::Usage {
+            message: format!("`{shown}` is not a file name"),
+        });
+    };
+    let name = name.to_string_lossy().into_owned();
+    let blueprint = blueprint.unwrap_or_else(|| detected(dir));
     match Kind::of(&path) {
         Ok(Kind::Missing) => {}
         Ok(Kind::File) if args.force => {}
         Ok(Kind::File) => {
             return Err(Error::Usage {
-                message: format!(
-                    "`{}` exists; `orchestra init --force` replaces it",
-                    crate::load::FILE_NAME
-                ),
+                message: format!("`{shown}` exists; `orchestra init --force` replaces it"),
             });
         }
         Ok(kind) => {
             return Err(Error::Unsafe {
                 message: format!(
-                    "`{}` is {}; orchestra does not follow or replace it",
-                    crate::load::FILE_NAME,
+                    "`{shown}` is {}; orchestra does not follow or replace it",
                     kind.described()
                 ),
             });
@@ -116,25 +126,18 @@ pub(super) fn init(dir: &Path, args: &InitArgs) -> Result<(), Error> {
             });
         }
     }
-    let text = (blueprint.text)(dir);
+    let text = (blueprint.text)(dir, &name);
     // A file for people and tools to read: 0644, not a temporary file's 0600.
-    fs::write_atomic(dir, crate::load::FILE_NAME, text.as_bytes(), true)
-        .and_then(|()| {
-            std::fs::set_permissions(
-                &path,
-                <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o644),
-            )
-        })
-        .map_err(|source| Error::Io {
+    fs::write_atomic_mode(dir, &name, text.as_bytes(), true, Some(0o644)).map_err(|source| {
+        Error::Io {
             action: "write",
             path: path.clone(),
             source,
-        })?;
+        }
+    })?;
     write_stdout(&format!(
-        "wrote {} from the `{}` blueprint: {}\nnext: `orchestra check`, then `orchestra build`\n",
-        crate::load::FILE_NAME,
-        blueprint.name,
-        blueprint.about
+        "wrote {shown} from the `{}` blueprint: {}\nnext: `orchestra check`, then `orchestra build`\n",
+        blueprint.name, blueprint.about
     ))
 }
 
@@ -143,7 +146,8 @@ fn detected(dir: &Path) -> &'static Blueprint {
     BLUEPRINTS
         .iter()
         .find(|b| b.detects.is_some_and(|f| dir.join(f).is_file()))
-        .unwrap_or(&BLUEPRINTS[BLUEPRINTS.len() - 1])
+        .or_else(|| BLUEPRINTS.iter().find(|b| b.name == "starter"))
+        .expect("the starter blueprint")
 }
 
 /// A script or target name as a task name: no `/`, no spaces.
@@ -161,7 +165,7 @@ fn task_name(name: &str) -> String {
 
 /// A KDL string literal.
 fn quoted(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
+    crate::config::kdl_string(text)
 }
 
 /// A command for `run`: `program NAME` with the name one shell word, and
@@ -482,7 +486,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("package.json"),
-            r#"{"scripts": {"build": "tsc", "test:unit": "vitest", "lint": "eslint .", "prebuild": "x", "dev": "vite", "with space": "x", "br{ace}": "x", "a/b": "x", "a-b": "x", "": "x"}}"#,
+            r#"{"scripts": {"build": "tsc", "test:unit": "vitest", "lint": "eslint .", "prebuild": "x", "dev": "vite", "with space": "x", "br{ace}": "x", "a/b": "x", "a-b": "x", "": "x", "bell\u0007\"q\\": "x"}}"#,
         )
         .unwrap();
         std::fs::write(
@@ -492,7 +496,8 @@ mod tests {
         .unwrap();
         for blueprint in BLUEPRINTS {
             // Panics with the diagnostics, warnings included.
-            let model = crate::compile::testing::model(&(blueprint.text)(dir.path()));
+            let model =
+                crate::compile::testing::model(&(blueprint.text)(dir.path(), "orchestra.kdl"));
             let plan = crate::compile::compile(&model, &crate::compile::Selection::default());
             assert!(plan.is_ok(), "{}: {plan:?}", blueprint.name);
         }

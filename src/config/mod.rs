@@ -125,6 +125,34 @@ pub(crate) fn load_str(source: &str) -> (Option<Config>, Vec<Diagnostic>) {
     load(&mut sources, "orchestra.kdl", &NoFiles)
 }
 
+/// `text` as a KDL v2 string literal that reads back as `text`: quoted,
+/// with `\`, `"` and every control or invisible character escaped (KDL
+/// forbids most of them raw).
+pub(crate) fn kdl_string(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' | '"' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(c, '\u{200E}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}') =>
+            {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// The nesting check every file gets before the parser sees it.
 fn nesting(source: &str) -> Option<Vec<Diagnostic>> {
     // The KDL parser recurses once per level of `{`: a few thousand levels
@@ -509,6 +537,26 @@ mod tests {
 
     fn nested(n: usize) -> String {
         "n {".repeat(n) + &"}".repeat(n)
+    }
+
+    #[test]
+    fn a_kdl_string_reads_back_as_the_text() {
+        for text in [
+            "plain",
+            "a \"b\" \\ c",
+            "bell\u{7} tab\t nl\n",
+            "bidi\u{202E}x",
+            "{x}",
+            "",
+        ] {
+            let literal = super::kdl_string(text);
+            let document = kdl::KdlDocument::parse(&format!("n {literal}")).unwrap();
+            assert_eq!(
+                document.nodes()[0].entries()[0].value().as_string(),
+                Some(text),
+                "{literal}"
+            );
+        }
     }
 
     #[test]

@@ -244,8 +244,26 @@ fn clear_non_file(path: &Path) -> io::Result<Option<String>> {
 /// directory in the file's place is removed first (rename cannot replace
 /// one); a link or FIFO is simply replaced by the rename.
 pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8], sync: bool) -> io::Result<()> {
+    write_atomic_mode(dir, name, bytes, sync, None)
+}
+
+/// [`write_atomic`], the file getting `mode` (its permission bits) before
+/// it is renamed into place, so no moment sees it otherwise and nothing is
+/// set through a link that took its place.
+pub(crate) fn write_atomic_mode(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    sync: bool,
+    mode: Option<u32>,
+) -> io::Result<()> {
     let path = dir.join(name);
     let temp = temp_file(dir, bytes, sync)?;
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode & 0o777))?;
+    }
     if Kind::of(&path)? == Kind::Dir {
         remove(&path)?;
     }

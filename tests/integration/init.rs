@@ -108,3 +108,33 @@ fn an_npm_project_gets_a_task_per_script() {
     let planned = crate::support::planned(dir, &["ci"]);
     assert_eq!(planned, ["build", "lint", "test", "ci"]);
 }
+
+#[test]
+fn init_writes_the_file_named_by_dash_f_readable_by_all() {
+    use std::os::unix::fs::PermissionsExt;
+    let test = Test::new();
+    let dir = test.path();
+    std::fs::create_dir(dir.join("ci")).unwrap();
+    let out = orchestra(dir, &["-f", "ci/jobs.kdl", "init"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("wrote ci/jobs.kdl from"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(!dir.join("orchestra.kdl").exists());
+    let mode = std::fs::metadata(dir.join("ci/jobs.kdl"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644);
+    let check = orchestra(dir, &["-f", "ci/jobs.kdl", "check"]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let again = orchestra(dir, &["-f", "ci/jobs.kdl", "init"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again.stderr).contains("`ci/jobs.kdl` exists"),
+        "{}",
+        text(&again.stderr)
+    );
+}
