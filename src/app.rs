@@ -43,7 +43,7 @@ pub fn main() -> ExitCode {
     completions::answer();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => return usage_error(&error),
+        Err(error) => return usage_error(error),
     };
     if matches!(cli.command, Command::Guardian) {
         return crate::run::serve_guardian();
@@ -244,14 +244,24 @@ fn clean(workspace: &Workspace) -> Result<(), Error> {
 /// clap's own report of a command line it could not parse (exit 2, or 0
 /// for `--help` and `--version`). A word where a subcommand goes is most
 /// often a target, as `just ci` or `make ci` would take it: say so.
-fn usage_error(error: &clap::Error) -> ExitCode {
+fn usage_error(mut error: clap::Error) -> ExitCode {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
-    let _ = error.print();
+    // `orchestra ci`, as `just ci` would take it: say how to build it,
+    // among clap's own tips — unless clap found a subcommand it resembles
+    // (`biuld`), which is the better guess.
+    let guessed = error.get(ContextKind::SuggestedSubcommand).is_some();
     if error.kind() == ErrorKind::InvalidSubcommand
+        && !guessed
         && let Some(ContextValue::String(word)) = error.get(ContextKind::InvalidSubcommand)
     {
-        say!("  tip: to build the target or task `{word}`, run `orchestra build {word}`");
+        let quoted = crate::compile::shell_quote(word);
+        let tip = format!("to build the target or task `{word}`, run `orchestra build {quoted}`");
+        error.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![tip.into()]),
+        );
     }
+    let _ = error.print();
     ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
 }
 

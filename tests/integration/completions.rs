@@ -109,4 +109,21 @@ fn a_target_where_a_subcommand_goes_gets_the_command_that_builds_it() {
         .stderr_contains("unrecognized subcommand 'ci'")
         .stderr_contains("tip: to build the target or task `ci`, run `orchestra build ci`")
         .run();
+    // Among clap's tips, before the usage; quoted for the shell.
+    Test::new()
+        .kdl(PROJECT)
+        .args(["it's"])
+        .status(2)
+        .stderr_contains(
+            "  tip: to build the target or task `it's`, run `orchestra build 'it'\\''s'`\n\nUsage:",
+        )
+        .run();
+    // A near miss of a subcommand is the better guess: clap's alone.
+    Test::new()
+        .kdl(PROJECT)
+        .args(["biuld"])
+        .status(2)
+        .stderr_contains("a similar subcommand exists: 'build'")
+        .stderr_lacks("to build the target or task")
+        .run();
 }

@@ -138,3 +138,13 @@ fn init_writes_the_file_named_by_dash_f_readable_by_all() {
         text(&again.stderr)
     );
 }
+
+#[test]
+fn a_broken_package_json_is_said_not_silently_ignored() {
+    Test::new()
+        .write("package.json", "{\"scripts\": ")
+        .args(["init"])
+        .stderr_contains("warning: package.json is not valid JSON")
+        .stdout_contains("from the `node` blueprint")
+        .run();
+}

@@ -143,21 +143,19 @@ fn a_task_that_fails_and_succeeds_with_the_same_inputs_is_flaky() {
         .kdl("task \"shaky\" { run \"test ! -e fail-now\"; inputs \"in.txt\"; }\n")
         .write("in.txt", "x")
         .write("fail-now", "");
+    let build = |dir: &std::path::Path| {
+        orchestra(dir, &["build", "--progress", "never"])
+            .status
+            .code()
+    };
+    let report = |dir: &std::path::Path| -> serde_json::Value {
+        serde_json::from_slice(&orchestra(dir, &["report", "--json"]).stdout).unwrap()
+    };
     let dir = test.path();
-    assert_eq!(
-        orchestra(dir, &["build", "--progress", "never"])
-            .status
-            .code(),
-        Some(1)
-    );
+    assert_eq!(build(dir), Some(1));
     std::fs::remove_file(dir.join("fail-now")).unwrap();
-    assert!(
-        orchestra(dir, &["build", "--progress", "never"])
-            .status
-            .success()
-    );
-    let json: serde_json::Value =
-        serde_json::from_slice(&orchestra(dir, &["report", "--json"]).stdout).unwrap();
+    assert_eq!(build(dir), Some(0));
+    let json = report(dir);
     assert_eq!(json["flaky_tasks"][0]["task"], "shaky", "{json}");
     assert_eq!(json["flaky_tasks"][0]["failures"], 1);
     let shown = text(&orchestra(dir, &["report"]).stdout);
@@ -170,14 +168,9 @@ fn a_task_that_fails_and_succeeds_with_the_same_inputs_is_flaky() {
         .kdl("task \"honest\" { run \"! grep -q bad in.txt\"; inputs \"in.txt\"; }\n")
         .write("in.txt", "bad");
     let dir = other.path();
-    orchestra(dir, &["build", "--progress", "never"]);
+    assert_eq!(build(dir), Some(1));
     std::fs::write(dir.join("in.txt"), "good").unwrap();
-    assert!(
-        orchestra(dir, &["build", "--progress", "never"])
-            .status
-            .success()
-    );
-    let json: serde_json::Value =
-        serde_json::from_slice(&orchestra(dir, &["report", "--json"]).stdout).unwrap();
+    assert_eq!(build(dir), Some(0));
+    let json = report(dir);
     assert_eq!(json["flaky_tasks"], serde_json::json!([]), "{json}");
 }
