@@ -275,7 +275,10 @@ fn cache_settings(
     probe: bool,
 ) -> Result<crate::cache::Settings, Error> {
     use crate::model::cache::{Access, DEFAULT_SIZE, Endpoint, Modes};
-    let (url, option) = match (&args.url, &plan.cache_url) {
+    // An empty `ORCHESTRA_CACHE_URL` (a CI secret a fork does not get) is
+    // as if not given.
+    let given = args.url.as_ref().filter(|u| !u.trim().is_empty());
+    let (url, option) = match (given, &plan.cache_url) {
         (Some(url), _) => (Some(url.as_str()), "--cache-url"),
         (None, Some(url)) => (Some(url.as_str()), "cache-url"),
         (None, None) => (None, "--cache-url"),
@@ -284,7 +287,7 @@ fn cache_settings(
         .map(|u| Endpoint::parse(u, option))
         .transpose()
         .map_err(|message| Error::Usage { message })?;
-    let mut modes = args.modes.unwrap_or(Modes {
+    let mut modes = args.modes.and_then(|m| m.0).unwrap_or(Modes {
         local: Access::BOTH,
         remote: if endpoint.is_some() {
             Access::BOTH

@@ -187,7 +187,7 @@ pub(crate) enum CacheAction {
 pub(crate) struct CacheArgs {
     /// Output caches to read and write: `local`, `remote`, `both` or `off`, each optionally `:r`, `:w` or `:rw`, joined by commas [default: local, and remote when a cache URL is set]
     #[arg(long = "cache", value_name = "MODES", env = "ORCHESTRA_CACHE", value_parser = cache_modes)]
-    pub(crate) modes: Option<crate::model::cache::Modes>,
+    pub(crate) modes: Option<Unset<crate::model::cache::Modes>>,
 
     /// The shared output cache: `http(s)://host/prefix` (the Bazel HTTP cache protocol) or `grpc://host:port[/instance]` (REAPI v2) [default: the project's `cache-url`]
     #[arg(
@@ -200,13 +200,26 @@ pub(crate) struct CacheArgs {
     pub(crate) url: Option<String>,
 
     /// The longest one request to the shared cache may take before the build goes on without it
-    #[arg(long = "cache-timeout", value_name = "DURATION", env = "ORCHESTRA_CACHE_TIMEOUT", default_value = "30s", value_parser = cache_timeout)]
+    #[arg(long = "cache-timeout", value_name = "DURATION", env = "ORCHESTRA_CACHE_TIMEOUT", default_value = CACHE_TIMEOUT, value_parser = cache_timeout)]
     pub(crate) timeout: std::time::Duration,
 }
 
+/// A value that may be empty, meaning "not given": CI systems hand an
+/// unset secret to a job as an empty variable (GitHub does for pull
+/// requests from forks), which must not break the build.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unset<T>(pub(crate) Option<T>);
+
+const CACHE_TIMEOUT: &str = "30s";
+
 /// `--cache-timeout 10s`: a duration, and not zero (every request would
-/// fail at once).
+/// fail at once); empty is the default.
 fn cache_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let text = if text.trim().is_empty() {
+        CACHE_TIMEOUT
+    } else {
+        text
+    };
     match crate::model::parse_duration(text)? {
         zero if zero.is_zero() => Err(
             "a request needs some time: write one such as `10s`, or `--cache local` for no remote"
@@ -216,9 +229,12 @@ fn cache_timeout(text: &str) -> Result<std::time::Duration, String> {
     }
 }
 
-/// `--cache local,remote:r`.
-fn cache_modes(text: &str) -> Result<crate::model::cache::Modes, String> {
-    crate::model::cache::parse_modes(text)
+/// `--cache local,remote:r`; empty is as if not given.
+fn cache_modes(text: &str) -> Result<Unset<crate::model::cache::Modes>, String> {
+    if text.trim().is_empty() {
+        return Ok(Unset(None));
+    }
+    crate::model::cache::parse_modes(text).map(|m| Unset(Some(m)))
 }
 
 #[derive(Debug, Args)]

@@ -66,6 +66,9 @@ pub(super) fn build(
 ) -> Result<(), Error> {
     let root = loaded.located.root.clone();
     let (dotenv, masker) = dotenv_and_secrets(plan, args, &root, render)?;
+    // A bad cache setting is a usage error before anything else, a dry
+    // run included, and before any lock is taken.
+    let settings = super::cache_settings(plan, &args.cache, args.force, false)?;
     if args.dry_run {
         return dry_run(plan, args, root, masker, interrupts, seen);
     }
@@ -91,8 +94,6 @@ pub(super) fn build(
     let key = masker
         .mask_json(&selection(&args.select)?.key())
         .into_owned();
-    // A bad cache setting is a usage error before any lock is taken.
-    let settings = super::cache_settings(plan, &args.cache, args.force, false)?;
     let asked = std::time::Instant::now();
     let mut begun = durable::begin(plan, &workspace, args, &key, interrupts)?;
     let seen = unless_waited(seen, asked);

@@ -265,9 +265,8 @@ fn tasks_and_target(header: &str, names: &[String], program: &str, ci_wants: &[&
 
 /// package.json's `scripts`, a task each.
 fn node(dir: &Path) -> String {
-    let parsed = std::fs::read(dir.join("package.json")).map(|b| {
-        serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| e.to_string())
-    });
+    let parsed = std::fs::read(dir.join("package.json"))
+        .map(|b| serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| e.to_string()));
     if let Ok(Err(e)) = &parsed {
         say!("warning: package.json is not valid JSON ({e}): its scripts are not read");
     }

@@ -86,13 +86,15 @@ pub(crate) enum Endpoint {
 }
 
 impl Endpoint {
-    /// `--cache-url` takes `http(s)://`, `--remote` takes `grpc://`; the
-    /// other scheme gets a pointer to the right option.
+    /// `http(s)://host[:port]/prefix` or `grpc://host:port[/instance]`,
+    /// whichever option (`--cache-url`, its alias `--remote`, the project's
+    /// `cache-url`) gave it; anything else says what to write.
     pub(crate) fn parse(url: &str, option: &str) -> Result<Self, String> {
         let url = url.trim();
         // Messages show the URL without its credentials.
         let (shown, credentials) = split_credentials(url);
-        if url.starts_with("http://") || url.starts_with("https://") {
+        if let Some(rest) = (url.strip_prefix("http://")).or_else(|| url.strip_prefix("https://")) {
+            authority(&shown, rest, false)?;
             Ok(Self::Http(url.to_owned()))
         } else if let Some(rest) = url.strip_prefix("grpc://") {
             if credentials.is_some() {
@@ -100,9 +102,7 @@ impl Endpoint {
                     "`{shown}`: a grpc:// URL cannot carry credentials (they would not be sent); use the server's HTTPS cache, or a local proxy that adds them"
                 ));
             }
-            if rest.split('/').next().is_none_or(|h| !h.contains(':')) {
-                return Err(format!("`{shown}` has no port: write `grpc://host:port`"));
-            }
+            authority(&shown, rest, true)?;
             Ok(Self::Grpc(url.to_owned()))
         } else if url.starts_with("grpcs://") {
             Err(format!(
@@ -120,6 +120,43 @@ impl Endpoint {
         match self {
             Self::Http(url) | Self::Grpc(url) => split_credentials(url).0,
         }
+    }
+}
+
+/// Checks the part of a URL after its scheme: a host, a port that is a
+/// number below 65536 (`needs_port`: there must be one), no spaces, no
+/// query or fragment (a cache URL is a base that keys are appended to).
+fn authority(shown: &str, rest: &str, needs_port: bool) -> Result<(), String> {
+    if rest.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{shown}` holds a space or a control character"));
+    }
+    if rest.contains(['?', '#']) {
+        return Err(format!(
+            "`{shown}` has a query or a fragment: a cache URL is a base that keys are appended to"
+        ));
+    }
+    let host_port = rest.split('/').next().unwrap_or_default();
+    let host_port = host_port.rsplit_once('@').map_or(host_port, |(_, h)| h);
+    // `[::1]:9092`: the port follows the bracket.
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(inner) => match inner.split_once(']') {
+            Some((host, after)) => (host, after.strip_prefix(':')),
+            None => return Err(format!("`{shown}` has an unclosed `[` in its host")),
+        },
+        None => match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
+    };
+    if host.is_empty() {
+        return Err(format!("`{shown}` names no host"));
+    }
+    match port {
+        Some(port) if port.parse::<u16>().is_err() => Err(format!(
+            "`{shown}`: `{port}` is not a port (a number from 0 to 65535)"
+        )),
+        None if needs_port => Err(format!("`{shown}` has no port: write `grpc://host:port`")),
+        _ => Ok(()),
     }
 }
 
@@ -225,6 +262,20 @@ mod tests {
             Endpoint::Http("https://u:p@h/x".into()).shown(),
             "https://h/x"
         );
+        assert!(Endpoint::parse("http://[::1]:8080/c", "--cache-url").is_ok());
+        assert!(Endpoint::parse("https://u:p@cache.example/x", "--cache-url").is_ok());
+        for (bad, why) in [
+            ("http://", "no host"),
+            ("http://exa mple/", "space"),
+            ("http://h/c?x=1", "query"),
+            ("grpc://:1", "no host"),
+            ("grpc://host:abc", "not a port"),
+            ("grpc://h:99999", "not a port"),
+            ("http://[::1/c", "unclosed"),
+        ] {
+            let error = Endpoint::parse(bad, "--cache-url").unwrap_err();
+            assert!(error.contains(why), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -241,6 +241,32 @@ fn cache_settings_that_make_no_sense_are_usage_errors() {
     let out = orchestra(&a, &["build", "--cache-timeout", "0s"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("`10s`"), "{}", text(&out.stderr));
+    // URLs that could only fail at run time, refused before anything runs,
+    // a dry run included.
+    for (url, why) in [
+        ("http://", "no host"),
+        ("grpc://host:abc", "not a port"),
+        ("http://exa mple/c", "space"),
+    ] {
+        let out = orchestra(&a, &["build", "--dry-run", "--cache-url", url]);
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        assert!(text(&out.stderr).contains(why), "{}", text(&out.stderr));
+    }
+    // An empty variable (a CI secret a fork's pull request does not get)
+    // is as if unset.
+    for variable in [
+        "ORCHESTRA_CACHE",
+        "ORCHESTRA_CACHE_URL",
+        "ORCHESTRA_CACHE_TIMEOUT",
+    ] {
+        let out = std::process::Command::new(super::support::binary())
+            .args(["build", "--progress", "never"])
+            .env(variable, "")
+            .current_dir(&a)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{variable}: {}", text(&out.stderr));
+    }
     std::fs::write(
         a.join("orchestra.kdl"),
         "project \"p\" {\n    cache-size \"lots\"\n}\n",
