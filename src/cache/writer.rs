@@ -211,7 +211,8 @@ impl Targets {
             return;
         }
         let (result, blobs) = entry(job.files, job.log);
-        if let Some(store) = &self.local {
+        // An unusable store was said once already (`LocalStore::is_off`).
+        if let Some(store) = self.local.as_ref().filter(|s| !s.is_off()) {
             let (entry, beside) = inlined(result.clone(), &blobs);
             let stored = beside.iter().try_for_each(|(digest, bytes)| {
                 let hex = digest.hex();

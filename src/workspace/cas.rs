@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use super::Workspace;
@@ -54,6 +54,10 @@ pub(crate) struct LocalStore {
     /// Directories checked (real, no link) and created this run: each is
     /// checked once, not on every write (20,000 entries are 256 shards).
     checked: Arc<Mutex<HashSet<PathBuf>>>,
+    /// Why the store cannot be used at all (`.orchestra/cache` is a file
+    /// or a link), looked at once: said once, and every read misses and
+    /// every write is skipped after, instead of a note per file.
+    off: Arc<OnceLock<Option<String>>>,
 }
 
 impl Workspace {
@@ -61,6 +65,7 @@ impl Workspace {
         LocalStore {
             workspace: self.clone(),
             checked: Arc::default(),
+            off: Arc::default(),
         }
     }
 }
@@ -74,6 +79,26 @@ fn valid(hex: &str) -> bool {
 }
 
 impl LocalStore {
+    /// Whether the store is unusable this run (said once, as a note).
+    pub(crate) fn is_off(&self) -> bool {
+        self.off
+            .get_or_init(|| {
+                let dir = self.workspace.path(&[DIR]);
+                let why = match Kind::of(&dir) {
+                    Ok(Kind::Missing | Kind::Dir) => return None,
+                    Ok(kind) => format!("it is {}, not a directory", kind.described()),
+                    Err(e) => e.to_string(),
+                };
+                let said = format!(
+                    "local cache off: `{}`: {why}; `orchestra cache clean` removes it",
+                    dir.display()
+                );
+                self.workspace.note(said.clone());
+                Some(said)
+            })
+            .is_some()
+    }
+
     fn path(&self, space: Space, hex: &str) -> PathBuf {
         self.workspace.path(&[DIR, space.dir(), &hex[..2], hex])
     }
@@ -81,7 +106,7 @@ impl LocalStore {
     /// The bytes stored under `hex`, marked as just used; `None` when
     /// absent or unreadable (an unreadable file is noted once).
     pub(crate) fn get(&self, space: Space, hex: &str) -> Option<Vec<u8>> {
-        if !valid(hex) {
+        if !valid(hex) || self.is_off() {
             return None;
         }
         let path = self.path(space, hex);
@@ -213,8 +238,10 @@ impl LocalStore {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
-        if let Some(dir) = self.workspace.existing_dir(&[DIR]) {
-            fs::remove(&dir)?;
+        // Whatever stands at its place, a file or a link too (never
+        // followed), inside a real `.orchestra`.
+        if self.workspace.existing_dir(&[]).is_some() {
+            fs::remove(&self.workspace.path(&[DIR]))?;
         }
         Ok(usage)
     }

@@ -197,19 +197,17 @@ task "nothing-declared" {{
 #[test]
 fn the_local_cache_keeps_to_its_size_and_can_be_emptied() {
     let top = tempfile::tempdir().unwrap();
-    let (a, _count) = repo(top.path(), "cache-size \"1KB\"");
-    std::fs::write(a.join("src/a.txt"), "x".repeat(700)).unwrap();
+    // `gen`'s 3 MB blob cannot fit; the small entries stored after it can.
+    let (a, _count) = repo(top.path(), "cache-size \"20KB\"");
     build(&a, &[]);
     let stats = orchestra(&a, &["cache", "stats", "--json"]);
     let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
-    assert_eq!(stats["limit"], 1000);
-    assert!(stats["bytes"].as_u64().unwrap() <= 1000, "{stats}");
-    let cleaned = orchestra(&a, &["cache", "clean"]);
-    assert!(
-        text(&cleaned.stdout).starts_with("removed "),
-        "{}",
-        text(&cleaned.stdout)
-    );
+    assert_eq!(stats["limit"], 20_000);
+    assert!(stats["bytes"].as_u64().unwrap() <= 20_000, "{stats}");
+    assert!(stats["entries"].as_u64().unwrap() >= 1, "{stats}");
+    let cleaned = text(&orchestra(&a, &["cache", "clean"]).stdout);
+    assert!(cleaned.starts_with("removed "), "{cleaned}");
+    assert!(!cleaned.starts_with("removed 0 entries"), "{cleaned}");
     let stats = orchestra(&a, &["cache", "stats"]);
     assert!(
         text(&stats.stdout).contains("0 entries, 0 blobs"),
@@ -458,6 +456,29 @@ fn a_read_only_remote_restores_but_never_uploads() {
     assert!(stderr.contains("0 uploaded"), "{stderr}");
     assert!(server.stored().is_empty(), "nothing was written");
     assert_eq!(ran(&count).len(), 3);
+    // Filled by a build that may write, the server serves a reader: a
+    // second clone restores everything and still uploads nothing.
+    let filler = top.path().join("filler");
+    git(
+        top.path(),
+        &["clone", "-q", &a.display().to_string(), "filler"],
+    );
+    build(&filler, &["--cache", "remote", "--cache-url", &server.url]);
+    let stored = server.stored().len();
+    assert!(stored > 0, "the filler stored nothing");
+    let _ = ran(&count);
+    let reader = top.path().join("reader");
+    git(
+        top.path(),
+        &["clone", "-q", &a.display().to_string(), "reader"],
+    );
+    let stderr = build(
+        &reader,
+        &["--cache", "local,remote:r", "--cache-url", &server.url],
+    );
+    assert!(ran(&count).is_empty(), "a task ran: {stderr}");
+    assert!(stderr.contains("0 uploaded"), "{stderr}");
+    assert_eq!(server.stored().len(), stored, "the reader wrote");
 }
 
 #[test]
@@ -578,4 +599,32 @@ fn the_server_may_be_named_in_the_project_or_the_environment() {
         "{stderr}"
     );
     assert_eq!(ran(&count), Vec::<String>::new());
+}
+
+#[test]
+fn a_store_that_is_not_a_directory_is_said_once_and_cleaned() {
+    let test = super::support::Test::new()
+        .kdl(
+            "task \"a\" { inputs \"in\"; outputs \"a.out\"; run \"cp in a.out\" }\n\
+             task \"b\" { inputs \"in\"; outputs \"b.out\"; run \"cp in b.out\" }\n\
+             task \"c\" { inputs \"in\"; outputs \"c.out\"; run \"cp in c.out\" }\n",
+        )
+        .write("in", "1\n")
+        .write(".orchestra/cache", "not a directory");
+    let dir = test.path();
+    let out = orchestra(dir, &["build", "--progress", "never"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.matches("warning").count(), 1, "{stderr}");
+    assert!(stderr.contains("local cache off"), "{stderr}");
+    assert!(orchestra(dir, &["cache", "clean"]).status.success());
+    assert!(dir.join(".orchestra/cache").symlink_metadata().is_err());
+    let out = orchestra(dir, &["build", "-B", "--progress", "never"]);
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+    let stats = text(&orchestra(dir, &["cache", "stats"]).stdout);
+    assert!(stats.contains("3 entries"), "{stats}");
 }
