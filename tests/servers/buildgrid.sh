@@ -22,14 +22,6 @@ prog="buildgrid.sh"
 die() { echo "$prog: error: $*" >&2; exit 1; }
 usage() { echo "usage: $prog start DIR BGD | stop DIR" >&2; exit 2; }
 
-show_log() {
-    if [ -s "$dir/log" ]; then
-        echo "--- $dir/log ---" >&2
-        tail -n 60 "$dir/log" >&2
-        echo "---" >&2
-    fi
-}
-
 # Prints the TCP port(s) process $1 listens on at 127.0.0.1. gRPC binds an
 # IPv6 socket to the v4-mapped address ::ffff:127.0.0.1, so read tcp6 too.
 listen_ports() {
@@ -102,11 +94,11 @@ EOF
     # bgd writes DIR/pid once its gRPC server has started.
     until [ -s "$dir/pid" ]; do
         if ! alive "$pid"; then
-            show_log
+            show_log "$dir/log" 60
             die "bgd exited during start-up (config $dir/server.yml)"
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
-            show_log
+            show_log "$dir/log" 60
             kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
             wait "$pid" 2>/dev/null || true
             die "bgd did not start within ${timeout}s"
@@ -115,11 +107,11 @@ EOF
     done
     pid=$(<"$dir/pid")
     pgid=$(read -r s <"/proc/$pid/stat" && read -r -a f <<<"${s##*) }" && echo "${f[2]}") \
-        || { show_log; die "bgd (pid $pid) exited right after start-up"; }
+        || { show_log "$dir/log" 60; die "bgd (pid $pid) exited right after start-up"; }
     echo "$pgid" >"$dir/pgid"
     port=$(listen_ports "$pid" | head -n 1)
     if [ -z "$port" ] || ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        show_log
+        show_log "$dir/log" 60
         stop_quietly
         die "bgd started but listens on no 127.0.0.1 port"
     fi
@@ -133,22 +125,7 @@ stop() {
     [ -s "$dir/pgid" ] || return 0
     pgid=$(<"$dir/pgid")
     [[ $pgid =~ ^[0-9]+$ ]] || die "bad process group in $dir/pgid: $pgid"
-    if group_alive "$pgid"; then
-        kill -TERM -- "-$pgid" 2>/dev/null || true
-        for _ in $(seq 1 200); do
-            group_alive "$pgid" || break
-            sleep 0.05
-        done
-        if group_alive "$pgid"; then
-            echo "$prog: BuildGrid (process group $pgid) ignored SIGTERM for 10s; killing it" >&2
-            kill -KILL -- "-$pgid" 2>/dev/null || true
-            for _ in $(seq 1 40); do
-                group_alive "$pgid" || break
-                sleep 0.05
-            done
-            ! group_alive "$pgid" || die "BuildGrid (process group $pgid) did not exit"
-        fi
-    fi
+    stop_group "$pgid" BuildGrid
     rm -f "$dir/pgid" "$dir/pid"
 }
 

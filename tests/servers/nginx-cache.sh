@@ -21,14 +21,6 @@ prog="nginx-cache.sh"
 die() { echo "$prog: error: $*" >&2; exit 1; }
 usage() { echo "usage: $prog start|stop DIR" >&2; exit 2; }
 
-show_log() {
-    if [ -s "$dir/error.log" ]; then
-        echo "--- $dir/error.log ---" >&2
-        tail -n 50 "$dir/error.log" >&2
-        echo "---" >&2
-    fi
-}
-
 # Answers when an HTTP request to 127.0.0.1:$1 gets a status line back.
 http_ready() {
     local line
@@ -113,15 +105,15 @@ start() {
             port=""
             continue
         fi
-        show_log
+        show_log "$dir/error.log" 50
         die "nginx failed to start (config $dir/nginx.conf)"
     done
-    [ -n "$port" ] || { show_log; die "found no free port for nginx after 20 tries"; }
+    [ -n "$port" ] || { show_log "$dir/error.log" 50; die "found no free port for nginx after 20 tries"; }
     deadline=$((SECONDS + timeout))
     until http_ready "$port"; do
         # (the daemonized master writes its pid file a moment after nginx returns)
         if [ "$SECONDS" -ge "$deadline" ] || { [ -s "$dir/nginx.pid" ] && ! running_pid >/dev/null; }; then
-            show_log
+            show_log "$dir/error.log" 50
             stop_quietly
             die "nginx did not answer on 127.0.0.1:$port within ${timeout}s"
         fi
@@ -136,20 +128,7 @@ stop() {
     local pid
     pid=$(running_pid) || { rm -f "$dir/nginx.pid"; return 0; }
     # The daemonized master leads its own process group, workers included.
-    kill -TERM "$pid" 2>/dev/null || true   # fast shutdown: master and workers
-    for _ in $(seq 1 200); do
-        group_alive "$pid" || break
-        sleep 0.05
-    done
-    if group_alive "$pid"; then
-        echo "$prog: nginx (pid $pid) ignored SIGTERM for 10s; killing it" >&2
-        kill -KILL -- "-$pid" 2>/dev/null || true
-        for _ in $(seq 1 40); do
-            group_alive "$pid" || break
-            sleep 0.05
-        done
-        ! group_alive "$pid" || die "nginx (process group $pid) did not exit"
-    fi
+    stop_group "$pid" nginx
     rm -f "$dir/nginx.pid"
 }
 
