@@ -19,6 +19,17 @@ bench_command_of() {
     esac
 }
 
+# The 20,000-file graph both incremental.sh and cache.sh time, and how
+# often: FILES, NGROUPS, RUNS, FULL_RUNS and JOBS override.
+# shellcheck disable=SC2034  # read by the sourcing script
+graph_settings() {
+    files=${FILES:-20000}
+    groups=${NGROUPS:-100}
+    runs=${RUNS:-10}
+    full_runs=${FULL_RUNS:-3}
+    jobs=${JOBS:-2}
+}
+
 bench_setup() {
     local script=$1
     shift

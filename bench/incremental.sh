@@ -17,16 +17,10 @@
 # hyperfine's JSON goes to $OUT (default: a temporary directory, removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
-
-files=${FILES:-20000}
-groups=${NGROUPS:-100}
-runs=${RUNS:-10}
-full_runs=${FULL_RUNS:-3}
-jobs=${JOBS:-2}
 
 # shellcheck source=bench/common.sh
 . bench/common.sh
+graph_settings
 bench_setup "$(basename "$0")" "$@" -- ninja-build make hyperfine time
 
 bench_workdir
