@@ -42,9 +42,18 @@ use remote::{Remote, Traffic};
 /// Where the local side's entries come from, as messages say.
 pub(crate) const LOCAL: &str = "the local cache";
 
-/// An entry whose blobs are gone (evicted): a miss like any other, said
-/// nowhere.
-const MISS: &str = "a blob it names is gone";
+/// Why an entry did not restore its task.
+#[derive(Debug)]
+enum Unrestored {
+    /// A blob it names is gone (evicted): a miss like any other, said
+    /// nowhere.
+    Miss,
+    /// The remote failed while asked: it is given up on for this build.
+    RemoteFailed(String),
+    /// The entry itself is unusable (corrupted, a failure, outputs the task
+    /// does not declare): said, and the task runs.
+    Refused(String),
+}
 
 /// The digests of `result`'s output files, once it is known to name only
 /// outputs `task` declares, and every literal one.
@@ -304,7 +313,7 @@ impl Cache {
 
     /// The blobs named, from the local store first and then the remote
     /// (when `remote`); each checked against its digest.
-    fn blobs(&mut self, digests: &[Digest], remote: bool) -> Result<Vec<Vec<u8>>, String> {
+    fn blobs(&mut self, digests: &[Digest], remote: bool) -> Result<Vec<Vec<u8>>, Unrestored> {
         // The empty blob (a silent task's log) is known without asking.
         let mut found: Vec<Option<Vec<u8>>> = digests
             .iter()
@@ -334,23 +343,23 @@ impl Cache {
         let wanted: Vec<usize> = (0..digests.len()).filter(|i| found[*i].is_none()).collect();
         if !wanted.is_empty() {
             let Some(side) = self.remote.as_mut().filter(|_| remote) else {
-                return Err(MISS.into());
+                return Err(Unrestored::Miss);
             };
             let asked: Vec<Digest> = wanted.iter().map(|i| digests[*i]).collect();
             let got = side
                 .reader
                 .get_blobs(&asked)
-                .map_err(|e| format!("remote: {e}"))?;
+                .map_err(Unrestored::RemoteFailed)?;
             for (i, blob) in wanted.into_iter().zip(got) {
                 let Some(bytes) = blob else {
-                    return Err(MISS.into());
+                    return Err(Unrestored::Miss);
                 };
                 if !digests[i].matches(&bytes) {
-                    return Err(format!(
+                    return Err(Unrestored::Refused(format!(
                         "blob {} from {} is corrupted (its SHA-256 does not match)",
                         &digests[i].hex()[..12],
                         side.shown
-                    ));
+                    )));
                 }
                 // What came from the remote serves the next build locally.
                 if let Some((store, access)) = &self.local
@@ -365,22 +374,22 @@ impl Cache {
     }
 
     /// Restores `task` from `entry` (an encoded `ActionResult`).
-    fn apply(&mut self, task: &PlanTask, entry: &[u8], remote: bool) -> Result<String, String> {
+    fn apply(&mut self, task: &PlanTask, entry: &[u8], remote: bool) -> Result<String, Unrestored> {
         let result = reapi::ActionResult::decode(entry)
-            .map_err(|e| format!("its entry does not decode ({e})"))?;
+            .map_err(|e| Unrestored::Refused(format!("its entry does not decode ({e})")))?;
         if result.exit_code != 0 {
-            return Err("its entry records a failure".into());
+            return Err(Unrestored::Refused("its entry records a failure".into()));
         }
-        let mut wanted = fits(task, &result)?;
+        let mut wanted = fits(task, &result).map_err(Unrestored::Refused)?;
         // A local entry carries small files (and its log) inline.
         let mut have: Vec<Option<Vec<u8>>> = Vec::with_capacity(wanted.len() + 1);
         for (file, digest) in result.output_files.iter().zip(&wanted) {
             let inline = (!file.contents.is_empty()).then(|| file.contents.clone());
             if inline.as_ref().is_some_and(|bytes| !digest.matches(bytes)) {
-                return Err(format!(
+                return Err(Unrestored::Refused(format!(
                     "the contents of `{}` in its entry are corrupted",
                     file.path
-                ));
+                )));
             }
             have.push(inline);
         }
@@ -389,7 +398,9 @@ impl Cache {
             wanted.push(digest);
             let inline = (!result.stdout_raw.is_empty()).then(|| result.stdout_raw.clone());
             if inline.as_ref().is_some_and(|bytes| !digest.matches(bytes)) {
-                return Err("the log in its entry is corrupted".into());
+                return Err(Unrestored::Refused(
+                    "the log in its entry is corrupted".into(),
+                ));
             }
             have.push(inline);
         }
@@ -411,7 +422,7 @@ impl Cache {
             return if remote || !missing {
                 Ok(String::new())
             } else {
-                Err(MISS.into())
+                Err(Unrestored::Miss)
             };
         }
         let mut fetched = self.blobs(&wanted, remote)?.into_iter();
@@ -442,10 +453,12 @@ impl Cache {
         let keep: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         outputs::clear_stale(&self.root, task, &keep)
             .and_then(|()| outputs::write(&self.root, &files))
-            .map_err(|e| format!("cannot restore its outputs ({e})"))?;
+            .map_err(|e| Unrestored::Refused(format!("cannot restore its outputs ({e})")))?;
         let missing = crate::freshness::incremental::missing_outputs(&self.root, &task.outputs);
         if let Some(missing) = missing.first() {
-            return Err(format!("its entry did not restore the output `{missing}`"));
+            return Err(Unrestored::Refused(format!(
+                "its entry did not restore the output `{missing}`"
+            )));
         }
         self.restored_locally |= remote && self.local.as_ref().is_some_and(|(_, a)| a.write);
         Ok(log)
@@ -497,8 +510,11 @@ impl OutputCache for Cache {
                         log,
                     });
                 }
-                Err(why) if why == MISS => {}
-                Err(why) => self.note(task, &format!("not restored from {LOCAL}: {why}")),
+                Err(Unrestored::Miss) => {}
+                // The local side never asks the remote.
+                Err(Unrestored::Refused(why) | Unrestored::RemoteFailed(why)) => {
+                    self.note(task, &format!("not restored from {LOCAL}: {why}"));
+                }
             }
         }
         let remote_ok = self
@@ -522,12 +538,12 @@ impl OutputCache for Cache {
                     self.tally.restored_remote += 1;
                     Some(Restored { from: shown, log })
                 }
-                Err(why) if why.starts_with("remote: ") => {
-                    self.remote_failed(&why["remote: ".len()..]);
+                Err(Unrestored::RemoteFailed(why)) => {
+                    self.remote_failed(&why);
                     None
                 }
-                Err(why) if why == MISS => None,
-                Err(why) => {
+                Err(Unrestored::Miss) => None,
+                Err(Unrestored::Refused(why)) => {
                     self.note(task, &format!("not restored from {shown}: {why}; it runs"));
                     None
                 }
