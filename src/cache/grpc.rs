@@ -82,6 +82,19 @@ fn upload_id(n: u64) -> String {
     )
 }
 
+/// One unary call: bounded as [`block_on`] bounds it, its failure worded
+/// with the call's name, its response unwrapped.
+fn unary<T>(
+    runtime: &tokio::runtime::Runtime,
+    limit: std::time::Duration,
+    name: &str,
+    call: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> Result<T, String> {
+    block_on(runtime, limit, call)
+        .map(tonic::Response::into_inner)
+        .map_err(|s| failed(name, &s))
+}
+
 fn failed(what: &str, status: &tonic::Status) -> String {
     format!("{what}: {} ({:?})", status.message(), status.code())
 }
@@ -135,13 +148,12 @@ impl Grpc {
             digests: digests.iter().map(Digest::proto).collect(),
             ..Default::default()
         };
-        let response = block_on(
+        let response = unary(
             &self.runtime,
             self.timeout,
+            "BatchReadBlobs",
             self.cas.batch_read_blobs(request),
-        )
-        .map_err(|s| failed("BatchReadBlobs", &s))?
-        .into_inner();
+        )?;
         let mut found = vec![None; digests.len()];
         for blob in response.responses {
             let ok = blob.status.as_ref().is_none_or(|s| s.code == 0);
@@ -214,12 +226,12 @@ impl Grpc {
             })
             .collect();
         self.traffic.up += bytes.len() as u64;
-        block_on(
+        unary(
             &self.runtime,
             self.timeout,
+            "ByteStream.Write",
             self.bytestream.write(tokio_stream::iter(chunks)),
-        )
-        .map_err(|s| failed("ByteStream.Write", &s))?;
+        )?;
         Ok(())
     }
 }
@@ -256,12 +268,12 @@ impl Remote for Grpc {
             ..Default::default()
         };
         self.traffic.up += entry.len() as u64;
-        block_on(
+        unary(
             &self.runtime,
             self.timeout,
+            "UpdateActionResult",
             self.actions.update_action_result(request),
-        )
-        .map_err(|s| failed("UpdateActionResult", &s))?;
+        )?;
         Ok(())
     }
 
@@ -318,13 +330,12 @@ impl Grpc {
             blob_digests: blobs.iter().map(|(d, _)| d.proto()).collect(),
             ..Default::default()
         };
-        let missing: Vec<Digest> = block_on(
+        let missing: Vec<Digest> = unary(
             &self.runtime,
             self.timeout,
+            "FindMissingBlobs",
             self.cas.find_missing_blobs(request),
-        )
-        .map_err(|s| failed("FindMissingBlobs", &s))?
-        .into_inner()
+        )?
         .missing_blob_digests
         .iter()
         .filter_map(Digest::from_proto)
@@ -363,13 +374,12 @@ impl Grpc {
             requests,
             ..Default::default()
         };
-        let response = block_on(
+        let response = unary(
             &self.runtime,
             self.timeout,
+            "BatchUpdateBlobs",
             self.cas.batch_update_blobs(request),
-        )
-        .map_err(|s| failed("BatchUpdateBlobs", &s))?
-        .into_inner();
+        )?;
         match response
             .responses
             .iter()
