@@ -52,28 +52,30 @@ pub(super) fn script(shell: Shell) -> Result<(), Error> {
     let completer: &dyn EnvCompleter = builtins.completer(name).ok_or_else(|| Error::Usage {
         message: format!("no completions for `{name}`"),
     })?;
-    let mut script = Vec::new();
-    completer
-        .write_registration(VAR, "orchestra", "orchestra", "orchestra", &mut script)
-        .map_err(|source| Error::Io {
-            action: "write the completion script",
-            path: "-".into(),
-            source,
-        })?;
-    write_stdout(&String::from_utf8_lossy(&script))
+    rendered("write the completion script", |out| {
+        completer.write_registration(VAR, "orchestra", "orchestra", "orchestra", out)
+    })
 }
 
 /// `orchestra man`: the man page, in roff.
 pub(super) fn man() -> Result<(), Error> {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut page)
-        .map_err(|source| Error::Io {
-            action: "write the man page",
-            path: "-".into(),
-            source,
-        })?;
-    write_stdout(&String::from_utf8_lossy(&page))
+    rendered("write the man page", |out| {
+        clap_mangen::Man::new(Cli::command()).render(out)
+    })
+}
+
+/// What `render` writes, printed on stdout.
+fn rendered(
+    action: &'static str,
+    render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let mut text = Vec::new();
+    render(&mut text).map_err(|source| Error::Io {
+        action,
+        path: "-".into(),
+        source,
+    })?;
+    write_stdout(&String::from_utf8_lossy(&text))
 }
 
 /// The addresses of the project found from the current directory that

@@ -204,9 +204,21 @@ pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
             ));
         }
     };
-    // Sizes are far below 2^53: the float is exact enough.
+    let bytes = (number * scale).round();
+    if bytes < 1.0 {
+        return Err(format!(
+            "`{text}` keeps nothing: give a size, or turn the cache off with `--cache off`"
+        ));
+    }
+    // 2^63 bytes, 9.2 EB: beyond any disk; a bigger number is a typo.
+    if bytes >= 9.2e18 {
+        return Err(format!(
+            "`{text}` is more than any disk holds; write one such as `5GB`"
+        ));
+    }
+    // Below 2^63 and whole: the cast is exact enough.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    Ok((number * scale).round() as u64)
+    Ok(bytes as u64)
 }
 
 #[cfg(test)]
@@ -286,5 +298,12 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("5 parsecs").unwrap_err().contains("unit"));
+        assert!(parse_size("0").unwrap_err().contains("keeps nothing"));
+        assert!(parse_size("0.1B").unwrap_err().contains("keeps nothing"));
+        assert!(
+            parse_size("99999999999999999999TB")
+                .unwrap_err()
+                .contains("any disk")
+        );
     }
 }
